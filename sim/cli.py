@@ -1,0 +1,282 @@
+"""The ``jambi-sim`` command (also ``python -m sim``).
+
+    jambi-sim run SCENARIO.toml [--reps N] [--seed S] [--out DIR] [--workers W] [--lang id]
+    jambi-sim validate FILE.toml ...
+    jambi-sim params [--format markdown|csv]
+    jambi-sim golden [--update]
+
+Mistakes in files or flags print one paragraph and exit with code 2, without a
+traceback; a failed or killed run never touches the previous results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden" / "baseline_summary.json"
+GOLDEN_ARGS = {"reps": 2, "seed": 20240331}
+GOLDEN_KEYS = ("enrolled_end", "gap_end", "days_to_card", "visits_per_enrollee",
+               "citizen_cost_idr_per_enrollee", "by_pathway", "cases", "dropout_by_stage",
+               "premium_idr_by_year", "handoffs", "events", "escalated_by_review")
+
+
+class UsageError(Exception):
+    """A mistake the user can fix; printed as one paragraph, exit code 2."""
+
+
+def _int_in(lo: int, hi: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be a whole number from {lo} to {hi}, got '{text}'") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must be from {lo} to {hi}, got {value}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jambi-sim", description=__doc__.split("\n")[0])
+    from sim import __version__
+
+    p.add_argument("--version", action="version", version=f"jambi-sim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run replications of a scenario and write tables and figures")
+    r.add_argument("scenario", type=Path, help="scenario TOML file (see scenarios/)")
+    r.add_argument("--reps", type=_int_in(1, 10000, "--reps"), default=10,
+                   help="replications (default 10)")
+    r.add_argument("--seed", type=_int_in(0, 2**63 - 1, "--seed"), default=20240331,
+                   help="root seed (default 20240331)")
+    r.add_argument("--out", type=Path, default=None,
+                   help="output folder (default runs/<scenario file name>)")
+    r.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=1,
+                   help="worker processes; results do not depend on it (default 1)")
+    r.add_argument("--lang", choices=("en", "id"), default="en",
+                   help="figure language: en (English) or id (Bahasa Indonesia)")
+    r.add_argument("--no-cases", action="store_true", help="do not write cases.csv")
+    r.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    r.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("files", type=Path, nargs="+")
+    pa = sub.add_parser("params", help="print every parameter with unit, range and source")
+    pa.add_argument("--format", choices=("markdown", "csv"), default="markdown")
+    g = sub.add_parser("golden", help="compare the baseline with the committed golden summary")
+    g.add_argument("--update", action="store_true",
+                   help="rewrite tests/golden/baseline_summary.json from the current model")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from sim.io import OutputError
+    from sim.scenario import ScenarioError
+
+    try:
+        return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
+                "golden": cmd_golden}[args.command](args)
+    except (ScenarioError, OutputError, UsageError) as exc:
+        print(f"jambi-sim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("jambi-sim: interrupted; previous results are untouched.", file=sys.stderr)
+        return 130
+
+
+# ------------------------------------------------------------------------ run
+def cmd_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.io import StagedOutput, stale_attempts
+    from sim.runner import run
+    from sim.scenario import Scenario
+
+    scenario = Scenario.from_toml(args.scenario)
+    out = args.out or Path("runs") / args.scenario.stem
+    for old in stale_attempts(out):
+        _remove_if_dead(old, args.quiet)
+    command = " ".join(shlex.quote(a) for a in ["jambi-sim", *sys.argv[1:]])
+    staged = StagedOutput(out, note=f"command: {command}")
+    say = (lambda *a: None) if args.quiet else print
+    say(f"Running '{scenario.name}' ({args.scenario}): {args.reps} replication(s), seed "
+        f"{args.seed}, {args.workers} worker(s).")
+    t0 = time.perf_counter()
+    with tqdm(total=args.reps, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
+        result = run(scenario, reps=args.reps, seed=args.seed, workers=args.workers,
+                     progress=bar.update)
+    elapsed = time.perf_counter() - t0
+    staged.write_csv("timeseries.csv", result.timeseries)
+    if not args.no_cases:
+        staged.write_csv("cases.csv", result.cases)
+    if not args.no_figures:
+        import matplotlib.pyplot as plt
+
+        from sim.plots import all_figures
+
+        for name, fig in all_figures(result, args.lang).items():
+            staged.save_figure(f"figures/{name}", fig)
+            plt.close(fig)
+    summary = dict(result.summary)
+    summary["provenance"] = _provenance(args.scenario, command, elapsed, staged.files)
+    staged.write_json("summary.json", summary)
+    final = staged.finish()
+    say(report(summary))
+    say(f"Wrote {final}/: summary.json, timeseries.csv"
+        + ("" if args.no_cases else ", cases.csv")
+        + ("" if args.no_figures else ", figures/") + f" ({elapsed:.1f} s).")
+    return 0
+
+
+def _remove_if_dead(path: Path, quiet: bool) -> None:
+    import shutil
+
+    try:
+        pid = int(path.name.rsplit("-", 1)[1])
+        os.kill(pid, 0)
+        return  # still running
+    except (ValueError, IndexError, ProcessLookupError):
+        pass
+    except PermissionError:
+        return
+    if not quiet:
+        print(f"Removing an earlier run's incomplete attempt: {path}", file=sys.stderr)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _provenance(scenario_path: Path, command: str, elapsed: float,
+                files: dict[str, Any]) -> dict[str, Any]:
+    import mesa
+    import numpy
+
+    from sim import __version__
+
+    data = scenario_path.read_bytes()
+    return {"package_version": __version__, "command": command,
+            "scenario_file": str(scenario_path),
+            "scenario_sha256": hashlib.sha256(data).hexdigest(),
+            "python": platform.python_version(), "mesa": mesa.__version__,
+            "numpy": numpy.__version__, "wall_time_s": round(elapsed, 3), "files": files}
+
+
+def _fmt(x: float | None, digits: int = 0) -> str:
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def report(s: dict[str, Any]) -> str:
+    """The short summary printed after a run."""
+    e = s["enrolled_end"]
+    lines = [
+        f"Enrolled on {s['end_date']}: {_fmt(e['mean'])} people "
+        f"(95% CI {_fmt(e['ci_low'])} to {_fmt(e['ci_high'])}, {s['reps']} reps); "
+        f"target {s['target']:,}, gap {_fmt(s['gap_end'])}; observed {s['observed_enrolled']:,}.",
+        f"Cases per rep: applied {_fmt(s['cases']['applied'])}, enrolled "
+        f"{_fmt(s['cases']['enrolled'])}, rejected {_fmt(s['cases']['rejected'])}, abandoned "
+        f"{_fmt(s['cases']['abandoned'])}, still in process {_fmt(s['cases']['in_process'])}.",
+    ]
+    for p, f in s["by_pathway"].items():
+        if f["enrolled_cases"]:
+            d = f["days_to_card"]
+            lines.append(f"  {p:6s}: median {_fmt(d['median'])} days to card (p90 "
+                         f"{_fmt(d['p90'])}), {_fmt(f['visits_per_enrollee'], 1)} visits and "
+                         f"Rp{_fmt(f['citizen_cost_idr_per_enrollee'])} per enrolled household, "
+                         f"{_fmt(100 * f['abandoned_share'])}% of closed cases abandoned.")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------- others
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.scenario import Scenario
+
+    for path in args.files:
+        sc = Scenario.from_toml(path)
+        print(f"{path}: ok ({sc.name})")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from sim.scenario import parameter_table
+
+    rows = parameter_table()
+    if args.format == "csv":
+        import csv
+
+        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+        return 0
+    print(parameters_markdown(rows))
+    return 0
+
+
+def parameters_markdown(rows: list[dict[str, Any]]) -> str:
+    out = ["| parameter | default | unit | range | meaning | source |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        rng = "" if r["lo"] is None and r["hi"] is None else f"{r['lo']} to {r['hi']}"
+        default = r["default"]
+        if isinstance(default, (list, tuple)) and len(default) > 4:
+            default = f"{list(default[:3])} ... ({len(default)} values)"
+        text = str(default).replace("|", "/")
+        out.append(f"| `{r['parameter']}` | {text} | {r['unit']} | {rng} | {r['meaning']} | "
+                   f"{r['source']} |")
+    return "\n".join(out)
+
+
+def golden_summary() -> dict[str, Any]:
+    from sim.runner import run
+
+    root = Path(__file__).resolve().parent.parent
+    res = run(root / "scenarios" / "online_2021.toml", **GOLDEN_ARGS)
+    return {"args": GOLDEN_ARGS, **{k: res.summary[k] for k in GOLDEN_KEYS}}
+
+
+def cmd_golden(args: argparse.Namespace) -> int:
+    current = json.loads(json.dumps(golden_summary()))
+    if args.update:
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        tmp = GOLDEN.with_suffix(".tmp")
+        tmp.write_text(json.dumps(current, indent=2) + "\n")
+        os.replace(tmp, GOLDEN)
+        print(f"Updated {GOLDEN}")
+        return 0
+    if not GOLDEN.exists():
+        raise UsageError(f"{GOLDEN} is missing; create it with 'jambi-sim golden --update'.")
+    diffs = compare(json.loads(GOLDEN.read_text()), current)
+    if diffs:
+        print("Baseline differs from the golden summary:\n  " + "\n  ".join(diffs[:30]))
+        print("If the change is intended, run 'jambi-sim golden --update' and commit it.")
+        return 1
+    print("Baseline matches the golden summary.")
+    return 0
+
+
+def compare(expected: Any, actual: Any, path: str = "", rel: float = 1e-9) -> list[str]:
+    """Differences between two JSON-like values (numbers within a relative tolerance)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = []
+        for k in sorted(set(expected) | set(actual)):
+            if k not in expected or k not in actual:
+                out.append(f"{path}/{k}: only in {'golden' if k in expected else 'current'}")
+            else:
+                out += compare(expected[k], actual[k], f"{path}/{k}", rel)
+        return out
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        if abs(expected - actual) <= rel * max(1.0, abs(expected)):
+            return []
+    elif expected == actual:
+        return []
+    return [f"{path}: golden {expected!r}, now {actual!r}"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

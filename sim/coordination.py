@@ -1,0 +1,160 @@
+"""What coordination does: Peters' seven barriers and three mechanisms, in one place.
+
+B. Guy Peters (2018), "The challenge of policy coordination", Policy Design and
+Practice 1(1), as used by the thesis (DOMAIN.md, "Coordination theory"). Every
+barrier is a level in [0, 1] (0 = absent). They act only where a case crosses from
+one agency to another (Lurah/Camat -> Dinas Sosial -> Dinas Kesehatan -> BPJS), and on
+those agencies' own desks. Each effect below names its direction and quotes the seed.
+
+Barriers (all *raise* days to card or losses as they rise):
+
+- specialization -- "silo dimana departemen bekerja secara mandiri": a data-format or
+  criteria mismatch bounces the case back to the sending agency, which must process it
+  again (chance ``bounce_max * specialization``).
+- power -- "mendominasi proses pengambilan keputusan": the hand-off waits for the
+  dominant agency's sign-off (chance ``escalation_max * power``, mean
+  ``escalation_days`` working days).
+- performance_management -- "lebih terfokus pada pencapaian target mereka sendiri":
+  agencies serve easy cases first (complex cases carry a queue handicap of
+  ``cherry_pick_days * level``) and hold outgoing hand-offs until the weekly report
+  (Friday) with chance ``report_hold_max * level``.
+- turf -- "mempertahankan anggaran, personel": agencies withhold staff time, so each
+  agency service takes ``1 / (1 - turf_capacity_loss * turf)`` times longer.
+- beliefs -- "pandangan yang sangat berbeda": the downstream agency (Dinas Kesehatan,
+  BPJS) rejects a case upstream approved (chance ``divergence_max * beliefs``).
+- politics -- "kepentingan politik yang berlainan": hand-offs freeze for
+  ``freeze_days * politics`` days before each election and before each new fiscal year.
+- accountability -- "khawatir kehilangan kontrol atau akuntabilitas": the sending agency
+  runs an extra verification round before it lets go (chance ``verification_max * level``):
+  it waits for letters and sign-offs (mean ``verification_days`` working days), then
+  checks the case again, which uses its staff time.
+
+Mechanisms (scenario switches):
+
+- hierarchy (Tim Koordinasi JKN Daerah, "menetapkan kebijakan, mengoordinasikan ...
+  pertemuan review dan evaluasi secara berkala"): its directives scale power and politics
+  by ``1 - strength``; its review meetings escalate cases stalled longer than
+  ``stall_days`` and release held hand-offs. It costs an approval layer: submissions to
+  BPJS wait for the Tim's next sitting (every ``approval_interval_days``).
+- network ("hubungan baik formal maupun informal"): hand-off latency is cut by
+  ``strength`` and that share of format bounces is settled by a phone call.
+- collaboration ("pemahaman yang seragam"; a shared database and joint verification):
+  specialization bounces, belief divergence, DTKS data mismatches and extra verification
+  are all scaled by ``1 - strength``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.calendar import Clock, WorkCalendar
+from sim.scenario import Scenario
+
+AGENCIES = ("dinsos", "dinkes", "bpjs")
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """The outcome of one inter-office hand-off, decided when the sender lets go."""
+
+    arrive: float  # clock time the case reaches the receiver
+    bounce: bool  # returned to the sender for a format/criteria mismatch
+    verify: bool  # the sender runs an extra verification round first
+    held: bool  # waited on sign-off, report day or a freeze (releasable by hierarchy)
+
+
+class CoordinationRules:
+    """Effective barrier levels and their effects for one scenario."""
+
+    def __init__(self, scenario: Scenario, clock: Clock, rng: np.random.Generator):
+        b, c = scenario.barriers, scenario.coordination
+        self.c = c
+        self.clock = clock
+        self.rng = rng
+        hier = c.hierarchy.strength if c.hierarchy.enabled else 0.0
+        self.network = c.network.strength if c.network.enabled else 0.0
+        self.collab = c.collaboration.strength if c.collaboration.enabled else 0.0
+        self.hierarchy = c.hierarchy.enabled
+        self.p_bounce = b.specialization * c.bounce_max * (1 - self.collab)
+        self.p_escalate = b.power * (1 - hier) * c.escalation_max
+        self.p_report_hold = b.performance_management * c.report_hold_max
+        self.cherry_pick = b.performance_management * c.cherry_pick_days
+        self.turf_multiplier = 1.0 / (1.0 - b.turf * c.turf_capacity_loss)
+        self.p_diverge = b.beliefs * c.divergence_max * (1 - self.collab)
+        self.p_verify = b.accountability * c.verification_max * (1 - self.collab)
+        self.mismatch_factor = 1 - self.collab
+        freeze = int(round(b.politics * (1 - hier) * c.freeze_days))
+        self.freezes = self._freeze_windows(freeze, c.election_dates)
+
+    def _freeze_windows(self, days: int, elections: tuple[dt.date, ...]) -> list[tuple[float, float]]:
+        if days <= 0:
+            return []
+        clock = self.clock
+        ends = [clock.t(d) for d in elections]
+        ends += [clock.t(dt.date(y, 1, 1)) for y in range(clock.start.year + 1,
+                                                           clock.date(clock.span).year + 1)]
+        return sorted((e - days, e) for e in ends)
+
+    # --------------------------------------------------------------- desks
+    def service_multiplier(self, stage: str) -> float:
+        return self.turf_multiplier if stage in AGENCIES else 1.0
+
+    def queue_key(self, stage: str, work_time: float, complex_case: bool) -> float:
+        if stage in AGENCIES and complex_case:
+            return work_time + self.cherry_pick
+        return work_time
+
+    def diverges(self, stage: str) -> bool:
+        """Downstream agency rejects what upstream approved (beliefs)."""
+        return stage in ("dinkes", "bpjs") and self.p_diverge > 0 and \
+            self.rng.random() < self.p_diverge
+
+    # ------------------------------------------------------------ hand-offs
+    def handoff(self, src: str, dst: str, t: float, paper: bool, cal: WorkCalendar) -> Handoff:
+        """Decide latency, holds, bounce and verification for a hand-off from src to dst."""
+        rng = self.rng
+        mean = self.c.handoff_days_paper if paper else self.c.handoff_days_online
+        latency = rng.exponential(mean) * (1 - self.network) if mean > 0 else 0.0
+        if dst not in AGENCIES:
+            return Handoff(cal.add(t, latency), False, False, False)
+        verify = self.p_verify > 0 and rng.random() < self.p_verify
+        held = False
+        if self.p_report_hold > 0 and rng.random() < self.p_report_hold:
+            t = self._next_friday(t)
+            held = True
+        if self.p_escalate > 0 and rng.random() < self.p_escalate:
+            latency += rng.exponential(self.c.escalation_days)
+            held = True
+        bounce = self.p_bounce > 0 and rng.random() < self.p_bounce
+        if bounce and self.network > 0 and rng.random() < self.network:
+            bounce, latency = False, latency + 1.0  # settled informally by phone
+        arrive = cal.add(t, latency)
+        thawed = self._after_freeze(arrive)
+        return Handoff(thawed, bounce, verify, held or thawed > arrive)
+
+    def _next_friday(self, t: float) -> float:
+        wd = self.clock.date(t).weekday()
+        return max(t, float(int(t) + (4 - wd) % 7))  # on a Friday it goes the same day
+
+    def _after_freeze(self, t: float) -> float:
+        for lo, hi in self.freezes:
+            if lo <= t < hi:
+                return hi
+            if lo > t:
+                break
+        return t
+
+    # ------------------------------------------------------------ hierarchy
+    def review_times(self) -> list[float]:
+        if not self.hierarchy:
+            return []
+        step = self.c.hierarchy.review_interval_days
+        return [float(k) for k in range(step, self.clock.horizon, step)]
+
+    def next_sitting(self, t: float) -> float:
+        """The Tim's next approval sitting at or after t (the approval layer)."""
+        step = self.c.hierarchy.approval_interval_days
+        return float((int(t) // step + 1) * step)

@@ -1,0 +1,128 @@
+"""Crash-safe output folders.
+
+A run never leaves a half-written results folder that looks complete:
+
+1. Everything is written into a sibling staging folder ``DIR.partial-<pid>/`` that
+   holds ``INCOMPLETE.txt`` until the end; each file in it is written to a temporary
+   name and renamed when complete.
+2. When every file is written, the marker is removed and the staging folder replaces
+   ``DIR`` in one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames).
+
+A run killed at any moment leaves ``DIR`` as it was (the previous complete results, or
+nothing) plus the ``DIR.partial-<pid>/`` folder with its ``INCOMPLETE.txt`` marker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+MARKER = "INCOMPLETE.txt"
+RESULT_FILES = ("summary.json",)
+
+
+class OutputError(ValueError):
+    """The output folder cannot be used; the message is for the user."""
+
+
+def _renameat2_exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths on Linux; False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse folders we must not replace: files, or folders that are not our results."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: exists and is a file; give a folder path.")
+    if out.is_dir():
+        entries = [p.name for p in out.iterdir()]
+        if entries and "summary.json" not in entries:
+            raise OutputError(
+                f"--out {out}: the folder exists, is not empty and holds no jambi-sim "
+                f"summary.json; it would be replaced. Choose a new or empty folder.")
+
+
+class StagedOutput:
+    """Write files into a staging folder, then swap it into place on success."""
+
+    def __init__(self, final: Path, note: str = ""):
+        self.final = Path(final)
+        check_out_dir(self.final)
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = self.final.parent / f"{self.final.name}.partial-{os.getpid()}"
+        if self.staging.exists():
+            shutil.rmtree(self.staging)
+        self.staging.mkdir()
+        self.files: dict[str, dict[str, Any]] = {}
+        self.write_text(MARKER, "This run did not finish: these files are incomplete.\n"
+                        f"{note}\nThe previous results, if any, are untouched in "
+                        f"{self.final.name}/.\n", record=False)
+
+    def path(self, name: str) -> Path:
+        p = self.staging / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def _commit(self, tmp: Path, name: str, record: bool) -> None:
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.staging / name)
+        if record:
+            data = (self.staging / name).read_bytes()
+            self.files[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+    def write_text(self, name: str, text: str, record: bool = True) -> None:
+        tmp = self.path(name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        self._commit(tmp, name, record)
+
+    def write_json(self, name: str, data: Any) -> None:
+        self.write_text(name, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+    def write_csv(self, name: str, df: Any) -> None:
+        tmp = self.path(name + ".tmp")
+        df.to_csv(tmp, index=False)
+        self._commit(tmp, name, True)
+
+    def save_figure(self, name: str, fig: Any) -> None:
+        tmp = self.path(name + ".tmp.png")
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        self._commit(tmp, name, True)
+
+    def finish(self) -> Path:
+        """Remove the marker and put the folder in place of the old one."""
+        (self.staging / MARKER).unlink()
+        if not self.final.exists():
+            os.rename(self.staging, self.final)
+        elif _renameat2_exchange(self.staging, self.final):
+            shutil.rmtree(self.staging)  # now holds the previous results
+        else:
+            old = self.final.parent / f"{self.final.name}.old-{os.getpid()}"
+            os.rename(self.final, old)
+            os.rename(self.staging, self.final)
+            shutil.rmtree(old)
+        return self.final
+
+
+def stale_attempts(final: Path) -> list[Path]:
+    """Staging folders left by runs that were killed."""
+    parent = Path(final).parent
+    if not parent.is_dir():
+        return []
+    return sorted(parent.glob(f"{Path(final).name}.partial-*"))

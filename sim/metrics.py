@@ -1,0 +1,157 @@
+"""Tidy outputs of a run: the case table, the monthly timeseries and the summary.
+
+Pure functions from a finished model (or from tables) to DataFrames and plain dicts;
+writing them to files is :mod:`sim.io`'s job.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.pathways import OUTCOMES, STAGES
+
+CASE_COLUMNS = ["rep", "case_id", "household_id", "segment", "pathway", "route", "members",
+                "kecamatan", "kelurahan", "rt", "applied", "outcome", "outcome_stage", "reason",
+                "outcome_date", "days_to_card", "visits", "cost_idr", "reworks", "bounces",
+                "verifications"] + [f"{s}_{io}" for s in STAGES for io in ("in", "out")]
+
+
+def _dates(start: np.datetime64, t: np.ndarray) -> pd.Series:
+    """Model times (days since start; NaN allowed) to calendar dates."""
+    days = np.floor(t)
+    out = pd.Series(start + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
+    return out.where(~np.isnan(t), "")
+
+
+def case_table(model: Any) -> pd.DataFrame:
+    """One row per case: household, segment, pathway, stage dates, visits, cost, outcome."""
+    cases = model.flow.cases
+    start = np.datetime64(model.clock.start.isoformat())
+    nan = float("nan")
+    cols: dict[str, Any] = {
+        "rep": model.rep,
+        "case_id": [c.id for c in cases],
+        "household_id": [c.household.unique_id for c in cases],
+        "segment": [c.household.segment for c in cases],
+        "pathway": [c.pathway for c in cases],
+        "route": [c.mode for c in cases],
+        "members": [c.members for c in cases],
+        "kecamatan": [model.kel_kec[model.rt_kel[c.household.rt]] + 1 for c in cases],
+        "kelurahan": [model.rt_kel[c.household.rt] + 1 for c in cases],
+        "rt": [c.household.rt + 1 for c in cases],
+        "outcome": [c.outcome or "in_process" for c in cases],
+        "outcome_stage": [c.outcome_stage for c in cases],
+        "reason": [c.reason for c in cases],
+        "visits": [c.visits for c in cases],
+        "cost_idr": [round(c.cost) for c in cases],
+        "reworks": [c.reworks for c in cases],
+        "bounces": [c.bounces for c in cases],
+        "verifications": [c.verifications for c in cases],
+    }
+    t_applied = np.array([c.t_applied for c in cases], dtype=float)
+    t_out = np.array([c.t_outcome for c in cases], dtype=float)
+    df = pd.DataFrame(cols)
+    df["applied"] = _dates(start, t_applied)
+    df["outcome_date"] = _dates(start, t_out)
+    enrolled = (df["outcome"] == "enrolled").to_numpy()
+    df["days_to_card"] = np.where(enrolled, t_out - t_applied, nan).round(1)
+    for s in STAGES:
+        df[f"{s}_in"] = _dates(start, np.array([c.stage_in.get(s, nan) for c in cases], float))
+        df[f"{s}_out"] = _dates(start, np.array([c.stage_out.get(s, nan) for c in cases], float))
+    return df[CASE_COLUMNS]
+
+
+def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
+    """Per-replication figures that are not in the two tables."""
+    f = model.flow
+    by_year: dict[str, float] = {}
+    for month, idr in model.premium_by_month.items():
+        by_year[month[:4]] = by_year.get(month[:4], 0.0) + idr
+    return {"rep": model.rep, "enrolled_end": model.active_members, "handoffs": f.handoffs,
+            "events": model.events.processed, "escalated": model.escalated,
+            "dropout_by_stage": dict(f.dropout), "premium_idr_by_year": by_year,
+            "runtime_s": runtime_s, **{k: v for k, v in f.counts.items()},
+            "in_process": f.open, "applied": len(f.cases)}
+
+
+def mean_ci(values: list[float] | np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Mean and t-interval of the mean across replications (equal to the mean for one rep)."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean()) if len(x) else float("nan")
+    if len(x) < 2:
+        return {"mean": mean, "ci_low": mean, "ci_high": mean}
+    from scipy.stats import t as student_t
+
+    half = float(student_t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+
+
+def _pathway_figures(cases: pd.DataFrame) -> dict[str, Any]:
+    enrolled = cases[cases["outcome"] == "enrolled"]
+    days = enrolled["days_to_card"].to_numpy(dtype=float)
+    closed = cases[cases["outcome"] != "in_process"]
+    return {
+        "cases": int(len(cases)),
+        "enrolled_cases": int(len(enrolled)),
+        "days_to_card": {"median": _q(days, 0.5), "p90": _q(days, 0.9),
+                         "mean": float(days.mean()) if len(days) else None},
+        "visits_per_enrollee": float(enrolled["visits"].mean()) if len(enrolled) else None,
+        "citizen_cost_idr_per_enrollee": float(enrolled["cost_idr"].mean())
+        if len(enrolled) else None,
+        "abandoned_share": float((closed["outcome"] == "abandoned").mean()) if len(closed) else None,
+    }
+
+
+def _q(x: np.ndarray, q: float) -> float | None:
+    return float(np.quantile(x, q)) if len(x) else None
+
+
+def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.DataFrame,
+              version: str) -> dict[str, Any]:
+    """The run's headline figures, as plain data (the content of summary.json)."""
+    reps = len(stats)
+    target = scenario.program.target
+    end = mean_ci([s["enrolled_end"] for s in stats])
+    citizen = cases[cases["route"] != "referral"]
+    overall = _pathway_figures(citizen)
+    stages = sorted({k for s in stats for k in s["dropout_by_stage"]},
+                    key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
+    years = sorted({y for s in stats for y in s["premium_idr_by_year"]})
+    return {
+        "scenario": scenario.name,
+        "seed": seed,
+        "reps": reps,
+        "version": version,
+        "end_date": scenario.time.end.isoformat(),
+        "enrolled_end": end,
+        "target": target,
+        "gap_end": target - end["mean"],
+        "observed_enrolled": scenario.program.observed_enrolled,
+        "days_to_card": overall["days_to_card"],
+        "visits_per_enrollee": overall["visits_per_enrollee"],
+        "citizen_cost_idr_per_enrollee": overall["citizen_cost_idr_per_enrollee"],
+        "by_pathway": {p: _pathway_figures(citizen[citizen["pathway"] == p])
+                       for p in ("manual", "online")},
+        "cases": {k: float(np.mean([s[k] for s in stats]))
+                  for k in ("applied",) + OUTCOMES + ("in_process",)},
+        "dropout_by_stage": {st: float(np.mean([s["dropout_by_stage"].get(st, 0) for s in stats]))
+                             for st in stages},
+        "premium_idr_by_year": {y: float(np.mean([s["premium_idr_by_year"].get(y, 0.0)
+                                                  for s in stats])) for y in years},
+        "handoffs": float(np.mean([s["handoffs"] for s in stats])),
+        "events": float(np.mean([s["events"] for s in stats])),
+        "escalated_by_review": float(np.mean([s["escalated"] for s in stats])),
+        "runtime_s_per_rep": float(np.mean([s["runtime_s"] for s in stats])),
+        "notes": {
+            "enrolled_end": "active members (people) on end_date; mean and 95% t-interval "
+                            "across reps",
+            "days_to_card": "application to card activation, enrolled citizen cases "
+                            "(referred segments excluded), pooled across reps",
+            "visits_per_enrollee": "in-person visits per enrolled citizen case",
+            "cases": "mean per rep; a case is one household's application",
+        },
+    }

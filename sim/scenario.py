@@ -1,0 +1,606 @@
+"""Scenario schema: every model parameter, its unit, range, meaning and source.
+
+A :class:`Scenario` is a frozen, validated pydantic model. Its defaults are the
+historical baseline (manual pathway until the Jambi Bugar website went live under
+Perwal Jambi No. 3/2021, online after). TOML files in ``scenarios/`` override
+some of the defaults. The same schema feeds validation (``Scenario.from_toml``),
+the parameter docs (``parameter_table``) and sensitivity bounds (``bounds``).
+
+Sources are figures from ``shared/context/DOMAIN.md`` (the domain brief of the
+thesis "Analisis Interdepartemental Coordination dalam Pelaksanaan Program
+Jambi Bugar di Kota Jambi"), or the word ``assumption``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ASSUMPTION = "assumption"
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is wrong; the message is one paragraph for the user."""
+
+
+def P(default: Any, *, unit: str, meaning: str, source: str, lo: float | None = None,
+      hi: float | None = None, strict: bool | None = None) -> Any:
+    """One parameter: default, unit, allowed range [lo, hi], meaning and source, in one place."""
+    extra = {"unit": unit, "source": source, "lo": lo, "hi": hi}
+    return Field(default, ge=lo, le=hi, description=meaning, json_schema_extra=extra,
+                 strict=strict)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+
+def D(default: str, *, meaning: str, source: str) -> Any:
+    """A calendar date parameter (TOML date literal or ISO string)."""
+    return P(dt.date.fromisoformat(default), unit="date", meaning=meaning, source=source,
+             strict=False)
+
+
+# --------------------------------------------------------------------------- time
+class Time(_Section):
+    start: dt.date = D("2018-01-01", meaning="First simulated day.",
+                       source="RPJMD 2018-2023 (DOMAIN.md: The program)")
+    end: dt.date = D("2024-03-31", meaning="Last simulated day (inclusive).",
+                     source="26,469 enrolled by March 2024 (DOMAIN.md: Observed enrollment)")
+    online_from: dt.date | None = D(
+        "2021-03-01",
+        meaning="Date the Jambi Bugar website replaces the manual pathway for new applications; "
+                "empty (omit or set pathway_mode='manual') means never.",
+        source="Perwal Jambi No. 3/2021 (DOMAIN.md: The two pathways); the month is an assumption")
+    pathway_mode: Literal["switch", "manual", "online"] = P(
+        "switch", unit="choice", source=ASSUMPTION,
+        meaning="'switch': manual before online_from, online after; 'manual': website never; "
+                "'online': website from the first day.")
+
+
+# --------------------------------------------------------------------- population
+class Population(_Section):
+    n_kecamatan: int = P(11, unit="districts", lo=1, hi=50, source="11 kecamatan (DOMAIN.md: actors)",
+                         meaning="Number of kecamatan, each with a Camat office.")
+    n_kelurahan: int = P(62, unit="wards", lo=1, hi=500, source="62 kelurahan until 2022 (DOMAIN.md)",
+                         meaning="Number of kelurahan (Lurah offices) before the split.")
+    n_kelurahan_new: int = P(6, unit="wards", lo=0, hi=100,
+                             source="6 more from Jan 2023, Kepmendagri 100.1.1-6117/2022 (DOMAIN.md)",
+                             meaning="Kelurahan created by splitting existing ones on split_date.")
+    split_date: dt.date = D("2023-01-01", source="Kepmendagri 100.1.1-6117/2022 (DOMAIN.md)",
+                            meaning="Date the new kelurahan open their own Lurah offices.")
+    n_rt: int = P(1652, unit="neighbourhoods", lo=1, hi=20000,
+                  source="1,652 RTs in Sept 2024, jambiprima.com (DOMAIN.md)",
+                  meaning="Number of RTs, each with an RT head.")
+    uninsured_people_start: int = P(
+        32344, unit="people", lo=0, hi=700000,
+        source="604,772 - 572,428 covered by JKN in Dec 2017 (DOMAIN.md: Kota Jambi JKN coverage)",
+        meaning="Residents without any JKN card at the start.")
+    eligible_share: float = P(0.85, unit="share", lo=0, hi=1, source=ASSUMPTION,
+                              meaning="Share of the uninsured who belong to an eligible segment.")
+    ineligible_applicant_share: float = P(
+        0.05, unit="share", lo=0, hi=1, source=ASSUMPTION,
+        meaning="Share of modelled households who think they qualify but are not eligible; "
+                "they can apply and are rejected at the DTKS check.")
+    household_size: float = P(4.74, unit="people/household", lo=1, hi=15,
+                              source="4.74, average poor household, Jambi prov. Mar 2024 (DOMAIN.md)",
+                              meaning="Mean members per poor household (1 + Poisson).")
+    share_homeless_neglected: float = P(
+        0.02, unit="share of households", lo=0, hi=1, source=ASSUMPTION,
+        meaning="Households that are one homeless or neglected person (referred by Dinas Sosial).")
+    share_mental_disorder: float = P(
+        0.02, unit="share of households", lo=0, hi=1, source=ASSUMPTION,
+        meaning="Households that are one person with a mental disorder (referred by Dinas Sosial).")
+    lapas_residents: int = P(800, unit="people", lo=0, hi=20000, source=ASSUMPTION,
+                             meaning="Lapas Kota Jambi inmates without JKN, enrolled in bulk.")
+    panti_jompo: int = P(2, unit="institutions", lo=0, hi=100, source=ASSUMPTION,
+                         meaning="Old-age homes, each enrolling its residents in bulk.")
+    panti_jompo_residents: int = P(50, unit="people/institution", lo=0, hi=2000, source=ASSUMPTION,
+                                   meaning="Residents per old-age home.")
+    panti_asuhan: int = P(10, unit="institutions", lo=0, hi=500, source=ASSUMPTION,
+                          meaning="Orphanages, each enrolling its residents in bulk.")
+    panti_asuhan_residents: int = P(40, unit="people/institution", lo=0, hi=2000, source=ASSUMPTION,
+                                    meaning="Residents per orphanage.")
+    arrivals_per_year: float = P(
+        500.0, unit="households/year", lo=0, hi=100000,
+        source="assumption; city grew 591,134 (2017) to ~633,650 (2023) and PBI-JK fell "
+               "175,264 (2022) to 165,174 (2024) (DOMAIN.md)",
+        meaning="Newly eligible uninsured households (impoverishment, in-migration, people "
+                "dropped from central PBI-JK), Poisson.")
+    valid_docs_share: float = P(0.8, unit="share", lo=0, hi=1, source=ASSUMPTION,
+                                meaning="Households holding a valid KK and KTP when they apply.")
+    in_dtks_share: float = P(0.6, unit="share", lo=0, hi=1, source=ASSUMPTION,
+                             meaning="Eligible households already listed in the DTKS register.")
+
+
+# ---------------------------------------------------------------------- awareness
+class Awareness(_Section):
+    initial: float = P(0.40, unit="share", lo=0, hi=1,
+                       source="assumption; seed: many poor did not know the program (DOMAIN.md)",
+                       meaning="Share of households aware of Jambi Bugar on the first day.")
+    background_per_year: float = P(0.30, unit="1/year", lo=0, hi=50, source=ASSUMPTION,
+                                   meaning="Hazard of hearing of the program from media, clinics.")
+    word_of_mouth_contacts: float = P(
+        2.0, unit="contacts/enrolment", lo=0, hi=100, source=ASSUMPTION,
+        meaning="Neighbours in the same RT told by a household when its card arrives.")
+    word_of_mouth_days: float = P(60.0, unit="days", lo=0.1, hi=3650, source=ASSUMPTION,
+                                  meaning="Mean delay before each word-of-mouth contact.")
+    campaign_dates: tuple[dt.date, ...] = P(
+        tuple(dt.date(y, m, 1) for y in range(2018, 2025) for m in (3, 9)),
+        unit="dates", source=ASSUMPTION, strict=False,
+        meaning="Dates of socialisation campaigns by the city (twice a year).")
+    campaign_reach: float = P(0.15, unit="share", lo=0, hi=1, source=ASSUMPTION,
+                              meaning="Share of unaware households a campaign makes aware.")
+
+
+# ---------------------------------------------------------------------- behaviour
+class Behaviour(_Section):
+    apply_prob_manual: float = P(
+        0.60, unit="probability", lo=0, hi=1,
+        source="assumption; seed: registration thought too convoluted (DOMAIN.md)",
+        meaning="Chance an aware household applies when the manual pathway is in force.")
+    apply_prob_online: float = P(0.80, unit="probability", lo=0, hi=1, source=ASSUMPTION,
+                                 meaning="Chance an aware household applies via the RT head online.")
+    apply_delay_days: float = P(30.0, unit="days", lo=0, hi=3650, source=ASSUMPTION,
+                                meaning="Mean delay from deciding to apply to the first visit.")
+    reconsider_days: float = P(180.0, unit="days", lo=1, hi=36500, source=ASSUMPTION,
+                               meaning="Mean time before a household that declined reconsiders.")
+    docs_days: float = P(14.0, unit="days", lo=0, hi=3650, source=ASSUMPTION,
+                         meaning="Mean time to obtain a valid KK/KTP at Dukcapil (one extra visit).")
+    rework_days: float = P(10.0, unit="days", lo=0, hi=3650, source=ASSUMPTION,
+                           meaning="Mean time for the citizen to gather missing documents.")
+    travel_gap_days: float = P(3.0, unit="days", lo=0, hi=365, source=ASSUMPTION,
+                               meaning="Mean gap before the citizen carries the file to the next "
+                                       "office (manual pathway).")
+    patience: float = P(1.0, unit="multiplier", lo=0.01, hi=100, source=ASSUMPTION,
+                        meaning="Mean household tolerance multiplier (lognormal, sd 0.5).")
+    burden_per_wait_day: float = P(0.002, unit="burden/day", lo=0, hi=10, source=ASSUMPTION,
+                                   meaning="Burden a household feels per day waited.")
+    burden_per_visit: float = P(0.06, unit="burden/visit", lo=0, hi=10,
+                                source="assumption; seed: citizens went to many offices (DOMAIN.md)",
+                                meaning="Burden a household feels per in-person visit.")
+    burden_per_100k_idr: float = P(0.08, unit="burden/Rp100,000", lo=0, hi=10,
+                                   source="assumption; seed: transport costs (DOMAIN.md)",
+                                   meaning="Burden per Rp100,000 spent on trips.")
+    reapply_prob: float = P(0.3, unit="probability", lo=0, hi=1, source=ASSUMPTION,
+                            meaning="Chance a household wrongly rejected, or deactivated while "
+                                    "still eligible, applies again.")
+    cost_rt_idr: float = P(0.0, unit="IDR/visit", lo=0, hi=1e7, source=ASSUMPTION,
+                           meaning="Transport cost of a visit to the RT head (on foot).")
+    cost_lurah_idr: float = P(10000.0, unit="IDR/visit", lo=0, hi=1e7, source=ASSUMPTION,
+                              meaning="Mean round-trip transport to the Lurah office.")
+    cost_camat_idr: float = P(20000.0, unit="IDR/visit", lo=0, hi=1e7, source=ASSUMPTION,
+                              meaning="Mean round-trip transport to the Camat office.")
+    cost_city_idr: float = P(40000.0, unit="IDR/visit", lo=0, hi=1e7,
+                             source="assumption; seed: transport costs (DOMAIN.md)",
+                             meaning="Mean round-trip transport to a city agency or Dukcapil.")
+
+
+# ------------------------------------------------------------------------ offices
+class Office(_Section):
+    staff: int = P(1, unit="servers", lo=0, hi=1000, source=ASSUMPTION,
+                   meaning="Staff serving Jambi Bugar cases in parallel (0 = closed).")
+    service_days: float = P(1.0, unit="working days", lo=0.001, hi=365, source=ASSUMPTION,
+                            meaning="Mean staff time per case.")
+    service_cv: float = P(1.0, unit="coefficient of variation", lo=0, hi=5, source=ASSUMPTION,
+                          meaning="Variation of the service time (1 = exponential; 0 = fixed; "
+                                  "otherwise gamma).")
+    rework_prob: float = P(0.05, unit="probability", lo=0, hi=0.95, source=ASSUMPTION,
+                           meaning="Chance a case is returned for missing documents.")
+    weekends: bool = P(True, unit="flag", source="Indonesian civil-service week (assumption)",
+                       meaning="Closed on Saturdays and Sundays.")
+    holidays: bool = P(True, unit="flag", source="national holidays and Lebaran leave (assumption)",
+                       meaning="Closed on public holidays and collective leave.")
+    year_end_closing_days: int = P(0, unit="days", lo=0, hi=60, source=ASSUMPTION,
+                                   meaning="Last days of December closed for fiscal closing.")
+
+
+# Office defaults (all assumptions): the programme desk of each office type.
+OFFICE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "rt": dict(staff=1, service_days=1.0, rework_prob=0.05, weekends=False),
+    "lurah": dict(staff=2, service_days=0.5, rework_prob=0.08),
+    "camat": dict(staff=2, service_days=0.5, rework_prob=0.05),
+    "dinsos": dict(staff=8, service_days=0.5, rework_prob=0.08, year_end_closing_days=7),
+    "dinkes": dict(staff=4, service_days=0.5, rework_prob=0.05, year_end_closing_days=7),
+    "bpjs": dict(staff=3, service_days=0.25, rework_prob=0.03),
+    "tim": dict(staff=1, service_days=0.1, service_cv=0.0, rework_prob=0.0),
+}
+
+
+def _office(stage: str) -> Any:
+    return Field(default_factory=lambda: Office(**OFFICE_DEFAULTS[stage]))
+
+
+class Offices(_Section):
+    """One desk per office type. A table in a file overrides only the keys it names."""
+
+    rt: Office = _office("rt")
+    lurah: Office = _office("lurah")
+    camat: Office = _office("camat")
+    dinsos: Office = _office("dinsos")
+    dinkes: Office = _office("dinkes")
+    bpjs: Office = _office("bpjs")
+    tim: Office = _office("tim")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {k: ({**OFFICE_DEFAULTS[k], **v} if k in OFFICE_DEFAULTS and isinstance(v, dict)
+                    else v) for k, v in data.items()}
+
+
+# ------------------------------------------------------------------ batch cycles
+class Batches(_Section):
+    bpjs_cutoff_day: int = P(
+        20, unit="day of month", lo=1, hi=31,
+        source="monthly cut-off for PBI APBD, non-UHC-Prioritas regions (DOMAIN.md); day: assumption",
+        meaning="Registrations by this day activate on the 1st of next month, later ones a month on.")
+    uhc_prioritas_from: dt.date | None = P(
+        None, unit="date", strict=False,
+        source="UHC Prioritas needs >=80% active members; Kota Jambi had 76.14% in 2024 (DOMAIN.md)",
+        meaning="From this date cards activate the day of registration; empty = never.")
+    dtks_fixes_per_year_before: int = P(3, unit="1/year", lo=1, hi=12,
+                                        source="DTKS fixed 3 times a year in 2019 (DOMAIN.md)",
+                                        meaning="DTKS fixing dates per year before dtks_monthly_from.")
+    dtks_monthly_from: dt.date = D("2021-01-01", source="Permensos 3/2021 (DOMAIN.md)",
+                                   meaning="From this date the DTKS is updated monthly.")
+    dtks_mismatch_prob: float = P(0.05, unit="probability", lo=0, hi=1, source=ASSUMPTION,
+                                  meaning="Chance an eligible case's KK data mismatches the DTKS "
+                                          "and is rejected.")
+
+
+# ------------------------------------------------------------------------ program
+class Program(_Section):
+    target: int = P(30000, unit="people", lo=0, hi=1000000,
+                    source="30,000 people over 2018-2023 (DOMAIN.md: Target)",
+                    meaning="Programme target; also the cap on active members (the quota).")
+    observed_enrolled: int = P(26469, unit="people", lo=0, hi=1000000,
+                               source="26,469 by March 2024, Azzahro 2024 (DOMAIN.md)",
+                               meaning="Observation shown on the coverage figure (not used in runs).")
+    budget_idr_by_year: dict[str, float] = P(
+        {"2018": 6.9e9, "2019": 9.0e9, "2020": 12.6e9, "2021": 13.6e9, "2022": 14.9e9,
+         "2023": 16.21e9, "2024": 16.21e9},
+        unit="IDR/year",
+        source="2021 Rp13.6 bn (Setyawati 2021) and 2023 Rp16.21 bn (DOMAIN.md); other years "
+               "assumption",
+        meaning="Premium budget per year; caps active members at budget / yearly premium.")
+    premium_idr_before: float = P(23000.0, unit="IDR/member/month", lo=0, hi=1e7,
+                                  source="Rp23,000 from April 2016, Perpres 19/2016 (DOMAIN.md)",
+                                  meaning="Class III premium before premium_change_date.")
+    premium_idr_after: float = P(42000.0, unit="IDR/member/month", lo=0, hi=1e7,
+                                 source="Rp42,000 from 1 Aug 2019, Perpres 75/2019 (DOMAIN.md)",
+                                 meaning="Class III premium from premium_change_date.")
+    premium_change_date: dt.date = D("2019-08-01", source="Perpres 75/2019 art. 29 (DOMAIN.md)",
+                                     meaning="Date the premium rises.")
+
+
+# -------------------------------------------------------------------------- exits
+class Exits(_Section):
+    death_per_year: float = P(0.007, unit="1/person/year", lo=0, hi=1, source=ASSUMPTION,
+                              meaning="Death hazard per member.")
+    move_per_year: float = P(0.02, unit="1/household/year", lo=0, hi=5, source=ASSUMPTION,
+                             meaning="Hazard of moving out of Kota Jambi.")
+    income_rise_per_year: float = P(
+        0.02, unit="1/household/year", lo=0, hi=5,
+        source="assumption; poverty fell 8.09% (2021) to 7.10% (2024) (DOMAIN.md)",
+        meaning="Hazard of rising out of poverty (no longer eligible).")
+    central_pbi_dates: tuple[dt.date, ...] = P(
+        (dt.date(2019, 1, 1), dt.date(2020, 1, 1), dt.date(2021, 1, 1), dt.date(2022, 1, 1),
+         dt.date(2023, 1, 1), dt.date(2024, 1, 1)),
+        unit="dates", strict=False, source=ASSUMPTION,
+        meaning="Dates the central PBI-JK quota is revised and takes over some households.")
+    central_pbi_share: tuple[float, ...] = P(
+        (0.02, 0.02, 0.02, 0.08, 0.02, 0.02), unit="share", strict=False,
+        source="PBI-JK 134,064 (2021) -> 175,264 (2022) -> 170,142 (2023) (DOMAIN.md); shares "
+               "assumption",
+        meaning="Share of households moved to central PBI-JK at each date (same length).")
+    reverification_dates: tuple[dt.date, ...] = P(
+        tuple(dt.date(y, 7, 1) for y in range(2019, 2025)), unit="dates", strict=False,
+        source="periodic data cleaning deactivates members in tranches (DOMAIN.md); dates "
+               "assumption",
+        meaning="Dates of re-verification tranches.")
+    reverification_share: float = P(0.04, unit="share", lo=0, hi=1, source=ASSUMPTION,
+                                     meaning="Share of enrolled households deactivated per tranche.")
+    reverification_wrongful: float = P(
+        0.5, unit="share", lo=0, hi=1,
+        source="assumption; deleted PBI members can be reactivated within 6 months, Permensos "
+               "21/2019 (DOMAIN.md)",
+        meaning="Share of deactivated households still eligible (they may reapply).")
+
+
+# ----------------------------------------------------------------- coordination
+class Barriers(_Section):
+    """Peters' (2018) seven barriers, each in [0, 1]; 0 = absent. See sim/coordination.py."""
+
+    specialization: float = P(0.3, unit="level", lo=0, hi=1, source=ASSUMPTION,
+                              meaning="Silos: data-format mismatches bounce cases between agencies.")
+    power: float = P(0.3, unit="level", lo=0, hi=1, source=ASSUMPTION,
+                     meaning="A dominant agency steers: hand-offs wait for its sign-off.")
+    performance_management: float = P(
+        0.3, unit="level", lo=0, hi=1, source=ASSUMPTION,
+        meaning="Own targets first: cherry-picking and hand-offs held to the weekly report.")
+    turf: float = P(0.3, unit="level", lo=0, hi=1, source=ASSUMPTION,
+                    meaning="Agencies guard staff: less staff time for the programme.")
+    beliefs: float = P(0.3, unit="level", lo=0, hi=1, source=ASSUMPTION,
+                       meaning="Diverging eligibility judgements: downstream rejects upstream's yes.")
+    politics: float = P(0.3, unit="level", lo=0, hi=1, source=ASSUMPTION,
+                        meaning="Freezes around budget closings and elections.")
+    accountability: float = P(0.3, unit="level", lo=0, hi=1, source=ASSUMPTION,
+                              meaning="Strict lines of responsibility: extra verification rounds.")
+
+
+class Hierarchy(_Section):
+    enabled: bool = P(True, unit="flag", source="Tim Koordinasi JKN Daerah formed by the mayor "
+                      "(DOMAIN.md)", meaning="Tim Koordinasi reviews and directs the agencies.")
+    strength: float = P(0.5, unit="level", lo=0, hi=1, source=ASSUMPTION,
+                        meaning="Weight of the Tim's directives on power and politics barriers.")
+    review_interval_days: int = P(90, unit="days", lo=1, hi=3650,
+                                  source="assumption; periodic review meetings (DOMAIN.md)",
+                                  meaning="Days between review and evaluation meetings.")
+    stall_days: int = P(60, unit="days", lo=0, hi=3650, source=ASSUMPTION,
+                        meaning="Cases waiting longer than this are escalated at a review.")
+    approval_interval_days: int = P(14, unit="days", lo=1, hi=365, source=ASSUMPTION,
+                                    meaning="The Tim approves submissions to BPJS at sittings this "
+                                            "often (the approval layer).")
+
+
+class Network(_Section):
+    enabled: bool = P(True, unit="flag", source="assumption; Peters' network mechanism (DOMAIN.md)",
+                      meaning="Informal staff ties between agencies.")
+    strength: float = P(0.3, unit="level", lo=0, hi=1, source=ASSUMPTION,
+                        meaning="Share of hand-off latency and format bounces resolved informally.")
+
+
+class Collaboration(_Section):
+    enabled: bool = P(False, unit="flag", source="assumption; Peters' collaboration (DOMAIN.md)",
+                      meaning="Shared database and joint verification.")
+    strength: float = P(0.7, unit="level", lo=0, hi=1, source=ASSUMPTION,
+                        meaning="How far the shared database removes mismatches and divergence.")
+
+
+class Coordination(_Section):
+    handoff_days_online: float = P(2.0, unit="working days", lo=0, hi=365, source=ASSUMPTION,
+                                   meaning="Mean latency of an electronic hand-off.")
+    handoff_days_paper: float = P(7.0, unit="working days", lo=0, hi=365, source=ASSUMPTION,
+                                  meaning="Mean latency of a paper hand-off between agencies.")
+    bounce_max: float = P(0.25, unit="probability", lo=0, hi=0.95, source=ASSUMPTION,
+                          meaning="Bounce chance per inter-agency hand-off at specialization=1.")
+    escalation_max: float = P(0.5, unit="probability", lo=0, hi=1, source=ASSUMPTION,
+                              meaning="Chance of waiting for sign-off at power=1.")
+    escalation_days: float = P(20.0, unit="working days", lo=0, hi=365, source=ASSUMPTION,
+                               meaning="Mean wait for the dominant agency's sign-off.")
+    report_hold_max: float = P(0.8, unit="probability", lo=0, hi=1, source=ASSUMPTION,
+                               meaning="Chance a hand-off waits for the weekly report at "
+                                       "performance_management=1.")
+    cherry_pick_days: float = P(30.0, unit="working days", lo=0, hi=365, source=ASSUMPTION,
+                                meaning="Queue handicap of a complex case at "
+                                        "performance_management=1.")
+    turf_capacity_loss: float = P(0.5, unit="share", lo=0, hi=0.95, source=ASSUMPTION,
+                                  meaning="Share of agency staff time withheld at turf=1.")
+    divergence_max: float = P(0.15, unit="probability", lo=0, hi=1, source=ASSUMPTION,
+                              meaning="Chance downstream rejects an upstream-approved case at "
+                                      "beliefs=1.")
+    freeze_days: int = P(30, unit="days", lo=0, hi=365, source=ASSUMPTION,
+                         meaning="Hand-off freeze around each election and year end at politics=1.")
+    election_dates: tuple[dt.date, ...] = P(
+        (dt.date(2018, 6, 27), dt.date(2019, 4, 17), dt.date(2020, 12, 9), dt.date(2024, 2, 14)),
+        unit="dates", strict=False,
+        source="assumption (Pilkada 2018, Pemilu 2019, Pilgub 2020, Pemilu 2024)",
+        meaning="Election days; hand-offs freeze in the days before them.")
+    verification_max: float = P(0.4, unit="probability", lo=0, hi=1, source=ASSUMPTION,
+                                meaning="Chance of an extra verification round at "
+                                        "accountability=1.")
+    verification_days: float = P(10.0, unit="working days", lo=0, hi=365, source=ASSUMPTION,
+                                 meaning="Mean time an extra verification round waits for "
+                                         "letters and sign-offs before the re-check.")
+    hierarchy: Hierarchy = Field(default_factory=Hierarchy)
+    network: Network = Field(default_factory=Network)
+    collaboration: Collaboration = Field(default_factory=Collaboration)
+
+
+# ----------------------------------------------------------------------- scenario
+class Scenario(_Section):
+    """A frozen, validated scenario. Defaults are the historical baseline."""
+
+    name: str = P("baseline", unit="text", source=ASSUMPTION, meaning="Short scenario name.")
+    description: str = P("", unit="text", source=ASSUMPTION, meaning="What the scenario asks.")
+    time: Time = Field(default_factory=Time)
+    population: Population = Field(default_factory=Population)
+    awareness: Awareness = Field(default_factory=Awareness)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    offices: Offices = Field(default_factory=Offices)
+    batches: Batches = Field(default_factory=Batches)
+    program: Program = Field(default_factory=Program)
+    exits: Exits = Field(default_factory=Exits)
+    barriers: Barriers = Field(default_factory=Barriers)
+    coordination: Coordination = Field(default_factory=Coordination)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Scenario:
+        t = self.time
+        if t.end <= t.start:
+            raise ValueError(f"time.end ({t.end}) must be after time.start ({t.start})")
+        if (t.end - t.start).days > 366 * 40:
+            raise ValueError("time.end - time.start must be at most 40 years")
+        if t.pathway_mode == "switch" and t.online_from is None:
+            raise ValueError("time.online_from must be a date when time.pathway_mode = 'switch'")
+        e = self.exits
+        if len(e.central_pbi_dates) != len(e.central_pbi_share):
+            raise ValueError("exits.central_pbi_share must have one value per "
+                             "exits.central_pbi_dates entry")
+        if any(not (0 <= s <= 1) or math.isnan(s) for s in e.central_pbi_share):
+            raise ValueError("exits.central_pbi_share values must be between 0 and 1")
+        for name, dates in (("awareness.campaign_dates", self.awareness.campaign_dates),
+                            ("exits.central_pbi_dates", e.central_pbi_dates),
+                            ("exits.reverification_dates", e.reverification_dates),
+                            ("coordination.election_dates", self.coordination.election_dates)):
+            if list(dates) != sorted(dates):
+                raise ValueError(f"{name} must be in increasing order")
+        for year in self.program.budget_idr_by_year:
+            if not (year.isdigit() and len(year) == 4):
+                raise ValueError(f"program.budget_idr_by_year keys must be years like '2021', "
+                                 f"got '{year}'")
+        if any(v < 0 or not math.isfinite(v) for v in self.program.budget_idr_by_year.values()):
+            raise ValueError("program.budget_idr_by_year values must be finite and >= 0")
+        return self
+
+    def __iter__(self):  # type: ignore[override]
+        """A scenario is one value, not a collection: Mesa's ``batch_run`` treats any
+        iterable parameter as a list of values to sweep, so iteration is refused."""
+        raise TypeError("a Scenario is not iterable; use model_dump() for its fields")
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Scenario:
+        """Load and validate a scenario file; raises ScenarioError with a one-paragraph message."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScenarioError(f"{path}: no such scenario file. Shipped scenarios are in "
+                                f"scenarios/ (for example scenarios/online_2021.toml).") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"{path}: cannot read the file ({exc}).") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{path}: not valid TOML ({exc}). Check quotes, brackets and "
+                                f"'key = value' lines.") from None
+        return cls.from_dict(data, origin=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "<scenario>") -> Scenario:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ScenarioError(_explain(exc, origin)) from None
+
+    def with_overrides(self, **overrides: Any) -> Scenario:
+        """A copy with flat overrides: a unique leaf name (``turf=0.5``) or a path with
+        double underscores (``offices__dinsos__staff=6``)."""
+        if not overrides:
+            return self
+        data = self.model_dump()
+        for key, value in overrides.items():
+            path = _resolve(key)
+            node = data
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = value
+        return Scenario.from_dict(data, origin=f"overrides {sorted(overrides)}")
+
+
+# --------------------------------------------------------------- schema helpers
+def _leaves(model: type[BaseModel] = Scenario, prefix: tuple[str, ...] = ()):
+    """Yield (path, FieldInfo) for every leaf parameter of the schema."""
+    for name, info in model.model_fields.items():
+        ann = info.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            yield from _leaves(ann, prefix + (name,))
+        else:
+            yield prefix + (name,), info
+
+
+def _resolve(key: str) -> tuple[str, ...]:
+    if "__" in key:
+        path = tuple(key.split("__"))
+        if path in {p for p, _ in _leaves()}:
+            return path
+        raise ScenarioError(f"override '{key}': no parameter at {'.'.join(path)}.")
+    matches = [p for p, _ in _leaves() if p[-1] == key]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        names = sorted({p[-1] for p, _ in _leaves()})
+        close = difflib.get_close_matches(key, names, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ScenarioError(f"override '{key}': no such parameter.{hint} Use a leaf name such "
+                            f"as 'turf' or a path such as 'offices__dinsos__staff'.")
+    raise ScenarioError(f"override '{key}' is ambiguous: use one of "
+                        f"{', '.join('__'.join(m) for m in matches)}.")
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """One row per parameter: path, default, unit, range, meaning, source (for the docs)."""
+    default = Scenario().model_dump()
+    rows = []
+    for path, info in _leaves():
+        extra = info.json_schema_extra or {}
+        node: Any = default
+        for part in path:
+            node = node[part]
+        rows.append({"parameter": ".".join(path), "default": node, "unit": extra.get("unit", ""),
+                     "lo": extra.get("lo"), "hi": extra.get("hi"),
+                     "meaning": info.description or "", "source": extra.get("source", "")})
+    return rows
+
+
+def bounds(names: list[str] | None = None) -> dict[str, tuple[float, float]]:
+    """Sensitivity bounds (lo, hi) from the schema, for numeric parameters with both ends set."""
+    out = {}
+    for row in parameter_table():
+        if row["lo"] is None or row["hi"] is None:
+            continue
+        if names is None or row["parameter"] in names or row["parameter"].split(".")[-1] in names:
+            out[row["parameter"]] = (float(row["lo"]), float(row["hi"]))
+    return out
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = Scenario
+    for part in loc[:-1]:
+        info = model.model_fields.get(str(part))
+        if info is None or not (isinstance(info.annotation, type)
+                                and issubclass(info.annotation, BaseModel)):
+            return []
+        model = info.annotation
+    return list(model.model_fields)
+
+
+def _field_info(loc: tuple[Any, ...]):
+    for path, info in _leaves():
+        if path == tuple(str(p) for p in loc[: len(path)]) and len(path) <= len(loc):
+            return info
+    return None
+
+
+def _explain(exc: ValidationError, origin: str) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        value = err.get("input")
+        shown = repr(value) if not isinstance(value, dict) else "a table"
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        etype = err["type"]
+        if etype == "extra_forbidden":
+            allowed = _allowed_keys(loc)
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            parts.append(f"unknown key '{key}'.{hint} Allowed keys here: {', '.join(allowed)}")
+            continue
+        if etype == "value_error":
+            parts.append(err["msg"].removeprefix("Value error, "))
+            continue
+        info = _field_info(loc)
+        extra = (info.json_schema_extra or {}) if info is not None else {}
+        lo, hi, unit = extra.get("lo"), extra.get("hi"), extra.get("unit")
+        rng = ""
+        if lo is not None or hi is not None:
+            rng = f"; allowed range {lo if lo is not None else '-inf'} to " \
+                  f"{hi if hi is not None else 'inf'}"
+        if unit:
+            rng += f" ({unit})"
+        parts.append(f"key '{key}' = {shown}: {err['msg']}{rng}")
+    more = len(exc.errors()) - 3
+    tail = f" (and {more} more problems)" if more > 0 else ""
+    return f"{origin}: " + "; ".join(parts) + tail + "."
