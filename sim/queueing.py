@@ -43,6 +43,8 @@ class ServiceDesk:
         self.completed = 0
         self.wait_total = 0.0
         self.waited = 0  # items that found every server busy or the office closed
+        self.departed = 0  # served or dropped
+        self.sojourn_total = 0.0  # time in system of departed items
         self._area = 0.0
         self._last_t = 0.0
 
@@ -76,6 +78,8 @@ class ServiceDesk:
         while self.busy < self.servers and self.queue:
             _, _, t_arr, item = heapq.heappop(self.queue)
             if self.on_start is not None and not self.on_start(item, t):
+                self.departed += 1
+                self.sojourn_total += t - t_arr
                 continue
             self.busy += 1
             self.started += 1
@@ -83,12 +87,15 @@ class ServiceDesk:
             start = self.calendar.from_work(w0)  # next open moment
             self.wait_total += start - t_arr
             self.waited += start > t_arr
-            self.events.schedule(self.calendar.from_work(w0 + self.sample()), self._finish, item)
+            self.events.schedule(self.calendar.from_work(w0 + self.sample()), self._finish, item,
+                                 t_arr)
 
-    def _finish(self, t: float, item: Any) -> None:
+    def _finish(self, t: float, item: Any, t_arr: float) -> None:
         self._account(t)
         self.busy -= 1
         self.completed += 1
+        self.departed += 1
+        self.sojourn_total += t - t_arr
         self.on_done(item, t)
         self._dispatch(t)
 

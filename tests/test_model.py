@@ -222,3 +222,16 @@ def test_premium_follows_the_rate_in_force(small_scenario) -> None:
     jan = ts[ts["date"] == "2019-01-31"].iloc[0]
     assert jan["premium_idr"] < 23_500 * max(jan["enrolled"], 1)
     assert np.isfinite(ts["premium_idr"]).all()
+
+
+def test_audit_notices_a_lost_case(small_scenario) -> None:
+    """The invariant check can fail: corrupt the books and it says so."""
+    model = JambiBugarModel(small_scenario, seed=1)
+    for _ in range(200):
+        model.step()
+    assert model.audit() == []
+    model.flow.open += 1
+    assert any("open" in v for v in model.audit())
+    model.flow.open -= 1
+    model.active_members += 4
+    assert any("active members" in v for v in model.audit())

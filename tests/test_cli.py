@@ -1,0 +1,230 @@
+"""The command line end to end, the docs that are generated from the code, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT, SCENARIOS
+
+import sim
+from sim.cli import main, parameters_markdown
+from sim.scenario import ScenarioError, parameter_table
+
+SMALL_TOML = """
+name = "small_cli"
+[time]
+start = 2018-01-01
+end = 2019-06-30
+online_from = 2019-01-01
+[population]
+uninsured_people_start = 2000
+n_rt = 100
+n_kelurahan = 6
+n_kelurahan_new = 1
+n_kecamatan = 2
+arrivals_per_year = 40.0
+[program]
+target = 2000
+"""
+
+SUMMARY_KEYS = {"scenario", "seed", "reps", "version", "enrolled_end", "target", "gap_end",
+                "days_to_card", "visits_per_enrollee", "citizen_cost_idr_per_enrollee", "cases",
+                "dropout_by_stage", "premium_idr_by_year", "handoffs", "provenance"}
+TS_COLUMNS = {"date", "rep", "eligible", "aware", "applied", "in_process", "enrolled", "target",
+              "gap", "abandoned", "rejected", "premium_idr", "queue_rt", "queue_lurah",
+              "queue_camat", "queue_dinsos", "queue_dinkes", "queue_bpjs"}
+
+
+@pytest.fixture
+def small_file(tmp_path: Path) -> Path:
+    p = tmp_path / "small.toml"
+    p.write_text(SMALL_TOML)
+    return p
+
+
+def write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+# ------------------------------------------------------------------ end to end
+def test_run_writes_every_output(small_file: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["run", str(small_file), "--reps", "2", "--seed", "5", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Enrolled on 2019-06-30" in printed and "median" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert SUMMARY_KEYS <= set(summary)
+    assert {"mean", "ci_low", "ci_high"} == set(summary["enrolled_end"])
+    assert {"median", "p90"} <= set(summary["days_to_card"])
+    assert {"applied", "enrolled", "rejected", "abandoned", "in_process"} == set(summary["cases"])
+    c = summary["cases"]
+    assert c["applied"] == c["enrolled"] + c["rejected"] + c["abandoned"] + c["in_process"]
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert TS_COLUMNS <= set(ts.columns)
+    assert len(ts) == 2 * 18  # two reps x 18 months
+    cases = pd.read_csv(out / "cases.csv")
+    assert {"household_id", "segment", "pathway", "visits", "cost_idr", "outcome",
+            "rt_in", "rt_out", "bpjs_in", "bpjs_out", "days_to_card"} <= set(cases.columns)
+    for fig in ("coverage.png", "funnel.png", "days_to_card.png"):
+        assert (out / "figures" / fig).stat().st_size > 10_000
+    prov = summary["provenance"]
+    assert prov["scenario_sha256"] and "--seed 5" in prov["command"]
+    assert set(prov["files"]) == {"timeseries.csv", "cases.csv", "figures/coverage.png",
+                                  "figures/funnel.png", "figures/days_to_card.png"}
+    assert not list(tmp_path.glob("out.partial-*"))
+    # the API returns the same content as the files
+    api = sim.run(sim.Scenario.from_toml(small_file), reps=2, seed=5)
+    assert api.summary["enrolled_end"] == summary["enrolled_end"]
+    assert len(api.cases) == len(cases)
+
+
+def test_figures_in_bahasa_indonesia(small_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "id"
+    assert main(["run", str(small_file), "--reps", "1", "--out", str(out), "--lang", "id",
+                 "--no-cases", "--quiet"]) == 0
+    assert (out / "figures" / "coverage.png").exists() and not (out / "cases.csv").exists()
+
+
+def test_module_alias_runs(small_file: Path, tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "sim", "run", str(small_file), "--reps", "1",
+                        "--out", str(tmp_path / "m"), "--no-figures", "--quiet"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "m" / "summary.json").exists()
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_every_shipped_scenario_runs(path: Path) -> None:
+    res = sim.run(path, reps=1, seed=1)
+    s = res.summary
+    assert s["cases"]["applied"] > 1000
+    assert 0 < s["enrolled_end"]["mean"] <= s["target"]
+
+
+def test_shipped_scenarios_validate(capsys) -> None:
+    assert main(["validate", *map(str, SCENARIOS)]) == 0
+    assert capsys.readouterr().out.count(": ok") == len(SCENARIOS)
+
+
+def test_parameter_docs_match_the_code() -> None:
+    doc = (ROOT / "docs" / "parameters.md").read_text()
+    assert doc == parameters_markdown(parameter_table()) + "\n"
+
+
+def test_every_parameter_has_unit_meaning_and_source() -> None:
+    for row in parameter_table():
+        assert row["unit"] and row["meaning"], row["parameter"]
+        assert row["source"] == "assumption" or "DOMAIN.md" in row["source"] or \
+            "assumption" in row["source"], row["parameter"]
+
+
+def test_bounds_feed_sensitivity_analysis() -> None:
+    b = sim.scenario.bounds(["turf", "power"])
+    assert b == {"barriers.power": (0.0, 1.0), "barriers.turf": (0.0, 1.0)}
+
+
+# -------------------------------------------------------------------- bad input
+def run_bad(tmp_path: Path, text: str, capsys, *flags: str) -> str:
+    p = write(tmp_path, text)
+    out = tmp_path / "never"
+    assert main(["run", str(p), "--out", str(out), *flags]) == 2
+    assert not out.exists() and not list(tmp_path.glob("never.partial-*"))
+    err = capsys.readouterr().err
+    assert err.startswith("jambi-sim: error: ") and err.count("\n") == 1  # one paragraph
+    assert str(p) in err
+    return err
+
+
+def test_malformed_toml(tmp_path, capsys) -> None:
+    err = run_bad(tmp_path, "[time\nstart = 2018-01-01\n", capsys)
+    assert "not valid TOML" in err
+
+
+def test_unknown_key(tmp_path, capsys) -> None:
+    err = run_bad(tmp_path, "[barriers]\nturff = 0.5\n", capsys)
+    assert "barriers.turff" in err and "Did you mean 'turf'" in err and "specialization" in err
+
+
+def test_unknown_section(tmp_path, capsys) -> None:
+    err = run_bad(tmp_path, "[barrier]\nturf = 0.5\n", capsys)
+    assert "unknown key 'barrier'" in err and "barriers" in err
+
+
+def test_wrong_type(tmp_path, capsys) -> None:
+    err = run_bad(tmp_path, '[offices.dinsos]\nstaff = "four"\n', capsys)
+    assert "offices.dinsos.staff" in err and "'four'" in err and "0 to 1000" in err
+
+
+def test_out_of_range(tmp_path, capsys) -> None:
+    err = run_bad(tmp_path, "[barriers]\npower = 1.5\n", capsys)
+    assert "barriers.power" in err and "1.5" in err and "0 to 1" in err
+
+
+def test_not_a_number(tmp_path, capsys) -> None:
+    err = run_bad(tmp_path, "[behaviour]\npatience = nan\n", capsys)
+    assert "behaviour.patience" in err and "nan" in err
+
+
+def test_dates_out_of_order(tmp_path, capsys) -> None:
+    err = run_bad(tmp_path, "[time]\nstart = 2020-01-01\nend = 2019-01-01\n", capsys)
+    assert "time.end" in err and "2019-01-01" in err and "after time.start" in err
+
+
+def test_unsorted_date_list(tmp_path, capsys) -> None:
+    err = run_bad(tmp_path, "[awareness]\ncampaign_dates = [2019-01-01, 2018-01-01]\n", capsys)
+    assert "awareness.campaign_dates" in err and "increasing" in err
+
+
+def test_unknown_pathway(tmp_path, capsys) -> None:
+    err = run_bad(tmp_path, '[time]\npathway_mode = "hybrid"\n', capsys)
+    assert "time.pathway_mode" in err and "'hybrid'" in err and "'switch'" in err
+
+
+def test_missing_file(tmp_path, capsys) -> None:
+    assert main(["run", str(tmp_path / "none.toml")]) == 2
+    assert "no such scenario file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags,needle", [(["--reps", "0"], "--reps"),
+                                          (["--seed", "-1"], "--seed"),
+                                          (["--workers", "many"], "--workers"),
+                                          (["--lang", "fr"], "--lang")])
+def test_bad_flags_exit_2(small_file: Path, flags, needle, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["run", str(small_file), *flags])
+    assert exc.value.code == 2 and needle in capsys.readouterr().err
+
+
+def test_out_folder_that_is_not_ours_is_refused(small_file: Path, tmp_path: Path, capsys) -> None:
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter1.docx").write_text("precious")
+    assert main(["run", str(small_file), "--out", str(mine), "--quiet"]) == 2
+    assert (mine / "chapter1.docx").read_text() == "precious"
+    assert "not empty" in capsys.readouterr().err
+
+
+def test_bad_override_names_the_parameter() -> None:
+    with pytest.raises(ScenarioError, match="turff.*Did you mean turf"):
+        sim.JambiBugarModel(turff=0.5)
+    with pytest.raises(ScenarioError, match="barriers.turf"):
+        sim.JambiBugarModel(turf=2.0)
+    with pytest.raises(ScenarioError, match="ambiguous"):
+        sim.JambiBugarModel(staff=3)
+
+
+def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
+    p = write(tmp_path, "[barriers]\npower = 'high'\n")
+    r = subprocess.run([sys.executable, "-m", "sim", "run", str(p)], capture_output=True,
+                       text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "barriers.power" in r.stderr
+    assert not (tmp_path / "runs").exists()
