@@ -200,28 +200,27 @@ class DinasSosial(Office):
             super().decide(case, t)
 
 
-class DinasKesehatan(Office):
+class DownstreamAgency(Office):
+    """An agency that receives cases another agency approved, and may judge them otherwise
+    (the beliefs barrier)."""
+
+    def decide(self, case: Case, t: float) -> None:
+        if not case.verifying and self.model.rules.diverges(self.stage):
+            self.model.flow.reject(case, t, "divergent_judgement")
+        else:
+            super().decide(case, t)
+
+
+class DinasKesehatan(DownstreamAgency):
     """Health Office: validates and submits the registration to BPJS."""
 
     stage = "dinkes"
 
-    def decide(self, case: Case, t: float) -> None:
-        if not case.verifying and self.model.rules.diverges(self.stage):
-            self.model.flow.reject(case, t, "divergent_judgement")
-        else:
-            super().decide(case, t)
 
-
-class BPJSKesehatan(Office):
+class BPJSKesehatan(DownstreamAgency):
     """BPJS Kesehatan Cabang Jambi: registers and activates at the monthly cut-off."""
 
     stage = "bpjs"
-
-    def decide(self, case: Case, t: float) -> None:
-        if not case.verifying and self.model.rules.diverges(self.stage):
-            self.model.flow.reject(case, t, "divergent_judgement")
-        else:
-            super().decide(case, t)
 
 
 class TimKoordinasi(Office):

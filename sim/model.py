@@ -442,6 +442,10 @@ class JambiBugarModel(mesa.Model):
             for s, t_out in c.stage_out.items():
                 if t_out < c.stage_in.get(s, -1.0):
                     bad.append(f"case {c.id}: leaves {s} before entering")
+            times = list(c.stage_in.values()) + list(c.stage_out.values())
+            if times and (min(times) < c.t_applied or max(times) > self.day + 1.0 or (
+                    c.outcome is not None and max(times) > c.t_outcome)):
+                bad.append(f"case {c.id}: stage dates outside its life")
         pending = sum(c.members for c in f.cases if c.admitted)
         if pending != self.pending_members:
             bad.append(f"pending members {self.pending_members} != {pending}")
