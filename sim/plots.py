@@ -55,6 +55,12 @@ LABELS = {
 FUNNEL_STAGES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs", "activation")
 
 
+def _num(v: float, lang: str) -> str:
+    """Thousands separator: 26,469 in English, 26.469 in Bahasa Indonesia."""
+    text = f"{v:,.0f}"
+    return text.replace(",", ".") if lang == "id" else text
+
+
 def _style(ax: Any) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)
@@ -77,8 +83,7 @@ def coverage(ts: pd.DataFrame, scenario: Any, lang: str = "en") -> Any:
     if t.pathway_mode == "switch" and t.online_from and t.start < t.online_from <= t.end:
         ax.axvline(pd.Timestamp(t.online_from), color="tab:green", ls="-.", label=L["online"])
     ax.set(title=L["coverage_title"], xlabel=L["date"], ylabel=L["members"])
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
-        lambda v, _: f"{v:,.0f}".replace(",", "." if lang == "id" else ",")))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _num(v, lang)))
     ax.xaxis.set_major_locator(mdates.YearLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.set_ylim(0, max(scenario.program.target, float(hi.max())) * 1.1)
@@ -105,7 +110,8 @@ def funnel(cases: pd.DataFrame, reps: int, lang: str = "en") -> Any:
         ax.barh(y, lost, left=np.array(reached) - np.array(lost), color="tab:red", alpha=0.7,
                 label=L["lost"])
         for yi, r in zip(y, reached):
-            ax.text(r, yi, f" {r:,.0f}", va="center", fontsize=8)
+            ax.text(r, yi, " " + _num(r, lang), va="center", fontsize=8)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _num(v, lang)))
         ax.set_yticks(y, [L["stages"][s] for s in stages])
         ax.set(title=f"{L['manual'] if p == 'manual' else L['online_p']}", xlabel=L["cases"])
         ax.spines[["top", "right"]].set_visible(False)
