@@ -4,6 +4,7 @@
     jambi-sim validate FILE.toml ...
     jambi-sim params [--format markdown|csv]
     jambi-sim golden [--update]
+    jambi-sim dashboard [--scenario FILE] [--host 127.0.0.1] [--port 8765]
 
 Mistakes in files or flags print one paragraph and exit with code 2, without a
 traceback; a failed or killed run never touches the previous results.
@@ -61,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="root seed (default 20240331)")
     r.add_argument("--out", type=Path, default=None,
                    help="output folder (default runs/<scenario file name>)")
-    r.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=1,
-                   help="worker processes; results do not depend on it (default 1)")
+    r.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=os.cpu_count() or 1,
+                   help="worker processes; results do not depend on it (default: all cores)")
     r.add_argument("--lang", choices=("en", "id"), default="en",
                    help="figure language: en (English) or id (Bahasa Indonesia)")
     r.add_argument("--no-cases", action="store_true", help="do not write cases.csv")
@@ -72,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("files", type=Path, nargs="+")
     pa = sub.add_parser("params", help="print every parameter with unit, range and source")
     pa.add_argument("--format", choices=("markdown", "csv"), default="markdown")
+    d = sub.add_parser("dashboard", help="start the live SolaraViz dashboard in a browser tab")
+    d.add_argument("--scenario", type=Path, default=None,
+                   help="scenario TOML file (default: the historical baseline)")
+    d.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    d.add_argument("--port", type=_int_in(1, 65535, "--port"), default=8765,
+                   help="port (default 8765)")
     g = sub.add_parser("golden", help="compare the baseline with the committed golden summary")
     g.add_argument("--update", action="store_true",
                    help="rewrite tests/golden/baseline_summary.json from the current model")
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
-                "golden": cmd_golden}[args.command](args)
+                "golden": cmd_golden, "dashboard": cmd_dashboard}[args.command](args)
     except (ScenarioError, OutputError, UsageError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -236,6 +244,32 @@ def parameters_markdown(rows: list[dict[str, Any]]) -> str:
         out.append(f"| `{r['parameter']}` | {text} | {r['unit']} | {rng} | {r['meaning']} | "
                    f"{r['source']} |")
     return "\n".join(out)
+
+
+def dashboard_command(host: str, port: int) -> list[str]:
+    """The Solara server command line; the host is never widened implicitly."""
+    app = Path(__file__).resolve().parent / "app.py"
+    return [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port",
+            str(port), "--production"]
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import importlib.util
+    import subprocess
+
+    from sim.scenario import Scenario
+
+    if importlib.util.find_spec("solara") is None:
+        raise UsageError("the dashboard needs Solara: pip install -e '.[dashboard]'.")
+    env = dict(os.environ)
+    if args.scenario is not None:
+        Scenario.from_toml(args.scenario)  # validate before starting the server
+        env["JAMBI_SIM_SCENARIO"] = str(args.scenario.resolve())
+    print(f"Dashboard on http://{args.host}:{args.port}/ (Ctrl-C to stop).", flush=True)
+    cmd = dashboard_command(args.host, args.port)
+    if os.name == "posix":  # become the server, so a signal to us reaches it
+        os.execve(cmd[0], cmd, env)
+    return subprocess.call(cmd, env=env)
 
 
 def golden_summary() -> dict[str, Any]:

@@ -55,13 +55,14 @@ class JambiBugarModel(mesa.Model):
         seed: root seed; replication ``rep`` uses ``SeedSequence(seed).spawn(...)[rep]``.
         rep: replication index.
         trace: keep an exact event log in ``model.trace`` (for tests and debugging).
-        **overrides: flat parameter overrides, e.g. ``turf=0.8`` or
-            ``offices__dinsos__staff=6`` (see ``Scenario.with_overrides``).
+        **kwargs: flat parameter overrides, e.g. ``turf=0.8`` or
+            ``offices__dinsos__staff=6`` (see ``Scenario.with_overrides``). Named
+            ``kwargs`` because Mesa's SolaraViz only passes extra parameters to that name.
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None, seed: int = 0,
-                 rep: int = 0, trace: bool = False, **overrides: Any):
-        self.scenario = load_scenario(scenario).with_overrides(**overrides)
+                 rep: int = 0, trace: bool = False, **kwargs: Any):
+        self.scenario = load_scenario(scenario).with_overrides(**kwargs)
         self.streams = Streams(seed, rep)
         super().__init__(rng=self.streams.seed_sequence("mesa"))
         self.seed, self.rep = seed, rep
