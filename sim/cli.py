@@ -152,7 +152,7 @@ def _remove_if_dead(path: Path, quiet: bool) -> None:
     import shutil
 
     try:
-        pid = int(path.name.rsplit("-", 1)[1])
+        pid = int(path.name.removesuffix(".new").rsplit("-", 1)[1])
         os.kill(pid, 0)
         return  # still running
     except (ValueError, IndexError, ProcessLookupError):

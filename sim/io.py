@@ -3,10 +3,11 @@
 A run never leaves a half-written results folder that looks complete:
 
 1. Everything is written into a sibling staging folder ``DIR.partial-<pid>/`` that
-   holds ``INCOMPLETE.txt`` until the end; each file in it is written to a temporary
-   name and renamed when complete.
-2. When every file is written, the marker is removed and the staging folder replaces
-   ``DIR`` in one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames).
+   holds ``INCOMPLETE.txt`` from the moment it appears; each file in it is written to a
+   temporary name and renamed when complete.
+2. When every file is written, the staging folder replaces ``DIR`` in one step
+   (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames), and only then is
+   the marker removed.
 
 A run killed at any moment leaves ``DIR`` as it was (the previous complete results, or
 nothing) plus the ``DIR.partial-<pid>/`` folder with its ``INCOMPLETE.txt`` marker.
@@ -66,13 +67,17 @@ class StagedOutput:
         check_out_dir(self.final)
         self.final.parent.mkdir(parents=True, exist_ok=True)
         self.staging = self.final.parent / f"{self.final.name}.partial-{os.getpid()}"
-        if self.staging.exists():
-            shutil.rmtree(self.staging)
-        self.staging.mkdir()
         self.files: dict[str, dict[str, Any]] = {}
-        self.write_text(MARKER, "This run did not finish: these files are incomplete.\n"
-                        f"{note}\nThe previous results, if any, are untouched in "
-                        f"{self.final.name}/.\n", record=False)
+        # The staging folder appears under its visible name only once it holds the marker.
+        fresh = self.final.parent / f".{self.final.name}.partial-{os.getpid()}.new"
+        for old in (self.staging, fresh):
+            if old.exists():
+                shutil.rmtree(old)
+        fresh.mkdir()
+        (fresh / MARKER).write_text("This run did not finish: these files are incomplete.\n"
+                                    f"{note}\nThe previous results, if any, are untouched in "
+                                    f"{self.final.name}/.\n", encoding="utf-8")
+        os.rename(fresh, self.staging)
 
     def path(self, name: str) -> Path:
         p = self.staging / name
@@ -106,8 +111,11 @@ class StagedOutput:
         self._commit(tmp, name, True)
 
     def finish(self) -> Path:
-        """Remove the marker and put the folder in place of the old one."""
-        (self.staging / MARKER).unlink()
+        """Put the folder in place of the old one, then remove the marker.
+
+        The marker goes last, so at no moment does an unfinished folder lack it (for an
+        instant the new, complete folder still carries it: a false alarm, never false trust).
+        """
         if not self.final.exists():
             os.rename(self.staging, self.final)
         elif _renameat2_exchange(self.staging, self.final):
@@ -117,6 +125,7 @@ class StagedOutput:
             os.rename(self.final, old)
             os.rename(self.staging, self.final)
             shutil.rmtree(old)
+        (self.final / MARKER).unlink()
         return self.final
 
 
@@ -125,4 +134,5 @@ def stale_attempts(final: Path) -> list[Path]:
     parent = Path(final).parent
     if not parent.is_dir():
         return []
-    return sorted(parent.glob(f"{Path(final).name}.partial-*"))
+    name = Path(final).name
+    return sorted(parent.glob(f"{name}.partial-*")) + sorted(parent.glob(f".{name}.partial-*"))

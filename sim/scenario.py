@@ -23,6 +23,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ASSUMPTION = "assumption"
+MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+
+
+def _clean(text: str) -> str:
+    """Make user-supplied text safe for a one-line message (escape control characters)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ScenarioError(ValueError):
@@ -426,6 +432,10 @@ class Scenario(_Section):
     @model_validator(mode="after")
     def _dates_in_order(self) -> Scenario:
         t = self.time
+        for name, day in (("time.start", t.start), ("time.end", t.end)):
+            if not (MIN_DATE <= day <= MAX_DATE):
+                raise ValueError(f"{name} = {day} is outside the supported range "
+                                 f"{MIN_DATE} to {MAX_DATE}")
         if t.end <= t.start:
             raise ValueError(f"time.end ({t.end}) must be after time.start ({t.start})")
         if (t.end - t.start).days > 366 * 40:
@@ -445,9 +455,12 @@ class Scenario(_Section):
             if list(dates) != sorted(dates):
                 raise ValueError(f"{name} must be in increasing order")
         for year in self.program.budget_idr_by_year:
-            if not (year.isdigit() and len(year) == 4):
+            if not (year.isascii() and year.isdigit() and len(year) == 4):
                 raise ValueError(f"program.budget_idr_by_year keys must be years like '2021', "
-                                 f"got '{year}'")
+                                 f"got {_clean(repr(year))}")
+        if not self.program.budget_idr_by_year:
+            raise ValueError("program.budget_idr_by_year needs at least one year, e.g. "
+                             "{ \"2021\" = 13.6e9 }")
         if any(v < 0 or not math.isfinite(v) for v in self.program.budget_idr_by_year.values()):
             raise ValueError("program.budget_idr_by_year values must be finite and >= 0")
         return self
@@ -472,8 +485,11 @@ class Scenario(_Section):
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid TOML ({exc}). Check quotes, brackets and "
-                                f"'key = value' lines.") from None
+            raise ScenarioError(f"{path}: not valid TOML ({_clean(str(exc))}). Check quotes, "
+                                f"brackets and 'key = value' lines.") from None
+        except RecursionError:
+            raise ScenarioError(f"{path}: not valid here: arrays or tables nested too "
+                                f"deeply.") from None
         return cls.from_dict(data, origin=str(path))
 
     @classmethod
@@ -576,20 +592,20 @@ def _explain(exc: ValidationError, origin: str) -> str:
     parts = []
     for err in exc.errors()[:3]:
         loc = tuple(err["loc"])
-        key = ".".join(str(p) for p in loc) or "(top level)"
+        key = _clean(".".join(str(p) for p in loc)) or "(top level)"
         value = err.get("input")
-        shown = repr(value) if not isinstance(value, dict) else "a table"
+        shown = _clean(repr(value)) if not isinstance(value, dict) else "a table"
         if len(shown) > 60:
             shown = shown[:57] + "..."
         etype = err["type"]
         if etype == "extra_forbidden":
             allowed = _allowed_keys(loc)
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            close = difflib.get_close_matches(_clean(str(loc[-1])), allowed, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             parts.append(f"unknown key '{key}'.{hint} Allowed keys here: {', '.join(allowed)}")
             continue
         if etype == "value_error":
-            parts.append(err["msg"].removeprefix("Value error, "))
+            parts.append(_clean(err["msg"].removeprefix("Value error, ")))
             continue
         info = _field_info(loc)
         extra = (info.json_schema_extra or {}) if info is not None else {}
