@@ -574,7 +574,7 @@ def cli_cases(n_valid: int, n_rejected: int, seed: int, workdir: Path
         f = case_dir / f"{m.op}_{m.source}"
         f.write_bytes(_with_horizon(m))
         try:
-            sc = Scenario.from_toml(f)
+            Scenario.from_toml(f)
             ok = True
         except ScenarioError:
             ok = False
