@@ -124,7 +124,7 @@ class Household(mesa.Agent):
             self.leave(t, "reverified_out")
             return
         m.release_quota(t)
-        rng = m.streams["apply"]
+        rng = m.streams["reapply"]
         if rng.random() < m.scenario.behaviour.reapply_prob:
             m.events.schedule(t + rng.exponential(m.scenario.behaviour.apply_delay_days),
                               self.apply)

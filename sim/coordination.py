@@ -9,14 +9,15 @@ those agencies' own desks. Each effect below names its direction and quotes the 
 Barriers (all *raise* days to card or losses as they rise):
 
 - specialization -- "silo dimana departemen bekerja secara mandiri": a data-format or
-  criteria mismatch bounces the case back to the sending agency, which must process it
-  again (chance ``bounce_max * specialization``).
+  criteria mismatch bounces the case back to the sending office, which must process it
+  again (chance ``bounce_max * specialization``). On the manual pathway the citizen must
+  go back there in person; a second pass also faces that office's checks again.
 - power -- "mendominasi proses pengambilan keputusan": the hand-off waits for the
   dominant agency's sign-off (chance ``escalation_max * power``, mean
   ``escalation_days`` working days).
 - performance_management -- "lebih terfokus pada pencapaian target mereka sendiri":
-  agencies serve easy cases first (complex cases carry a queue handicap of
-  ``cherry_pick_days * level``) and hold outgoing hand-offs until the weekly report
+  agencies favour easy cases (a complex case queues as if it had arrived
+  ``cherry_pick_days * level`` working days later) and hold outgoing hand-offs until the weekly report
   (Friday) with chance ``report_hold_max * level``.
 - turf -- "mempertahankan anggaran, personel": agencies withhold staff time, so each
   agency service takes ``1 / (1 - turf_capacity_loss * turf)`` times longer.
@@ -36,8 +37,8 @@ Mechanisms (scenario switches):
   by ``1 - strength``; its review meetings escalate cases stalled longer than
   ``stall_days`` and release held hand-offs. It costs an approval layer: submissions to
   BPJS wait for the Tim's next sitting (every ``approval_interval_days``).
-- network ("hubungan baik formal maupun informal"): hand-off latency is cut by
-  ``strength`` and that share of format bounces is settled by a phone call.
+- network ("hubungan baik formal maupun informal"): office-to-office hand-off latency is
+  cut by ``strength`` and that share of format bounces is settled by a phone call.
 - collaboration ("pemahaman yang seragam"; a shared database and joint verification):
   specialization bounces, belief divergence, DTKS data mismatches and extra verification
   are all scaled by ``1 - strength``.
@@ -108,28 +109,38 @@ class CoordinationRules:
         return work_time
 
     def diverges(self, stage: str) -> bool:
-        """Downstream agency rejects what upstream approved (beliefs)."""
-        return stage in ("dinkes", "bpjs") and self.p_diverge > 0 and \
-            self.rng.random() < self.p_diverge
+        """Downstream agency rejects what upstream approved (beliefs). One draw per decision
+        whatever the level, so changing a barrier does not shift later draws."""
+        if stage not in ("dinkes", "bpjs"):
+            return False
+        return self.rng.random() < self.p_diverge
 
     # ------------------------------------------------------------ hand-offs
-    def handoff(self, src: str, dst: str, t: float, paper: bool, cal: WorkCalendar) -> Handoff:
-        """Decide latency, holds, bounce and verification for a hand-off from src to dst."""
-        rng = self.rng
-        mean = self.c.handoff_days_paper if paper else self.c.handoff_days_online
-        latency = rng.exponential(mean) * (1 - self.network) if mean > 0 else 0.0
+    def handoff(self, src: str, dst: str, t: float, mean: float, cal: WorkCalendar,
+                carried: bool = False) -> Handoff:
+        """Decide latency, holds, bounce and verification for a hand-off from src to dst.
+
+        ``mean`` is the mean latency in working days (electronic, paper, or the citizen's
+        own travel gap when ``carried``). Every hand-off draws the same seven numbers, so
+        common random numbers hold across barrier levels.
+        """
+        u_verify, u_hold, u_escalate, u_bounce, u_settle = self.rng.random(5)
+        latency = self.rng.exponential(1.0) * mean
+        escalation = self.rng.exponential(1.0) * self.c.escalation_days
+        if not carried:
+            latency *= 1 - self.network  # informal ties speed office-to-office hand-offs
         if dst not in AGENCIES:
             return Handoff(cal.add(t, latency), False, False, False)
-        verify = self.p_verify > 0 and rng.random() < self.p_verify
+        verify = u_verify < self.p_verify
         held = False
-        if self.p_report_hold > 0 and rng.random() < self.p_report_hold:
+        if u_hold < self.p_report_hold:
             t = self._next_friday(t)
             held = True
-        if self.p_escalate > 0 and rng.random() < self.p_escalate:
-            latency += rng.exponential(self.c.escalation_days)
+        if u_escalate < self.p_escalate:
+            latency += escalation
             held = True
-        bounce = self.p_bounce > 0 and rng.random() < self.p_bounce
-        if bounce and self.network > 0 and rng.random() < self.network:
+        bounce = u_bounce < self.p_bounce
+        if bounce and u_settle < self.network:
             bounce, latency = False, latency + 1.0  # settled informally by phone
         arrive = cal.add(t, latency)
         thawed = self._after_freeze(arrive)
@@ -155,6 +166,7 @@ class CoordinationRules:
         return [float(k) for k in range(step, self.clock.horizon, step)]
 
     def next_sitting(self, t: float) -> float:
-        """The Tim's next approval sitting at or after t (the approval layer)."""
+        """The day of the Tim's next approval sitting after day t (the approval layer);
+        sittings fall every ``approval_interval_days`` calendar days."""
         step = self.c.hierarchy.approval_interval_days
         return float((int(t) // step + 1) * step)

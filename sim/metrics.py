@@ -74,6 +74,7 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
     return {"rep": model.rep, "enrolled_end": model.active_members, "handoffs": f.handoffs,
             "events": model.events.processed, "escalated": model.escalated,
             "dropout_by_stage": dict(f.dropout), "premium_idr_by_year": by_year,
+            "household_left": sum(c.reason == "household_left" for c in f.cases),
             "runtime_s": runtime_s, **{k: v for k, v in f.counts.items()},
             "in_process": f.open, "applied": len(f.cases)}
 
@@ -83,20 +84,20 @@ def mean_ci(values: list[float] | np.ndarray, level: float = 0.95) -> dict[str, 
     x = np.asarray(values, dtype=float)
     mean = float(x.mean()) if len(x) else float("nan")
     if len(x) < 2:
-        return {"mean": mean, "ci_low": mean, "ci_high": mean}
+        return {"mean": mean, "ci_low": None, "ci_high": None}  # no interval from one rep
     from scipy.stats import t as student_t
 
     half = float(student_t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
     return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
 
 
-def _pathway_figures(cases: pd.DataFrame) -> dict[str, Any]:
+def _pathway_figures(cases: pd.DataFrame, reps: int) -> dict[str, Any]:
     enrolled = cases[cases["outcome"] == "enrolled"]
     days = enrolled["days_to_card"].to_numpy(dtype=float)
     closed = cases[cases["outcome"] != "in_process"]
     return {
-        "cases": int(len(cases)),
-        "enrolled_cases": int(len(enrolled)),
+        "cases": len(cases) / reps,
+        "enrolled_cases": len(enrolled) / reps,
         "days_to_card": {"median": _q(days, 0.5), "p90": _q(days, 0.9),
                          "mean": float(days.mean()) if len(days) else None},
         "visits_per_enrollee": float(enrolled["visits"].mean()) if len(enrolled) else None,
@@ -117,7 +118,7 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
     target = scenario.program.target
     end = mean_ci([s["enrolled_end"] for s in stats])
     citizen = cases[cases["route"] != "referral"]
-    overall = _pathway_figures(citizen)
+    overall = _pathway_figures(citizen, reps)
     stages = sorted({k for s in stats for k in s["dropout_by_stage"]},
                     key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
     years = sorted({y for s in stats for y in s["premium_idr_by_year"]})
@@ -134,12 +135,14 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
         "days_to_card": overall["days_to_card"],
         "visits_per_enrollee": overall["visits_per_enrollee"],
         "citizen_cost_idr_per_enrollee": overall["citizen_cost_idr_per_enrollee"],
-        "by_pathway": {p: _pathway_figures(citizen[citizen["pathway"] == p])
+        "by_pathway": {p: _pathway_figures(citizen[citizen["pathway"] == p], reps)
                        for p in ("manual", "online")},
         "cases": {k: float(np.mean([s[k] for s in stats]))
                   for k in ("applied",) + OUTCOMES + ("in_process",)},
         "dropout_by_stage": {st: float(np.mean([s["dropout_by_stage"].get(st, 0) for s in stats]))
                              for st in stages},
+        "abandoned_because_household_left": float(np.mean([s["household_left"]
+                                                           for s in stats])),
         "premium_idr_by_year": {y: float(np.mean([s["premium_idr_by_year"].get(y, 0.0)
                                                   for s in stats])) for y in years},
         "handoffs": float(np.mean([s["handoffs"] for s in stats])),
@@ -153,5 +156,15 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
                             "(referred segments excluded), pooled across reps",
             "visits_per_enrollee": "in-person visits per enrolled citizen case",
             "cases": "mean per rep; a case is one household's application",
+            "by_pathway": "citizen cases by the pathway in force when they applied; counts "
+                          "are means per rep",
+            "censoring": "days_to_card only counts cases enrolled by end_date, so pathways "
+                         "that start late (online from 2021) cannot show long waits",
+            "dropout_by_stage": "cases abandoned because the burden exceeded the household's "
+                                "tolerance, by the stage it did not go on to; households "
+                                "that died, moved or left the pool are in "
+                                "abandoned_because_household_left instead",
+            "per_enrollee": "visits and citizen cost average over enrolled cases only; "
+                            "failed earlier attempts are not added",
         },
     }

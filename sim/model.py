@@ -346,13 +346,13 @@ class JambiBugarModel(mesa.Model):
             self.events.schedule(t + rng.exponential(aw.word_of_mouth_days), target.hear)
 
     def _central_pbi(self, t: float, share: float) -> None:
-        rng = self.streams["exits"]
+        rng = self.streams["central_pbi"]
         for hh in self.households:
             if hh.status != "gone" and hh.segment == "poor_household" and rng.random() < share:
                 hh.leave(t, "central_pbi")
 
     def _reverify(self, t: float) -> None:
-        ex, rng = self.scenario.exits, self.streams["exits"]
+        ex, rng = self.scenario.exits, self.streams["reverification"]
         for hh in self.households:
             if hh.status == "enrolled" and hh.segment != "institutional" and \
                     rng.random() < ex.reverification_share:

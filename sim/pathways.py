@@ -184,12 +184,12 @@ class CaseFlow:
         return False
 
     def draw_rework(self, stage: str) -> bool:
-        p = self.m.office_params[stage].rework_prob
-        return p > 0 and self.m.streams["rework"].random() < p
+        """Returned for missing documents? One draw per decision, whatever the chance."""
+        return self.m.streams["rework"].random() < self.m.office_params[stage].rework_prob
 
     def draw_mismatch(self) -> bool:
         p = self.m.scenario.batches.dtks_mismatch_prob * self.m.rules.mismatch_factor
-        return p > 0 and self.m.streams["rework"].random() < p
+        return self.m.streams["mismatch"].random() < p
 
     # -------------------------------------------------------------- decisions
     def approve(self, case: Case, t: float) -> None:
@@ -208,7 +208,7 @@ class CaseFlow:
         beh, coord = self.m.scenario.behaviour, self.m.scenario.coordination
         mean = beh.travel_gap_days if carried else (
             coord.handoff_days_paper if case.pathway == "manual" else coord.handoff_days_online)
-        h = self.m.rules.handoff(stage, nxt, t, mean, self.office(case).calendar)
+        h = self.m.rules.handoff(stage, nxt, t, mean, self.office(case).calendar, carried)
         if h.verify and case.verified != case.idx:
             self._verification_round(case, t)
             return
@@ -232,8 +232,8 @@ class CaseFlow:
         self._move(case, "transit")
         self.log(t, "verify", case)
         office = self.office(case)
-        mean = self.m.scenario.coordination.verification_days
-        wait = self.m.rules.rng.exponential(mean) if mean > 0 else 0.0
+        wait = self.m.streams["rework"].exponential(1.0) * \
+            self.m.scenario.coordination.verification_days
         self.m.events.schedule(office.calendar.add(t, wait), self._recheck, case)
 
     def _recheck(self, t: float, case: Case) -> None:
@@ -279,7 +279,7 @@ class CaseFlow:
             lat = self.m.scenario.coordination.handoff_days_online
             cal = self.office(case, "rt").calendar
             self._move(case, "transit")
-            arrive = cal.add(t, self.m.rules.rng.exponential(lat)) if lat > 0 else t
+            arrive = cal.add(t, self.m.streams["rework"].exponential(1.0) * lat)
             self.m.events.schedule(arrive, self._arrive, case, case.token)
             return
         self.go(t, case)
@@ -289,7 +289,7 @@ class CaseFlow:
         self.close(case, t, "rejected", reason)
         hh = case.household
         if reason in ("dtks_mismatch", "divergent_judgement") and hh.eligible:
-            rng = self.m.streams["apply"]
+            rng = self.m.streams["reapply"]
             if rng.random() < self.m.scenario.behaviour.reapply_prob:
                 beh = self.m.scenario.behaviour
                 self.m.events.schedule(t + rng.exponential(beh.reconsider_days), hh.apply)
@@ -375,13 +375,12 @@ class CaseFlow:
         case.outcome, case.t_outcome, case.outcome_stage, case.reason = outcome, t, stage, reason
         self.counts[outcome] += 1
         self.open -= 1
-        if outcome == "abandoned":
+        if outcome == "abandoned" and reason == "burden":
             self.dropout[stage] = self.dropout.get(stage, 0) + 1
-            if reason == "burden":  # may try again later, e.g. once the website is open
-                hh = case.household
-                self.m.events.schedule(
-                    t + self.m.streams["apply"].exponential(
-                        self.m.scenario.behaviour.reconsider_days), hh.reconsider)
+            # the household may try again later, e.g. once the website is open
+            self.m.events.schedule(
+                t + self.m.streams["reapply"].exponential(
+                    self.m.scenario.behaviour.reconsider_days), case.household.reconsider)
         case.household.case = None
         self.held.pop(case.id, None)
         self.log(t, outcome, case, reason)

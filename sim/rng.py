@@ -3,8 +3,15 @@
 Each kind of decision draws from its own numpy Generator, derived from
 ``SeedSequence(seed, spawn_key=(rep, crc32(name)))``. Replication ``rep`` of seed
 ``S`` is therefore exactly ``SeedSequence(S).spawn(reps)[rep]`` refined by name, so a
-run is reproducible in any process and on any number of workers, and switching on an
-intervention does not shift the draws of unrelated decisions.
+run is reproducible in any process and on any number of workers.
+
+Common random numbers: the population, arrivals, exits and each office's service times
+have their own streams, and decisions draw a fixed count of numbers whatever a barrier's
+level (a hand-off always draws seven), so two scenarios that differ in a barrier or a
+mechanism start from the same city and differ by the policy. They are common per kind of
+decision, not per household: once a policy changes which households reach which office,
+later draws of that kind go to different households. Per-household substreams would
+tighten this further (future work).
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ import zlib
 
 import numpy as np
 
-STREAMS = ("population", "arrivals", "awareness", "apply", "service", "rework", "dropout",
-           "coordination", "exits", "mesa")
+STREAMS = ("population", "arrivals", "awareness", "apply", "reapply", "service:<office>",
+           "rework", "mismatch", "dropout", "coordination", "exits", "central_pbi",
+           "reverification", "mesa")
 
 
 class Streams:

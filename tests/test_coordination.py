@@ -62,13 +62,27 @@ def test_beliefs_cause_divergent_rejections() -> None:
     assert (high["outcome"] == "enrolled").sum() < (low["outcome"] == "enrolled").sum()
 
 
+def stage_days(df: pd.DataFrame, stage: str) -> pd.Series:
+    done = df[(df[f"{stage}_in"] != "") & (df[f"{stage}_out"] != "")]
+    return (pd.to_datetime(done[f"{stage}_out"]) - pd.to_datetime(done[f"{stage}_in"])).dt.days
+
+
 def test_performance_management_makes_complex_cases_wait_longer() -> None:
-    sc = base(hierarchy={"enabled": False})
-    low, high = cases(sc, performance_management=0.0), cases(sc, performance_management=1.0)
-    seg = "poor_household"
-    gap_low = days(low[low["segment"] != seg]) - days(low[low["segment"] == seg])
-    gap_high = days(high[high["segment"] != seg]) - days(high[high["segment"] == seg])
-    assert gap_high > gap_low
+    """With a queue at Dinas Sosial, referred (complex) cases wait longer than simple ones
+    once the agency cherry-picks."""
+    sc = small(time={"end": "2019-06-30", "pathway_mode": "online"}, barriers=ZERO,
+               population={"in_dtks_share": 1.0, "share_homeless_neglected": 0.15,
+                           "share_mental_disorder": 0.15},
+               offices={"dinsos": {"staff": 1, "service_days": 1.0}},
+               coordination={"hierarchy": {"enabled": False}})
+
+    def gap(df: pd.DataFrame) -> float:
+        d = stage_days(df, "dinsos")
+        referred = df.loc[d.index, "route"] == "referral"
+        return float(d[referred].mean() - d[~referred].mean())
+
+    assert gap(cases(sc, performance_management=1.0)) > gap(
+        cases(sc, performance_management=0.0)) + 5.0
 
 
 def test_hierarchy_unblocks_power_and_politics() -> None:
