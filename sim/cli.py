@@ -102,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("jambi-sim: interrupted; previous results are untouched.", file=sys.stderr)
         return 130
+    except OSError as exc:  # unreadable input, unwritable output: say what, no traceback
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"jambi-sim: error: {exc.strerror or exc}{where}.", file=sys.stderr)
+        return EXIT_USAGE
 
 
 # ------------------------------------------------------------------------ run
@@ -151,13 +155,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _remove_if_dead(path: Path, quiet: bool) -> None:
     import shutil
 
+    from sim.io import attempt_pid
+
     try:
-        pid = int(path.name.removesuffix(".new").rsplit("-", 1)[1])
-        os.kill(pid, 0)
+        os.kill(attempt_pid(path), 0)
         return  # still running
-    except (ValueError, IndexError, ProcessLookupError):
-        pass
-    except PermissionError:
+    except ProcessLookupError:
+        pass  # dead: its folder is an abandoned attempt
+    except (PermissionError, OSError):
         return
     if not quiet:
         print(f"Removing an earlier run's incomplete attempt: {path}", file=sys.stderr)
@@ -186,9 +191,10 @@ def _fmt(x: float | None, digits: int = 0) -> str:
 def report(s: dict[str, Any]) -> str:
     """The short summary printed after a run."""
     e = s["enrolled_end"]
+    ci = "1 rep: no CI" if e["ci_low"] is None else \
+        f"95% CI {_fmt(e['ci_low'])} to {_fmt(e['ci_high'])}, {s['reps']} reps"
     lines = [
-        f"Enrolled on {s['end_date']}: {_fmt(e['mean'])} people "
-        f"(95% CI {_fmt(e['ci_low'])} to {_fmt(e['ci_high'])}, {s['reps']} reps); "
+        f"Enrolled on {s['end_date']}: {_fmt(e['mean'])} people ({ci}); "
         f"target {s['target']:,}, gap {_fmt(s['gap_end'])}; observed {s['observed_enrolled']:,}.",
         f"Cases per rep: applied {_fmt(s['cases']['applied'])}, enrolled "
         f"{_fmt(s['cases']['enrolled'])}, rejected {_fmt(s['cases']['rejected'])}, abandoned "

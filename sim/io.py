@@ -10,7 +10,9 @@ A run never leaves a half-written results folder that looks complete:
    the marker removed.
 
 A run killed at any moment leaves ``DIR`` as it was (the previous complete results, or
-nothing) plus the ``DIR.partial-<pid>/`` folder with its ``INCOMPLETE.txt`` marker.
+nothing) plus the ``DIR.partial-<pid>/`` folder with its ``INCOMPLETE.txt`` marker. (Where
+``renameat2`` is missing, e.g. off Linux, the swap is two renames, and for that instant
+``DIR`` is absent while the previous results sit in ``DIR.old-<pid>/``.)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import ctypes.util
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -47,16 +50,43 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
+def _our_files(out: Path) -> set[str] | None:
+    """The files a jambi-sim results folder may hold, from its summary.json; None if the
+    folder is not one of ours."""
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        files = set(summary["provenance"]["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return files | {"summary.json", MARKER}
+
+
 def check_out_dir(out: Path) -> None:
-    """Refuse folders we must not replace: files, or folders that are not our results."""
+    """Refuse folders we must not replace: files, links, the working folder or one above
+    it, and folders holding anything a jambi-sim run did not write."""
+    if out.is_symlink():
+        raise OutputError(f"--out {out}: is a symbolic link; give the folder it points to.")
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out}: exists and is a file; give a folder path.")
+    here = Path.cwd().resolve()
+    if out.resolve() == here or out.resolve() in here.parents:
+        raise OutputError(f"--out {out}: is the current folder or contains it; it would be "
+                          f"replaced. Give a new folder, e.g. runs/my_run.")
     if out.is_dir():
-        entries = [p.name for p in out.iterdir()]
-        if entries and "summary.json" not in entries:
+        present = {p.relative_to(out).as_posix() for p in out.rglob("*") if not p.is_dir()}
+        if not present:
+            return
+        ours = _our_files(out)
+        if ours is None:
             raise OutputError(
                 f"--out {out}: the folder exists, is not empty and holds no jambi-sim "
                 f"summary.json; it would be replaced. Choose a new or empty folder.")
+        foreign = sorted(present - ours)
+        if foreign:
+            raise OutputError(
+                f"--out {out}: holds files jambi-sim did not write ({', '.join(foreign[:3])}"
+                f"{' ...' if len(foreign) > 3 else ''}); they would be lost when the folder "
+                f"is replaced. Move them, or choose another folder.")
 
 
 class StagedOutput:
@@ -65,7 +95,11 @@ class StagedOutput:
     def __init__(self, final: Path, note: str = ""):
         self.final = Path(final)
         check_out_dir(self.final)
-        self.final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"--out {self.final}: cannot create its parent folder "
+                              f"({exc.strerror}).") from None
         self.staging = self.final.parent / f"{self.final.name}.partial-{os.getpid()}"
         self.files: dict[str, dict[str, Any]] = {}
         # The staging folder appears under its visible name only once it holds the marker.
@@ -135,4 +169,11 @@ def stale_attempts(final: Path) -> list[Path]:
     if not parent.is_dir():
         return []
     name = Path(final).name
-    return sorted(parent.glob(f"{name}.partial-*")) + sorted(parent.glob(f".{name}.partial-*"))
+    pattern = re.compile(rf"^\.?{re.escape(name)}\.partial-(\d+)(\.new)?$")
+    return sorted(p for p in parent.iterdir() if pattern.match(p.name) and p.is_dir()
+                  and not p.is_symlink())
+
+
+def attempt_pid(path: Path) -> int:
+    """The process id in a staging folder's name."""
+    return int(re.search(r"\.partial-(\d+)", path.name).group(1))

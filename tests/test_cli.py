@@ -228,3 +228,45 @@ def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "barriers.power" in r.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_files_added_to_a_results_folder_are_never_lost(small_file: Path, tmp_path: Path,
+                                                        capsys) -> None:
+    out = tmp_path / "res"
+    assert main(["run", str(small_file), "--reps", "1", "--out", str(out), "--quiet",
+                 "--no-figures"]) == 0
+    (out / "my_notes.txt").write_text("keep me")
+    assert main(["run", str(small_file), "--reps", "1", "--out", str(out), "--quiet"]) == 2
+    assert (out / "my_notes.txt").read_text() == "keep me"
+    assert "my_notes.txt" in capsys.readouterr().err
+    (out / "my_notes.txt").unlink()  # a clean results folder is replaced as usual
+    assert main(["run", str(small_file), "--reps", "1", "--out", str(out), "--quiet"]) == 0
+    assert (out / "figures" / "coverage.png").exists()
+
+
+@pytest.mark.parametrize("kind", ["cwd", "parent", "symlink", "under_a_file"])
+def test_dangerous_out_paths_are_refused(kind, small_file: Path, tmp_path: Path,
+                                         monkeypatch, capsys) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    out = {"cwd": ".", "parent": "..", "symlink": str(tmp_path / "link"),
+           "under_a_file": str(tmp_path / "afile" / "sub")}[kind]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["run", str(small_file), "--reps", "1", "--out", out, "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("jambi-sim: error: --out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_only_dead_runs_staging_folders_are_tidied(small_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    keep = tmp_path / "res.partial-backup"  # not ours: not a process id
+    keep.mkdir()
+    dead = tmp_path / "res.partial-999999999"
+    dead.mkdir()
+    assert main(["run", str(small_file), "--reps", "1", "--out", str(out), "--quiet",
+                 "--no-figures"]) == 0
+    assert keep.is_dir() and not dead.exists()
