@@ -2,7 +2,9 @@
 
 Start it with ``jambi-sim dashboard`` (listens on 127.0.0.1 unless ``--host`` is given).
 The bilingual workshop dashboard with side-by-side scenarios is later work; this one
-steps the same :class:`~sim.model.JambiBugarModel` the CLI runs, one day per step.
+steps the same :class:`~sim.model.JambiBugarModel` the CLI runs, one day per step. The
+sliders start at the schema's barrier defaults and, on reset, override the barrier values
+of a scenario given with ``--scenario``.
 """
 
 from __future__ import annotations

@@ -95,7 +95,8 @@ class WorkCalendar:
         return self.cum[d] + ((t - d) if self.open[d] else 0.0)
 
     def from_work(self, w: float) -> float:
-        """Earliest clock time at which cumulative working time reaches w."""
+        """Clock time at which cumulative working time reaches w; work that ends exactly
+        at a day's close is dated at the next open day's start (never on a closed day)."""
         if self.always_open:
             return w
         if w >= self.cum[-1]:

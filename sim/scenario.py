@@ -91,7 +91,7 @@ class Population(_Section):
     eligible_share: float = P(0.85, unit="share", lo=0, hi=1, source=ASSUMPTION,
                               meaning="Share of the uninsured who belong to an eligible segment.")
     ineligible_applicant_share: float = P(
-        0.05, unit="share", lo=0, hi=1, source=ASSUMPTION,
+        0.05, unit="share", lo=0, hi=0.9, source=ASSUMPTION,
         meaning="Share of modelled households who think they qualify but are not eligible; "
                 "they can apply and are rejected at the DTKS check.")
     household_size: float = P(4.74, unit="people/household", lo=1, hi=15,
