@@ -48,7 +48,7 @@ class Case:
                  "visits", "cost", "tolerance", "stage_in", "stage_out", "outcome",
                  "t_outcome", "outcome_stage", "reason", "where", "token", "complex",
                  "verifying", "verified", "reworks", "bounces", "verifications", "held_since",
-                 "admitted")
+                 "admitted", "offices")
 
     def __init__(self, cid: int, hh: Household, pathway: str, mode: str, t: float,
                  tolerance: float):
@@ -79,6 +79,7 @@ class Case:
         self.verifications = 0
         self.held_since = float("nan")
         self.admitted = False  # counted against the quota, not yet closed
+        self.offices: dict[str, Office] = {}  # the office serving each stage of the route
 
     @property
     def stage(self) -> str:
@@ -119,7 +120,7 @@ class CaseFlow:
         case.stage_out[stage] = t
 
     def office(self, case: Case, stage: str | None = None) -> Office:
-        return self.m.office_for(case.household, stage or case.stage, case.t_applied)
+        return case.offices[stage or case.route[case.idx]]
 
     def still_wanted(self, case: Case, t: float) -> bool:
         """False (and the case is closed) if the household has gone."""
@@ -136,6 +137,7 @@ class CaseFlow:
         mode = "referral" if hh.referred else pathway
         tol = hh.patience * m.streams["dropout"].exponential(1.0)
         case = Case(len(self.cases) + 1, hh, pathway, mode, t, tol)
+        case.offices = {s: m.office_for(hh, s, t) for s in case.route + ("rt",)}
         self.cases.append(case)
         hh.case = case
         self.open += 1
