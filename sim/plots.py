@@ -74,7 +74,8 @@ def coverage(ts: pd.DataFrame, scenario: Any, lang: str = "en") -> Any:
     fig, ax = plt.subplots(figsize=(9, 5))
     ax.fill_between(mean.index, lo, hi, color="tab:blue", alpha=0.2, label=L["sim_band"])
     ax.plot(mean.index, mean, color="tab:blue", lw=2, label=L["sim_mean"])
-    ax.step(cap.index, cap, where="post", color="grey", ls=":", label=L["cap"])
+    ax.step(cap.index, cap, where="pre", color="dimgrey", ls=":", lw=2, zorder=3,
+            label=L["cap"])
     ax.axhline(scenario.program.target, color="tab:red", ls="--", label=L["target"])
     end = pd.Timestamp(scenario.time.end)
     ax.scatter([end], [scenario.program.observed_enrolled], color="black", zorder=5,
