@@ -2,7 +2,7 @@
 
 Households hear of Jambi Bugar, decide to apply, and leave the eligible pool
 (death, moving, central PBI-JK, rising income, re-verification). Offices serve
-cases at a :class:`~sim.queueing.ServiceDesk` and decide: approve, return for
+cases at a :class:`~sim.engine.desk.ServiceDesk` and decide: approve, return for
 missing documents (rework) or reject. What happens between offices lives in
 :mod:`sim.pathways` (the route) and :mod:`sim.coordination` (the barriers).
 Agents act only when an event reaches them: an idle agent costs nothing.
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
-from sim.calendar import WorkCalendar
-from sim.queueing import ServiceDesk
+from sim.engine.worktime import WorkCalendar
+from sim.engine.desk import ServiceDesk
 
 if TYPE_CHECKING:
     from sim.model import JambiBugarModel

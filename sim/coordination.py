@@ -51,7 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.calendar import Clock, WorkCalendar
+from sim.engine.worktime import Clock, WorkCalendar
 from sim.scenario import Scenario
 
 AGENCIES = ("dinsos", "dinkes", "bpjs")

@@ -1,7 +1,7 @@
 """Tidy outputs of a run: the case table, the monthly timeseries and the summary.
 
 Pure functions from a finished model (or from tables) to DataFrames and plain dicts;
-writing them to files is :mod:`sim.io`'s job.
+writing them to files is :mod:`sim.output`'s job.
 """
 
 from __future__ import annotations

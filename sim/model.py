@@ -1,7 +1,7 @@
 """JambiBugarModel: the Mesa model of Jambi Bugar enrollment in Kota Jambi.
 
 A steppable ``mesa.Model`` whose ``step()`` advances one calendar day. Work is driven by
-an event queue (:mod:`sim.events`), so cost grows with hand-offs, decisions and
+an event queue (:mod:`sim.engine.events`), so cost grows with hand-offs, decisions and
 arrivals, not with agents x days: a waiting household or an empty office costs nothing.
 The model imports no I/O, plotting or CLI code.
 """
@@ -28,23 +28,15 @@ from sim.agents import (
     RTHead,
     TimKoordinasi,
 )
-from sim.calendar import Clock, WorkCalendar, dtks_fix_times, monthly_cutoff_activation
+from sim.engine.worktime import Clock, WorkCalendar, dtks_fix_times, monthly_cutoff_activation
 from sim.coordination import CoordinationRules
-from sim.events import LATE, URGENT, EventQueue
+from sim.engine.events import LATE, URGENT, EventQueue
 from sim.pathways import PLACES, CaseFlow
-from sim.rng import Streams
-from sim.scenario import Scenario
+from sim.engine.streams import Streams
+from sim.scenario import Scenario, load_scenario
 
 OFFICE_STAGES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs")
 AGENCY_CLASSES = {"dinsos": DinasSosial, "dinkes": DinasKesehatan, "bpjs": BPJSKesehatan}
-
-
-def load_scenario(scenario: Scenario | str | Path | None) -> Scenario:
-    if scenario is None:
-        return Scenario()
-    if isinstance(scenario, Scenario):
-        return scenario
-    return Scenario.from_toml(scenario)
 
 
 class JambiBugarModel(mesa.Model):

@@ -1,7 +1,7 @@
 """``run(scenario, reps, seed)``: replications of the model, as plain data.
 
 Replication ``r`` of seed ``S`` draws from ``SeedSequence(S).spawn(...)[r]`` (see
-:mod:`sim.rng`), so results are identical whatever the number of worker processes.
+:mod:`sim.engine.streams`), so results are identical whatever the number of worker processes.
 This function is what sweeps, SALib's ``ProblemSpec.evaluate``, the EMA Workbench or
 Mesa's ``batch_run`` build on. It writes no files.
 """
@@ -19,7 +19,8 @@ import pandas as pd
 
 from sim import __version__
 from sim.metrics import case_table, rep_stats, summarize
-from sim.model import JambiBugarModel, load_scenario
+from sim.model import JambiBugarModel
+from sim.scenario import load_scenario
 from sim.scenario import Scenario
 
 

@@ -740,13 +740,13 @@ def test_loader_uses_no_eval_or_pickle() -> None:
 
 
 # ------------------------------------------------------- regressions found by fuzzing
-# Inputs that once broke the contract (fixed in sim/scenario.py); kept as regressions.
+# Inputs that once broke the contract (fixed in sim/scenario/); kept as regressions.
 
 KNOWN_MESSAGE_BUGS = {
-    # sim/scenario.py _explain(): the unknown key is put in the message unescaped.
+    # sim/scenario/errors.py explain(): the unknown key is put in the message unescaped.
     "newline_in_unknown_key": '"a\\nb" = 1\n',
     "carriage_return_in_nested_unknown_key": '[offices.dinsos]\n"sta\\rff" = 1\n',
-    # sim/scenario.py Scenario._dates_in_order(): "got '{year}'" unescaped.
+    # sim/scenario/schema.py Scenario._dates_in_order(): "got '{year}'" unescaped.
     "newline_in_budget_year_key": '[program.budget_idr_by_year]\n"20\\n18" = 1.0\n',
 }
 
@@ -774,9 +774,9 @@ KNOWN_RUN_BUGS = {
     "non_ascii_year_key": '[program.budget_idr_by_year]\n"²⁰²¹" = 1e9\n',
     # sim/model.py _yearly_caps line ~115: no budget -> inf // bill = nan -> int(nan) raises.
     "empty_budget_table": "[program]\nbudget_idr_by_year = {}\n",
-    # sim/calendar.py public_holidays line ~39: fromisoformat(f'{year}-..') needs 4 digits.
+    # sim/engine/worktime.py public_holidays line ~39: fromisoformat(f'{year}-..') needs 4 digits.
     "year_before_1000": "[time]\nstart = 0999-01-01\nend = 0999-04-01\nonline_from = 0999-02-01\n",
-    # sim/calendar.py Clock.date line ~57 via coordination.py _freeze_windows: end + 3*366
+    # sim/engine/worktime.py Clock.date line ~57 via coordination.py _freeze_windows: end + 3*366
     # margin days passes 9999-12-31.
     "year_near_9999": "[time]\nstart = 9999-09-01\nend = 9999-12-31\nonline_from = 9999-10-01\n",
 }

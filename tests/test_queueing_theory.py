@@ -1,4 +1,4 @@
-"""Verification of the office queue (``sim.queueing.ServiceDesk``) against queueing theory.
+"""Verification of the office queue (``sim.engine.desk.ServiceDesk``) against queueing theory.
 
 With an always-open calendar, Poisson arrivals and exponential service, a desk with c
 servers is an M/M/c queue, so its mean wait in queue and its probability of waiting must
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from sim.calendar import Clock, WorkCalendar
-from sim.events import EventQueue
-from sim.queueing import ServiceDesk
+from sim.engine.worktime import Clock, WorkCalendar
+from sim.engine.events import EventQueue
+from sim.engine.desk import ServiceDesk
 
 # (lambda, mu, c): utilisation rho = lambda / (c mu) is 0.8, 0.8, 0.8 and 0.85.
 CONFIGS: list[tuple[float, float, int]] = [(0.8, 1.0, 1), (1.6, 1.0, 2), (4.0, 1.25, 4),

@@ -22,17 +22,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.scenario.errors import ScenarioError, _clean, explain
+from sim.scenario.table import leaves, parameter_rows
+
 ASSUMPTION = "assumption"
 MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
-
-
-def _clean(text: str) -> str:
-    """Make user-supplied text safe for a one-line message (escape control characters)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-class ScenarioError(ValueError):
-    """A scenario file or override is wrong; the message is one paragraph for the user."""
 
 
 def P(default: Any, *, unit: str, meaning: str, source: str, lo: float | None = None,
@@ -497,7 +491,7 @@ class Scenario(_Section):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise ScenarioError(_explain(exc, origin)) from None
+            raise ScenarioError(explain(exc, origin, cls)) from None
 
     def with_overrides(self, **overrides: Any) -> Scenario:
         """A copy with flat overrides: a unique leaf name (``turf=0.5``) or a path with
@@ -514,28 +508,22 @@ class Scenario(_Section):
         return Scenario.from_dict(data, origin=f"overrides {sorted(overrides)}")
 
 
+
+
 # --------------------------------------------------------------- schema helpers
-def _leaves(model: type[BaseModel] = Scenario, prefix: tuple[str, ...] = ()):
-    """Yield (path, FieldInfo) for every leaf parameter of the schema."""
-    for name, info in model.model_fields.items():
-        ann = info.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            yield from _leaves(ann, prefix + (name,))
-        else:
-            yield prefix + (name,), info
-
-
 def _resolve(key: str) -> tuple[str, ...]:
+    """A flat override name (leaf name or double-underscore path) to its schema path."""
+    paths = [p for p, _ in leaves(Scenario)]
     if "__" in key:
         path = tuple(key.split("__"))
-        if path in {p for p, _ in _leaves()}:
+        if path in set(paths):
             return path
         raise ScenarioError(f"override '{key}': no parameter at {'.'.join(path)}.")
-    matches = [p for p, _ in _leaves() if p[-1] == key]
+    matches = [p for p in paths if p[-1] == key]
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        names = sorted({p[-1] for p, _ in _leaves()})
+        names = sorted({p[-1] for p in paths})
         close = difflib.get_close_matches(key, names, n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise ScenarioError(f"override '{key}': no such parameter.{hint} Use a leaf name such "
@@ -546,17 +534,7 @@ def _resolve(key: str) -> tuple[str, ...]:
 
 def parameter_table() -> list[dict[str, Any]]:
     """One row per parameter: path, default, unit, range, meaning, source (for the docs)."""
-    default = Scenario().model_dump()
-    rows = []
-    for path, info in _leaves():
-        extra = info.json_schema_extra or {}
-        node: Any = default
-        for part in path:
-            node = node[part]
-        rows.append({"parameter": ".".join(path), "default": node, "unit": extra.get("unit", ""),
-                     "lo": extra.get("lo"), "hi": extra.get("hi"),
-                     "meaning": info.description or "", "source": extra.get("source", "")})
-    return rows
+    return parameter_rows(Scenario)
 
 
 def bounds(names: list[str] | None = None) -> dict[str, tuple[float, float]]:
@@ -570,53 +548,10 @@ def bounds(names: list[str] | None = None) -> dict[str, tuple[float, float]]:
     return out
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: type[BaseModel] = Scenario
-    for part in loc[:-1]:
-        info = model.model_fields.get(str(part))
-        if info is None or not (isinstance(info.annotation, type)
-                                and issubclass(info.annotation, BaseModel)):
-            return []
-        model = info.annotation
-    return list(model.model_fields)
-
-
-def _field_info(loc: tuple[Any, ...]):
-    for path, info in _leaves():
-        if path == tuple(str(p) for p in loc[: len(path)]) and len(path) <= len(loc):
-            return info
-    return None
-
-
-def _explain(exc: ValidationError, origin: str) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        loc = tuple(err["loc"])
-        key = _clean(".".join(str(p) for p in loc)) or "(top level)"
-        value = err.get("input")
-        shown = _clean(repr(value)) if not isinstance(value, dict) else "a table"
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        etype = err["type"]
-        if etype == "extra_forbidden":
-            allowed = _allowed_keys(loc)
-            close = difflib.get_close_matches(_clean(str(loc[-1])), allowed, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            parts.append(f"unknown key '{key}'.{hint} Allowed keys here: {', '.join(allowed)}")
-            continue
-        if etype == "value_error":
-            parts.append(_clean(err["msg"].removeprefix("Value error, ")))
-            continue
-        info = _field_info(loc)
-        extra = (info.json_schema_extra or {}) if info is not None else {}
-        lo, hi, unit = extra.get("lo"), extra.get("hi"), extra.get("unit")
-        rng = ""
-        if lo is not None or hi is not None:
-            rng = f"; allowed range {lo if lo is not None else '-inf'} to " \
-                  f"{hi if hi is not None else 'inf'}"
-        if unit:
-            rng += f" ({unit})"
-        parts.append(f"key '{key}' = {shown}: {err['msg']}{rng}")
-    more = len(exc.errors()) - 3
-    tail = f" (and {more} more problems)" if more > 0 else ""
-    return f"{origin}: " + "; ".join(parts) + tail + "."
+def load_scenario(scenario: Scenario | str | Path | None) -> Scenario:
+    """A Scenario from a Scenario, a TOML path, or None (the historical baseline)."""
+    if scenario is None:
+        return Scenario()
+    if isinstance(scenario, Scenario):
+        return scenario
+    return Scenario.from_toml(scenario)

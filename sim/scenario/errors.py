@@ -1,0 +1,65 @@
+"""Scenario errors: one paragraph for the user, naming the file, the key, the value and the
+allowed range. Works on any pydantic schema given as ``root``."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario.table import field_info
+
+
+def _clean(text: str) -> str:
+    """Make user-supplied text safe for a one-line message (escape control characters)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is wrong; the message is one paragraph for the user."""
+
+
+def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    model = root
+    for part in loc[:-1]:
+        info = model.model_fields.get(str(part))
+        if info is None or not (isinstance(info.annotation, type)
+                                and issubclass(info.annotation, BaseModel)):
+            return []
+        model = info.annotation
+    return list(model.model_fields)
+
+
+def explain(exc: ValidationError, origin: str, root: type[BaseModel]) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = tuple(err["loc"])
+        key = _clean(".".join(str(p) for p in loc)) or "(top level)"
+        value = err.get("input")
+        shown = _clean(repr(value)) if not isinstance(value, dict) else "a table"
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        etype = err["type"]
+        if etype == "extra_forbidden":
+            allowed = _allowed_keys(root, loc)
+            close = difflib.get_close_matches(_clean(str(loc[-1])), allowed, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            parts.append(f"unknown key '{key}'.{hint} Allowed keys here: {', '.join(allowed)}")
+            continue
+        if etype == "value_error":
+            parts.append(_clean(err["msg"].removeprefix("Value error, ")))
+            continue
+        info = field_info(root, loc)
+        extra = (info.json_schema_extra or {}) if info is not None else {}
+        lo, hi, unit = extra.get("lo"), extra.get("hi"), extra.get("unit")
+        rng = ""
+        if lo is not None or hi is not None:
+            rng = f"; allowed range {lo if lo is not None else '-inf'} to " \
+                  f"{hi if hi is not None else 'inf'}"
+        if unit:
+            rng += f" ({unit})"
+        parts.append(f"key '{key}' = {shown}: {err['msg']}{rng}")
+    more = len(exc.errors()) - 3
+    tail = f" (and {more} more problems)" if more > 0 else ""
+    return f"{origin}: " + "; ".join(parts) + tail + "."
