@@ -76,7 +76,7 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
             "dropout_by_stage": dict(f.dropout), "premium_idr_by_year": by_year,
             "household_left": sum(c.reason == "household_left" for c in f.cases),
             "runtime_s": runtime_s, **{k: v for k, v in f.counts.items()},
-            "in_process": f.open, "applied": len(f.cases)}
+            "in_process": f.open, "applied": len(f.cases), "households": len(model.households)}
 
 
 def mean_ci(values: list[float] | np.ndarray, level: float = 0.95) -> dict[str, float]:
