@@ -10,7 +10,7 @@ Public API::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from sim._version import __version__  # noqa: E402
 
 from sim.model import JambiBugarModel  # noqa: E402
 from sim.runner import Result, run, run_one  # noqa: E402

@@ -1,38 +1,44 @@
 """Mesa agents: households (KK) in RTs, and the offices a case passes through.
 
-Households hear of Jambi Bugar, decide to apply, and leave the eligible pool
-(death, moving, central PBI-JK, rising income, re-verification). Offices serve
-cases at a :class:`~sim.engine.desk.ServiceDesk` and decide: approve, return for
-missing documents (rework) or reject. What happens between offices lives in
-:mod:`sim.pathways` (the route) and :mod:`sim.coordination` (the barriers).
-Agents act only when an event reaches them: an idle agent costs nothing.
+Agents hold their state and make their own decisions; what a decision sets in motion is
+the job of the component the agent was given:
+
+* a :class:`Household` hears of Jambi Bugar, decides whether to apply, enrolls and leaves
+  through its ``life`` (the :class:`~sim.population.Population` that made it);
+* an :class:`Office` serves cases at a :class:`~sim.engine.desk.ServiceDesk` and decides
+  (approve, return for missing documents, reject) through its ``flow`` (the
+  :class:`~sim.pathways.CaseFlow`), which moves the case on.
+
+Agents act only when an event reaches them: an idle agent costs nothing. Each decision
+reads its random number from keyed draws (``sim.engine.streams.KeyedDraws``): the n-th
+decision of a kind for a household is the same in every scenario run under one seed.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mesa
 
-from sim.engine.worktime import WorkCalendar
 from sim.engine.desk import ServiceDesk
-
-if TYPE_CHECKING:
-    from sim.model import JambiBugarModel
-    from sim.pathways import Case
+from sim.engine.worktime import WorkCalendar
 
 SEGMENTS = ("poor_household", "institutional", "homeless_neglected", "mental_disorder")
 
 
 class Household(mesa.Agent):
-    """A family (KK) with its members, living in one RT; or an institution's roster."""
+    """A family (KK) with its members, living in one RT; or an institution's roster.
 
-    model: JambiBugarModel
+    ``idx`` is the household's place in creation order; it keys the household's random
+    draws. ``life`` is the population component that acts on its decisions.
+    """
 
-    def __init__(self, model: JambiBugarModel, rt: int, segment: str, members: int,
-                 eligible: bool, has_docs: bool, in_dtks: bool, cost_factor: float,
-                 patience: float):
+    def __init__(self, model: mesa.Model, life: Any, idx: int, rt: int, segment: str,
+                 members: int, eligible: bool, has_docs: bool, in_dtks: bool,
+                 cost_factor: float, patience: float):
         super().__init__(model)
+        self.life = life
+        self.idx = idx
         self.rt = rt
         self.segment = segment
         self.members = members
@@ -41,125 +47,74 @@ class Household(mesa.Agent):
         self.in_dtks = in_dtks
         self.cost_factor = cost_factor  # distance multiplier on trip costs
         self.patience = patience
+        self.referred = segment != "poor_household"  # enrolled through Dinas Sosial
         self.aware = False
         self.status = "uninsured"  # uninsured | enrolled | gone
         self.exit_reason = ""
-        self.case: Case | None = None
+        self.case: Any = None
         self.exit_gen = 0
 
-    @property
-    def referred(self) -> bool:
-        """Enrolled through Dinas Sosial (institution or outreach), not through the RT head."""
-        return self.segment != "poor_household"
-
+    # Event handlers: the population decides, in one place, what each one means.
     def hear(self, t: float) -> None:
         """Learn of the programme (campaign, word of mouth, media)."""
-        if self.aware or self.status != "uninsured":
-            return
-        self.model.tally(self, -1)
-        self.aware = True
-        self.model.tally(self, +1)
-        self.consider(t)
-
-    def consider(self, t: float) -> None:
-        """Decide whether to apply now, or to think again later."""
-        m = self.model
-        if self.status != "uninsured" or self.case is not None:
-            return
-        beh = m.scenario.behaviour
-        rng = m.streams["apply"]
-        p = 1.0 if self.referred else (
-            beh.apply_prob_online if m.pathway_at(t) == "online" else beh.apply_prob_manual)
-        if rng.random() < p:
-            m.events.schedule(t + rng.exponential(beh.apply_delay_days), self.apply)
-        else:
-            m.events.schedule(t + rng.exponential(beh.reconsider_days), self.reconsider)
+        self.life.hear(self, t)
 
     def reconsider(self, t: float) -> None:
+        """Think again about applying."""
         if self.case is None and self.status == "uninsured":
-            self.consider(t)
+            self.life.consider(self, t)
 
     def apply(self, t: float) -> None:
         """Open a case (the first visit to the RT head, or a referral to Dinas Sosial)."""
         if self.status == "uninsured" and self.case is None:
-            self.model.flow.start(self, t)
+            self.life.apply(self, t)
 
     def enroll(self, t: float) -> None:
-        """The BPJS card is active: count the members, tell the neighbours."""
-        m = self.model
-        m.tally(self, -1)
-        self.status = "enrolled"
-        m.tally(self, +1)
-        m.tell_neighbours(self, t)
-
-    def leave(self, t: float, reason: str) -> None:
-        """Leave the programme's population for good (moved, central PBI, not poor, ...)."""
-        if self.status == "gone":
-            return
-        m = self.model
-        m.tally(self, -1)
-        self.status, self.exit_reason = "gone", reason
-        m.tally(self, +1)
-        m.release_quota(t)
-
-    def lose_member(self, t: float) -> None:
-        """One member dies; the household leaves when none remain."""
-        m = self.model
-        m.tally(self, -1)
-        self.members -= 1
-        m.tally(self, +1)
-        if self.members <= 0:
-            self.leave(t, "death")
-        else:
-            m.release_quota(t)
-
-    def deactivate(self, t: float, still_eligible: bool) -> None:
-        """Re-verification removes the household from the membership."""
-        m = self.model
-        m.tally(self, -1)
-        self.status = "uninsured"
-        self.eligible = self.eligible and still_eligible
-        m.tally(self, +1)
-        if not still_eligible:
-            self.leave(t, "reverified_out")
-            return
-        m.release_quota(t)
-        rng = m.streams["reapply"]
-        if rng.random() < m.scenario.behaviour.reapply_prob:
-            m.events.schedule(t + rng.exponential(m.scenario.behaviour.apply_delay_days),
-                              self.apply)
+        """The BPJS card is active."""
+        self.life.enroll(self, t)
 
 
 class Office(mesa.Agent):
     """An office with a work queue, staff, a service-time distribution and a calendar."""
 
     stage = "office"
-    model: JambiBugarModel
 
-    def __init__(self, model: JambiBugarModel, name: str, calendar: WorkCalendar,
-                 servers: int, sample: Any):
+    def __init__(self, model: mesa.Model, name: str, calendar: WorkCalendar, servers: int,
+                 sample: Any, flow: Any, rules: Any, draws: Any, events: Any):
         super().__init__(model)
         self.name = name
         self.calendar = calendar
-        self.desk = ServiceDesk(name, servers, calendar, model.events, sample,
-                                on_done=self.decide, on_start=self.start)
+        self.flow = flow
+        self.rules = rules
+        self.u_decide = draws  # keyed uniforms of this office type's decisions
+        self.cherry_pick = rules.queue_key(self.stage, 0.0, True)  # complex cases' handicap
+        self.desk = ServiceDesk(name, servers, calendar, events, sample,
+                                on_done=self.decide, on_start=self.start,
+                                on_service=flow.served)
 
-    def receive(self, case: Case, t: float) -> None:
-        """A case joins this office's queue."""
-        key = self.model.rules.queue_key(self.stage, self.calendar.to_work(t), case.complex)
-        self.desk.arrive(case, t, key)
+    def receive(self, case: Any, t: float) -> None:
+        """A case joins this office's queue (complex cases later under cherry-picking)."""
+        w = self.calendar.to_work(t)
+        self.desk.arrive(case, t, w + self.cherry_pick if case.complex else w)
 
-    def start(self, case: Case, t: float) -> bool:
+    def start(self, case: Any, t: float) -> bool:
         """Serve the case unless its household has gone meanwhile."""
-        return self.model.flow.still_wanted(case, t)
+        return self.flow.still_wanted(case, t)
 
-    def decide(self, case: Case, t: float) -> None:
-        """Approve, or return for missing documents."""
-        flow = self.model.flow
-        if case.verifying or not flow.draw_rework(self.stage):
-            flow.approve(case, t)
+    def decide(self, case: Any, t: float) -> None:
+        """Approve, or return for missing documents. A re-check after a verification round
+        only approves; a first pass draws the office's decision numbers."""
+        if case.verifying:
+            self.flow.approve(case, t)
+            return
+        u_rework, u_judge = self.u_decide.group(case.household.idx)
+        self.judge(case, t, u_rework, u_judge)
+
+    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
+        if u_rework < self.flow.rework_prob[self.stage]:
+            self.flow.rework(case, t)
         else:
-            flow.rework(case, t)
+            self.flow.approve(case, t)
 
 
 class RTHead(Office):
@@ -185,30 +140,27 @@ class DinasSosial(Office):
 
     stage = "dinsos"
 
-    def decide(self, case: Case, t: float) -> None:
-        flow = self.model.flow
+    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
         hh = case.household
-        if case.verifying:
-            flow.approve(case, t)
-        elif not hh.eligible:
-            flow.reject(case, t, "ineligible")
-        elif flow.draw_mismatch():
-            flow.reject(case, t, "dtks_mismatch")
+        if not hh.eligible:
+            self.flow.reject(case, t, "ineligible")
+        elif u_judge < self.flow.p_mismatch:
+            self.flow.reject(case, t, "dtks_mismatch")
         elif not hh.in_dtks:
-            flow.wait_for_dtks(case, t)
+            self.flow.wait_for_dtks(case, t)
         else:
-            super().decide(case, t)
+            super().judge(case, t, u_rework, u_judge)
 
 
 class DownstreamAgency(Office):
     """An agency that receives cases another agency approved, and may judge them otherwise
     (the beliefs barrier)."""
 
-    def decide(self, case: Case, t: float) -> None:
-        if not case.verifying and self.model.rules.diverges(self.stage):
-            self.model.flow.reject(case, t, "divergent_judgement")
+    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
+        if self.rules.diverges(self.stage, u_judge):
+            self.flow.reject(case, t, "divergent_judgement")
         else:
-            super().decide(case, t)
+            super().judge(case, t, u_rework, u_judge)
 
 
 class DinasKesehatan(DownstreamAgency):
@@ -223,15 +175,25 @@ class BPJSKesehatan(DownstreamAgency):
     stage = "bpjs"
 
 
-class TimKoordinasi(Office):
+class TimKoordinasi(mesa.Agent):
     """The mayor's Tim Koordinasi JKN Daerah: approval sittings and periodic reviews."""
 
     stage = "tim"
 
+    def __init__(self, model: mesa.Model, name: str, agencies: list[Office], flow: Any,
+                 stall_days: float):
+        super().__init__(model)
+        self.name = name
+        self.agencies = agencies
+        self.flow = flow
+        self.stall_days = stall_days
+        self.escalated = 0
+
     def review(self, t: float) -> None:
         """Review meeting: escalate stalled cases at the agencies, release held hand-offs."""
-        m = self.model
-        stall = m.scenario.coordination.hierarchy.stall_days
-        for office in m.agencies.values():
-            m.escalated += office.desk.promote(t, stall)
-        m.escalated += m.flow.release_holds(t, stall)
+        for office in self.agencies:
+            self.escalated += office.desk.promote(t, self.stall_days)
+        self.escalated += self.flow.release_holds(t, self.stall_days)
+
+
+AGENCY_CLASSES = {"dinsos": DinasSosial, "dinkes": DinasKesehatan, "bpjs": BPJSKesehatan}

@@ -50,7 +50,7 @@ def _int_in(lo: int, hi: int, what: str):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jambi-sim", description=__doc__.split("\n")[0])
-    from sim import __version__
+    from sim._version import __version__
 
     p.add_argument("--version", action="version", version=f"jambi-sim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -133,6 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     staged.write_csv("timeseries.csv", result.timeseries)
     if not args.no_cases:
         staged.write_csv("cases.csv", result.cases)
+        staged.write_csv("journey.csv", result.journey)
     if not args.no_figures:
         import matplotlib.pyplot as plt
 
@@ -147,7 +148,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     final = staged.finish()
     say(report(summary))
     say(f"Wrote {final}/: summary.json, timeseries.csv"
-        + ("" if args.no_cases else ", cases.csv")
+        + ("" if args.no_cases else ", cases.csv, journey.csv")
         + ("" if args.no_figures else ", figures/") + f" ({elapsed:.1f} s).")
     return 0
 
@@ -174,7 +175,7 @@ def _provenance(scenario_path: Path, command: str, elapsed: float,
     import mesa
     import numpy
 
-    from sim import __version__
+    from sim._version import __version__
 
     data = scenario_path.read_bytes()
     return {"package_version": __version__, "command": command,

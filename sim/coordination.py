@@ -47,34 +47,24 @@ Mechanisms (scenario switches):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-import numpy as np
+from collections.abc import Sequence
 
 from sim.engine.worktime import Clock, WorkCalendar
 from sim.scenario import Scenario
 
 AGENCIES = ("dinsos", "dinkes", "bpjs")
-
-
-@dataclass(frozen=True, slots=True)
-class Handoff:
-    """The outcome of one inter-office hand-off, decided when the sender lets go."""
-
-    arrive: float  # clock time the case reaches the receiver
-    bounce: bool  # returned to the sender for a format/criteria mismatch
-    verify: bool  # the sender runs an extra verification round first
-    held: bool  # waited on sign-off, report day or a freeze (releasable by hierarchy)
+DOWNSTREAM = ("dinkes", "bpjs")  # agencies that receive what another agency approved
+HANDOFF_DRAWS = 7  # uniforms: verify, hold, escalate, bounce, settle; exponentials: latency, sign-off
 
 
 class CoordinationRules:
     """Effective barrier levels and their effects for one scenario."""
 
-    def __init__(self, scenario: Scenario, clock: Clock, rng: np.random.Generator):
+    def __init__(self, scenario: Scenario, clock: Clock):
         b, c = scenario.barriers, scenario.coordination
         self.c = c
         self.clock = clock
-        self.rng = rng
         hier = c.hierarchy.strength if c.hierarchy.enabled else 0.0
         self.network = c.network.strength if c.network.enabled else 0.0
         self.collab = c.collaboration.strength if c.collaboration.enabled else 0.0
@@ -108,29 +98,33 @@ class CoordinationRules:
             return work_time + self.cherry_pick
         return work_time
 
-    def diverges(self, stage: str) -> bool:
-        """Downstream agency rejects what upstream approved (beliefs). One draw per decision
-        whatever the level, so changing a barrier does not shift later draws."""
-        if stage not in ("dinkes", "bpjs"):
-            return False
-        return self.rng.random() < self.p_diverge
+    def diverges(self, stage: str, u: float) -> bool:
+        """Downstream agency rejects what upstream approved (beliefs), given the decision's
+        uniform draw ``u``."""
+        return stage in DOWNSTREAM and u < self.p_diverge
 
     # ------------------------------------------------------------ hand-offs
     def handoff(self, src: str, dst: str, t: float, mean: float, cal: WorkCalendar,
-                carried: bool = False) -> Handoff:
+                carried: bool, u: Sequence[float]) -> tuple[float, bool, bool, bool]:
         """Decide latency, holds, bounce and verification for a hand-off from src to dst.
 
+        Returns ``(arrive, bounce, verify, held)``: the clock time the case reaches the
+        receiver; whether it is returned to the sender for a format or criteria mismatch;
+        whether the sender first runs an extra verification round; whether it waited on a
+        sign-off, the report day or a freeze (a hold the hierarchy can release).
+
         ``mean`` is the mean latency in working days (electronic, paper, or the citizen's
-        own travel gap when ``carried``). Every hand-off draws the same seven numbers, so
-        common random numbers hold across barrier levels.
+        own travel gap when ``carried``). ``u`` holds the hand-off's seven draws (see
+        ``HANDOFF_DRAWS``): the same seven whatever the barrier levels, so common random
+        numbers hold across scenarios.
         """
-        u_verify, u_hold, u_escalate, u_bounce, u_settle = self.rng.random(5)
-        latency = self.rng.exponential(1.0) * mean
-        escalation = self.rng.exponential(1.0) * self.c.escalation_days
+        u_verify, u_hold, u_escalate, u_bounce, u_settle, e_latency, e_escalation = u
+        latency = e_latency * mean
+        escalation = e_escalation * self.c.escalation_days
         if not carried:
             latency *= 1 - self.network  # informal ties speed office-to-office hand-offs
         if dst not in AGENCIES:
-            return Handoff(cal.add(t, latency), False, False, False)
+            return cal.add(t, latency), False, False, False
         verify = u_verify < self.p_verify
         held = False
         if u_hold < self.p_report_hold:
@@ -144,7 +138,7 @@ class CoordinationRules:
             bounce, latency = False, latency + 1.0  # settled informally by phone
         arrive = cal.add(t, latency)
         thawed = self._after_freeze(arrive)
-        return Handoff(thawed, bounce, verify, held or thawed > arrive)
+        return thawed, bounce, verify, held or thawed > arrive
 
     def _next_friday(self, t: float) -> float:
         wd = self.clock.date(t).weekday()

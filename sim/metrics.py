@@ -12,12 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.pathways import OUTCOMES, STAGES
+from sim.cases import OUTCOMES, STAGES
 
 CASE_COLUMNS = ["rep", "case_id", "household_id", "segment", "pathway", "route", "members",
                 "kecamatan", "kelurahan", "rt", "applied", "outcome", "outcome_stage", "reason",
                 "outcome_date", "days_to_card", "visits", "cost_idr", "reworks", "bounces",
                 "verifications"] + [f"{s}_{io}" for s in STAGES for io in ("in", "out")]
+JOURNEY_COLUMNS = ["rep", "case_id", "household_id", "visit", "stage", "day_in", "day_start",
+                   "day_end", "day_out", "result", "date_in", "date_out"]
 
 
 def _dates(start: np.datetime64, t: np.ndarray) -> pd.Series:
@@ -27,21 +29,44 @@ def _dates(start: np.datetime64, t: np.ndarray) -> pd.Series:
     return out.where(~np.isnan(t), "")
 
 
-def case_table(model: Any) -> pd.DataFrame:
-    """One row per case: household, segment, pathway, stage dates, visits, cost, outcome."""
+def journey_table(model: Any) -> pd.DataFrame:
+    """One row per visit of a case to an office or a waiting place, in the order visits
+    began: arrival, service start and end (offices), departure (days since the start
+    date) and what came of the visit. Revisits are kept."""
+    j = model.flow.journey
+    cols = j.columns()
+    df = pd.DataFrame({"rep": model.rep, "case_id": cols["case_id"]})
+    hh = np.array([c.household.idx for c in model.flow.cases], dtype=np.int64)
+    df["household_id"] = hh[df["case_id"].to_numpy() - 1] if len(df) else []
+    df["visit"] = df.groupby("case_id").cumcount() + 1
+    df["stage"] = cols["stage"]
+    for name, key in (("day_in", "t_in"), ("day_start", "t_start"), ("day_end", "t_end"),
+                      ("day_out", "t_out")):
+        df[name] = np.round(np.asarray(cols[key], dtype=float), 4)
+    df["result"] = cols["result"]
+    start = np.datetime64(model.clock.start.isoformat())
+    df["date_in"] = _dates(start, df["day_in"].to_numpy())
+    df["date_out"] = _dates(start, df["day_out"].to_numpy())
+    return df[JOURNEY_COLUMNS]
+
+
+def case_table(model: Any, journey: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per case: household, segment, pathway, visits, cost, outcome, and the date
+    each stage was first entered and last left (derived from the journey log)."""
     cases = model.flow.cases
+    city = model.city
     start = np.datetime64(model.clock.start.isoformat())
     nan = float("nan")
     cols: dict[str, Any] = {
         "rep": model.rep,
         "case_id": [c.id for c in cases],
-        "household_id": [c.household.unique_id for c in cases],
+        "household_id": [c.household.idx for c in cases],
         "segment": [c.household.segment for c in cases],
         "pathway": [c.pathway for c in cases],
         "route": [c.mode for c in cases],
         "members": [c.members for c in cases],
-        "kecamatan": [model.kel_kec[model.rt_kel[c.household.rt]] + 1 for c in cases],
-        "kelurahan": [model.rt_kel[c.household.rt] + 1 for c in cases],
+        "kecamatan": [city.kel_kec[city.rt_kel[c.household.rt]] + 1 for c in cases],
+        "kelurahan": [city.rt_kel[c.household.rt] + 1 for c in cases],
         "rt": [c.household.rt + 1 for c in cases],
         "outcome": [c.outcome or "in_process" for c in cases],
         "outcome_stage": [c.outcome_stage for c in cases],
@@ -59,9 +84,21 @@ def case_table(model: Any) -> pd.DataFrame:
     df["outcome_date"] = _dates(start, t_out)
     enrolled = (df["outcome"] == "enrolled").to_numpy()
     df["days_to_card"] = np.where(enrolled, t_out - t_applied, nan).round(1)
+    if journey is None:
+        journey = journey_table(model)
+    n = len(cases)
     for s in STAGES:
-        df[f"{s}_in"] = _dates(start, np.array([c.stage_in.get(s, nan) for c in cases], float))
-        df[f"{s}_out"] = _dates(start, np.array([c.stage_out.get(s, nan) for c in cases], float))
+        rows = journey[journey["stage"] == s]
+        t_in = np.full(n, nan)
+        t_last = np.full(n, nan)
+        if len(rows):
+            g = rows.groupby("case_id")
+            first = g["day_in"].min()
+            last = g["day_out"].max()  # the last departure so far
+            t_in[first.index.to_numpy() - 1] = first.to_numpy()
+            t_last[last.index.to_numpy() - 1] = last.to_numpy()
+        df[f"{s}_in"] = _dates(start, t_in)
+        df[f"{s}_out"] = _dates(start, t_last)
     return df[CASE_COLUMNS]
 
 
@@ -76,7 +113,8 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
             "dropout_by_stage": dict(f.dropout), "premium_idr_by_year": by_year,
             "household_left": sum(c.reason == "household_left" for c in f.cases),
             "runtime_s": runtime_s, **{k: v for k, v in f.counts.items()},
-            "in_process": f.open, "applied": len(f.cases), "households": len(model.households)}
+            "in_process": f.open, "applied": len(f.cases), "households": len(model.households),
+            "visits_logged": len(f.journey)}
 
 
 def mean_ci(values: list[float] | np.ndarray, level: float = 0.95) -> dict[str, float]:

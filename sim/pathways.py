@@ -1,4 +1,4 @@
-"""The two enrollment pathways and the life of a case, as a chain of hand-offs.
+"""The two enrollment pathways as explicit routes, and the life of a case along them.
 
 Manual (before the website; DOMAIN.md "The two pathways"): the citizen goes in person
 to the RT head, the Lurah (SKTM), the Camat (SKTM endorsement), Dinas Sosial
@@ -13,93 +13,106 @@ Referred segments (institutional residents, homeless and neglected people, peopl
 mental disorder) enter at Dinas Sosial and make no visits; an institution's case carries
 its whole roster (bulk enrollment).
 
+A route is a sequence of steps. Office steps have a desk; the others are places a case
+waits: ``tim`` (the Tim Koordinasi's approval sitting, when the hierarchy mechanism is
+on), ``quota`` (a free slot under the budget cap) and ``activation`` (the BPJS cut-off).
+A hand-off goes from one office to the next office of the route, and the case passes the
+waiting steps between them on arrival.
+
 Every case ends in exactly one terminal state (enrolled, rejected, abandoned) or is
-still in process at the end; ``where`` always says where an open case is.
+still in process at the end; ``where`` always says where an open case is. Every visit is
+a row of the journey log (:class:`~sim.cases.Journey`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from sim.agents import Household, Office
+from sim.cases import OFFICES, OUTCOMES, RESULT_CODE, Case, Journey
+from sim.coordination import HANDOFF_DRAWS, CoordinationRules
+from sim.engine.events import EventQueue
+from sim.engine.streams import Streams
+from sim.engine.worktime import Clock
+from sim.program import Program, Quota
+from sim.scenario import Scenario
 
-if TYPE_CHECKING:
-    from sim.model import JambiBugarModel
-
-ROUTES = {
+OFFICE_ROUTES = {
     "manual": ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs"),
     "online": ("rt", "lurah", "dinsos", "dinkes", "bpjs"),
     "referral": ("dinsos", "dinkes", "bpjs"),
 }
-# Offices the citizen visits in person, by pathway.
+# Offices the citizen visits in person, by route.
 VISITED = {"manual": frozenset({"rt", "lurah", "camat", "dinsos", "dinkes"}),
            "online": frozenset({"rt"}), "referral": frozenset()}
-STAGES = ("docs", "rt", "lurah", "camat", "dinsos", "dinkes", "tim", "quota", "bpjs",
-          "activation")
+BOUNCED, HANDED_OFF = RESULT_CODE["bounced"], RESULT_CODE["handed_off"]
 # Where an open case can be.
 PLACES = ("docs", "queue", "transit", "citizen", "dtks", "tim", "quota", "activation")
-OUTCOMES = ("enrolled", "rejected", "abandoned")
 
 
-class Case:
-    """One application of one household, from the first step to its outcome."""
-
-    __slots__ = ("id", "household", "pathway", "mode", "route", "idx", "t_applied", "members",
-                 "visits", "cost", "tolerance", "stage_in", "stage_out", "outcome",
-                 "t_outcome", "outcome_stage", "reason", "where", "token", "complex",
-                 "verifying", "verified", "reworks", "bounces", "verifications", "held_since",
-                 "admitted", "offices")
-
-    def __init__(self, cid: int, hh: Household, pathway: str, mode: str, t: float,
-                 tolerance: float):
-        self.id = cid
-        self.household = hh
-        self.pathway = pathway  # manual | online (pathway in force when applying)
-        self.mode = mode  # manual | online | referral (the route taken)
-        self.route = ROUTES[mode]
-        self.idx = 0
-        self.t_applied = t
-        self.members = hh.members
-        self.visits = 0
-        self.cost = 0.0
-        self.tolerance = tolerance
-        self.stage_in: dict[str, float] = {}
-        self.stage_out: dict[str, float] = {}
-        self.outcome: str | None = None
-        self.t_outcome = float("nan")
-        self.outcome_stage = ""
-        self.reason = ""
-        self.where = ""
-        self.token = 0
-        self.complex = hh.referred or not hh.in_dtks
-        self.verifying = False
-        self.verified = -1
-        self.reworks = 0
-        self.bounces = 0
-        self.verifications = 0
-        self.held_since = float("nan")
-        self.admitted = False  # counted against the quota, not yet closed
-        self.offices: dict[str, Office] = {}  # the office serving each stage of the route
-
-    @property
-    def stage(self) -> str:
-        return self.route[self.idx]
+def routes(hierarchy: bool) -> dict[str, tuple[str, ...]]:
+    """Every route's steps: the offices, with the Tim's sitting (if the hierarchy
+    mechanism is on) and the quota before BPJS, and activation after it."""
+    gates = ("tim", "quota") if hierarchy else ("quota",)
+    return {mode: offices[:-1] + gates + (offices[-1], "activation")
+            for mode, offices in OFFICE_ROUTES.items()}
 
 
 class CaseFlow:
     """Moves cases along their route; the only place that changes a case's state."""
 
-    def __init__(self, model: JambiBugarModel):
-        self.m = model
+    def __init__(self, scenario: Scenario, clock: Clock, events: EventQueue, streams: Streams,
+                 rules: CoordinationRules, program: Program, trace: list[tuple] | None = None):
+        self.sc = scenario
+        self.beh = scenario.behaviour
+        self.coord = scenario.coordination
+        self.clock = clock
+        self.events = events
+        self.rules = rules
+        self.program = program
+        self.trace = trace
+        self.city: Any = None  # attached by the model once the offices exist
+        self.quota = Quota(program, self._admitted, self._withdrawn)
+        self.routes = routes(rules.hierarchy)
+        # the office a step belongs to, for logs: the office itself, or the last one before
+        self.step_office = {mode: tuple(next((s for s in reversed(r[:i + 1]) if s in OFFICES),
+                                             r[0]) for i in range(len(r)))
+                            for mode, r in self.routes.items()}
+        # the next office after each step (hand-offs go office to office)
+        self.next_office = {mode: tuple(next((s for s in r[i + 1:] if s in OFFICES),
+                                             "activation") for i in range(len(r)))
+                            for mode, r in self.routes.items()}
+        t = scenario.time
+        if t.pathway_mode == "online":
+            self.t_online = 0.0
+        elif t.pathway_mode == "manual" or t.online_from is None:
+            self.t_online = float("inf")
+        else:
+            self.t_online = clock.t(t.online_from)
+        self.rework_prob = {s: getattr(scenario.offices, s).rework_prob for s in OFFICES}
+        self.p_mismatch = scenario.batches.dtks_mismatch_prob * rules.mismatch_factor
         self.cases: list[Case] = []
+        self.journey = Journey()
         self.open = 0
         self.counts = dict.fromkeys(OUTCOMES, 0)
         self.where = dict.fromkeys(PLACES, 0)
         self.dropout: dict[str, int] = {}
         self.handoffs = 0
         self.held: dict[int, Case] = {}
-        self.quota_wait: list[Case] = []
-        self._admitting = False
+        # keyed draws: the n-th draw of each decision for each household
+        k = streams.keyed
+        self.u_tolerance = k("tolerance", "exponential")
+        self.u_docs = k("docs", "exponential")
+        self.u_handoff = {s: k(f"handoff:{s}", group=HANDOFF_DRAWS, per_block=2,
+                               expo_cols=(5, 6)) for s in OFFICES}
+        self.u_verify_wait = k("verify_wait", "exponential")
+        self.u_rework = k("rework_delay", "exponential")
+        self.u_resend = k("resend", "exponential")
+        self.u_reapply = k("reapply:rejected", group=2, per_block=1, expo_cols=(1,))
+        self.u_reconsider = k("reconsider", "exponential")
+
+    def pathway_at(self, t: float) -> str:
+        """The pathway in force on day t."""
+        return "online" if t >= self.t_online else "manual"
 
     # ---------------------------------------------------------------- helpers
     def _move(self, case: Case, where: str) -> None:
@@ -109,17 +122,25 @@ class CaseFlow:
         if where:
             self.where[where] += 1
 
-    def log(self, t: float, event: str, case: Case, detail: str = "") -> None:
-        if self.m.trace is not None:
-            self.m.trace.append((round(t, 6), event, case.id, case.stage, detail))
+    def log(self, t: float, event: str, case: Case, detail: str = "",
+            stage: str | None = None) -> None:
+        if self.trace is not None:
+            office = stage or self.step_office[case.mode][case.idx]
+            self.trace.append((round(t, 6), event, case.id, office, detail))
 
-    def _enter(self, case: Case, stage: str, t: float) -> None:
-        case.stage_in.setdefault(stage, t)
+    def _visit(self, case: Case, stage: str, t: float) -> None:
+        case.visit = self.journey.open(case, stage, t)
 
-    def _leave(self, case: Case, stage: str, t: float) -> None:
-        case.stage_out[stage] = t
+    def _end_visit(self, case: Case, t: float, result: str) -> None:
+        if case.visit >= 0:
+            self.journey.close(case.visit, t, result)
+            case.visit = -1
 
-    def office(self, case: Case, stage: str | None = None) -> Office:
+    def served(self, case: Case, t_start: float, t_end: float) -> None:
+        """An office booked the case's service (the desk's journey hook)."""
+        self.journey.serve(case.visit, t_start, t_end)
+
+    def office(self, case: Case, stage: str | None = None) -> Any:
         return case.offices[stage or case.route[case.idx]]
 
     def still_wanted(self, case: Case, t: float) -> bool:
@@ -130,14 +151,14 @@ class CaseFlow:
         return True
 
     # ---------------------------------------------------------------- opening
-    def start(self, hh: Household, t: float) -> None:
+    def start(self, hh: Any, t: float) -> None:
         """Open a case: first a Dukcapil trip if the KK/KTP is missing, then the route."""
-        m = self.m
-        pathway = m.pathway_at(t)
+        pathway = self.pathway_at(t)
         mode = "referral" if hh.referred else pathway
-        tol = hh.patience * m.streams["dropout"].exponential(1.0)
-        case = Case(len(self.cases) + 1, hh, pathway, mode, t, tol)
-        case.offices = {s: m.office_for(hh, s, t) for s in case.route + ("rt",)}
+        tol = hh.patience * self.u_tolerance(hh.idx)
+        case = Case(len(self.cases) + 1, hh, pathway, mode, self.routes[mode], t, tol)
+        city = self.city
+        case.offices = {s: city.office_for(hh, s, t) for s in OFFICE_ROUTES[mode] + ("rt",)}
         self.cases.append(case)
         hh.case = case
         self.open += 1
@@ -145,36 +166,61 @@ class CaseFlow:
         if hh.has_docs:
             self.go(t, case)
             return
-        if mode != "referral" and self.gives_up(case, t, m.trip_cost(hh, "docs"), "docs"):
+        if mode != "referral" and self.gives_up(case, t, city.trip_cost(hh, "docs"), "docs"):
             return
-        self._enter(case, "docs", t)
+        self._visit(case, "docs", t)
         self._move(case, "docs")
-        m.events.schedule(t + m.streams["rework"].exponential(m.scenario.behaviour.docs_days),
-                          self._docs_ready, case)
+        self.events.schedule(t + self.u_docs(hh.idx) * self.beh.docs_days, self._docs_ready,
+                             case)
 
     def _docs_ready(self, t: float, case: Case) -> None:
         case.household.has_docs = True
-        self._leave(case, "docs", t)
+        self._end_visit(case, t, "approved")
         self.go(t, case)
 
     # ----------------------------------------------------------------- moving
+    def _step(self, t: float, case: Case) -> None:
+        """The case reaches its current step: an office, or a place it waits."""
+        step = case.route[case.idx]
+        if step in OFFICES:
+            self.go(t, case)
+        elif step == "quota":
+            if self.still_wanted(case, t):
+                self._visit(case, "quota", t)
+                self._move(case, "quota")
+                self.quota.wait(case, t)
+        elif step == "tim":
+            if self.still_wanted(case, t):
+                self._visit(case, "tim", t)
+                self._move(case, "tim")
+                self.events.schedule(self.rules.next_sitting(t), self._tim_approved, case)
+        else:  # pragma: no cover - routes are built above
+            raise ValueError(f"unknown route step {step!r}")
+
     def go(self, t: float, case: Case) -> None:
-        """The case reaches its current stage; the citizen goes in person where required."""
-        if not self.still_wanted(case, t):
+        """The case reaches its current office; the citizen goes in person where required."""
+        hh = case.household
+        if hh.status == "gone":
+            self.close(case, t, "abandoned", "household_left")
             return
-        stage = case.stage
+        stage = case.route[case.idx]
         if stage in VISITED[case.mode] and self.gives_up(
-                case, t, self.m.trip_cost(case.household, stage), stage):
+                case, t, self.city.trip_base[stage] * hh.cost_factor, stage):
             return
-        self._enter(case, stage, t)
-        self._move(case, "queue")
-        self.log(t, "arrive", case)
-        self.office(case).receive(case, t)
+        case.visit = self.journey.open(case, stage, t)
+        where = self.where
+        if case.where:
+            where[case.where] -= 1
+        where["queue"] += 1
+        case.where = "queue"
+        if self.trace is not None:
+            self.log(t, "arrive", case)
+        case.offices[stage].receive(case, t)
 
     def gives_up(self, case: Case, t: float, trip_cost: float, stage: str) -> bool:
         """A decision point before a visit: abandon if the burden exceeds the tolerance;
         otherwise make the visit (one more trip, its cost and a day)."""
-        beh = self.m.scenario.behaviour
+        beh = self.beh
         burden = (beh.burden_per_wait_day * (t - case.t_applied)
                   + beh.burden_per_visit * (case.visits + 1)
                   + beh.burden_per_100k_idr * (case.cost + trip_cost) / 1e5)
@@ -185,72 +231,82 @@ class CaseFlow:
         case.cost += trip_cost
         return False
 
-    def draw_rework(self, stage: str) -> bool:
-        """Returned for missing documents? One draw per decision, whatever the chance."""
-        return self.m.streams["rework"].random() < self.m.office_params[stage].rework_prob
-
-    def draw_mismatch(self) -> bool:
-        p = self.m.scenario.batches.dtks_mismatch_prob * self.m.rules.mismatch_factor
-        return self.m.streams["mismatch"].random() < p
-
     # -------------------------------------------------------------- decisions
     def approve(self, case: Case, t: float) -> None:
         """The office lets the case go: to the next office, or to activation."""
-        stage = case.stage
-        self.log(t, "approve", case)
-        if case.verifying:
-            case.verifying = False
+        stage = case.route[case.idx]
+        if self.trace is not None:
+            self.log(t, "approve", case)
+        case.verifying = False
         if stage == "bpjs":
-            self._leave(case, stage, t)
+            self._end_visit(case, t, "approved")
+            case.idx += 1  # activation
+            self._visit(case, "activation", t)
             self._move(case, "activation")
-            self.m.events.schedule(self.m.activation_time(t), self._activate, case)
+            self.events.schedule(self.program.activation_time(t), self._activate, case)
             return
-        nxt = case.route[case.idx + 1]
+        nxt = self.next_office[case.mode][case.idx]
         carried = nxt in VISITED[case.mode]
-        beh, coord = self.m.scenario.behaviour, self.m.scenario.coordination
-        mean = beh.travel_gap_days if carried else (
+        coord = self.coord
+        mean = self.beh.travel_gap_days if carried else (
             coord.handoff_days_paper if case.pathway == "manual" else coord.handoff_days_online)
-        h = self.m.rules.handoff(stage, nxt, t, mean, self.office(case).calendar, carried)
-        if h.verify and case.verified != case.idx:
-            self._verification_round(case, t)
+        u = case.handoff  # the draws kept over a verification round
+        if u is None:
+            u = self.u_handoff[stage].group(case.household.idx)
+        office = case.offices[stage]
+        arrive, bounce, verify, held = self.rules.handoff(stage, nxt, t, mean, office.calendar,
+                                                          carried, u)
+        if verify and case.verified != case.idx:
+            case.handoff = u
+            self._verification_round(case, t, office)
             return
-        self._leave(case, stage, t)
-        self._move(case, "transit")
+        case.handoff = None
+        j = self.journey
+        j.t_out[case.visit] = t
+        j.result[case.visit] = BOUNCED if bounce else HANDED_OFF
+        case.visit = -1
+        where = self.where
+        where[case.where] -= 1
+        where["transit"] += 1
+        case.where = "transit"
         self.handoffs += 1
-        if h.bounce:
+        if bounce:
             case.bounces += 1
         else:
             case.idx += 1
-        if h.held:
+        if held:
             self.held[case.id] = case
             case.held_since = t
-        self.log(t, "handoff", case, f"{stage}->{nxt}" + (" bounce" if h.bounce else ""))
-        self.m.events.schedule(h.arrive, self._arrive, case, case.token)
+        if self.trace is not None:
+            self.log(t, "handoff", case, f"{stage}->{nxt}" + (" bounce" if bounce else ""),
+                     stage=stage if bounce else nxt)
+        self.events.schedule(arrive, self._arrive, case, case.token)
 
-    def _verification_round(self, case: Case, t: float) -> None:
+    def _verification_round(self, case: Case, t: float, office: Any) -> None:
         """Accountability: the sender collects letters and sign-offs, then re-checks."""
         case.verified, case.verifying = case.idx, True
         case.verifications += 1
+        self._end_visit(case, t, "verify")
         self._move(case, "transit")
         self.log(t, "verify", case)
-        office = self.office(case)
-        wait = self.m.streams["rework"].exponential(1.0) * \
-            self.m.scenario.coordination.verification_days
-        self.m.events.schedule(office.calendar.add(t, wait), self._recheck, case)
+        wait = self.u_verify_wait(case.household.idx) * self.coord.verification_days
+        self.events.schedule(office.calendar.add(t, wait), self._recheck, case)
 
     def _recheck(self, t: float, case: Case) -> None:
         if self.still_wanted(case, t):
+            self._visit(case, case.route[case.idx], t)
             self._move(case, "queue")
             self.office(case).receive(case, t)
 
     def _arrive(self, t: float, case: Case, token: int) -> None:
         if token != case.token or case.outcome is not None:
             return  # superseded by a release at a review meeting
-        self.held.pop(case.id, None)
-        if case.stage == "bpjs" and "quota" not in case.stage_out:
-            self.submit(t, case)
-        else:
+        if self.held:
+            self.held.pop(case.id, None)
+        if case.route[case.idx] in OFFICES:
             self.go(t, case)
+        else:
+            self._step(t, case)
 
     def release_holds(self, t: float, stall_days: float) -> int:
         """Hierarchy: held hand-offs older than ``stall_days`` arrive now."""
@@ -258,107 +314,80 @@ class CaseFlow:
         for case in released:
             case.token += 1
             self.held.pop(case.id)
-            self.m.events.schedule(t, self._arrive, case, case.token)
+            self.events.schedule(t, self._arrive, case, case.token)
         return len(released)
 
     def rework(self, case: Case, t: float) -> None:
         """Returned for missing documents: the citizen must bring them (a visit)."""
-        m = self.m
         case.reworks += 1
+        self._end_visit(case, t, "rework")
         self._move(case, "citizen")
         self.log(t, "rework", case)
-        delay = m.streams["rework"].exponential(m.scenario.behaviour.rework_days)
-        m.events.schedule(t + delay, self._reworked, case)
+        delay = self.u_rework(case.household.idx) * self.beh.rework_days
+        self.events.schedule(t + delay, self._reworked, case)
 
     def _reworked(self, t: float, case: Case) -> None:
         if not self.still_wanted(case, t):
             return
-        stage = case.stage
+        stage = case.route[case.idx]
         if case.mode == "online" and stage not in VISITED["online"]:
             # the citizen brings the documents to the RT head, who re-sends them online
-            if self.gives_up(case, t, self.m.trip_cost(case.household, "rt"), stage):
+            if self.gives_up(case, t, self.city.trip_cost(case.household, "rt"), stage):
                 return
-            lat = self.m.scenario.coordination.handoff_days_online
+            lat = self.coord.handoff_days_online
             cal = self.office(case, "rt").calendar
             self._move(case, "transit")
-            arrive = cal.add(t, self.m.streams["rework"].exponential(1.0) * lat)
-            self.m.events.schedule(arrive, self._arrive, case, case.token)
+            arrive = cal.add(t, self.u_resend(case.household.idx) * lat)
+            self.events.schedule(arrive, self._arrive, case, case.token)
             return
         self.go(t, case)
 
     def reject(self, case: Case, t: float, reason: str) -> None:
-        self._leave(case, case.stage, t)
+        self._end_visit(case, t, "rejected")
         self.close(case, t, "rejected", reason)
         hh = case.household
         if reason in ("dtks_mismatch", "divergent_judgement") and hh.eligible:
-            rng = self.m.streams["reapply"]
-            if rng.random() < self.m.scenario.behaviour.reapply_prob:
-                beh = self.m.scenario.behaviour
-                self.m.events.schedule(t + rng.exponential(beh.reconsider_days), hh.apply)
+            u, e = self.u_reapply.group(hh.idx)
+            if u < self.beh.reapply_prob:
+                self.events.schedule(t + e * self.beh.reconsider_days, hh.apply)
 
     # ------------------------------------------------------- batches and quota
     def wait_for_dtks(self, case: Case, t: float) -> None:
         """Not in the DTKS yet: proposed, and waits for the next DTKS fixing date."""
+        self._end_visit(case, t, "dtks_wait")
+        self._visit(case, "dtks", t)
         self._move(case, "dtks")
         self.log(t, "dtks_wait", case)
-        self.m.events.schedule(self.m.next_dtks(t), self._dtks_fixed, case)
+        self.events.schedule(self.program.next_dtks(t), self._dtks_fixed, case)
 
     def _dtks_fixed(self, t: float, case: Case) -> None:
         case.household.in_dtks = True
         if not self.still_wanted(case, t):
             return
+        self._end_visit(case, t, "approved")
         case.verifying = True  # checks done: the recommendation can be issued
+        self._visit(case, "dinsos", t)
         self._move(case, "queue")
         self.office(case).receive(case, t)
 
-    def submit(self, t: float, case: Case) -> None:
-        """Dinas Kesehatan's submission to BPJS: Tim approval (hierarchy), then the quota."""
-        if not self.still_wanted(case, t):
-            return
-        if self.m.rules.hierarchy:
-            self._enter(case, "tim", t)
-            self._move(case, "tim")
-            self.m.events.schedule(self.m.rules.next_sitting(t), self._approved_by_tim, case)
-        else:
-            self._queue_for_quota(t, case)
-
-    def _approved_by_tim(self, t: float, case: Case) -> None:
-        self._leave(case, "tim", t)
+    def _tim_approved(self, t: float, case: Case) -> None:
         if self.still_wanted(case, t):
-            self._queue_for_quota(t, case)
+            self._end_visit(case, t, "approved")
+            case.idx += 1
+            self._step(t, case)
 
-    def _queue_for_quota(self, t: float, case: Case) -> None:
-        self._enter(case, "quota", t)
-        self._move(case, "quota")
-        self.quota_wait.append(case)
-        self.admit(t)
+    def _withdrawn(self, case: Case, t: float) -> bool:
+        """The quota asks whether a waiting case is still wanted (closing it if not)."""
+        if case.household.status == "gone":
+            self.close(case, t, "abandoned", "household_left")
+            return True
+        return False
 
-    def admit(self, t: float) -> None:
-        """Send waiting cases to BPJS, first come first served, while the quota allows."""
-        if self._admitting:
-            return
-        self._admitting = True
-        try:
-            self._admit(t)
-        finally:
-            self._admitting = False
-
-    def _admit(self, t: float) -> None:
-        m = self.m
-        q = self.quota_wait
-        while q:
-            case = q[0]
-            if case.household.status == "gone":
-                q.pop(0)
-                self.close(case, t, "abandoned", "household_left")
-                continue
-            if not m.quota_allows(case.members, t):
-                break
-            q.pop(0)
-            m.pending_members += case.members
-            case.admitted = True
-            self._leave(case, "quota", t)
-            self.go(t, case)
+    def _admitted(self, case: Case, t: float) -> None:
+        """The quota gave the case a slot: on to BPJS."""
+        self._end_visit(case, t, "approved")
+        case.idx += 1
+        self.go(t, case)
 
     def _activate(self, t: float, case: Case) -> None:
         if self.still_wanted(case, t):
@@ -370,23 +399,21 @@ class CaseFlow:
               stage: str | None = None) -> None:
         """Put the case in its one terminal state."""
         if stage is None:
-            stage = case.stage if outcome != "enrolled" else "activation"
-            if outcome == "abandoned" and case.where in ("docs", "activation", "quota", "tim"):
-                stage = case.where
+            stage = "docs" if case.where == "docs" else case.route[case.idx]
+        self._end_visit(case, t, {"enrolled": "enrolled", "rejected": "rejected"}.get(
+            outcome, "left" if reason == "household_left" else "abandoned"))
         self._move(case, "")
         case.outcome, case.t_outcome, case.outcome_stage, case.reason = outcome, t, stage, reason
         self.counts[outcome] += 1
         self.open -= 1
+        hh = case.household
         if outcome == "abandoned" and reason == "burden":
             self.dropout[stage] = self.dropout.get(stage, 0) + 1
             # the household may try again later, e.g. once the website is open
-            self.m.events.schedule(
-                t + self.m.streams["reapply"].exponential(
-                    self.m.scenario.behaviour.reconsider_days), case.household.reconsider)
-        case.household.case = None
+            self.events.schedule(t + self.u_reconsider(hh.idx) * self.beh.reconsider_days,
+                                 hh.reconsider)
+        hh.case = None
         self.held.pop(case.id, None)
-        self.log(t, outcome, case, reason)
+        self.log(t, outcome, case, reason, stage="bpjs" if outcome == "enrolled" else None)
         if case.admitted:
-            case.admitted = False
-            self.m.pending_members -= case.members
-            self.m.release_quota(t)
+            self.quota.release(case, t)

@@ -77,8 +77,16 @@ def test_run_writes_every_output(small_file: Path, tmp_path: Path, capsys) -> No
         assert (out / "figures" / fig).stat().st_size > 10_000
     prov = summary["provenance"]
     assert prov["scenario_sha256"] and "--seed 5" in prov["command"]
-    assert set(prov["files"]) == {"timeseries.csv", "cases.csv", "figures/coverage.png",
-                                  "figures/funnel.png", "figures/days_to_card.png"}
+    assert set(prov["files"]) == {"timeseries.csv", "cases.csv", "journey.csv",
+                                  "figures/coverage.png", "figures/funnel.png",
+                                  "figures/days_to_card.png"}
+    journey = pd.read_csv(out / "journey.csv")
+    assert {"case_id", "household_id", "visit", "stage", "day_in", "day_start", "day_end",
+            "day_out", "result"} <= set(journey.columns)
+    # every case that reached the RT head has a visit row there, per replication
+    reached = cases[cases["rt_in"].notna()].groupby("rep")["case_id"].nunique()
+    rt_rows = journey[journey["stage"] == "rt"].groupby("rep")["case_id"].nunique()
+    assert (reached == rt_rows).all()
     assert not list(tmp_path.glob("out.partial-*"))
     # the API returns the same content as the files
     api = sim.run(sim.Scenario.from_toml(small_file), reps=2, seed=5)

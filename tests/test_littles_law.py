@@ -31,7 +31,7 @@ def test_littles_law_per_agency(baseline: JambiBugarModel, office: str) -> None:
 
 def test_littles_law_for_the_rt_heads_together(baseline: JambiBugarModel) -> None:
     T = float(baseline.clock.horizon)
-    desks = [o.desk for o in baseline.rt_heads]
+    desks = [o.desk for o in baseline.city.rt_heads]
     L = sum(d.area(T) for d in desks) / T
     lam = sum(d.arrivals for d in desks) / T
     W = sum(d.sojourn_total for d in desks) / sum(d.departed for d in desks)

@@ -172,7 +172,7 @@ def test_every_case_accounted_for_at_every_step(scenario, seed) -> None:
         assert model.audit() == [], model.day
     f = model.flow
     assert sum(f.counts[o] for o in OUTCOMES) + f.open == len(f.cases)
-    assert model.active_members <= max(model._quota_caps.values())
+    assert model.active_members <= max(model.program.caps.values())
 
 
 ALL = ("specialization", "power", "performance_management", "turf", "beliefs", "politics",
@@ -212,8 +212,8 @@ def test_extremes_end_finitely() -> None:
 
 # -------------------------------------------------------------- quota, budget
 def test_budget_caps_follow_the_seed_figures() -> None:
-    caps = JambiBugarModel(small(), seed=1)._quota_caps
-    default = JambiBugarModel(sim.Scenario(), seed=1)._quota_caps
+    caps = JambiBugarModel(small(), seed=1).program.caps
+    default = JambiBugarModel(sim.Scenario(), seed=1).program.caps
     assert default[2021] == int(13.6e9 // (12 * 42_000))  # about 27,000 member-years
     assert default[2023] == 30_000  # Rp16.21 bn would pay 32,163: the target binds
     assert caps[2019] == 3000
@@ -254,5 +254,11 @@ def test_audit_notices_a_lost_case(small_scenario) -> None:
     model.flow.open += 1
     assert any("open" in v for v in model.audit())
     model.flow.open -= 1
-    model.active_members += 4
+    model.quota.active += 4
     assert any("active members" in v for v in model.audit())
+    model.quota.active -= 4
+    j = model.flow.journey
+    j.t_out[0], saved = j.t_in[0] - 1.0, j.t_out[0]
+    assert any("journey row 0" in v for v in model.audit())
+    j.t_out[0] = saved
+    assert model.audit() == []

@@ -150,7 +150,7 @@ def simulate_mmc(lam: float, mu: float, c: int, n_customers: int, seed: int,
         depart[i] = t
 
     desk = ServiceDesk("mmc", servers=c, calendar=calendar, events=events,
-                       sample=lambda: svc_rng.exponential(1 / mu), on_done=on_done,
+                       sample=lambda _item: svc_rng.exponential(1 / mu), on_done=on_done,
                        on_start=on_start)
 
     def arrive(t: float, i: int) -> None:

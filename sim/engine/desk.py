@@ -19,14 +19,16 @@ from sim.engine.events import EventQueue
 class ServiceDesk:
     """FIFO-by-key queue in front of ``servers`` parallel servers.
 
-    ``sample`` returns a service time in working days; ``on_start(item, t)`` may return
-    False to drop an item instead of serving it (a withdrawn case); ``on_done(item, t)``
-    receives each served item.
+    ``sample(item)`` returns the item's service time in working days; ``on_start(item, t)``
+    may return False to drop an item instead of serving it (a withdrawn case);
+    ``on_service(item, t_start, t_end)`` hears when a service is booked (for a journey
+    log); ``on_done(item, t)`` receives each served item.
     """
 
     def __init__(self, name: str, servers: int, calendar: WorkCalendar, events: EventQueue,
-                 sample: Callable[[], float], on_done: Callable[[Any, float], None],
-                 on_start: Callable[[Any, float], bool] | None = None):
+                 sample: Callable[[Any], float], on_done: Callable[[Any, float], None],
+                 on_start: Callable[[Any, float], bool] | None = None,
+                 on_service: Callable[[Any, float, float], None] | None = None):
         self.name = name
         self.servers = servers
         self.calendar = calendar
@@ -34,6 +36,7 @@ class ServiceDesk:
         self.sample = sample
         self.on_done = on_done
         self.on_start = on_start
+        self.on_service = on_service
         self.queue: list[tuple[float, int, float, Any]] = []  # (key, seq, t_arrival, item)
         self.busy = 0
         self._seq = 0
@@ -56,10 +59,6 @@ class ServiceDesk:
     def in_system(self) -> int:
         return len(self.queue) + self.busy
 
-    def _account(self, t: float) -> None:
-        self._area += (len(self.queue) + self.busy) * (t - self._last_t)
-        self._last_t = t
-
     def area(self, t: float) -> float:
         """Integral of the number in system from 0 to t (for Little's law)."""
         return self._area + (len(self.queue) + self.busy) * (t - self._last_t)
@@ -67,31 +66,37 @@ class ServiceDesk:
     # ------------------------------------------------------------- behaviour
     def arrive(self, item: Any, t: float, key: float | None = None) -> None:
         """An item joins the queue; it starts at once if a server is free."""
-        self._account(t)
+        self._area += (len(self.queue) + self.busy) * (t - self._last_t)
+        self._last_t = t
         self.arrivals += 1
         self._seq += 1
         heapq.heappush(self.queue, (self.calendar.to_work(t) if key is None else key,
                                     self._seq, t, item))
-        self._dispatch(t)
+        if self.busy < self.servers:
+            self._dispatch(t)
 
     def _dispatch(self, t: float) -> None:
-        while self.busy < self.servers and self.queue:
-            _, _, t_arr, item = heapq.heappop(self.queue)
+        queue, cal = self.queue, self.calendar
+        while self.busy < self.servers and queue:
+            _, _, t_arr, item = heapq.heappop(queue)
             if self.on_start is not None and not self.on_start(item, t):
                 self.departed += 1
                 self.sojourn_total += t - t_arr
                 continue
             self.busy += 1
             self.started += 1
-            w0 = self.calendar.to_work(t)
-            start = self.calendar.from_work(w0)  # next open moment
+            w0 = cal.to_work(t)
+            start = cal.from_work(w0)  # next open moment
+            end = cal.from_work(w0 + self.sample(item))
             self.wait_total += start - t_arr
             self.waited += start > t_arr
-            self.events.schedule(self.calendar.from_work(w0 + self.sample()), self._finish, item,
-                                 t_arr)
+            if self.on_service is not None:
+                self.on_service(item, start, end)
+            self.events.schedule(end, self._finish, item, t_arr)
 
     def _finish(self, t: float, item: Any, t_arr: float) -> None:
-        self._account(t)
+        self._area += (len(self.queue) + self.busy) * (t - self._last_t)
+        self._last_t = t
         self.busy -= 1
         self.completed += 1
         self.departed += 1

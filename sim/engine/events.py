@@ -1,8 +1,13 @@
-"""A minimal event queue with a deterministic tie-break, as in SimPy's heap.
+"""An event queue with a deterministic tie-break, as in SimPy's heap.
 
-Entries are ``(time, priority, counter, callback, args)``: simultaneous events run
-by priority, then in the order they were scheduled. A callback is called as
-``callback(time, *args)``.
+Entries are ``(time, order, callback, args)`` where ``order`` packs the priority and a
+counter: simultaneous events run by priority, then in the order they were scheduled. A
+callback is called as ``callback(time, *args)``.
+
+Most events a city schedules lie far in the future (exits, background awareness,
+reconsidering); they wait in buckets of ``BUCKET_DAYS`` days and join the heap only when
+the clock reaches their bucket. The order of events is exactly that of one heap; the heap
+just stays small.
 """
 
 from __future__ import annotations
@@ -13,16 +18,21 @@ from typing import Any
 
 # Priorities for events at the same time (lower runs first).
 URGENT, NORMAL, LATE = 0, 1, 2
+_PRIO_SHIFT = 48  # order = priority << 48 | counter
+BUCKET_BITS = 5  # buckets of 32 days
+BUCKET_DAYS = 1 << BUCKET_BITS
 
 
 class EventQueue:
-    __slots__ = ("_heap", "_counter", "processed", "now")
+    __slots__ = ("_heap", "_counter", "processed", "now", "_buckets", "_near")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, int, Callable[..., Any], tuple[Any, ...]]] = []
+        self._heap: list[tuple[float, int, Callable[..., Any], tuple[Any, ...]]] = []
         self._counter = 0
         self.processed = 0
         self.now = float("-inf")
+        self._buckets: dict[int, list[tuple[float, int, Callable[..., Any], tuple[Any, ...]]]] = {}
+        self._near = 0  # events before day _near * BUCKET_DAYS go straight to the heap
 
     def schedule(self, time: float, callback: Callable[..., Any], *args: Any,
                  priority: int = NORMAL) -> None:
@@ -30,20 +40,57 @@ class EventQueue:
             raise RuntimeError(f"event {callback.__name__} scheduled at {time} before now "
                                f"({self.now}): time must not run backwards")
         self._counter += 1
-        heapq.heappush(self._heap, (time, priority, self._counter, callback, args))
+        entry = (time, (priority << _PRIO_SHIFT) | self._counter, callback, args)
+        b = int(time) >> BUCKET_BITS if time < 1e15 else 1 << 40  # never: inf
+        if b < self._near:
+            heapq.heappush(self._heap, entry)
+        else:
+            bucket = self._buckets.get(b)
+            if bucket is None:
+                self._buckets[b] = [entry]
+            else:
+                bucket.append(entry)
+
+    def _advance(self, t_end: float) -> None:
+        """Move the earliest bucket into the heap, if it starts before t_end.
+
+        Invariant: every event earlier than ``_near * BUCKET_DAYS`` is in the heap, every
+        later one in a bucket; so the heap's events always come first."""
+        b = min(self._buckets)
+        if b * BUCKET_DAYS >= t_end:
+            self._near = max(self._near, b)
+            return
+        bucket = self._buckets.pop(b)
+        heap = self._heap
+        if len(bucket) > len(heap):
+            heap.extend(bucket)
+            heapq.heapify(heap)
+        else:
+            for entry in bucket:
+                heapq.heappush(heap, entry)
+        self._near = b + 1
 
     def run_until(self, t_end: float) -> None:
         """Run every event with time < t_end, in (time, priority, counter) order."""
         heap = self._heap
         pop = heapq.heappop
-        while heap and heap[0][0] < t_end:
-            time, _, _, callback, args = pop(heap)
-            self.now = time
-            self.processed += 1
-            callback(time, *args)
+        while True:
+            while heap and heap[0][0] < t_end:
+                time, _, callback, args = pop(heap)
+                self.now = time
+                self.processed += 1
+                callback(time, *args)
+            if self._buckets and self._near * BUCKET_DAYS < t_end:
+                self._advance(t_end)
+                continue
+            return
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self._heap) + sum(len(b) for b in self._buckets.values())
 
     def next_time(self) -> float:
-        return self._heap[0][0] if self._heap else float("inf")
+        best = self._heap[0][0] if self._heap else float("inf")
+        for b, bucket in self._buckets.items():
+            if b * BUCKET_DAYS < best:
+                best = min(best, min(e[0] for e in bucket))
+        return best

@@ -209,7 +209,6 @@ OFFICE_DEFAULTS: dict[str, dict[str, Any]] = {
     "dinsos": dict(staff=8, service_days=0.5, rework_prob=0.08, year_end_closing_days=7),
     "dinkes": dict(staff=4, service_days=0.5, rework_prob=0.05, year_end_closing_days=7),
     "bpjs": dict(staff=3, service_days=0.25, rework_prob=0.03),
-    "tim": dict(staff=1, service_days=0.1, service_cv=0.0, rework_prob=0.0),
 }
 
 
@@ -226,7 +225,6 @@ class Offices(_Section):
     dinsos: Office = _office("dinsos")
     dinkes: Office = _office("dinkes")
     bpjs: Office = _office("bpjs")
-    tim: Office = _office("tim")
 
     @model_validator(mode="before")
     @classmethod

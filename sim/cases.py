@@ -1,0 +1,115 @@
+"""A case (one household's application) and its journey log (one row per visit).
+
+The journey log keeps every visit of every case to an office or a waiting place, in the
+spirit of Ciw's data records: when the case arrived, when service started and ended, when
+it left, and what came of it. Revisits after a bounce, a rework or a verification round
+are separate rows. The wide case table (``cases.csv``) is derived from it.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+# Route steps. Offices have a desk; the other steps are places a case waits.
+OFFICES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs")
+STAGES = ("docs", "rt", "lurah", "camat", "dinsos", "dtks", "dinkes", "tim", "quota", "bpjs",
+          "activation")
+STAGE_CODE = {s: i for i, s in enumerate(STAGES)}
+# What came of a visit.
+RESULTS = ("open", "approved", "handed_off", "bounced", "verify", "rework", "dtks_wait",
+           "rejected", "abandoned", "left", "enrolled")
+RESULT_CODE = {r: i for i, r in enumerate(RESULTS)}
+OUTCOMES = ("enrolled", "rejected", "abandoned")
+
+NAN = float("nan")
+
+
+class Case:
+    """One application of one household, from the first step to its outcome."""
+
+    __slots__ = ("id", "household", "pathway", "mode", "route", "idx", "t_applied", "members",
+                 "visits", "cost", "tolerance", "outcome", "t_outcome", "outcome_stage",
+                 "reason", "where", "token", "complex", "verifying", "verified", "reworks",
+                 "bounces", "verifications", "held_since", "admitted", "offices", "visit",
+                 "handoff")
+
+    def __init__(self, cid: int, hh: Any, pathway: str, mode: str, route: tuple[str, ...],
+                 t: float, tolerance: float):
+        self.id = cid
+        self.household = hh
+        self.pathway = pathway  # manual | online: the pathway in force when applying
+        self.mode = mode  # manual | online | referral: the route taken
+        self.route = route
+        self.idx = 0  # the current step of the route
+        self.t_applied = t
+        self.members = hh.members
+        self.visits = 0  # in-person visits by the citizen
+        self.cost = 0.0  # the citizen's transport cost (IDR)
+        self.tolerance = tolerance
+        self.outcome: str | None = None
+        self.t_outcome = NAN
+        self.outcome_stage = ""
+        self.reason = ""
+        self.where = ""  # where an open case is (one of pathways.PLACES)
+        self.token = 0  # invalidates a scheduled arrival that a review meeting brought forward
+        self.complex = hh.referred or not hh.in_dtks
+        self.verifying = False
+        self.verified = -1  # the step at which the last verification round ran
+        self.reworks = 0
+        self.bounces = 0
+        self.verifications = 0
+        self.held_since = NAN
+        self.admitted = False  # holds a quota slot, not yet closed
+        self.offices: dict[str, Any] = {}  # the office serving each office step
+        self.visit = -1  # row of the current visit in the journey log
+        self.handoff: Any = None  # draws of a hand-off waiting on a verification round
+
+    @property
+    def stage(self) -> str:
+        return self.route[self.idx]
+
+
+class Journey:
+    """The per-visit log, in compact columns (about 30 bytes a visit)."""
+
+    __slots__ = ("case", "stage", "t_in", "t_start", "t_end", "t_out", "result")
+
+    def __init__(self) -> None:
+        self.case = array("i")
+        self.stage = array("b")
+        self.t_in = array("d")  # arrived (joined the queue or the waiting place)
+        self.t_start = array("d")  # service started (offices only)
+        self.t_end = array("d")  # service ended (offices only)
+        self.t_out = array("d")  # left the office or place
+        self.result = array("b")
+
+    def __len__(self) -> int:
+        return len(self.case)
+
+    def open(self, case: Case, stage: str, t: float) -> int:
+        """A visit begins; returns its row."""
+        self.case.append(case.id)
+        self.stage.append(STAGE_CODE[stage])
+        self.t_in.append(t)
+        self.t_start.append(NAN)
+        self.t_end.append(NAN)
+        self.t_out.append(NAN)
+        self.result.append(0)
+        return len(self.case) - 1
+
+    def serve(self, row: int, t_start: float, t_end: float) -> None:
+        self.t_start[row] = t_start
+        self.t_end[row] = t_end
+
+    def close(self, row: int, t: float, result: str) -> None:
+        self.t_out[row] = t
+        self.result[row] = RESULT_CODE[result]
+
+    def columns(self) -> dict[str, Any]:
+        """The log as plain columns (stage and result as names)."""
+        return {"case_id": list(self.case),
+                "stage": [STAGES[i] for i in self.stage],
+                "t_in": list(self.t_in), "t_start": list(self.t_start),
+                "t_end": list(self.t_end), "t_out": list(self.t_out),
+                "result": [RESULTS[i] for i in self.result]}

@@ -1,0 +1,121 @@
+"""The layout holds: imports inside ``sim/`` only point down (no circles, type-only imports
+included), and the model core imports no I/O, plotting, CLI or dashboard code."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SIM = Path(__file__).resolve().parents[1] / "sim"
+# The model core: what a Mesa user, a sweep worker or the dashboard builds on.
+CORE = ("sim.engine", "sim.scenario", "sim.agents", "sim.cases", "sim.city",
+        "sim.coordination", "sim.pathways", "sim.population", "sim.program", "sim.model")
+NOT_IN_CORE = ("sim.output", "sim.plots", "sim.cli", "sim.app", "sim.runner", "sim.metrics",
+               "matplotlib", "solara", "tqdm", "argparse")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SIM.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path, modules: set[str], me: str | None = None) -> set[str]:
+    """Every module this file imports, anywhere in it (functions and ``if TYPE_CHECKING``
+    blocks too); ``from a import b`` counts as importing ``a.b`` where that is a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    me = me or module_name(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                out.add(full if full in modules else base)
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    files = sorted(SIM.rglob("*.py"))
+    modules = {module_name(p) for p in files}
+    return {module_name(p): {m for m in imports_of(p, modules) if m in modules}
+            for p in files}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A circle of imports, as a path that ends where it starts; None if there is none."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt == node:
+                continue
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_no_import_circle_inside_sim() -> None:
+    cycle = find_cycle(import_graph())
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_circle_check_can_fail() -> None:
+    graph = {"sim.a": {"sim.b"}, "sim.b": {"sim.c"}, "sim.c": {"sim.a"}, "sim.d": set()}
+    assert find_cycle(graph) == ["sim.a", "sim.b", "sim.c", "sim.a"]
+    assert find_cycle({"sim.a": {"sim.b"}, "sim.b": set()}) is None
+
+
+def test_type_only_and_relative_imports_are_seen(tmp_path: Path) -> None:
+    """An import under ``if TYPE_CHECKING`` or inside a function is an arrow too."""
+    src = tmp_path / "x.py"
+    src.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                   "    from sim.model import JambiBugarModel\n"
+                   "def f():\n    from .engine import events\n", encoding="utf-8")
+    found = imports_of(src, {"sim.model", "sim.engine", "sim.engine.events"}, me="sim.x")
+    assert {"sim.model", "sim.engine.events"} <= found
+
+
+@pytest.mark.parametrize("core", CORE)
+def test_model_core_imports_no_io_plotting_or_cli(core: str) -> None:
+    graph = import_graph()
+    files = sorted(SIM.rglob("*.py"))
+    modules = {module_name(p) for p in files}
+    mine = [p for p in files if module_name(p) == core or module_name(p).startswith(core + ".")]
+    assert mine, core
+    for p in mine:
+        external = imports_of(p, modules)
+        bad = sorted(m for m in external | graph[module_name(p)]
+                     if any(m == b or m.startswith(b + ".") for b in NOT_IN_CORE))
+        assert not bad, f"{module_name(p)} imports {bad}"
+
+
+def test_no_module_shadows_the_standard_library() -> None:
+    import sys
+
+    names = {p.stem for p in SIM.rglob("*.py")} | {p.name for p in SIM.rglob("*") if p.is_dir()}
+    clash = sorted(n for n in names if n in sys.stdlib_module_names)
+    assert not clash, f"sim modules named like standard-library modules: {clash}"
