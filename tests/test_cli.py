@@ -101,6 +101,7 @@ def test_figures_in_bahasa_indonesia(small_file: Path, tmp_path: Path) -> None:
     assert (out / "figures" / "coverage.png").exists() and not (out / "cases.csv").exists()
 
 
+@pytest.mark.integration  # a real subprocess
 def test_module_alias_runs(small_file: Path, tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "sim", "run", str(small_file), "--reps", "1",
                         "--out", str(tmp_path / "m"), "--no-figures", "--quiet"],
@@ -109,6 +110,7 @@ def test_module_alias_runs(small_file: Path, tmp_path: Path) -> None:
     assert (tmp_path / "m" / "summary.json").exists()
 
 
+@pytest.mark.integration  # city-scale replications
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_every_shipped_scenario_runs(path: Path) -> None:
     res = sim.run(path, reps=1, seed=1)
@@ -229,6 +231,7 @@ def test_bad_override_names_the_parameter() -> None:
         sim.JambiBugarModel(staff=3)
 
 
+@pytest.mark.integration  # a real subprocess
 def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
     p = write(tmp_path, "[barriers]\npower = 'high'\n")
     r = subprocess.run([sys.executable, "-m", "sim", "run", str(p)], capture_output=True,

@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.integration  # kills real CLI processes
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20240331
 KILLS_QUICK, KILLS_SLOW = 4, 25

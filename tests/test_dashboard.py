@@ -14,6 +14,8 @@ import pytest
 
 from sim.cli import build_parser, dashboard_command
 
+pytestmark = pytest.mark.integration  # a real server process
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -691,6 +691,7 @@ def test_fuzz_in_process_slow() -> None:
     assert counts["tried"] == N_SLOW and counts["ran"] > 0 and counts["rejected"] > 0
 
 
+@pytest.mark.integration  # CLI subprocesses
 def test_fuzz_cli(tmp_path: Path) -> None:
     """A small sample through the real CLI: exit 0 with results, or exit 2 and no folder."""
     _cli_tier(*CLI_QUICK, seed=SEED, workdir=tmp_path)

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sim.cli import GOLDEN, compare, golden_summary
+
+pytestmark = pytest.mark.integration  # city-scale replications
 
 
 def test_baseline_matches_golden_summary() -> None:

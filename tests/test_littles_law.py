@@ -9,6 +9,14 @@ import pytest
 from sim.metrics import case_table
 from sim.model import JambiBugarModel
 
+pytestmark = pytest.mark.integration  # a city-scale replication
+
+# Tolerances from the measured error (seeds 17, 3, 99): at most 0.04% for a desk or the
+# RT heads together (cases still inside at the end are the only gap), 0.25% for the whole
+# pathway (open cases are sampled once a day, at its end, which biases L upwards).
+DESK_REL = 0.002
+PATHWAY_REL = 0.005
+
 
 @pytest.fixture(scope="module")
 def baseline() -> JambiBugarModel:
@@ -26,7 +34,7 @@ def test_littles_law_per_agency(baseline: JambiBugarModel, office: str) -> None:
     lam = desk.arrivals / T
     W = desk.sojourn_total / desk.departed  # measured per case, independently of L
     assert desk.departed > 1000
-    assert L == pytest.approx(lam * W, rel=0.05)
+    assert L == pytest.approx(lam * W, rel=DESK_REL)
 
 
 def test_littles_law_for_the_rt_heads_together(baseline: JambiBugarModel) -> None:
@@ -35,7 +43,7 @@ def test_littles_law_for_the_rt_heads_together(baseline: JambiBugarModel) -> Non
     L = sum(d.area(T) for d in desks) / T
     lam = sum(d.arrivals for d in desks) / T
     W = sum(d.sojourn_total for d in desks) / sum(d.departed for d in desks)
-    assert L == pytest.approx(lam * W, rel=0.05)
+    assert L == pytest.approx(lam * W, rel=DESK_REL)
 
 
 def test_littles_law_for_the_whole_pathway(baseline: JambiBugarModel) -> None:
@@ -51,12 +59,12 @@ def test_littles_law_for_the_whole_pathway(baseline: JambiBugarModel) -> None:
     lam = len(cases) / T
     W = float((ended - applied).mean())
     assert pd.Timestamp(cases["applied"].min()) >= start
-    assert L == pytest.approx(lam * W, rel=0.05)
+    assert L == pytest.approx(lam * W, rel=PATHWAY_REL)
 
 
 def test_a_wrong_rate_fails_the_check(baseline: JambiBugarModel) -> None:
-    """The tolerance is tight enough to notice a 10% error in the arrival rate."""
+    """The tolerance is tight enough to notice a 1% error in the arrival rate."""
     desk = baseline.agencies["dinsos"].desk
     T = float(baseline.clock.horizon)
     L, W = desk.area(T) / T, desk.sojourn_total / desk.departed
-    assert L != pytest.approx(1.1 * desk.arrivals / T * W, rel=0.05)
+    assert L != pytest.approx(1.01 * desk.arrivals / T * W, rel=DESK_REL)

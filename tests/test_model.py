@@ -81,6 +81,7 @@ def test_same_seed_same_output_different_seed_different(small_scenario) -> None:
         ts[ts.rep == 1]["enrolled"].reset_index(drop=True))
 
 
+@pytest.mark.integration  # new processes
 def test_workers_do_not_change_results(small_scenario) -> None:
     one = sim.run(small_scenario, reps=3, seed=7, workers=1)
     two = sim.run(small_scenario, reps=3, seed=7, workers=2)
@@ -94,6 +95,7 @@ def test_replication_equals_model_with_rep(small_scenario) -> None:
     assert res.per_rep[1]["enrolled_end"] == model.active_members
 
 
+@pytest.mark.integration  # new processes
 def test_same_result_in_a_fresh_process() -> None:
     code = ("import sim, sys; sys.path.insert(0, 'tests'); from conftest import small; "
             "r = sim.run(small(), reps=1, seed=4); print(int(r.cases['cost_idr'].sum()), "
