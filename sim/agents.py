@@ -80,13 +80,12 @@ class Office(mesa.Agent):
     stage = "office"
 
     def __init__(self, model: mesa.Model, name: str, calendar: WorkCalendar, servers: int,
-                 sample: Any, flow: Any, rules: Any, draws: Any, events: Any):
+                 sample: Any, flow: Any, rules: Any, events: Any):
         super().__init__(model)
         self.name = name
         self.calendar = calendar
         self.flow = flow
         self.rules = rules
-        self.u_decide = draws  # keyed uniforms of this office type's decisions
         self.cherry_pick = rules.queue_key(self.stage, 0.0, True)  # complex cases' handicap
         self.desk = ServiceDesk(name, servers, calendar, events, sample,
                                 on_done=self.decide, on_start=self.start,
@@ -103,12 +102,12 @@ class Office(mesa.Agent):
 
     def decide(self, case: Any, t: float) -> None:
         """Approve, or return for missing documents. A re-check after a verification round
-        only approves; a first pass draws the office's decision numbers."""
+        only approves; a first pass decides with the numbers drawn with its service."""
         if case.verifying:
             self.flow.approve(case, t)
             return
-        u_rework, u_judge = self.u_decide.group(case.household.idx)
-        self.judge(case, t, u_rework, u_judge)
+        g = case.draws
+        self.judge(case, t, g[1], g[2])
 
     def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
         if u_rework < self.flow.rework_prob[self.stage]:

@@ -32,7 +32,7 @@ class Case:
                  "visits", "cost", "tolerance", "outcome", "t_outcome", "outcome_stage",
                  "reason", "where", "token", "complex", "verifying", "verified", "reworks",
                  "bounces", "verifications", "held_since", "admitted", "offices", "visit",
-                 "handoff")
+                 "handoff", "draws")
 
     def __init__(self, cid: int, hh: Any, pathway: str, mode: str, route: tuple[str, ...],
                  t: float, tolerance: float):
@@ -64,6 +64,7 @@ class Case:
         self.offices: dict[str, Any] = {}  # the office serving each office step
         self.visit = -1  # row of the current visit in the journey log
         self.handoff: Any = None  # draws of a hand-off waiting on a verification round
+        self.draws: Any = None  # the current service's draws: service time, decision numbers
 
     @property
     def stage(self) -> str:

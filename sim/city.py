@@ -38,20 +38,23 @@ class City:
         self.rt_kel = [i % n_kel for i in range(pop.n_rt)]
         self.t_split = clock.t(pop.split_date)
         # Office types share their keyed draws: a household's n-th service at any Lurah
-        # office is the same draw, whichever Lurah serves it.
-        self.service_draws = {s: self._service_draws(streams, f"service:{s}", s)
-                              for s in OFFICES}
-        self.recheck_draws = {s: self._service_draws(streams, f"recheck:{s}", s)
-                              for s in OFFICES}
+        # office is the same draw, whichever Lurah serves it. A first-pass service draws
+        # its time and the office's two decision numbers (rework; DTKS mismatch or
+        # divergent judgement) as one group; a re-check after a verification round or a
+        # DTKS wait only takes a service time, from its own key.
+        self.visit_draws = {s: streams.keyed(f"visit:{s}", (self._service_kind(s), "uniform",
+                                                            "uniform"), shape=self._shape(s))
+                            for s in OFFICES}
+        self.recheck_draws = {s: streams.keyed(f"recheck:{s}", self._service_kind(s),
+                                               shape=self._shape(s)) for s in OFFICES}
         self.mean_service = {s: self.params[s].service_days * rules.service_multiplier(s)
                              for s in OFFICES}
-        decide = {s: streams.keyed(f"decide:{s}", group=2) for s in OFFICES}
         cals = {s: WorkCalendar(clock, p.weekends, p.holidays, p.year_end_closing_days)
                 for s, p in self.params.items()}
 
         def make(cls: type[Office], stage: str, name: str) -> Office:
             return cls(model, name, cals[stage], self.params[stage].staff, self.sampler(stage),
-                       flow, rules, decide[stage], events)
+                       flow, rules, events)
 
         self.rt_heads = [make(RTHead, "rt", f"RT {i + 1}") for i in range(pop.n_rt)]
         self.lurahs = [make(Lurah, "lurah", f"Kelurahan {k + 1}") for k in range(n_kel)]
@@ -65,25 +68,29 @@ class City:
                           "dinsos": beh.cost_city_idr, "dinkes": beh.cost_city_idr,
                           "bpjs": beh.cost_city_idr}
 
-    def _service_draws(self, streams: Streams, name: str, stage: str) -> Any:
-        """Unit-mean service times: fixed (cv 0), exponential (cv 1) or gamma."""
+    def _service_kind(self, stage: str) -> str:
+        """Unit-mean service times: exponential (cv 1), gamma, or fixed (cv 0: the draw is
+        not used)."""
         cv = self.params[stage].service_cv
-        if cv == 0:
-            return None
-        if cv == 1:
-            return streams.keyed(name, "exponential")
-        return streams.keyed(name, "gamma", shape=1.0 / cv ** 2)
+        return "exponential" if cv == 1 else "uniform" if cv == 0 else "gamma"
+
+    def _shape(self, stage: str) -> float:
+        cv = self.params[stage].service_cv
+        return 1.0 / cv ** 2 if cv > 0 else 1.0
 
     def sampler(self, stage: str) -> Any:
-        """Service time in working days of a case at an office of this type: the
-        household's next keyed draw (a re-check after a verification round has its own)."""
+        """Service time in working days of a case at an office of this type. A first pass
+        takes the household's next visit draws (kept on the case for the decision)."""
         mean = self.mean_service[stage]
-        draws, recheck = self.service_draws[stage], self.recheck_draws[stage]
-        if draws is None:
-            return lambda case: mean
+        visit, recheck = self.visit_draws[stage], self.recheck_draws[stage]
+        fixed = self.params[stage].service_cv == 0
 
         def sample(case: Any) -> float:
-            return mean * (recheck if case.verifying else draws)(case.household.idx)
+            idx = case.household.idx
+            if case.verifying:
+                return mean if fixed else mean * recheck(idx)
+            g = case.draws = visit.group(idx)
+            return mean if fixed else mean * g[0]
         return sample
 
     def office_for(self, hh: Any, stage: str, t: float) -> Office:

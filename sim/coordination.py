@@ -55,7 +55,9 @@ from sim.scenario import Scenario
 
 AGENCIES = ("dinsos", "dinkes", "bpjs")
 DOWNSTREAM = ("dinkes", "bpjs")  # agencies that receive what another agency approved
-HANDOFF_DRAWS = 7  # uniforms: verify, hold, escalate, bounce, settle; exponentials: latency, sign-off
+# A hand-off's draws: uniforms for verify, hold, escalate, bounce and settle; unit
+# exponentials for the latency and the sign-off wait.
+HANDOFF_DRAWS = ("uniform",) * 5 + ("exponential",) * 2
 
 
 class CoordinationRules:

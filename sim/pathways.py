@@ -102,12 +102,11 @@ class CaseFlow:
         k = streams.keyed
         self.u_tolerance = k("tolerance", "exponential")
         self.u_docs = k("docs", "exponential")
-        self.u_handoff = {s: k(f"handoff:{s}", group=HANDOFF_DRAWS, per_block=2,
-                               expo_cols=(5, 6)) for s in OFFICES}
+        self.u_handoff = {s: k(f"handoff:{s}", HANDOFF_DRAWS, per_block=2) for s in OFFICES}
         self.u_verify_wait = k("verify_wait", "exponential")
         self.u_rework = k("rework_delay", "exponential")
         self.u_resend = k("resend", "exponential")
-        self.u_reapply = k("reapply:rejected", group=2, per_block=1, expo_cols=(1,))
+        self.u_reapply = k("reapply:rejected", ("uniform", "exponential"), per_block=1)
         self.u_reconsider = k("reconsider", "exponential")
 
     def pathway_at(self, t: float) -> str:

@@ -54,11 +54,11 @@ class Population:
         self.aware_people = 0
         # keyed draws: the n-th decision of each kind for each household
         self.u_awareness = streams.keyed("awareness", "exponential", per_block=1)
-        self.u_consider = streams.keyed("consider", group=2, per_block=2, expo_cols=(1,))
-        self.u_exit = streams.keyed("exit", group=2, per_block=2, expo_cols=(0,))
+        self.u_consider = streams.keyed("consider", ("uniform", "exponential"), per_block=2)
+        self.u_exit = streams.keyed("exit", ("exponential", "uniform"), per_block=2)
         self.u_word = streams.keyed("word_of_mouth", per_block=8)
-        self.u_reapply = streams.keyed("reapply:deactivated", group=2, per_block=1,
-                                       expo_cols=(1,))
+        self.u_reapply = streams.keyed("reapply:deactivated", ("uniform", "exponential"),
+                                       per_block=1)
         ex = scenario.exits
         self._exit_household_rate = ex.move_per_year + ex.income_rise_per_year
         self._n_events: dict[str, int] = {}

@@ -119,3 +119,19 @@ def test_no_module_shadows_the_standard_library() -> None:
     names = {p.stem for p in SIM.rglob("*.py")} | {p.name for p in SIM.rglob("*") if p.is_dir()}
     clash = sorted(n for n in names if n in sys.stdlib_module_names)
     assert not clash, f"sim modules named like standard-library modules: {clash}"
+
+
+def test_calendar_serve_equals_its_two_conversions() -> None:
+    """The one-call service span used on the hot path agrees with to_work/from_work."""
+    import datetime as dt
+
+    import numpy as np
+
+    from sim.engine.worktime import Clock, WorkCalendar
+
+    clock = Clock(dt.date(2020, 12, 1), dt.date(2021, 2, 28), margin_days=10)
+    cal = WorkCalendar(clock, weekends=True, holidays=True, year_end_closing_days=5)
+    rng = np.random.default_rng(0)
+    for t, s in zip(rng.uniform(0, clock.span + 5, 2000), rng.exponential(2.0, 2000)):
+        w0 = cal.to_work(t)
+        assert cal.serve(t, s) == (cal.from_work(w0), cal.from_work(w0 + s))

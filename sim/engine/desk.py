@@ -85,9 +85,7 @@ class ServiceDesk:
                 continue
             self.busy += 1
             self.started += 1
-            w0 = cal.to_work(t)
-            start = cal.from_work(w0)  # next open moment
-            end = cal.from_work(w0 + self.sample(item))
+            start, end = cal.serve(t, self.sample(item))  # from the next open moment
             self.wait_total += start - t_arr
             self.waited += start > t_arr
             if self.on_service is not None:

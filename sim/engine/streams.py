@@ -8,7 +8,7 @@ Two kinds of source, both numpy Generators derived from one run seed:
 * :class:`KeyedDraws` -- *common random numbers per entity and per decision*. The n-th
   draw of decision ``name`` for entity ``e`` (a household's index) is a pure function of
   ``(seed, rep, name, e, n)``. It is read from a block that a Generator seeded with
-  ``SeedSequence(seed, spawn_key=(rep, crc32(name), e // 1024, n // width))`` fills for
+  ``SeedSequence(seed, spawn_key=(rep, crc32(name), e // 1024, n // per_block))`` fills for
   1,024 entities at once. So two scenarios run under one seed give every household the
   same tolerance, the same service times at each office, the same answer at each
   decision: a changed barrier changes only the decisions it acts on, never another
@@ -57,10 +57,10 @@ class Streams:
             gen = self._gens[name] = np.random.default_rng(self.seed_sequence(name))
         return gen
 
-    def keyed(self, name: str, dist: str = "uniform", group: int = 1, per_block: int = 4,
-              shape: float = 1.0, expo_cols: tuple[int, ...] = ()) -> KeyedDraws:
+    def keyed(self, name: str, dist: str | tuple[str, ...] = "uniform", per_block: int = 4,
+              shape: float = 1.0) -> KeyedDraws:
         """Keyed draws of one decision (see :class:`KeyedDraws`)."""
-        return KeyedDraws(self, name, dist, group, per_block, shape, expo_cols)
+        return KeyedDraws(self, name, dist, per_block, shape)
 
     def event(self, name: str, index: int, size: int) -> np.ndarray:
         """``size`` uniforms for city-wide event ``index`` of kind ``name``, one per entity:
@@ -68,53 +68,59 @@ class Streams:
         return np.random.default_rng(self.seed_sequence(name, index)).random(size)
 
 
-def _fill(rng: np.random.Generator, dist: str, rows: int, cols: int, shape: float,
-          expo_cols: tuple[int, ...], group: int) -> np.ndarray:
-    if dist == "uniform":
-        x = rng.random((rows, cols))
-    elif dist == "exponential":
-        x = rng.standard_exponential((rows, cols))
-    elif dist == "gamma":  # unit mean, coefficient of variation 1/sqrt(shape)
-        x = rng.gamma(shape, 1.0 / shape, (rows, cols))
-    else:
-        raise ValueError(f"unknown distribution {dist!r}")
-    if expo_cols:  # columns of each group that are unit exponentials
-        x = x.reshape(rows, cols // group, group)
-        x[:, :, list(expo_cols)] = -np.log1p(-x[:, :, list(expo_cols)])
-        x = x.reshape(rows, cols)
-    return x
+def _fill(rng: np.random.Generator, kinds: tuple[str, ...], rows: int, per: int,
+          shape: float) -> np.ndarray:
+    """``rows`` x ``per`` groups, one column per entry of ``kinds``: ``uniform``,
+    ``exponential`` (unit mean) or ``gamma`` (unit mean, shape ``shape``)."""
+    width = len(kinds) * per
+    if len(set(kinds)) == 1:
+        kinds_all = kinds[0]
+        if kinds_all == "uniform":
+            return rng.random((rows, width))
+        if kinds_all == "exponential":
+            return rng.standard_exponential((rows, width))
+        if kinds_all == "gamma":
+            return rng.gamma(shape, 1.0 / shape, (rows, width))
+        raise ValueError(f"unknown distribution {kinds_all!r}")
+    x = rng.random((rows, per, len(kinds)))
+    for col, kind in enumerate(kinds):
+        if kind == "exponential":
+            x[:, :, col] = -np.log1p(-x[:, :, col])
+        elif kind == "gamma":
+            x[:, :, col] = rng.gamma(shape, 1.0 / shape, (rows, per))
+        elif kind != "uniform":
+            raise ValueError(f"unknown distribution {kind!r}")
+    return x.reshape(rows, width)
 
 
 class KeyedDraws:
-    """The n-th draw (or group of ``group`` draws) of one decision for entity e.
+    """The n-th draw (or group of draws) of one decision for entity e.
 
     ``dist`` is ``uniform``, ``exponential`` (unit mean) or ``gamma`` (unit mean, shape
-    ``shape``); ``expo_cols`` turns those columns of each group into unit exponentials.
-    ``per_block`` groups per entity are made at a time; more are made when needed, so an
-    entity never runs out. Values are stored as float32 (about 7 significant digits), the
-    model's state of about 4 bytes per draw.
+    ``shape``) for a single draw, or a tuple of those for a group (read with
+    :meth:`group`). ``per_block`` draws or groups per entity are made at a time; more are
+    made when needed, so an entity never runs out. Values are stored as float32 (about 7
+    significant digits): about 4 bytes of model state per draw.
     """
 
-    __slots__ = ("_streams", "_name", "_key", "_dist", "_group", "_per", "_width", "_shape",
-                 "_expo", "_count", "_blocks")
+    __slots__ = ("_streams", "_name", "_kinds", "_group", "_per", "_width", "_shape",
+                 "_count", "_blocks")
 
-    def __init__(self, streams: Streams, name: str, dist: str = "uniform", group: int = 1,
-                 per_block: int = 4, shape: float = 1.0, expo_cols: tuple[int, ...] = ()):
+    def __init__(self, streams: Streams, name: str, dist: str | tuple[str, ...] = "uniform",
+                 per_block: int = 4, shape: float = 1.0):
         self._streams = streams
         self._name = name
-        self._key = _key(name)
-        self._dist = dist
-        self._group = group
+        self._kinds = (dist,) if isinstance(dist, str) else tuple(dist)
+        self._group = len(self._kinds)
         self._per = per_block
-        self._width = group * per_block
+        self._width = self._group * per_block
         self._shape = shape
-        self._expo = tuple(expo_cols)
         self._count: list[int] = []
         self._blocks: dict[int, array] = {}
 
     def _block(self, chunk: int, b: int) -> array:
         rng = np.random.default_rng(self._streams.seed_sequence(self._name, chunk, b))
-        x = _fill(rng, self._dist, CHUNK, self._width, self._shape, self._expo, self._group)
+        x = _fill(rng, self._kinds, CHUNK, self._per, self._shape)
         blk = self._blocks[(chunk << 20) | b] = array("f", x.astype(np.float32).tobytes())
         return blk
 
