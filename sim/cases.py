@@ -28,20 +28,20 @@ NAN = float("nan")
 class Case:
     """One application of one household, from the first step to its outcome."""
 
-    __slots__ = ("id", "household", "pathway", "mode", "route", "idx", "t_applied", "members",
+    __slots__ = ("id", "household", "pathway", "route", "steps", "idx", "t_applied", "members",
                  "visits", "cost", "tolerance", "outcome", "t_outcome", "outcome_stage",
                  "reason", "where", "token", "complex", "verifying", "verified", "reworks",
                  "bounces", "verifications", "held_since", "admitted", "offices", "visit",
                  "handoff", "draws")
 
-    def __init__(self, cid: int, hh: Any, pathway: str, mode: str, route: tuple[str, ...],
+    def __init__(self, cid: int, hh: Any, pathway: str, route: str, steps: tuple[str, ...],
                  t: float, tolerance: float):
         self.id = cid
         self.household = hh
         self.pathway = pathway  # manual | online: the pathway in force when applying
-        self.mode = mode  # manual | online | referral: the route taken
-        self.route = route
-        self.idx = 0  # the current step of the route
+        self.route = route  # manual | online | referral: the route taken
+        self.steps = steps  # the route's steps (see sim.pathways.routes)
+        self.idx = 0  # the current step
         self.t_applied = t
         self.members = hh.members
         self.visits = 0  # in-person visits by the citizen
@@ -68,7 +68,7 @@ class Case:
 
     @property
     def stage(self) -> str:
-        return self.route[self.idx]
+        return self.steps[self.idx]
 
 
 class Journey:

@@ -63,7 +63,7 @@ def case_table(model: Any, journey: pd.DataFrame | None = None) -> pd.DataFrame:
         "household_id": [c.household.idx for c in cases],
         "segment": [c.household.segment for c in cases],
         "pathway": [c.pathway for c in cases],
-        "route": [c.mode for c in cases],
+        "route": [c.route for c in cases],
         "members": [c.members for c in cases],
         "kecamatan": [city.kel_kec[city.rt_kel[c.household.rt]] + 1 for c in cases],
         "kelurahan": [city.rt_kel[c.household.rt] + 1 for c in cases],

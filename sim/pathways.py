@@ -124,7 +124,7 @@ class CaseFlow:
     def log(self, t: float, event: str, case: Case, detail: str = "",
             stage: str | None = None) -> None:
         if self.trace is not None:
-            office = stage or self.step_office[case.mode][case.idx]
+            office = stage or self.step_office[case.route][case.idx]
             self.trace.append((round(t, 6), event, case.id, office, detail))
 
     def _visit(self, case: Case, stage: str, t: float) -> None:
@@ -140,7 +140,7 @@ class CaseFlow:
         self.journey.serve(case.visit, t_start, t_end)
 
     def office(self, case: Case, stage: str | None = None) -> Any:
-        return case.offices[stage or case.route[case.idx]]
+        return case.offices[stage or case.steps[case.idx]]
 
     def still_wanted(self, case: Case, t: float) -> bool:
         """False (and the case is closed) if the household has gone."""
@@ -153,19 +153,19 @@ class CaseFlow:
     def start(self, hh: Any, t: float) -> None:
         """Open a case: first a Dukcapil trip if the KK/KTP is missing, then the route."""
         pathway = self.pathway_at(t)
-        mode = "referral" if hh.referred else pathway
+        route = "referral" if hh.referred else pathway
         tol = hh.patience * self.u_tolerance(hh.idx)
-        case = Case(len(self.cases) + 1, hh, pathway, mode, self.routes[mode], t, tol)
+        case = Case(len(self.cases) + 1, hh, pathway, route, self.routes[route], t, tol)
         city = self.city
-        case.offices = {s: city.office_for(hh, s, t) for s in OFFICE_ROUTES[mode] + ("rt",)}
+        case.offices = {s: city.office_for(hh, s, t) for s in OFFICE_ROUTES[route] + ("rt",)}
         self.cases.append(case)
         hh.case = case
         self.open += 1
-        self.log(t, "apply", case, mode)
+        self.log(t, "apply", case, route)
         if hh.has_docs:
             self.go(t, case)
             return
-        if mode != "referral" and self.gives_up(case, t, city.trip_cost(hh, "docs"), "docs"):
+        if route != "referral" and self.gives_up(case, t, city.trip_cost(hh, "docs"), "docs"):
             return
         self._visit(case, "docs", t)
         self._move(case, "docs")
@@ -180,7 +180,7 @@ class CaseFlow:
     # ----------------------------------------------------------------- moving
     def _step(self, t: float, case: Case) -> None:
         """The case reaches its current step: an office, or a place it waits."""
-        step = case.route[case.idx]
+        step = case.steps[case.idx]
         if step in OFFICES:
             self.go(t, case)
         elif step == "quota":
@@ -202,8 +202,8 @@ class CaseFlow:
         if hh.status == "gone":
             self.close(case, t, "abandoned", "household_left")
             return
-        stage = case.route[case.idx]
-        if stage in VISITED[case.mode] and self.gives_up(
+        stage = case.steps[case.idx]
+        if stage in VISITED[case.route] and self.gives_up(
                 case, t, self.city.trip_base[stage] * hh.cost_factor, stage):
             return
         case.visit = self.journey.open(case, stage, t)
@@ -233,7 +233,7 @@ class CaseFlow:
     # -------------------------------------------------------------- decisions
     def approve(self, case: Case, t: float) -> None:
         """The office lets the case go: to the next office, or to activation."""
-        stage = case.route[case.idx]
+        stage = case.steps[case.idx]
         if self.trace is not None:
             self.log(t, "approve", case)
         case.verifying = False
@@ -244,8 +244,8 @@ class CaseFlow:
             self._move(case, "activation")
             self.events.schedule(self.program.activation_time(t), self._activate, case)
             return
-        nxt = self.next_office[case.mode][case.idx]
-        carried = nxt in VISITED[case.mode]
+        nxt = self.next_office[case.route][case.idx]
+        carried = nxt in VISITED[case.route]
         coord = self.coord
         mean = self.beh.travel_gap_days if carried else (
             coord.handoff_days_paper if case.pathway == "manual" else coord.handoff_days_online)
@@ -293,7 +293,7 @@ class CaseFlow:
 
     def _recheck(self, t: float, case: Case) -> None:
         if self.still_wanted(case, t):
-            self._visit(case, case.route[case.idx], t)
+            self._visit(case, case.steps[case.idx], t)
             self._move(case, "queue")
             self.office(case).receive(case, t)
 
@@ -302,7 +302,7 @@ class CaseFlow:
             return  # superseded by a release at a review meeting
         if self.held:
             self.held.pop(case.id, None)
-        if case.route[case.idx] in OFFICES:
+        if case.steps[case.idx] in OFFICES:
             self.go(t, case)
         else:
             self._step(t, case)
@@ -328,8 +328,8 @@ class CaseFlow:
     def _reworked(self, t: float, case: Case) -> None:
         if not self.still_wanted(case, t):
             return
-        stage = case.route[case.idx]
-        if case.mode == "online" and stage not in VISITED["online"]:
+        stage = case.steps[case.idx]
+        if case.route == "online" and stage not in VISITED["online"]:
             # the citizen brings the documents to the RT head, who re-sends them online
             if self.gives_up(case, t, self.city.trip_cost(case.household, "rt"), stage):
                 return
@@ -398,7 +398,7 @@ class CaseFlow:
               stage: str | None = None) -> None:
         """Put the case in its one terminal state."""
         if stage is None:
-            stage = "docs" if case.where == "docs" else case.route[case.idx]
+            stage = "docs" if case.where == "docs" else case.steps[case.idx]
         self._end_visit(case, t, {"enrolled": "enrolled", "rejected": "rejected"}.get(
             outcome, "left" if reason == "household_left" else "abandoned"))
         self._move(case, "")

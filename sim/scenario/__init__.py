@@ -10,7 +10,7 @@ from sim.scenario.schema import (
     Behaviour,
     Coordination,
     Exits,
-    Office,
+    OfficeParams,
     Offices,
     Population,
     Program,
@@ -22,5 +22,5 @@ from sim.scenario.schema import (
 )
 
 __all__ = ["ASSUMPTION", "Awareness", "Barriers", "Batches", "Behaviour", "Coordination",
-           "Exits", "Office", "Offices", "Population", "Program", "Scenario", "ScenarioError",
+           "Exits", "OfficeParams", "Offices", "Population", "Program", "Scenario", "ScenarioError",
            "Time", "bounds", "load_scenario", "parameter_table"]

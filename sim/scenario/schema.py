@@ -183,7 +183,7 @@ class Behaviour(_Section):
 
 
 # ------------------------------------------------------------------------ offices
-class Office(_Section):
+class OfficeParams(_Section):
     staff: int = P(1, unit="servers", lo=0, hi=1000, source=ASSUMPTION,
                    meaning="Staff serving Jambi Bugar cases in parallel (0 = closed).")
     service_days: float = P(1.0, unit="working days", lo=0.001, hi=365, source=ASSUMPTION,
@@ -213,18 +213,18 @@ OFFICE_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def _office(stage: str) -> Any:
-    return Field(default_factory=lambda: Office(**OFFICE_DEFAULTS[stage]))
+    return Field(default_factory=lambda: OfficeParams(**OFFICE_DEFAULTS[stage]))
 
 
 class Offices(_Section):
     """One desk per office type. A table in a file overrides only the keys it names."""
 
-    rt: Office = _office("rt")
-    lurah: Office = _office("lurah")
-    camat: Office = _office("camat")
-    dinsos: Office = _office("dinsos")
-    dinkes: Office = _office("dinkes")
-    bpjs: Office = _office("bpjs")
+    rt: OfficeParams = _office("rt")
+    lurah: OfficeParams = _office("lurah")
+    camat: OfficeParams = _office("camat")
+    dinsos: OfficeParams = _office("dinsos")
+    dinkes: OfficeParams = _office("dinkes")
+    bpjs: OfficeParams = _office("bpjs")
 
     @model_validator(mode="before")
     @classmethod
