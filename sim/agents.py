@@ -89,7 +89,7 @@ class Office(mesa.Agent):
         self.cherry_pick = rules.queue_key(self.stage, 0.0, True)  # complex cases' handicap
         self.desk = ServiceDesk(name, servers, calendar, events, sample,
                                 on_done=self.decide, on_start=self.start,
-                                on_service=flow.served)
+                                on_service=flow.journey.serve_case)
 
     def receive(self, case: Any, t: float) -> None:
         """A case joins this office's queue (complex cases later under cherry-picking)."""
@@ -98,7 +98,9 @@ class Office(mesa.Agent):
 
     def start(self, case: Any, t: float) -> bool:
         """Serve the case unless its household has gone meanwhile."""
-        return self.flow.still_wanted(case, t)
+        if case.household.status == "gone":
+            return self.flow.still_wanted(case, t)  # closes the case
+        return True
 
     def decide(self, case: Any, t: float) -> None:
         """Approve, or return for missing documents. A re-check after a verification round

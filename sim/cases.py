@@ -99,9 +99,10 @@ class Journey:
         self.result.append(0)
         return len(self.case) - 1
 
-    def serve(self, row: int, t_start: float, t_end: float) -> None:
-        self.t_start[row] = t_start
-        self.t_end[row] = t_end
+    def serve_case(self, case: Case, t_start: float, t_end: float) -> None:
+        """An office booked the case's service (the desk's journey hook)."""
+        self.t_start[case.visit] = t_start
+        self.t_end[case.visit] = t_end
 
     def close(self, row: int, t: float, result: str) -> None:
         self.t_out[row] = t

@@ -135,10 +135,6 @@ class CaseFlow:
             self.journey.close(case.visit, t, result)
             case.visit = -1
 
-    def served(self, case: Case, t_start: float, t_end: float) -> None:
-        """An office booked the case's service (the desk's journey hook)."""
-        self.journey.serve(case.visit, t_start, t_end)
-
     def office(self, case: Case, stage: str | None = None) -> Any:
         return case.offices[stage or case.steps[case.idx]]
 
