@@ -126,7 +126,7 @@ def owner_is_dead(rec: dict[str, Any]) -> bool:
 
 
 # ------------------------------------------------------------------ --out rules
-STAGING = re.compile(r"^\.?(?:.*)\.partial-(\d+)(?:\.new)?$")
+STAGING = re.compile(r"^\.\.?partial-(\d+)(?:\.new)?$")  # in-place staging, inside --out
 
 
 def _swap_listed(out: Path) -> set[str] | None:
@@ -163,9 +163,11 @@ def _recorded(out: Path) -> dict[str, Any] | None:
 def _contents(out: Path) -> set[str]:
     """Files under ``out``, except our own in-place staging folders."""
     present = set()
+    ours = {d.name for d in out.iterdir() if STAGING.match(d.name) and d.is_dir()
+            and not d.is_symlink() and (read_owner(d) is not None or not any(d.iterdir()))}
     for p in out.rglob("*"):
         rel = p.relative_to(out)
-        if STAGING.match(rel.parts[0]) and (out / rel.parts[0]).is_dir():
+        if rel.parts[0] in ours:
             continue
         if not p.is_dir() or p.is_symlink():
             present.add(rel.as_posix())
@@ -196,7 +198,7 @@ def check_out_dir(out: Path) -> None:
             f"--out {out}: the folder exists, is not empty and holds no jambi-sim "
             f"summary.json; it would be replaced. Choose a new or empty folder.")
     recorded = recorded or {}
-    ours = set(recorded) | swapping | {"summary.json", MARKER}
+    ours = set(recorded) | swapping | {"summary.json", MARKER, MARKER + ".tmp"}
     foreign = sorted(present - ours)
     if foreign:
         raise OutputError(
