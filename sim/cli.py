@@ -108,7 +108,14 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 
 def _stopped_line(args: argparse.Namespace, why: str) -> str:
+    """The one line printed when a run is stopped; notes the stop in its staging marker."""
     staging = getattr(args, "staging", None)
+    if staging is not None:
+        try:
+            with open(Path(staging) / "INCOMPLETE.txt", "a", encoding="utf-8") as fh:
+                fh.write(f"stopped: {why} at {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n")
+        except OSError:
+            pass
     where = (f"; the unfinished run is in {staging}/, marked {'INCOMPLETE.txt'}"
              if staging is not None and Path(staging).exists() else "")
     return f"jambi-sim: {why}; previous results are untouched{where}."
