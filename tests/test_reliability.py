@@ -591,6 +591,17 @@ def test_api_errors_name_the_argument(kwargs, name, accepts) -> None:
     assert calls == [], "the argument was checked only after simulating"
 
 
+def test_scenario_api_errors_name_the_argument() -> None:
+    with pytest.raises(TypeError, match="path must be a path to a TOML file"):
+        Scenario.from_toml(123)
+    with pytest.raises(TypeError, match="data must be the bytes of a TOML file"):
+        Scenario.from_bytes("name = 'x'")
+    with pytest.raises(TypeError, match="names must be None or a list"):
+        sim.scenario.bounds("turf")
+    with pytest.raises(TypeError, match="scenario must be a Scenario"):
+        sim.JambiBugarModel(scenario=123)
+
+
 @pytest.mark.parametrize("seed,rep,message", [(-1, 0, "seed must be from 0"),
                                               (0, -1, "rep must be from 0"),
                                               (0, "1", "rep must be a whole number"),

@@ -470,6 +470,9 @@ class Scenario(_Section):
     def from_toml(cls, path: str | Path) -> Scenario:
         """Load and validate a scenario file; raises ScenarioError with a one-paragraph message.
         The file is read once (at most 1 MiB; see :mod:`sim.scenario.source`)."""
+        if not isinstance(path, (str, Path)) and not hasattr(path, "__fspath__"):
+            raise TypeError(f"path must be a path to a TOML file (str or Path), got "
+                            f"{type(path).__name__}")
         return cls.from_bytes(read_bytes(path), origin=_clean(str(path)))
 
     @classmethod
@@ -543,6 +546,10 @@ def parameter_table() -> list[dict[str, Any]]:
 
 def bounds(names: list[str] | None = None) -> dict[str, tuple[float, float]]:
     """Sensitivity bounds (lo, hi) from the schema, for numeric parameters with both ends set."""
+    if isinstance(names, str) or (names is not None and not all(isinstance(n, str)
+                                                                 for n in names)):
+        raise TypeError(f"names must be None or a list of parameter names such as "
+                        f"['turf', 'offices.dinsos.staff'], got {names!r}")
     out = {}
     for row in parameter_table():
         if row["lo"] is None or row["hi"] is None:
