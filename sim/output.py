@@ -229,6 +229,12 @@ def _marker_text(note: str, final: Path, files: list[str] | None = None) -> str:
     return text
 
 
+def _same_owner(rec: dict[str, Any] | None) -> bool:
+    """True for an owner record written by this very process."""
+    me = owner_record()
+    return rec is not None and all(rec.get(k) == me[k] for k in me)
+
+
 class _DirLock:
     """An exclusive flock on a folder while a run swaps its results in, so two runs that
     finish together into the same --out take turns (the later one replaces the earlier)."""
@@ -277,8 +283,8 @@ class StagedOutput:
         # The staging folder appears under its visible name only once it holds the marker.
         fresh = home / f".{stem}.partial-{os.getpid()}.new"
         for old in (self.staging, fresh):
-            if old.exists() and abandoned(old):
-                shutil.rmtree(old)
+            if old.exists() and (abandoned(old) or _same_owner(read_owner(old))):
+                shutil.rmtree(old)  # a dead run's, or an earlier attempt in this process
         try:
             fresh.mkdir()
         except FileExistsError:

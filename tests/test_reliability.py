@@ -396,6 +396,34 @@ def test_out_on_a_mount_point(mount_point: Path, tiny: Path, capsys) -> None:
     assert (mount_point / "timeseries.csv").read_text() == "mine\n"
 
 
+def test_swap_into_a_mount_point_cut_short_is_marked_and_recovers(mount_point: Path, tiny: Path,
+                                                                  monkeypatch, capsys) -> None:
+    """A run stopped while moving files into a mount point leaves its INCOMPLETE.txt there;
+    the next run accepts the mixed folder as its own and completes it."""
+    args = ["run", str(tiny), "--reps", "1", "--out", str(mount_point), "--quiet"]
+    assert main(args) == 0
+    real_replace, moved = os.replace, []
+
+    def cut_short(src, dst, *a, **k):
+        if Path(dst).parent == mount_point and Path(dst).name != MARKER:
+            moved.append(Path(dst).name)
+            if len(moved) == 2:
+                raise KeyboardInterrupt
+        return real_replace(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", cut_short)
+    assert main([*args, "--seed", "3"]) == 130
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (mount_point / MARKER).is_file(), "a half-swapped folder must be marked"
+    capsys.readouterr()
+    assert main([*args, "--seed", "4"]) == 0, capsys.readouterr().err
+    summary = json.loads((mount_point / "summary.json").read_text())
+    assert summary["seed"] == 4 and not (mount_point / MARKER).exists()
+    for name, meta in summary["provenance"]["files"].items():
+        assert hashlib.sha256((mount_point / name).read_bytes()).hexdigest() == meta["sha256"]
+    assert not [p for p in mount_point.iterdir() if "partial" in p.name]
+
+
 @pytest.mark.slow
 def test_two_runs_finishing_into_the_same_out(tiny: Path, tmp_path: Path) -> None:
     """Both end cleanly; the folder holds one complete run."""
