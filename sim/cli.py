@@ -18,7 +18,9 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,13 @@ GOLDEN_ARGS = {"reps": 2, "seed": 20240331}
 GOLDEN_KEYS = ("enrolled_end", "gap_end", "days_to_card", "visits_per_enrollee",
                "citizen_cost_idr_per_enrollee", "by_pathway", "cases", "dropout_by_stage",
                "premium_idr_by_year", "handoffs", "events", "escalated_by_review")
+
+
+def printable(text: str) -> str:
+    """User text safe to print on one line (see sim.scenario.errors.printable)."""
+    from sim.scenario.errors import printable as _printable
+
+    return _printable(text)
 
 
 class UsageError(Exception):
@@ -86,24 +95,82 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind (stopping the workers) and exit 128 + signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def _stopped_line(args: argparse.Namespace, why: str) -> str:
+    """The one line printed when a run is stopped; notes the stop in its staging marker."""
+    staging = getattr(args, "staging", None)
+    if staging is not None:
+        try:
+            with open(Path(staging) / "INCOMPLETE.txt", "a", encoding="utf-8") as fh:
+                fh.write(f"stopped: {why} at {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n")
+        except OSError:
+            pass
+    where = (f"; the unfinished run is in {staging}/, marked {'INCOMPLETE.txt'}"
+             if staging is not None and Path(staging).exists() else "")
+    return f"jambi-sim: {why}; previous results are untouched{where}."
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
-    args.argv = argv
+    import signal
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                signal.signal(sig, _on_signal)
+    args = argparse.Namespace()
+    try:
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser().parse_args(argv)
+        args.argv = argv
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print(_stopped_line(args, "interrupted (Ctrl-C)"), file=sys.stderr)
+        return 130
+    except Terminated as exc:
+        name = signal.Signals(exc.signum).name
+        print(_stopped_line(args, f"stopped by {name}"), file=sys.stderr)
+        return 128 + exc.signum
+    except BrokenPipeError:  # e.g. 'jambi-sim params | head': the reader has what it wanted
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from sim.output import OutputError
+    from sim.runner import ResourceError
     from sim.scenario import ScenarioError
 
     try:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
                 "golden": cmd_golden, "dashboard": cmd_dashboard}[args.command](args)
-    except (ScenarioError, OutputError, UsageError) as exc:
+    except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("jambi-sim: interrupted; previous results are untouched.", file=sys.stderr)
-        return 130
+    except BrokenPipeError:
+        raise
     except OSError as exc:  # unreadable input, unwritable output: say what, no traceback
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        where = f" ({printable(str(exc.filename))})" if getattr(exc, "filename", None) else ""
         print(f"jambi-sim: error: {exc.strerror or exc}{where}.", file=sys.stderr)
         return EXIT_USAGE
 
@@ -112,28 +179,50 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.output import StagedOutput, stale_attempts
-    from sim.runner import run
+    from sim.output import StagedOutput, abandoned, check_out_dir, stale_attempts
+    from sim.runner import RepResult, check_memory, run
     from sim.scenario import Scenario
+    from sim.scenario.source import read_bytes
 
-    scenario = Scenario.from_toml(args.scenario)
+    data = read_bytes(args.scenario)  # read once: hashed and simulated, never re-read
+    scenario = Scenario.from_bytes(data, origin=printable(str(args.scenario)))
     out = args.out or Path("runs") / args.scenario.stem
+    say = (lambda *a: None) if args.quiet else print
+    warn = (lambda *a: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    workers = min(args.workers, args.reps)
+    note = check_memory(scenario, workers)  # refuses (exit 2) before anything is written
+    if note:
+        warn(f"jambi-sim: warning: {note}")
+    if workers > (os.cpu_count() or 1):
+        warn(f"jambi-sim: warning: {workers} workers on {os.cpu_count()} cores is no faster "
+             f"than {os.cpu_count()}, and each worker holds its own model in memory.")
+    check_out_dir(out)  # before tidying anything near it
     for old in stale_attempts(out):
-        _remove_if_dead(old, args.quiet)
+        if abandoned(old):
+            if not args.quiet:
+                print(f"Removing an earlier run's incomplete attempt: {old}", file=sys.stderr)
+            shutil.rmtree(old, ignore_errors=True)
     command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
     staged = StagedOutput(out, note=f"command: {command}")
-    say = (lambda *a: None) if args.quiet else print
-    say(f"Running '{scenario.name}' ({args.scenario}): {args.reps} replication(s), seed "
-        f"{args.seed}, {args.workers} worker(s).")
+    args.staging = staged.staging
+    say(f"Running '{printable(scenario.name)}' ({printable(str(args.scenario))}): "
+        f"{args.reps} replication(s), seed {args.seed}, {workers} worker(s).")
+
+    def sink(res: RepResult) -> None:  # tables go straight to disk, rep by rep
+        staged.append_csv("timeseries.csv", res.timeseries)
+        if not args.no_cases:
+            staged.append_csv("cases.csv", res.cases)
+            staged.append_csv("journey.csv", res.journey)
+
     t0 = time.perf_counter()
     with tqdm(total=args.reps, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
-        result = run(scenario, reps=args.reps, seed=args.seed, workers=args.workers,
-                     progress=bar.update)
+        result = run(scenario, reps=args.reps, seed=args.seed, workers=workers,
+                     progress=bar.update, sink=sink)
     elapsed = time.perf_counter() - t0
-    staged.write_csv("timeseries.csv", result.timeseries)
+    staged.finish_csv("timeseries.csv")
     if not args.no_cases:
-        staged.write_csv("cases.csv", result.cases)
-        staged.write_csv("journey.csv", result.journey)
+        staged.finish_csv("cases.csv")
+        staged.finish_csv("journey.csv")
     if not args.no_figures:
         import matplotlib.pyplot as plt
 
@@ -143,9 +232,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             staged.save_figure(f"figures/{name}", fig)
             plt.close(fig)
     summary = dict(result.summary)
-    summary["provenance"] = _provenance(args.scenario, command, elapsed, staged.files)
+    summary["provenance"] = _provenance(args.scenario, data, command, elapsed, staged.files)
     staged.write_json("summary.json", summary)
     final = staged.finish()
+    args.staging = None
     say(report(summary))
     say(f"Wrote {final}/: summary.json, timeseries.csv"
         + ("" if args.no_cases else ", cases.csv, journey.csv")
@@ -153,31 +243,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _remove_if_dead(path: Path, quiet: bool) -> None:
-    import shutil
-
-    from sim.output import attempt_pid
-
-    try:
-        os.kill(attempt_pid(path), 0)
-        return  # still running
-    except ProcessLookupError:
-        pass  # dead: its folder is an abandoned attempt
-    except (PermissionError, OSError):
-        return
-    if not quiet:
-        print(f"Removing an earlier run's incomplete attempt: {path}", file=sys.stderr)
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _provenance(scenario_path: Path, command: str, elapsed: float,
+def _provenance(scenario_path: Path, data: bytes, command: str, elapsed: float,
                 files: dict[str, Any]) -> dict[str, Any]:
+    """Provenance of a run; ``data`` are the scenario bytes that were simulated."""
     import mesa
     import numpy
 
     from sim._version import __version__
 
-    data = scenario_path.read_bytes()
     return {"package_version": __version__, "command": command,
             "scenario_file": str(scenario_path),
             "scenario_sha256": hashlib.sha256(data).hexdigest(),
@@ -213,12 +286,21 @@ def report(s: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------- others
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario import Scenario
+    """Check every file; report each bad one (not just the first); exit 2 if any is bad."""
+    from sim.scenario import Scenario, ScenarioError
 
+    bad = 0
     for path in args.files:
-        sc = Scenario.from_toml(path)
-        print(f"{path}: ok ({sc.name})")
-    return 0
+        try:
+            sc = Scenario.from_toml(path)
+        except ScenarioError as exc:
+            print(f"jambi-sim: error: {exc}", file=sys.stderr)
+            bad += 1
+            continue
+        print(f"{printable(str(path))}: ok ({printable(sc.name)})")
+    if bad and len(args.files) > 1:
+        print(f"jambi-sim: {bad} of {len(args.files)} files are not valid.", file=sys.stderr)
+    return EXIT_USAGE if bad else 0
 
 
 def cmd_params(args: argparse.Namespace) -> int:
@@ -260,6 +342,17 @@ def dashboard_command(host: str, port: int) -> list[str]:
             str(port), "--production"]
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import importlib.util
     import subprocess
@@ -272,6 +365,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if args.scenario is not None:
         Scenario.from_toml(args.scenario)  # validate before starting the server
         env["JAMBI_SIM_SCENARIO"] = str(args.scenario.resolve())
+    if not _is_loopback(args.host):
+        print(f"jambi-sim: warning: --host {printable(args.host)} makes the dashboard reachable "
+              f"from other machines; anyone who can reach port {args.port} can run "
+              f"simulations here. Use --host 127.0.0.1 to keep it on this machine.",
+              file=sys.stderr)
     print(f"Dashboard on http://{args.host}:{args.port}/ (Ctrl-C to stop).", flush=True)
     cmd = dashboard_command(args.host, args.port)
     if os.name == "posix":  # become the server, so a signal to us reaches it

@@ -273,11 +273,26 @@ def test_dangerous_out_paths_are_refused(kind, small_file: Path, tmp_path: Path,
 
 
 def test_only_dead_runs_staging_folders_are_tidied(small_file: Path, tmp_path: Path) -> None:
+    """Only folders holding our own INCOMPLETE.txt, whose run surely ended, are removed."""
+    import json as _json
+
+    from sim.output import MARKER, OWNER_TAG, owner_record
+
     out = tmp_path / "res"
     keep = tmp_path / "res.partial-backup"  # not ours: not a process id
     keep.mkdir()
-    dead = tmp_path / "res.partial-999999999"
+    planted = tmp_path / "res.partial-999999999"  # a dead PID's name, but no marker of ours
+    planted.mkdir()
+    (planted / "data.csv").write_text("mine")
+    dead = tmp_path / "res.partial-999999998"  # ours, and its process is gone
     dead.mkdir()
+    rec = {**owner_record(), "pid": 999999998, "start": "1"}
+    (dead / MARKER).write_text(f"x\n{OWNER_TAG}{_json.dumps(rec)}\n")
+    elsewhere = tmp_path / "res.partial-999999997"  # ours, from another PID namespace
+    elsewhere.mkdir()
+    rec = {**owner_record(), "pid": 999999997, "start": "1", "pid_ns": "pid:[1]"}
+    (elsewhere / MARKER).write_text(f"x\n{OWNER_TAG}{_json.dumps(rec)}\n")
     assert main(["run", str(small_file), "--reps", "1", "--out", str(out), "--quiet",
                  "--no-figures"]) == 0
     assert keep.is_dir() and not dead.exists()
+    assert (planted / "data.csv").read_text() == "mine" and elsewhere.is_dir()

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.scenario.errors import ScenarioError, _clean, explain
+from sim.scenario.source import decode, read_bytes
 from sim.scenario.table import leaves, parameter_rows
 
 ASSUMPTION = "assumption"
@@ -465,24 +466,30 @@ class Scenario(_Section):
     # ---------------------------------------------------------------- loading
     @classmethod
     def from_toml(cls, path: str | Path) -> Scenario:
-        """Load and validate a scenario file; raises ScenarioError with a one-paragraph message."""
-        path = Path(path)
+        """Load and validate a scenario file; raises ScenarioError with a one-paragraph message.
+        The file is read once (at most 1 MiB; see :mod:`sim.scenario.source`)."""
+        if not isinstance(path, (str, Path)) and not hasattr(path, "__fspath__"):
+            raise TypeError(f"path must be a path to a TOML file (str or Path), got "
+                            f"{type(path).__name__}")
+        return cls.from_bytes(read_bytes(path), origin=_clean(str(path)))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, origin: str = "<scenario>") -> Scenario:
+        """Validate the bytes of a scenario file (read them with ``read_bytes``, hash the same
+        bytes for provenance). ``origin`` names the source in messages."""
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"data must be the bytes of a TOML file, got "
+                            f"{type(data).__name__}")
+        text = decode(bytes(data), origin)
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ScenarioError(f"{path}: no such scenario file. Shipped scenarios are in "
-                                f"scenarios/ (for example scenarios/online_2021.toml).") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(f"{path}: cannot read the file ({exc}).") from None
-        try:
-            data = tomllib.loads(text)
+            parsed = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid TOML ({_clean(str(exc))}). Check quotes, "
+            raise ScenarioError(f"{origin}: not valid TOML ({_clean(str(exc))}). Check quotes, "
                                 f"brackets and 'key = value' lines.") from None
         except RecursionError:
-            raise ScenarioError(f"{path}: not valid here: arrays or tables nested too "
+            raise ScenarioError(f"{origin}: not valid here: arrays or tables nested too "
                                 f"deeply.") from None
-        return cls.from_dict(data, origin=str(path))
+        return cls.from_dict(parsed, origin=origin)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "<scenario>") -> Scenario:
@@ -537,6 +544,10 @@ def parameter_table() -> list[dict[str, Any]]:
 
 def bounds(names: list[str] | None = None) -> dict[str, tuple[float, float]]:
     """Sensitivity bounds (lo, hi) from the schema, for numeric parameters with both ends set."""
+    if isinstance(names, str) or (names is not None and not all(isinstance(n, str)
+                                                                 for n in names)):
+        raise TypeError(f"names must be None or a list of parameter names such as "
+                        f"['turf', 'offices.dinsos.staff'], got {names!r}")
     out = {}
     for row in parameter_table():
         if row["lo"] is None or row["hi"] is None:
@@ -546,10 +557,16 @@ def bounds(names: list[str] | None = None) -> dict[str, tuple[float, float]]:
     return out
 
 
-def load_scenario(scenario: Scenario | str | Path | None) -> Scenario:
+def load_scenario(scenario: Any) -> Scenario:
     """A Scenario from a Scenario, a TOML path, or None (the historical baseline)."""
     if scenario is None:
         return Scenario()
     if isinstance(scenario, Scenario):
         return scenario
-    return Scenario.from_toml(scenario)
+    if isinstance(scenario, (str, Path)) or hasattr(scenario, "__fspath__"):
+        return Scenario.from_toml(scenario)
+    kind = ("a dict (use Scenario.from_dict(data))" if isinstance(scenario, dict) else
+            "bytes (use Scenario.from_bytes(data))" if isinstance(scenario, (bytes, bytearray))
+            else f"{type(scenario).__name__} {_clean(repr(scenario))[:40]}")
+    raise TypeError(f"scenario must be a Scenario, a path to a TOML file (str or Path) or None "
+                    f"for the historical baseline, got {kind}")
