@@ -33,5 +33,19 @@ if _mp.get_start_method(allow_none=True) != _start_method:
         _mp.set_start_method(_start_method, force=True)
 del _start_method
 
-__all__ = ["JambiBugarModel", "Result", "Scenario", "ScenarioError", "run", "run_one",
-           "__version__"]
+__all__ = ["JambiBugarModel", "OUTPUTS", "Result", "Scenario", "ScenarioError", "ema_model",
+           "evaluate", "run", "run_one", "salib_problem", "scalars", "__version__"]
+
+# Experiment helpers, imported on first use (SALib and the EMA Workbench are not needed to
+# run the model).
+_LAZY = {"OUTPUTS": "sim.outcomes", "scalars": "sim.outcomes",
+         "salib_problem": "sim.experiments.design", "evaluate": "sim.experiments.sensitivity",
+         "ema_model": "sim.experiments.sensitivity"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

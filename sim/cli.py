@@ -4,6 +4,8 @@
     jambi-sim validate FILE.toml ...
     jambi-sim params [--format markdown|csv]
     jambi-sim golden [--update]
+    jambi-sim sweep EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
+    jambi-sim sensitivity EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim dashboard [--scenario FILE] [--host 127.0.0.1] [--port 8765]
 
 Mistakes in files or flags print one paragraph and exit with code 2, without a
@@ -80,6 +82,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default 127.0.0.1: this machine only)")
     d.add_argument("--port", type=_int_in(1, 65535, "--port"), default=8765,
                    help="port (default 8765)")
+    for name, what in (("sweep", "run every point of an experiment file (resumable)"),
+                       ("sensitivity", "Sobol' or Morris indices of an experiment (SALib)")):
+        e = sub.add_parser(name, help=what)
+        e.add_argument("experiment", type=Path, help="experiment TOML file (see experiments/)")
+        e.add_argument("--workers", type=_int_in(1, 256, "--workers"),
+                       default=os.cpu_count() or 1,
+                       help="local worker processes; results do not depend on it "
+                            "(default: all cores)")
+        e.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on a Dask distributed cluster, e.g. tcp://host:8786")
+        e.add_argument("--out", type=Path, default=None,
+                       help="folder for runs.jsonl and the table (default runs/<name>); "
+                            "running again resumes")
+        e.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                       help="table format (default parquet)")
+        e.add_argument("--retry-failed", action="store_true",
+                       help="run again the runs that raised in an earlier attempt")
+        e.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        if name == "sensitivity":
+            e.add_argument("--no-figures", action="store_true", help="do not draw figures")
     g = sub.add_parser("golden", help="compare the baseline with the committed golden summary")
     g.add_argument("--update", action="store_true",
                    help="rewrite tests/golden/baseline_summary.json from the current model")
@@ -95,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
-                "golden": cmd_golden, "dashboard": cmd_dashboard}[args.command](args)
+                "golden": cmd_golden, "dashboard": cmd_dashboard, "sweep": cmd_sweep,
+                "sensitivity": cmd_sensitivity}[args.command](args)
     except (ScenarioError, OutputError, UsageError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -208,6 +231,19 @@ def report(s: dict[str, Any]) -> str:
                          f"Rp{_fmt(f['citizen_cost_idr_per_enrollee'])} per enrolled household, "
                          f"{_fmt(100 * f['abandoned_share'])}% of closed cases abandoned.")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------ experiments
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.experiments.cli import sweep_command
+
+    return sweep_command(args)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from sim.experiments.cli import sensitivity_command
+
+    return sensitivity_command(args)
 
 
 # ------------------------------------------------------------------- others
