@@ -253,6 +253,20 @@ def test_sensitivity_recovers_the_ishigami_indices(tmp_path: Path, capsys) -> No
     assert "ST" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+def test_emulator_on_an_lhs_design_recovers_the_ishigami_indices(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn", reason="the surrogate path needs scikit-learn")
+    text = ISHIGAMI.replace('design = "sobol"', 'design = "lhs"').replace("samples = 512",
+                                                                          "samples = 200")
+    out = tmp_path / "out"
+    assert main(["sensitivity", str(write(tmp_path, text)), "--workers", "1", "--out",
+                 str(out), "--quiet"]) == 0
+    y = json.loads((out / "sensitivity.json").read_text())["outputs"]["y"]
+    assert y["holdout_r2"] > 0.9 and y["holdout_rmse"] < 0.3 * y["output_sd"]
+    np.testing.assert_allclose(y["S1"], ISHIGAMI_S1, atol=0.1)
+    np.testing.assert_allclose(y["ST"], ISHIGAMI_ST, atol=0.1)
+
+
 def test_sensitivity_warns_when_intervals_are_too_wide(tmp_path: Path, capsys) -> None:
     text = ISHIGAMI.replace("samples = 512", "samples = 8").replace("noise_sd = 0.3",
                                                                     "noise_sd = 3.0")

@@ -67,11 +67,17 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     from sim.experiments.spec import load_experiment
 
     exp, _ = load_experiment(args.experiment)
-    if exp.design not in ("sobol", "morris"):
-        raise ExperimentError(f"{args.experiment}: sensitivity needs design = 'sobol' or "
-                              f"'morris', not '{exp.design}'; run it with 'jambi-sim sweep'.")
+    if exp.design not in ("sobol", "morris", "lhs"):
+        raise ExperimentError(f"{args.experiment}: sensitivity needs design = 'sobol', "
+                              f"'morris' or 'lhs' (an emulator), not '{exp.design}'; run it "
+                              f"with 'jambi-sim sweep'.")
     exp, design, res, out = _run(args)
-    report = analyse(exp, design, res.table)
+    if exp.design == "lhs":
+        from sim.experiments.surrogate import analyse_surrogate
+
+        report = analyse_surrogate(exp, design, res.table)
+    else:
+        report = analyse(exp, design, res.table)
     files = write_report(report, Path(out), draw=not args.no_figures)
     if not args.quiet:
         print(summary_text(report))

@@ -201,7 +201,7 @@ def indices_table(report: dict[str, Any]) -> pd.DataFrame:
     rows = []
     names = report["factors"]
     for output, e in report["outputs"].items():
-        pairs = (("S1", "S1_conf"), ("ST", "ST_conf")) if report["design"] == "sobol" else \
+        pairs = (("S1", "S1_conf"), ("ST", "ST_conf")) if "ST" in e else \
             (("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None))
         for idx, conf in pairs:
             if idx not in e:
@@ -233,7 +233,7 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
             continue
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(names) + 1.5))
         y = np.arange(len(names))
-        if report["design"] == "sobol":
+        if "ST" in e:
             ax.barh(y - 0.2, e["S1"], 0.4, xerr=e["S1_conf"], label="first order S1")
             ax.barh(y + 0.2, e["ST"], 0.4, xerr=e["ST_conf"], label="total ST")
             ax.set_xlabel("Sobol' index (95% bootstrap interval)")
@@ -244,11 +244,15 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
         ax.set_yticks(y, names)
         ax.invert_yaxis()
         noise = e["noise_share"]
-        ax.set_title(f"{output}" + ("" if math.isnan(noise) else
-                                    f" (noise share of run variance {noise:.0%})"))
+        title = output + ("" if math.isnan(noise) else f" (noise share {noise:.0%})")
+        if "holdout_r2" in e:
+            title += f"; emulator held-out R2 {e['holdout_r2']:.2f}"
+        ax.set_title(title)
         ax.legend(loc="lower right")
         fig.tight_layout()
         figs[f"indices_{output}.png"] = fig
+        if not e.get("convergence"):
+            continue
         fig, ax = plt.subplots(figsize=(7, 4))
         key = "ST" if report["design"] == "sobol" else "mu_star"
         ns = [c["n"] for c in e["convergence"]]
@@ -297,7 +301,10 @@ def summary_text(report: dict[str, Any], top: int = 8) -> str:
             continue
         noise = e["noise_share"]
         head = f"{output}" + ("" if math.isnan(noise) else f" (noise share {noise:.0%})")
-        if report["design"] == "sobol":
+        if "holdout_r2" in e:
+            head += (f" [emulator: held-out R2 {e['holdout_r2']:.2f}, RMSE "
+                     f"{e['holdout_rmse']:.4g}]")
+        if "ST" in e:
             order = np.argsort(e["ST"])[::-1][:top]
             lines.append(head + ": total (first) order, 95% half-width")
             lines += [f"  {names[i]:40s} ST {e['ST'][i]:6.3f} +-{e['ST_conf'][i]:.3f}   "
