@@ -100,8 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         e.add_argument("--retry-failed", action="store_true",
                        help="run again the runs that raised in an earlier attempt")
         e.add_argument("--quiet", action="store_true", help="print nothing but errors")
-        if name == "sensitivity":
-            e.add_argument("--no-figures", action="store_true", help="do not draw figures")
+        e.add_argument("--no-figures", action="store_true", help="do not draw figures")
     g = sub.add_parser("golden", help="compare the baseline with the committed golden summary")
     g.add_argument("--update", action="store_true",
                    help="rewrite tests/golden/baseline_summary.json from the current model")

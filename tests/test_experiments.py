@@ -343,6 +343,8 @@ def test_missing_file_and_a_folder_of_another_experiment_exit_2(tmp_path, capsys
     out = tmp_path / "out"
     assert main(["sweep", str(write(tmp_path, TINY_GRID)), "--out", str(out), "--quiet",
                  "--workers", "1"]) == 0
+    for name in ("gap_to_target_by_factor.png", "gap_to_target_heatmap.png"):  # sweep plots
+        assert (out / "figures" / name).stat().st_size > 1000
     other = TINY_GRID.replace("reps = 2", "reps = 3")
     assert main(["sweep", str(write(tmp_path, other, "other.toml")), "--out", str(out)]) == 2
     assert "different experiment" in capsys.readouterr().err

@@ -58,7 +58,13 @@ def _run(args: argparse.Namespace) -> tuple[Any, Any, Any, Path]:
 
 
 def sweep_command(args: argparse.Namespace) -> int:
-    _exp, _design, res, _out = _run(args)
+    exp, design, res, out = _run(args)
+    if exp.design == "grid" and not args.no_figures:
+        from sim.experiments.plots import write_sweep_figures
+
+        files = write_sweep_figures(res.table, design.names, exp.outputs, out)
+        if files and not args.quiet:
+            print(f"Figures: {out}/figures/ ({len(files)} files)")
     return 1 if res.failed else 0
 
 
