@@ -345,9 +345,14 @@ def test_missing_file_and_a_folder_of_another_experiment_exit_2(tmp_path, capsys
                  "--workers", "1"]) == 0
     for name in ("gap_to_target_by_factor.png", "gap_to_target_heatmap.png"):  # sweep plots
         assert (out / "figures" / name).stat().st_size > 1000
-    other = TINY_GRID.replace("reps = 2", "reps = 3")
+    other = TINY_GRID.replace('name = "tiny_grid"', 'name = "other"')
     assert main(["sweep", str(write(tmp_path, other, "other.toml")), "--out", str(out)]) == 2
-    assert "different experiment" in capsys.readouterr().err
+    assert "another experiment ('tiny_grid')" in capsys.readouterr().err
+    # The same experiment with more reps reuses the runs it has (keys are content hashes).
+    more = write(tmp_path, TINY_GRID.replace("reps = 2", "reps = 3"), "more.toml")
+    exp, folder = load_experiment(more)
+    res = sweep(exp, folder, out, workers=1)
+    assert (res.reused, res.ran, len(res.table)) == (8, 4, 12)
 
 
 def test_shipped_experiments_load_and_name_real_parameters() -> None:

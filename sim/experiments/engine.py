@@ -141,12 +141,13 @@ class RunStore:
                 old = json.loads(meta.read_text())
             except (OSError, ValueError):
                 old = {}
-            if old.get("hash") != info["hash"]:
+            if old.get("name") != exp.name:
                 raise ExperimentError(
-                    f"{folder}: holds the runs of a different experiment ('{old.get('name')}' "
-                    f"or an earlier version of this file); give another --out, or remove the "
-                    f"folder to start again.")
-        else:
+                    f"{folder}: holds the runs of another experiment ('{old.get('name')}'); "
+                    f"give another --out, or remove the folder to start again.")
+        # The same experiment, perhaps edited (more samples or reps): runs are keyed by their
+        # content, so every run that is still part of the design is reused.
+        if not meta.exists() or json.loads(meta.read_text()).get("hash") != info["hash"]:
             tmp = meta.with_suffix(".tmp")
             tmp.write_text(json.dumps(info, indent=2) + "\n")
             os.replace(tmp, meta)
