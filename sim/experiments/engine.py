@@ -197,6 +197,7 @@ def _local(chunks: list[list[Job]], workers: int) -> Iterator[list[dict[str, Any
         return
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
@@ -212,7 +213,13 @@ def _local(chunks: list[list[Job]], workers: int) -> Iterator[list[dict[str, Any
                 nxt = next(todo, None)
                 if nxt is not None:
                     pending.add(pool.submit(run_chunk, nxt))
-                yield fut.result()
+                try:
+                    records = fut.result()
+                except BrokenProcessPool:
+                    raise ExperimentError(
+                        "a worker process died (killed, or out of memory); the finished runs "
+                        "are kept: run the same command to go on.") from None
+                yield records
         finished_all = True
     finally:
         if not finished_all:  # interrupted: do not wait for runs nobody will keep
