@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
+from sim._mesa import mesa
 
 from sim.engine.desk import ServiceDesk
 from sim.engine.worktime import WorkCalendar

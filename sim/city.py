@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
+from sim._mesa import mesa
 
 from sim.agents import AGENCY_CLASSES, Camat, Lurah, Office, RTHead
 from sim.cases import OFFICES

@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import mesa
+from sim._mesa import mesa
 import numpy as np
 
 from sim.agents import Household

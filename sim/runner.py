@@ -59,6 +59,7 @@ class Result:
 
 def run_one(scenario: Scenario, seed: int = 0, rep: int = 0) -> RepResult:
     """One replication, start to end."""
+    seed, rep = checks.seed_and_rep(seed, rep)
     t0 = time.perf_counter()
     # The model's objects live for the whole run and make no garbage cycles: the cyclic
     # collector would only walk them again and again (about 5-10% of the run time).

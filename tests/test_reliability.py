@@ -625,7 +625,10 @@ def test_scenario_api_errors_name_the_argument() -> None:
     with pytest.raises(TypeError, match="data must be the bytes of a TOML file"):
         Scenario.from_bytes("name = 'x'")
     with pytest.raises(TypeError, match="names must be None or a list"):
-        sim.scenario.bounds("turf")
+        sim.scenario.bounds(123)
+    with pytest.raises(TypeError, match="names must be None or a list"):
+        sim.scenario.bounds(["turf", 7])
+    assert sim.scenario.bounds("turf") == sim.scenario.bounds(["turf"])  # one name is fine
     with pytest.raises(TypeError, match="scenario must be a Scenario"):
         sim.JambiBugarModel(scenario=123)
 
@@ -638,4 +641,9 @@ def test_seed_and_rep_checks(seed, rep, message) -> None:
     with pytest.raises((TypeError, ValueError), match=message):
         checks.seed_and_rep(seed, rep)
     assert checks.seed_and_rep(3, 2) == (3, 2)
+    # the model and run_one check them before building anything
+    with pytest.raises((TypeError, ValueError), match=message):
+        sim.JambiBugarModel(seed=seed, rep=rep)
+    with pytest.raises((TypeError, ValueError), match=message):
+        sim.run_one(sim.Scenario(), seed=seed, rep=rep)
 
