@@ -58,6 +58,25 @@ def journey_table(model: Any) -> pd.DataFrame:
     return df[JOURNEY_COLUMNS]
 
 
+def outcome_table(model: Any) -> pd.DataFrame:
+    """The few case columns the outcome catalogue needs (``sim.outcomes``), built without
+    the stage dates: for studies that keep no tables."""
+    cases = model.flow.cases
+    t_applied = np.array([c.t_applied for c in cases], dtype=float)
+    t_out = np.array([c.t_outcome for c in cases], dtype=float)
+    outcome = [c.outcome or "in_process" for c in cases]
+    enrolled = np.array([o == "enrolled" for o in outcome], dtype=bool)
+    return pd.DataFrame({
+        "household_id": [c.household.idx for c in cases],
+        "members": [c.members for c in cases],
+        "route": [c.route for c in cases],
+        "outcome": outcome,
+        "days_to_card": np.where(enrolled, t_out - t_applied, np.nan).round(1),
+        "visits": [c.visits for c in cases],
+        "cost_idr": [round(c.cost) for c in cases],
+    })
+
+
 def case_table(model: Any, journey: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per case: household, segment, pathway, visits, cost, outcome, and the date
     each stage was first entered and last left (derived from the journey log)."""

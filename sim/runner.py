@@ -28,7 +28,15 @@ import pandas as pd
 
 from sim import checks
 from sim._version import __version__
-from sim.metrics import CASE_COLUMNS, case_table, journey_table, rep_stats, summarize
+from sim.metrics import (
+    CASE_COLUMNS,
+    case_table,
+    journey_table,
+    outcome_table,
+    rep_stats,
+    summarize,
+)
+from sim.outcomes import scalars
 from sim.model import JambiBugarModel
 from sim.scenario import Scenario, load_scenario
 from sim.tally import Tally
@@ -56,9 +64,24 @@ class Result:
     journey: pd.DataFrame | None = None  # one row per visit (see metrics.journey_table)
     tally: Tally | None = None  # what the figures need, whatever the number of reps
 
+    def scalars_by_rep(self) -> pd.DataFrame:
+        """Every catalogue scalar (``sim.OUTPUTS``), one row per replication."""
+        return pd.DataFrame([s["scalars"] for s in self.per_rep],
+                            index=pd.Index([s["rep"] for s in self.per_rep], name="rep"))
 
-def run_one(scenario: Scenario, seed: int = 0, rep: int = 0) -> RepResult:
-    """One replication, start to end."""
+    def scalars(self) -> dict[str, float]:
+        """Every catalogue scalar as a flat dict of floats: the mean over replications
+        (NaN where undefined, e.g. days to card when nobody was enrolled)."""
+        return {k: float(v) for k, v in self.scalars_by_rep().mean(skipna=False).items()}
+
+
+def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True) -> RepResult:
+    """One replication, start to end.
+
+    ``stats["scalars"]`` holds every scalar of the outcome catalogue (``sim.OUTPUTS``).
+    With ``tables=False`` the case table and the journey log are not built
+    (``cases`` and ``journey`` are None): studies that need only scalars save their cost.
+    """
     seed, rep = checks.seed_and_rep(seed, rep)
     t0 = time.perf_counter()
     # The model's objects live for the whole run and make no garbage cycles: the cyclic
@@ -74,12 +97,15 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0) -> RepResult:
             gc.enable()
     runtime = time.perf_counter() - t0
     ts = pd.DataFrame(model.monthly)
+    stats = rep_stats(model, runtime)
+    stats["scalars"] = scalars(stats, outcome_table(model), scenario)
+    if not tables:
+        return RepResult(rep, ts, None, stats, None)
     journey = journey_table(model)
-    cases = case_table(model, journey)
-    return RepResult(rep, ts, cases, rep_stats(model, runtime), journey)
+    return RepResult(rep, ts, case_table(model, journey), stats, journey)
 
 
-def _one(args: tuple[Scenario, int, int]) -> RepResult:
+def _one(args: tuple[Scenario, int, int, bool]) -> RepResult:
     return run_one(*args)
 
 
@@ -123,7 +149,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _in_parallel(jobs: list[tuple[Scenario, int, int]], workers: int
+def _in_parallel(jobs: list[tuple[Scenario, int, int, bool]], workers: int
                  ) -> Iterator[RepResult]:
     """Replications in rep order from ``workers`` processes, with at most two jobs per
     worker in flight, so finished tables never pile up in the parent."""
@@ -156,7 +182,8 @@ def _in_parallel(jobs: list[tuple[Scenario, int, int]], workers: int
 
 def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int = 0,
         workers: int = 1, progress: Callable[[int], None] | None = None,
-        sink: Callable[[RepResult], None] | None = None, **overrides: Any) -> Result:
+        sink: Callable[[RepResult], None] | None = None, cases: bool = True,
+        **overrides: Any) -> Result:
     """Run ``reps`` replications of a scenario and summarise them.
 
     Args:
@@ -169,6 +196,9 @@ def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int 
             the tables are not kept (``Result.timeseries``, ``.cases`` and ``.journey`` are
             None),
             so memory does not grow with ``reps`` (the CLI streams them to its files).
+        cases: False skips the case table and the journey log (for studies that need only
+            the scalars of ``Result.scalars()``); the summary then lacks the figures drawn
+            from cases (days to card, visits, by pathway).
         **overrides: flat parameter overrides, as for ``JambiBugarModel``.
 
     Raises:
@@ -180,10 +210,12 @@ def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int 
     workers = checks.whole_number("workers", workers, 1, MAX_WORKERS)
     checks.progress_arg(progress)
     checks.callable_arg("sink", sink, "a RepResult")
+    if not isinstance(cases, bool):
+        raise TypeError(f"cases must be True or False, got {cases!r}")
     sc = load_scenario(scenario).with_overrides(**overrides)
     workers = min(workers, reps)
     check_memory(sc, workers)
-    jobs = [(sc, seed, r) for r in range(reps)]
+    jobs = [(sc, seed, r, cases) for r in range(reps)]
     tally = Tally()
     stats: list[dict[str, Any]] = []
     kept_ts: list[pd.DataFrame] = []
@@ -192,7 +224,8 @@ def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int 
     results = map(_one, jobs) if workers <= 1 else _in_parallel(jobs, workers)
     try:
         for res in results:
-            tally.add(res.timeseries, res.cases)
+            if cases:
+                tally.add(res.timeseries, res.cases)
             stats.append(res.stats)
             if sink is not None:
                 sink(res)
@@ -208,10 +241,14 @@ def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int 
         if close is not None:
             close()
     empty = pd.DataFrame(columns=CASE_COLUMNS)
-    summary = tally.apply_to(summarize(sc, seed, stats, empty, __version__))
+    summary = summarize(sc, seed, stats, empty, __version__)
+    if cases:
+        summary = tally.apply_to(summary)
     if sink is not None:
-        return Result(sc, seed, None, None, summary, stats, None, tally)
+        return Result(sc, seed, None, None, summary, stats, None, tally if cases else None)
     ts = pd.concat(kept_ts, ignore_index=True)
+    if not cases:
+        return Result(sc, seed, ts, None, summary, stats, None, None)
     cases = pd.concat(kept_cases, ignore_index=True)
     journey = pd.concat(kept_journey, ignore_index=True)
     return Result(sc, seed, ts, cases, summary, stats, journey, tally)

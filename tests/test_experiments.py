@@ -141,10 +141,10 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path: Path,
 
     real = sim.runner.run_one
 
-    def flaky(scenario, seed=0, rep=0):
+    def flaky(scenario, seed=0, rep=0, tables=True):
         if scenario.barriers.turf == 1.0 and rep == 1:
             raise RuntimeError("deliberate failure")
-        return real(scenario, seed, rep)
+        return real(scenario, seed, rep, tables)
 
     monkeypatch.setattr(sim.runner, "run_one", flaky)
     exp, folder = load_experiment(write(tmp_path, TINY_GRID))

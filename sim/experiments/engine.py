@@ -71,11 +71,10 @@ def run_job(job: Job) -> dict[str, Any]:
         if job.model == "ishigami":
             outputs = _ishigami(job.scenario, job.seed, job.rep, job.noise_sd)
         else:
-            from sim.outcomes import scalars
             from sim.runner import run_one
 
-            res = run_one(job.scenario, job.seed, job.rep)
-            outputs = scalars(res.stats, res.cases, job.scenario)
+            # scalars only: no case table or journey log is built for a sweep's run
+            outputs = run_one(job.scenario, job.seed, job.rep, tables=False).stats["scalars"]
         status, error = "ok", ""
     except Exception as exc:  # recorded, and the sweep carries on
         outputs, status = {}, "error"
