@@ -1,12 +1,14 @@
-"""The benchmark suite's helpers: ``scaled()``, a city with k times the population."""
+"""The benchmark suite: ``scaled()`` (a city with k times the population) and the SimPy peer."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from conftest import ROOT
 
+from benchmarks.simpy_peer import OFFICES, _lognormal, run_peer
 from sim.scenario import Scenario, ScenarioError, scaled
 
 BASE = Scenario.from_toml(ROOT / "scenarios" / "online_2021.toml")
@@ -91,3 +93,56 @@ def test_scaled_refuses_a_bad_factor_by_name(bad: object) -> None:
 def test_scaled_beyond_a_range_names_the_key() -> None:
     with pytest.raises(ScenarioError, match=r"population\.n_rt.*20000"):
         scaled(BASE, 100)
+
+
+# ------------------------------------------------------------------- SimPy peer
+def test_lognormal_service_times_have_the_asked_mean_and_cv() -> None:
+    x = _lognormal(np.random.default_rng(3), 0.5, 1.0)(400_000)
+    assert x.mean() == pytest.approx(0.5, rel=0.01)
+    assert x.std() / x.mean() == pytest.approx(1.0, rel=0.03)
+    assert np.all(_lognormal(np.random.default_rng(3), 0.25, 0.0)(10) == 0.25)
+
+
+def _counts(seed: int, **kw) -> dict:
+    d = run_peer(BASE, seed=seed, cases=kw.pop("cases", 3000), **kw).as_dict()
+    del d["runtime_s"], d["handoffs_per_s"]
+    return d
+
+
+def test_simpy_peer_is_deterministic_for_a_seed() -> None:
+    a, b = _counts(7), _counts(7)
+    assert a == b
+    assert _counts(8) != a
+
+
+def test_simpy_peer_counts_every_hand_off_once() -> None:
+    r = run_peer(BASE, seed=11, cases=5000)
+    n = len(OFFICES)
+    assert r.reached[0] == r.cases == 5000
+    for k in range(n - 1):  # a case that reached office k and did not drop reached k + 1
+        assert r.reached[k + 1] == r.reached[k] - r.dropped_after[k]
+    assert r.completed == r.reached[-1]
+    assert r.completed + sum(r.dropped_after) == r.cases
+    # hand-offs = offices reached by all cases - one first office per case
+    assert r.handoffs == sum(r.reached) - r.cases
+    assert r.handoffs == (n - 1) * r.completed + sum(k * d for k, d in enumerate(r.dropped_after))
+    assert all(v >= m for v, m in zip(r.visits, r.reached))
+    assert r.end_time > 0
+
+
+def test_simpy_peer_draws_rework_and_dropout_at_their_rates() -> None:
+    r = run_peer(BASE, seed=12, cases=20000)
+    for k, office in enumerate(OFFICES):  # visits = first visits + reworks (geometric)
+        p = getattr(BASE.offices, office).rework_prob
+        share, v = 1 - r.reached[k] / r.visits[k], r.visits[k]
+        assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / v), office
+    left = sum(r.reached[:-1])
+    share = sum(r.dropped_after) / left
+    assert abs(share - 0.10) < 4 * math.sqrt(0.09 / left)
+
+
+def test_simpy_peer_without_loss_hands_every_case_through_every_office() -> None:
+    sc = BASE.with_overrides(**{f"offices__{o}__rework_prob": 0.0 for o in OFFICES})
+    r = run_peer(sc, seed=2, cases=2000, dropout=0.0)
+    assert r.handoffs == (len(OFFICES) - 1) * 2000
+    assert r.visits == r.reached == [2000] * len(OFFICES)
