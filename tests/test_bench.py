@@ -1,14 +1,24 @@
-"""The benchmark suite: ``scaled()`` (a city with k times the population) and the SimPy peer."""
+"""The benchmark suite: ``scaled()``, the SimPy peer, the measurement in a fresh process,
+the targets, bad ``jambi-sim bench`` flags, and (slow tier) ``jambi-sim bench --quick``."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import ROOT
 
+import benchmarks
+from benchmarks import suite
+from benchmarks.child import measure
 from benchmarks.simpy_peer import OFFICES, _lognormal, run_peer
+from sim.cli import main
 from sim.scenario import Scenario, ScenarioError, scaled
 
 BASE = Scenario.from_toml(ROOT / "scenarios" / "online_2021.toml")
@@ -146,3 +156,129 @@ def test_simpy_peer_without_loss_hands_every_case_through_every_office() -> None
     r = run_peer(sc, seed=2, cases=2000, dropout=0.0)
     assert r.handoffs == (len(OFFICES) - 1) * 2000
     assert r.visits == r.reached == [2000] * len(OFFICES)
+
+
+# -------------------------------------------------------------- the measurements
+def test_measure_runs_the_model_in_a_fresh_process() -> None:
+    out = measure("model", ROOT / "scenarios" / "online_2021.toml", seed=3, factor=0.05)
+    assert out["kind"] == "model" and out["factor"] == 0.05
+    assert out["households"] > 0 and out["handoffs"] > 0 and out["events"] > out["handoffs"]
+    assert out["peak_rss_kib"] >= out["rss_before_kib"] > 0
+    assert out["process_wall_s"] > out["runtime_s"] > 0
+
+
+def test_scaling_rows_are_relative_to_the_first_factor() -> None:
+    rows = suite.scaling((0.05, 0.1), repeats=1, say=lambda _: None)
+    a, b = rows
+    assert b["households"] > a["households"]
+    assert b["time_ratio"] == pytest.approx(b["runtime_s"] / a["runtime_s"])
+    assert b["kib_per_household"] == pytest.approx(
+        (b["peak_rss_kib"] - a["peak_rss_kib"]) / (b["households"] - a["households"]))
+    assert a["handoffs_per_s"] == pytest.approx(a["handoffs"] / a["runtime_s"])
+
+
+def _fake(ratio: float, t10: float | None, kib: float, outside: float) -> dict:
+    rows = [{"factor": 1, "time_ratio": 1.0, "kib_per_household": None},
+            {"factor": 10 if t10 is not None else 2, "time_ratio": t10 or 2.0,
+             "kib_per_household": kib}]
+    return {"scaling": rows, "simpy_ratio": ratio, "sweep": {"outside_share": outside}}
+
+
+def test_targets_are_marked_met_or_not() -> None:
+    met = {t["key"]: t["met"] for t in suite.targets(_fake(0.45, 11.5, 1.9, 0.04))}
+    assert met == {"simpy_ratio": True, "time_ratio_10x": True, "kib_per_household": True,
+                   "sweep_outside_pct": True}
+    met = {t["key"]: t["met"] for t in suite.targets(_fake(0.3, 14.0, 3.2, 0.2))}
+    assert set(met.values()) == {False}
+    quick = {t["key"]: t["met"] for t in suite.targets(_fake(0.3, None, 3.2, 0.2))}
+    assert quick["time_ratio_10x"] is None
+
+
+# ------------------------------------------------------------------ bad flags
+@pytest.fixture
+def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail fast if a bad flag was let through to the measurements."""
+    def refuse(*_a, **_k):
+        raise AssertionError("the benchmark ran although a flag was bad")
+    monkeypatch.setattr(suite, "run_suite", refuse)
+
+
+def _bad(args: list[str], capsys) -> str:
+    assert main(["bench", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    return err
+
+
+def test_bench_out_into_a_missing_folder(tmp_path: Path, capsys, no_run) -> None:
+    err = _bad(["--quick", "--out", str(tmp_path / "nope" / "b.md")], capsys)
+    assert "does not exist" in err and "--out" in err
+    assert not (tmp_path / "nope").exists()
+
+
+def test_bench_out_that_is_a_folder_or_under_a_file(tmp_path: Path, capsys, no_run) -> None:
+    assert "is a folder" in _bad(["--out", str(tmp_path)], capsys)
+    (tmp_path / "f").write_text("mine")
+    assert "not a folder" in _bad(["--json", str(tmp_path / "f" / "b.json")], capsys)
+    assert (tmp_path / "f").read_text() == "mine"
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys"), reason="needs /sys (Linux)")
+def test_bench_out_where_nothing_can_be_written(capsys, no_run) -> None:
+    assert "cannot write" in _bad(["--out", "/sys/jambi-bench.md"], capsys)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_bench_out_into_a_read_only_folder(tmp_path: Path, capsys, no_run) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert "cannot write" in _bad(["--out", str(ro / "b.md")], capsys)
+    finally:
+        ro.chmod(0o700)
+
+
+def test_bench_leaves_the_other_file_alone_when_one_flag_is_bad(tmp_path: Path, capsys,
+                                                                no_run) -> None:
+    mine = tmp_path / "mine.md"
+    mine.write_text("my notes")
+    _bad(["--out", str(mine), "--json", str(tmp_path / "missing" / "b.json")], capsys)
+    assert mine.read_text() == "my notes"
+    assert "same file" in _bad(["--out", str(mine), "--json", str(mine)], capsys)
+    assert mine.read_text() == "my notes"
+
+
+def test_write_atomic_replaces_only_the_named_file(tmp_path: Path) -> None:
+    target = tmp_path / "b.md"
+    target.write_text("old")
+    (tmp_path / "other.md").write_text("keep")
+    benchmarks.write_atomic(target, "new")
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.md", "other.md"]
+
+
+# ------------------------------------------------------------------ slow tier
+@pytest.mark.slow
+def test_bench_quick_end_to_end(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "sim", "bench", "--quick", "--out", "b.md", "--json", "b.json"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json", "b.md"]
+    assert "ratio model / SimPy" in proc.stdout
+    assert "not measured" in proc.stdout  # the 10x target, under --quick
+    assert proc.stderr.count("[bench]") >= 4  # a progress line per step
+    res = json.loads((tmp_path / "b.json").read_text())
+    assert [r["factor"] for r in res["scaling"]] == [1, 2]
+    assert res["scaling"][1]["households"] > 1.8 * res["scaling"][0]["households"]
+    rep, peer = res["replication"], res["simpy"]
+    assert rep["handoffs"] > 0 and peer["handoffs"] > 0
+    assert res["simpy_ratio"] == pytest.approx(rep["handoffs_per_s"] / peer["handoffs_per_s"])
+    assert res["sweep"]["reps"] == 8 and 0 < res["sweep"]["model_time_s"]
+    assert [t["key"] for t in res["targets"]] == ["simpy_ratio", "time_ratio_10x",
+                                                  "kib_per_household", "sweep_outside_pct"]
+    assert [t["met"] is None for t in res["targets"]] == [False, True, False, False]
+    md = (tmp_path / "b.md").read_text()
+    assert md.startswith("# Benchmarks") and "`jambi-sim bench --quick --out b.md" in md
+    assert "CPU" in md and "ratio model / SimPy" in md
