@@ -78,9 +78,9 @@ def main(quick: bool = False, out: Path | None = None, json_path: Path | None = 
                            "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                            "machine": report.machine()}
     res.update(suite.run_suite(quick))
-    print(report.text(res), flush=True)
-    if out is not None:
+    if out is not None:  # files first: a closed stdout (| head) must not lose them
         write_atomic(out, report.markdown(res))
     if json_path is not None:
         write_atomic(json_path, json.dumps(res, indent=2) + "\n")
+    print(report.text(res), flush=True)
     return 0

@@ -91,7 +91,8 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
     sweep = [["replications", str(sw["reps"])], ["workers", str(sw["workers"])],
              ["wall time", f"{sw['wall_s']:.1f} s"],
              ["model run time, summed", f"{sw['model_time_s']:.1f} s"],
-             ["share outside model runs", f"{100 * sw['outside_share']:.1f}%"]]
+             ["share outside model runs", f"{100 * sw['outside_share']:.1f}%"],
+             ["worker start method", sw["start_method"]]]
     tgt = [[t["target"], "n/a" if t["value"] is None else f"{t['value']:.2f} {t['unit']}",
             f"{t['op']} {t['goal']:g} {t['unit']}", _status(t["met"])] for t in res["targets"]]
     return [
@@ -120,7 +121,9 @@ def text(res: dict[str, Any]) -> str:
     m = res["machine"]
     head = (f"jambi-sim bench{' --quick' if res['quick'] else ''}: seed {res['seed']}, "
             f"{m['cores']} cores, {m['cpu']}, Python {m['python']}, numpy {m['numpy']}, "
-            f"mesa {m['mesa']}, simpy {m['simpy']} ({res['bench_wall_s']:.0f} s in all)")
+            f"mesa {m['mesa']}, simpy {m['simpy']} ({res['bench_wall_s']:.0f} s in all; load "
+            f"{_n(res['load_average']['start'], 1)} at start, {_n(res['load_average']['end'], 1)} "
+            f"at end)")
     out = [head]
     for title, headers, rows in sections(res):
         out += ["", title, *("  " + line for line in _text_table(headers, rows))]
@@ -142,6 +145,10 @@ def markdown(res: dict[str, Any]) -> str:
     machine_rows += [[k, m[k]] for k in ("numpy", "mesa", "pandas", "simpy", "jambi-sim")]
     if m.get("commit"):
         machine_rows.append(["commit measured", f"`{m['commit']}`"])
+    load = res["load_average"]
+    machine_rows.append(["load average (1 min) at start / end",
+                         f"{_n(load['start'], 2)} / {_n(load['end'], 2)} (on {m['cores']} cores: "
+                         "above that, other work shared the machine)"])
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if var in m:
             machine_rows.append([var, f"`{m[var]}` (set on this machine; it can slow numpy)"])
@@ -166,5 +173,9 @@ def markdown(res: dict[str, Any]) -> str:
             "cases Dinas Kesehatan and BPJS are over capacity, so their queues grow until "
             "the arrivals stop.",
             "- Sweep overhead is 1 - sum(replication run times) / (wall time x workers): "
-            "process start, imports, sending scenarios and results, and summarising.", ""]
+            "process start, imports, sending scenarios and results, and summarising.",
+            *(["- The sweep's workers start with 'spawn': importing Mesa 3.3 "
+               "(`mesa.batchrunner`) sets that start method for the whole process, so each "
+               "worker starts an interpreter and imports the package."]
+              if res["sweep"]["start_method"] == "spawn" else []), ""]
     return "\n".join(out)

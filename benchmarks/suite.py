@@ -100,6 +100,8 @@ def sweep(reps: int, say: Progress = _say, scenario: Path = SCENARIO,
           seed: int = SEED) -> dict[str, Any]:
     """``sim.run`` with ``reps`` replications on every core: wall time and the share of
     worker time spent outside model runs, 1 - sum(run times) / (wall * workers)."""
+    import multiprocessing
+
     import sim
 
     sc = sim.Scenario.from_toml(scenario)
@@ -113,7 +115,7 @@ def sweep(reps: int, say: Progress = _say, scenario: Path = SCENARIO,
     outside = 1.0 - busy / (wall * used)
     say(f"  {wall:.1f} s wall, {100 * outside:.1f}% outside model runs")
     return {"reps": reps, "workers": used, "wall_s": wall, "model_time_s": busy,
-            "outside_share": outside}
+            "outside_share": outside, "start_method": multiprocessing.get_start_method()}
 
 
 def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
@@ -146,6 +148,7 @@ def run_suite(quick: bool = False, say: Progress = _say) -> dict[str, Any]:
     """Every measurement of the suite, as one JSON-ready dict."""
     plan = QUICK if quick else FULL
     t0 = time.perf_counter()
+    load_start = _load()
     res: dict[str, Any] = {"quick": quick, "scenario": _rel(SCENARIO), "seed": SEED,
                            "plan": {k: list(v) if isinstance(v, tuple) else v
                                     for k, v in plan.items()}}
@@ -156,7 +159,16 @@ def run_suite(quick: bool = False, say: Progress = _say) -> dict[str, Any]:
     res["sweep"] = sweep(plan["sweep_reps"], say)
     res["targets"] = targets(res)
     res["bench_wall_s"] = time.perf_counter() - t0
+    res["load_average"] = {"start": load_start, "end": _load()}
     return res
+
+
+def _load() -> float | None:
+    """The 1-minute load average: how busy the machine was with other work."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def _rel(path: Path) -> str:

@@ -281,4 +281,4 @@ def test_bench_quick_end_to_end(tmp_path: Path) -> None:
     assert [t["met"] is None for t in res["targets"]] == [False, True, False, False]
     md = (tmp_path / "b.md").read_text()
     assert md.startswith("# Benchmarks") and "`jambi-sim bench --quick --out b.md" in md
-    assert "CPU" in md and "ratio model / SimPy" in md
+    assert "CPU" in md and "ratio model / SimPy" in md and "load average" in md
