@@ -3,8 +3,9 @@
     python -m benchmarks.child model SCENARIO.toml --factor 2 --seed 1
     python -m benchmarks.child simpy SCENARIO.toml --seed 1 [--cases 40000]
 
-prints one JSON line on stdout: the replication's stats (or the peer's counts), the
-process's peak resident memory (``ru_maxrss``, KiB on Linux) and its resident memory
+prints one JSON line on stdout: the replication's stats (or the peer's counts), the CPU
+time of the run (``cpu_s``, beside the wall time ``runtime_s``), the process's peak
+resident memory (``ru_maxrss``, KiB on Linux) and its resident memory
 after the imports and before the run. :func:`measure` starts it and reads that line.
 """
 
@@ -35,16 +36,22 @@ def _peak_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
+def _cpu_s() -> float:
+    """CPU time of this process so far: unlike wall time, barely moved by other work."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _model(path: Path, factor: float, seed: int) -> dict[str, Any]:
     from sim.runner import run_one
     from sim.scenario import Scenario, scaled
 
     sc = scaled(Scenario.from_toml(path), factor)
-    before = _rss_now_kib()
+    before, cpu = _rss_now_kib(), _cpu_s()
     stats = run_one(sc, seed, 0).stats
     return {"kind": "model", "factor": factor, "scenario": sc.name,
             **{k: v for k, v in stats.items() if isinstance(v, (int, float))},
-            "rss_before_kib": before, "peak_rss_kib": _peak_kib()}
+            "cpu_s": _cpu_s() - cpu, "rss_before_kib": before, "peak_rss_kib": _peak_kib()}
 
 
 def _simpy(path: Path, seed: int, cases: int) -> dict[str, Any]:
@@ -52,10 +59,10 @@ def _simpy(path: Path, seed: int, cases: int) -> dict[str, Any]:
     from sim.scenario import Scenario
 
     sc = Scenario.from_toml(path)
-    before = _rss_now_kib()
+    before, cpu = _rss_now_kib(), _cpu_s()
     res = run_peer(sc, seed, cases)
-    return {"kind": "simpy", **res.as_dict(), "rss_before_kib": before,
-            "peak_rss_kib": _peak_kib()}
+    return {"kind": "simpy", **res.as_dict(), "cpu_s": _cpu_s() - cpu,
+            "rss_before_kib": before, "peak_rss_kib": _peak_kib()}
 
 
 def measure(kind: str, scenario: Path, seed: int, factor: float = 1.0,

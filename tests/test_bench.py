@@ -165,6 +165,7 @@ def test_measure_runs_the_model_in_a_fresh_process() -> None:
     assert out["households"] > 0 and out["handoffs"] > 0 and out["events"] > out["handoffs"]
     assert out["peak_rss_kib"] >= out["rss_before_kib"] > 0
     assert out["process_wall_s"] > out["runtime_s"] > 0
+    assert 0 < out["cpu_s"] < out["process_wall_s"]
 
 
 def test_scaling_rows_are_relative_to_the_first_factor() -> None:
@@ -172,6 +173,7 @@ def test_scaling_rows_are_relative_to_the_first_factor() -> None:
     a, b = rows
     assert b["households"] > a["households"]
     assert b["time_ratio"] == pytest.approx(b["runtime_s"] / a["runtime_s"])
+    assert b["cpu_ratio"] == pytest.approx(b["cpu_s"] / a["cpu_s"])
     assert b["kib_per_household"] == pytest.approx(
         (b["peak_rss_kib"] - a["peak_rss_kib"]) / (b["households"] - a["households"]))
     assert a["handoffs_per_s"] == pytest.approx(a["handoffs"] / a["runtime_s"])
@@ -192,6 +194,17 @@ def test_targets_are_marked_met_or_not() -> None:
     assert set(met.values()) == {False}
     quick = {t["key"]: t["met"] for t in suite.targets(_fake(0.3, None, 3.2, 0.2))}
     assert quick["time_ratio_10x"] is None
+    res = _fake(0.3, 14.0, 3.2, 0.2)
+    res["simpy_ratio_cpu"], res["scaling"][1]["cpu_ratio"] = 0.35, 13.0
+    cpu = {t["key"]: t["value_cpu"] for t in suite.targets(res)}
+    assert cpu == {"simpy_ratio": 0.35, "time_ratio_10x": 13.0, "kib_per_household": None,
+                   "sweep_outside_pct": None}
+    res["simpy_ratio"], res["scaling"][1]["time_ratio"] = 0.5, 11.0  # a busy machine's wall
+    met = {t["key"]: t["met"] for t in suite.targets(res)}  # CPU time decides
+    assert (met["simpy_ratio"], met["time_ratio_10x"]) == (False, False)
+    res["simpy_ratio_cpu"], res["scaling"][1]["cpu_ratio"] = 0.41, 11.9
+    met = {t["key"]: t["met"] for t in suite.targets(res)}
+    assert (met["simpy_ratio"], met["time_ratio_10x"]) == (True, True)
 
 
 # ------------------------------------------------------------------ bad flags
