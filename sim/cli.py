@@ -7,6 +7,7 @@
     jambi-sim sweep EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim sensitivity EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim dashboard [--scenario FILE] [--host 127.0.0.1] [--port 8765]
+    jambi-sim bench [--quick] [--out FILE.md] [--json FILE.json]
 
 Mistakes in files or flags print one paragraph and exit with code 2, without a
 traceback; a failed or killed run never touches the previous results.
@@ -113,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("golden", help="compare the baseline with the committed golden summary")
     g.add_argument("--update", action="store_true",
                    help="rewrite tests/golden/baseline_summary.json from the current model")
+    b = sub.add_parser("bench", help="benchmark suite: time, memory, scaling, sweep, SimPy peer")
+    b.add_argument("--quick", action="store_true", help="1x and 2x only, 8-run sweep (~1 min)")
+    b.add_argument("--out", type=Path, default=None, help="also write the report as Markdown")
+    b.add_argument("--json", type=Path, default=None, help="also write the raw figures as JSON")
     return p
 
 
@@ -185,7 +190,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
                 "golden": cmd_golden, "dashboard": cmd_dashboard, "sweep": cmd_sweep,
-                "sensitivity": cmd_sensitivity}[args.command](args)
+                "sensitivity": cmd_sensitivity, "bench": cmd_bench}[args.command](args)
     except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -416,6 +421,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if os.name == "posix":  # become the server, so a signal to us reaches it
         os.execve(cmd[0], cmd, env)
     return subprocess.call(cmd, env=env)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import benchmarks  # top-level package beside sim/; the model never imports it
+
+    command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
+    try:
+        return benchmarks.main(quick=args.quick, out=args.out, json_path=args.json,
+                               command=command)
+    except benchmarks.BenchError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def golden_summary() -> dict[str, Any]:
