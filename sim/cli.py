@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=os.cpu_count() or 1,
                    help="worker processes; results do not depend on it (default: all cores)")
     r.add_argument("--lang", choices=("en", "id"), default="en",
-                   help="figure language: en (English) or id (Bahasa Indonesia)")
+                   help="language of figures and summary: en (English) or id (Bahasa "
+                        "Indonesia)")
     r.add_argument("--no-cases", action="store_true", help="do not write cases.csv")
     r.add_argument("--no-figures", action="store_true", help="do not draw figures")
     r.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -123,8 +124,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
     staged = StagedOutput(out, note=f"command: {command}")
     say = (lambda *a: None) if args.quiet else print
-    say(f"Running '{scenario.name}' ({args.scenario}): {args.reps} replication(s), seed "
-        f"{args.seed}, {args.workers} worker(s).")
+    from sim.i18n import tr
+
+    say(tr("c_running", args.lang, name=scenario.name, file=args.scenario, reps=args.reps,
+           seed=args.seed, workers=args.workers))
     t0 = time.perf_counter()
     with tqdm(total=args.reps, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
         result = run(scenario, reps=args.reps, seed=args.seed, workers=args.workers,
@@ -135,19 +138,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         staged.write_csv("cases.csv", result.cases)
         staged.write_csv("journey.csv", result.journey)
     if not args.no_figures:
-        import matplotlib.pyplot as plt
+        from sim.plots import all_figures, save_figures
 
-        from sim.plots import all_figures
-
-        for name, fig in all_figures(result, args.lang).items():
-            staged.save_figure(f"figures/{name}", fig)
-            plt.close(fig)
+        save_figures(staged, all_figures(result, args.lang))
     summary = dict(result.summary)
     summary["provenance"] = _provenance(args.scenario, command, elapsed, staged.files)
     staged.write_json("summary.json", summary)
     final = staged.finish()
-    say(report(summary))
-    say(f"Wrote {final}/: summary.json, timeseries.csv"
+    say(report(summary, args.lang))
+    say(tr("c_wrote", args.lang, dir=final) + ": summary.json, timeseries.csv"
         + ("" if args.no_cases else ", cases.csv, journey.csv")
         + ("" if args.no_figures else ", figures/") + f" ({elapsed:.1f} s).")
     return 0
@@ -185,30 +184,11 @@ def _provenance(scenario_path: Path, command: str, elapsed: float,
             "numpy": numpy.__version__, "wall_time_s": round(elapsed, 3), "files": files}
 
 
-def _fmt(x: float | None, digits: int = 0) -> str:
-    return "n/a" if x is None else f"{x:,.{digits}f}"
+def report(s: dict[str, Any], lang: str = "en") -> str:
+    """The short summary printed after a run, in English or Bahasa Indonesia."""
+    from sim.i18n import console_summary
 
-
-def report(s: dict[str, Any]) -> str:
-    """The short summary printed after a run."""
-    e = s["enrolled_end"]
-    ci = "1 rep: no CI" if e["ci_low"] is None else \
-        f"95% CI {_fmt(e['ci_low'])} to {_fmt(e['ci_high'])}, {s['reps']} reps"
-    lines = [
-        f"Enrolled on {s['end_date']}: {_fmt(e['mean'])} people ({ci}); "
-        f"target {s['target']:,}, gap {_fmt(s['gap_end'])}; observed {s['observed_enrolled']:,}.",
-        f"Cases per rep: applied {_fmt(s['cases']['applied'])}, enrolled "
-        f"{_fmt(s['cases']['enrolled'])}, rejected {_fmt(s['cases']['rejected'])}, abandoned "
-        f"{_fmt(s['cases']['abandoned'])}, still in process {_fmt(s['cases']['in_process'])}.",
-    ]
-    for p, f in s["by_pathway"].items():
-        if f["enrolled_cases"]:
-            d = f["days_to_card"]
-            lines.append(f"  {p:6s}: median {_fmt(d['median'])} days to card (p90 "
-                         f"{_fmt(d['p90'])}), {_fmt(f['visits_per_enrollee'], 1)} visits and "
-                         f"Rp{_fmt(f['citizen_cost_idr_per_enrollee'])} per enrolled household, "
-                         f"{_fmt(100 * f['abandoned_share'])}% of closed cases abandoned.")
-    return "\n".join(lines)
+    return console_summary(s, lang)
 
 
 # ------------------------------------------------------------------- others

@@ -1,0 +1,122 @@
+"""Workshop figures and words: the funnel's arithmetic against the case table, days to
+card by year, number formats and the Indonesian console summary."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import small
+
+import sim
+from sim.i18n import T, console_summary, num, pct, rupiah, subtitle, tr
+from sim.tables import STEPS, days_by_year, funnel_table
+
+
+@pytest.fixture(scope="module")
+def result() -> sim.Result:
+    # high burden: many cases give up on the way; short run: some still in process
+    sc = small(behaviour={"burden_per_visit": 0.3}, time={"end": "2019-08-31"})
+    return sim.run(sc, reps=2, seed=7)
+
+
+def _arrived(cases: pd.DataFrame, step: str) -> pd.Series:
+    if step == "applied":
+        return pd.Series(True, index=cases.index)
+    if step == "enrolled":
+        return cases["outcome"] == "enrolled"
+    stages = {"dinsos": ["dinsos", "dtks"]}.get(step, [step])
+    return pd.concat([cases[f"{s}_in"].fillna("").astype(str) != "" for s in stages],
+                     axis=1).any(axis=1)
+
+
+def test_funnel_arithmetic_matches_the_case_table(result) -> None:
+    cases, reps = result.cases, 2
+    tab = funnel_table(cases, reps)
+    citizen = cases[cases["route"] != "referral"]
+    assert set(tab["pathway"]) == set(citizen["pathway"])
+    for p, t in tab.groupby("pathway"):
+        sub = citizen[citizen["pathway"] == p]
+        rows = t.to_dict("records")
+        assert [r["step"] for r in rows] == [s for s in STEPS if s in set(t["step"])]
+        for r in rows:  # arrivals straight from the case table
+            assert r["arrived"] * reps == _arrived(sub, r["step"]).sum(), (p, r["step"])
+        for r, nxt in zip(rows, rows[1:]):
+            # arrivals - losses there - still in process there = arrivals at the next step
+            lost = r["rejected"] + r["gave_up_here"] + r["gave_up_way"]
+            assert r["arrived"] - lost - r["in_process"] == pytest.approx(nxt["arrived"]), \
+                (p, r["step"])
+        # every closed or open case is counted exactly once
+        assert t["rejected"].sum() * reps == (sub["outcome"] == "rejected").sum()
+        assert (t["gave_up_here"].sum() + t["gave_up_way"].sum()) * reps == \
+            (sub["outcome"] == "abandoned").sum()
+        assert t["in_process"].sum() * reps == (sub["outcome"] == "in_process").sum()
+        assert rows[-1]["step"] == "enrolled"
+        assert rows[-1]["arrived"] * reps == (sub["outcome"] == "enrolled").sum()
+    # the scenario is built so that every kind of loss occurs
+    assert (tab["gave_up_way"] > 0).any() and (tab["rejected"] > 0).any()
+    assert (tab["in_process"] > 0).any()
+
+
+def test_gave_up_on_the_way_is_not_counted_at_the_office_never_reached(result) -> None:
+    citizen = result.cases[result.cases["route"] != "referral"]
+    tab = funnel_table(result.cases, 2)
+    manual = tab[tab["pathway"] == "manual"].set_index("step")
+    # cases that gave up before the Lurah never arrived there: they are on the way from
+    # the RT head, not losses at the Lurah
+    never = citizen[(citizen["pathway"] == "manual") & (citizen["outcome"] == "abandoned")
+                    & (citizen["outcome_stage"] == "lurah")
+                    & (citizen["lurah_in"].fillna("").astype(str) == "")]
+    assert len(never) > 0
+    assert manual.loc["rt", "gave_up_way"] * 2 >= len(never)
+    at_lurah = citizen[(citizen["pathway"] == "manual") & (citizen["outcome"] == "abandoned")
+                       & (citizen["outcome_stage"] == "lurah")]
+    assert manual.loc["lurah", "gave_up_here"] * 2 == len(at_lurah) - len(never)
+
+
+def test_days_by_year_states_the_censored_share(result) -> None:
+    d = days_by_year(result.cases)
+    assert set(d["pathway"]) <= {"manual", "online"}
+    citizen = result.cases[result.cases["route"] != "referral"]
+    year = pd.to_datetime(citizen["applied"]).dt.year
+    for r in d.to_dict("records"):
+        g = citizen[(citizen["pathway"] == r["pathway"]) & (year == r["year"])]
+        assert r["applications"] == len(g)
+        assert r["in_process_share"] == pytest.approx((g["outcome"] == "in_process").mean())
+        enrolled = g.loc[g["outcome"] == "enrolled", "days_to_card"]
+        if len(enrolled):
+            assert r["median"] == pytest.approx(enrolled.median())
+    assert d["in_process_share"].max() > 0  # the short run leaves some without an outcome
+
+
+def test_number_formats() -> None:
+    assert num(26469, "id") == "26.469" and num(26469, "en") == "26,469"
+    assert num(0.08, "id", 2) == "0,08" and num(1234.5, "id", 1) == "1.234,5"
+    assert rupiah(13.7e9, "id") == "Rp13,7 miliar" and rupiah(13.7e9, "en") == "Rp13.7 billion"
+    assert rupiah(121900, "id") == "Rp121.900"
+    assert pct(0.081, "id", 1) == "8,1%"
+    assert subtitle("online_2021", 10, 1, "id") == \
+        "online_2021 · 10 replikasi · seed 1 · belum dikalibrasi"
+    assert "uncalibrated" in subtitle("x", 1, 1, "en")
+    assert tr("vs", "id") == "dibanding" and tr("online_go_live", "id").endswith(
+        "mulai beroperasi")
+
+
+def test_every_label_exists_in_both_languages() -> None:
+    assert set(T["en"]) == set(T["id"])
+    for key in T["en"]:  # the same placeholders in both
+        assert sorted(_fields(T["en"][key])) == sorted(_fields(T["id"][key])), key
+
+
+def _fields(text: str) -> list[str]:
+    import string
+
+    return [f for _, f, _, _ in string.Formatter().parse(text) if f]
+
+
+def test_console_summary_in_indonesian(result) -> None:
+    text = console_summary(result.summary, "id")
+    assert "Peserta aktif pada" in text and "jiwa" in text and "masih diproses" in text
+    assert "Enrolled" not in text and "people" not in text
+    mean = result.summary["enrolled_end"]["mean"]
+    assert num(mean, "id") in text
+    assert "Enrolled on" in console_summary(result.summary, "en")
