@@ -4,6 +4,8 @@
     jambi-sim validate FILE.toml ...
     jambi-sim params [--format markdown|csv]
     jambi-sim golden [--update]
+    jambi-sim whatif SCENARIO.toml --param turf --values 0,0.5,1 [--reps 20] [--lang id]
+    jambi-sim compare A.toml B.toml [...] [--reps 10] [--lang id]
     jambi-sim dashboard [--scenario FILE] [--host 127.0.0.1] [--port 8765]
 
 Mistakes in files or flags print one paragraph and exit with code 2, without a
@@ -81,6 +83,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default 127.0.0.1: this machine only)")
     d.add_argument("--port", type=_int_in(1, 65535, "--port"), default=8765,
                    help="port (default 8765)")
+    w = sub.add_parser("whatif", help="one parameter at several values, under the same seeds: "
+                                      "fan chart and table")
+    w.add_argument("scenario", type=Path, help="scenario TOML file (see scenarios/)")
+    w.add_argument("--param", required=True,
+                   help="parameter to vary: a leaf name such as turf, or a path such as "
+                        "offices__dinsos__staff")
+    w.add_argument("--values", required=True, help="values separated by commas, e.g. "
+                                                   "0,0.25,0.5,0.75,1")
+    c = sub.add_parser("compare", help="scenarios side by side under the same seeds: "
+                                       "coverage, funnel, days to card, cost, budget")
+    c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml",
+                   help="two or more scenario files; the first is the reference")
+    for x in (w, c):
+        x.add_argument("--reps", type=_int_in(1, 10000, "--reps"), default=20 if x is w else 10,
+                       help=f"replications per run (default {20 if x is w else 10})")
+        x.add_argument("--seed", type=_int_in(0, 2**63 - 1, "--seed"), default=20240331,
+                       help="root seed, the same for every run (default 20240331)")
+        x.add_argument("--out", type=Path, default=None,
+                       help=f"output folder (default runs/{'whatif' if x is w else 'compare'}"
+                            "_<name>)")
+        x.add_argument("--workers", type=_int_in(1, 256, "--workers"),
+                       default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+        x.add_argument("--lang", choices=("en", "id"), default="en",
+                       help="language of figures and tables: en or id (Bahasa Indonesia)")
+        x.add_argument("--quiet", action="store_true", help="print nothing but errors")
     g = sub.add_parser("golden", help="compare the baseline with the committed golden summary")
     g.add_argument("--update", action="store_true",
                    help="rewrite tests/golden/baseline_summary.json from the current model")
@@ -96,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
-                "golden": cmd_golden, "dashboard": cmd_dashboard}[args.command](args)
+                "golden": cmd_golden, "dashboard": cmd_dashboard, "whatif": cmd_whatif,
+                "compare": cmd_compare}[args.command](args)
     except (ScenarioError, OutputError, UsageError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -189,6 +217,84 @@ def report(s: dict[str, Any], lang: str = "en") -> str:
     from sim.i18n import console_summary
 
     return console_summary(s, lang)
+
+
+# ----------------------------------------------------------- whatif, compare
+def _workshop_output(args: argparse.Namespace, default: Path):
+    from sim.output import StagedOutput, stale_attempts
+
+    out = args.out or default
+    for old in stale_attempts(out):
+        _remove_if_dead(old, args.quiet)
+    command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
+    return StagedOutput(out, note=f"command: {command}"), command
+
+
+def _finish_workshop(args, staged, command: str, files: list[Path], elapsed: float,
+                     table: str) -> int:
+    from sim._version import __version__
+
+    staged.write_json("summary.json", {
+        "command": args.command, "reps": args.reps, "seed": args.seed,
+        "provenance": {"package_version": __version__, "command": command,
+                       "scenario_files": {str(f): hashlib.sha256(f.read_bytes()).hexdigest()
+                                          for f in files},
+                       "wall_time_s": round(elapsed, 3), "files": staged.files}})
+    final = staged.finish()
+    if not args.quiet:
+        from sim.i18n import tr
+
+        print(table, end="")
+        print(tr("c_wrote", args.lang, dir=final) + f" ({elapsed:.1f} s).")
+    return 0
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.scenario import Scenario
+    from sim.workshop import WorkshopError, check_param, parse_values, whatif, write_whatif
+
+    try:
+        scenario = Scenario.from_toml(args.scenario)
+        values = parse_values(args.values)
+        check_param(scenario, args.param, values)  # before any folder or run
+    except WorkshopError as exc:
+        raise UsageError(str(exc)) from None
+    staged, command = _workshop_output(
+        args, Path("runs") / f"whatif_{args.scenario.stem}_{args.param}")
+    t0 = time.perf_counter()
+    with tqdm(total=args.reps * len(values), unit="rep", disable=args.quiet or None,
+              file=sys.stderr) as bar:
+        results = whatif(scenario, args.param, values, args.reps, args.seed, args.workers,
+                         bar.update)
+    table = write_whatif(staged, scenario, args.param, values, results, args.reps, args.seed,
+                         args.lang)
+    return _finish_workshop(args, staged, command, [args.scenario],
+                            time.perf_counter() - t0, table)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.runner import run
+    from sim.scenario import Scenario
+    from sim.workshop import labels_for, write_compare
+
+    if len(args.scenarios) < 2:
+        raise UsageError("compare: give at least two scenario files, e.g. "
+                         "scenarios/online_2021.toml scenarios/manual_only.toml.")
+    scenarios = [Scenario.from_toml(p) for p in args.scenarios]  # all checked before running
+    staged, command = _workshop_output(args, Path("runs") / ("compare_" + "_".join(
+        p.stem for p in args.scenarios[:3])))
+    t0 = time.perf_counter()
+    with tqdm(total=args.reps * len(scenarios), unit="rep", disable=args.quiet or None,
+              file=sys.stderr) as bar:
+        results = [run(sc, reps=args.reps, seed=args.seed, workers=args.workers,
+                       progress=bar.update) for sc in scenarios]
+    table = write_compare(staged, results, labels_for(results, args.scenarios), args.lang)
+    return _finish_workshop(args, staged, command, args.scenarios,
+                            time.perf_counter() - t0, table)
 
 
 # ------------------------------------------------------------------- others

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from sim.i18n import date_text, num, pathway, rupiah, stage, subtitle, tr  # noqa: E402
+from sim.i18n import BARRIERS, date_text, num, pathway, rupiah, stage, subtitle, tr  # noqa: E402
 from sim.tables import days_by_year, funnel_table  # noqa: E402
 
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies.
@@ -266,20 +266,22 @@ def fan(runs: Sequence[tuple[float, pd.DataFrame]], param: str, scenario: Any, r
     with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=(11, 6))
         cmap = plt.get_cmap("viridis")
+        name = BARRIERS[lang].get(param, param)
         ends = []
         for i, (value, ts) in enumerate(runs):
             c = cmap(0.05 + 0.85 * i / max(1, len(runs) - 1))
             g = ts.assign(date=pd.to_datetime(ts["date"])).groupby("date")[column]
             lo, hi, mean = g.quantile(0.1), g.quantile(0.9), g.mean()
             ax.fill_between(mean.index, lo, hi, color=c, alpha=0.18, lw=0)
-            ax.plot(mean.index, mean, color=c, lw=2.5, label=f"{param} = {num(value, lang, 2)}")
+            ax.plot(mean.index, mean, color=c, lw=2.5, label=f"{name} = {num(value, lang, 2)}")
             ends.append(float(mean.iloc[-1]))
         p = scenario.program
         ax.axhline(p.target, color=OI["vermillion"], ls="--", lw=2,
                    label=tr("target", lang, target=num(p.target, lang)))
-        ax.scatter([pd.Timestamp(scenario.time.end)], [p.observed_enrolled], color="black",
-                   marker="D", s=60, zorder=5,
-                   label=tr("observed", lang, obs=num(p.observed_enrolled, lang)))
+        if p.observed_enrolled <= p.target * 1.05:  # not for a toy city
+            ax.scatter([pd.Timestamp(scenario.time.end)], [p.observed_enrolled], color="black",
+                       marker="D", s=60, zorder=5,
+                       label=tr("observed", lang, obs=num(p.observed_enrolled, lang)))
         ax.set(xlabel=tr("year", lang), ylabel=tr("members", lang))
         _thousands(ax, lang)
         ax.xaxis.set_major_locator(mdates.YearLocator())
@@ -291,7 +293,7 @@ def fan(runs: Sequence[tuple[float, pd.DataFrame]], param: str, scenario: Any, r
         _style(ax)
         diff = ends[-1] - ends[0] if ends else 0.0
         sign = "+" if diff >= 0 else "−"
-        title = tr("whatif_headline", lang, param=param, lo=num(runs[0][0], lang, 2),
+        title = tr("whatif_headline", lang, param=name, lo=num(runs[0][0], lang, 2),
                    hi=num(runs[-1][0], lang, 2), diff=sign + num(abs(diff), lang),
                    date=date_text(scenario.time.end, lang))
         _titles(fig, title, subtitle(scenario.name, reps, seed, lang))

@@ -120,3 +120,116 @@ def test_console_summary_in_indonesian(result) -> None:
     mean = result.summary["enrolled_end"]["mean"]
     assert num(mean, "id") in text
     assert "Enrolled on" in console_summary(result.summary, "en")
+
+
+# ------------------------------------------------------------- whatif, compare
+SMALL_TOML = """
+name = "{name}"
+[time]
+start = 2018-01-01
+end = 2019-03-31
+online_from = 2018-10-01
+[population]
+uninsured_people_start = 1500
+n_rt = 80
+n_kelurahan = 4
+n_kelurahan_new = 1
+n_kecamatan = 2
+arrivals_per_year = 30.0
+[program]
+target = 1500
+[barriers]
+turf = {turf}
+"""
+
+
+@pytest.fixture
+def two_files(tmp_path):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(SMALL_TOML.format(name="base", turf=0.3))
+    b.write_text(SMALL_TOML.format(name="low_turf", turf=0.0))
+    return a, b
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_whatif_writes_fan_chart_and_table(two_files, tmp_path, lang, capsys) -> None:
+    from sim.cli import main
+
+    out = tmp_path / f"wi_{lang}"
+    assert main(["whatif", str(two_files[0]), "--param", "turf", "--values", "0,1",
+                 "--reps", "2", "--workers", "1", "--lang", lang, "--out", str(out)]) == 0
+    for f in ("figures/whatif.png", "figures/whatif.svg", "whatif.csv", "whatif.md",
+              "timeseries.csv", "summary.json"):
+        assert (out / f).stat().st_size > 100, f
+    tab = pd.read_csv(out / "whatif.csv")
+    assert list(tab["value"]) == [0, 1] and tab.loc[0, "diff_first"] == 0
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert sorted(ts["value"].unique()) == [0, 1] and ts["rep"].nunique() == 2
+    md = (out / "whatif.md").read_text()
+    assert ("Peserta aktif" in md) == (lang == "id") and ("Active members" in md) == (lang == "en")
+    svg = (out / "figures" / "whatif.svg").read_text()
+    assert ("belum dikalibrasi" in svg) == (lang == "id")
+    assert ("uncalibrated" in svg) == (lang == "en")
+    # the folder is ours: a second run replaces it
+    assert main(["whatif", str(two_files[0]), "--param", "turf", "--values", "0,0.5",
+                 "--reps", "1", "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    assert list(pd.read_csv(out / "whatif.csv")["value"]) == [0, 0.5]
+
+
+def test_whatif_uses_common_random_numbers(two_files) -> None:
+    from sim.workshop import whatif
+
+    sc = sim.Scenario.from_toml(two_files[0])
+    r = whatif(sc, "turf", [0.3, 0.3], reps=2, seed=3)
+    assert r[0].summary["enrolled_end"] == r[1].summary["enrolled_end"]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_compare_writes_side_by_side_figures(two_files, tmp_path, lang) -> None:
+    from sim.cli import main
+
+    out = tmp_path / f"cmp_{lang}"
+    assert main(["compare", *map(str, two_files), "--reps", "2", "--workers", "1",
+                 "--lang", lang, "--out", str(out), "--quiet"]) == 0
+    for stem in ("coverage", "funnel", "days_to_card", "cost", "budget"):
+        for ext in ("png", "svg"):
+            assert (out / "figures" / f"compare_{stem}.{ext}").stat().st_size > 1000
+    tab = pd.read_csv(out / "compare.csv")
+    assert list(tab["run"]) == ["base", "low_turf"]
+    svg = (out / "figures" / "compare_coverage.svg").read_text()
+    assert ("base dibanding low_turf" in svg) == (lang == "id")
+    assert ("base vs low_turf" in svg) == (lang == "en")
+
+
+def test_bad_parameter_name_lists_the_valid_ones(two_files, tmp_path, capsys) -> None:
+    from sim.cli import main
+
+    out = tmp_path / "never"
+    assert main(["whatif", str(two_files[0]), "--param", "turff", "--values", "0,1",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jambi-sim: error: --param turff") and err.count("\n") == 1
+    assert "Did you mean turf" in err and "Valid names:" in err
+    for name in ("turf", "power", "offices__dinsos__staff", "campaign_reach"):
+        assert name in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("flags,needle", [(["--values", "0,2"], "allowed range 0 to 1"),
+                                          (["--values", "0,high"], "'high' is not a number"),
+                                          (["--values", "0.5"], "at least two values")])
+def test_bad_values_exit_2(two_files, tmp_path, flags, needle, capsys) -> None:
+    from sim.cli import main
+
+    assert main(["whatif", str(two_files[0]), "--param", "turf", *flags,
+                 "--out", str(tmp_path / "never")]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "--values" in err and err.count("\n") == 1
+    assert not (tmp_path / "never").exists()
+
+
+def test_compare_needs_two_files(two_files, capsys) -> None:
+    from sim.cli import main
+
+    assert main(["compare", str(two_files[0])]) == 2
+    assert "at least two scenario files" in capsys.readouterr().err
