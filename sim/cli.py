@@ -6,7 +6,7 @@
     jambi-sim golden [--update]
     jambi-sim whatif SCENARIO.toml --param turf --values 0,0.5,1 [--reps 20] [--lang id]
     jambi-sim compare A.toml B.toml [...] [--reps 10] [--lang id]
-    jambi-sim dashboard [--scenario FILE] [--host 127.0.0.1] [--port 8765]
+    jambi-sim dashboard [--scenario FILE] [--lang id|en] [--host 127.0.0.1] [--port 8765]
 
 Mistakes in files or flags print one paragraph and exit with code 2, without a
 traceback; a failed or killed run never touches the previous results.
@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default 127.0.0.1: this machine only)")
     d.add_argument("--port", type=_int_in(1, 65535, "--port"), default=8765,
                    help="port (default 8765)")
+    d.add_argument("--lang", choices=("id", "en"), default="id",
+                   help="first language of the page: id (Bahasa Indonesia, default) or en; "
+                        "switchable on the page")
     w = sub.add_parser("whatif", help="one parameter at several values, under the same seeds: "
                                       "fan chart and table")
     w.add_argument("scenario", type=Path, help="scenario TOML file (see scenarios/)")
@@ -346,18 +349,34 @@ def dashboard_command(host: str, port: int) -> list[str]:
             str(port), "--production"]
 
 
+# A workshop room often has no internet: Solara serves its JavaScript and CSS from the
+# files solara-assets installed (its asset proxy reads them from the local cache before
+# it would ask a CDN), and sends no usage data.
+OFFLINE_ENV = {"SOLARA_ASSETS_PROXY": "True", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+               "SOLARA_THEME_SHOW_BANNER": "False"}
+
+
+def dashboard_env(base: dict[str, str], scenario: Path | None, lang: str) -> dict[str, str]:
+    """The server's environment: offline assets, no telemetry, scenario and language."""
+    env = {**base, **OFFLINE_ENV, "JAMBI_SIM_LANG": lang}
+    if scenario is not None:
+        env["JAMBI_SIM_SCENARIO"] = str(scenario.resolve())
+    return env
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import importlib.util
     import subprocess
 
     from sim.scenario import Scenario
 
-    if importlib.util.find_spec("solara") is None:
-        raise UsageError("the dashboard needs Solara: pip install -e '.[dashboard]'.")
-    env = dict(os.environ)
+    for module in ("solara", "solara_assets"):
+        if importlib.util.find_spec(module) is None:
+            raise UsageError(f"the dashboard needs {module.replace('_', '-')}: pip install "
+                             f"-e '.[dashboard]'.")
     if args.scenario is not None:
         Scenario.from_toml(args.scenario)  # validate before starting the server
-        env["JAMBI_SIM_SCENARIO"] = str(args.scenario.resolve())
+    env = dashboard_env(dict(os.environ), args.scenario, args.lang)
     print(f"Dashboard on http://{args.host}:{args.port}/ (Ctrl-C to stop).", flush=True)
     cmd = dashboard_command(args.host, args.port)
     if os.name == "posix":  # become the server, so a signal to us reaches it

@@ -137,7 +137,8 @@ T: dict[str, dict[str, Any]] = {
         "visits_axis": "Visits per enrolled household", "cost_axis": "Rupiah per enrolled household",
         "replay_pick": "Case number", "replay_title": "Journey of case {id} ({pathway}): {outcome}",
         "replay_days": "Days since application", "replay_wait": "waiting",
-        "replay_service": "being served", "outcome_in_process": "still in process",
+        "replay_service": "being served", "replay_transit": "hand-off or trip to the next office",
+        "outcome_in_process": "still in process",
         "summary_line": "{name}: {members} active members on {date}; median {days} days to "
                         "card; {cost} per enrolled household",
         "bad_date": "Not a date in YYYY-MM-DD between {lo} and {hi}: kept {kept}.",
@@ -225,7 +226,8 @@ T: dict[str, dict[str, Any]] = {
         "replay_pick": "Nomor berkas",
         "replay_title": "Perjalanan berkas {id} ({pathway}): {outcome}",
         "replay_days": "Hari sejak mendaftar", "replay_wait": "menunggu",
-        "replay_service": "dilayani", "outcome_in_process": "masih diproses",
+        "replay_service": "dilayani", "replay_transit": "serah terima atau perjalanan ke kantor berikutnya",
+        "outcome_in_process": "masih diproses",
         "summary_line": "{name}: {members} peserta aktif pada {date}; median {days} hari "
                         "sampai kartu; {cost} per rumah tangga terdaftar",
         "bad_date": "Bukan tanggal TTTT-BB-HH antara {lo} dan {hi}: tetap {kept}.",
