@@ -261,7 +261,7 @@ def num(value: float | None, lang: str = "en", digits: int = 0) -> str:
     text = f"{value:,.{digits}f}"
     if lang == "id":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return text.replace("-", "−")  # a true minus sign
 
 
 def pct(share: float | None, lang: str = "en", digits: int = 0) -> str:

@@ -269,7 +269,7 @@ def fan(runs: Sequence[tuple[float, pd.DataFrame]], param: str, scenario: Any, r
         name = BARRIERS[lang].get(param, param)
         ends = []
         for i, (value, ts) in enumerate(runs):
-            c = cmap(0.05 + 0.85 * i / max(1, len(runs) - 1))
+            c = cmap(0.8 * i / max(1, len(runs) - 1))  # the light yellow end is too faint
             g = ts.assign(date=pd.to_datetime(ts["date"])).groupby("date")[column]
             lo, hi, mean = g.quantile(0.1), g.quantile(0.9), g.mean()
             ax.fill_between(mean.index, lo, hi, color=c, alpha=0.18, lw=0)
