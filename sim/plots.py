@@ -217,7 +217,7 @@ def days_to_card(cases: pd.DataFrame, lang: str = "en", sub: str = "",
             ax.errorbar(x[ok], t["median"][ok],
                         yerr=[(t["median"] - t["q25"])[ok], (t["q75"] - t["median"])[ok]],
                         fmt="o", color=c, ms=8, lw=3, capsize=0, label=pathway(p, lang))
-            for xi, m, n in zip(x[ok], t["median"][ok], t["enrolled"][ok]):
+            for xi, m in zip(x[ok], t["median"][ok]):
                 ax.annotate(f"{num(m, lang)}", (xi, m), xytext=(6, 0),
                             textcoords="offset points", va="center", fontsize=10, color=c)
             ax2.bar(x, 100 * t["in_process_share"], width=0.2, color=c)
