@@ -180,6 +180,7 @@ def Page():
     def compute():
         generation.current += 1
         mine = generation.current
+        partial.set(None)  # nothing of an older, cancelled run
         t0 = time.perf_counter()
         base = baseline(START.replace(seed=s.seed).scenario(SCENARIO), s.seed)
         sc = s.scenario(SCENARIO)
@@ -193,7 +194,10 @@ def Page():
         return base, changed, time.perf_counter() - t0
 
     task = solara.lab.use_task(compute, dependencies=[s])
-    done = task.latest if task.latest is not None else None
+    shown = solara.use_ref(None)  # the last complete pair (a cancelled run has none)
+    if task.latest is not None and task.latest[1] is not None:
+        shown.current = task.latest
+    done = shown.current
 
     solara.Title(tr("app_title", lang))
     with solara.AppBar():

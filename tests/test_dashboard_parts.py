@@ -23,6 +23,24 @@ def test_mesa_solaraviz_finds_the_vuetify2_tabs() -> None:
     from mesa.visualization import SolaraViz  # noqa: F401  (imports cleanly)
 
 
+@pytest.mark.integration  # about 4 s: imports and renders the whole SolaraViz page
+def test_mesa_solaraviz_renders_with_tabs() -> None:
+    """Mesa's own SolaraViz page with two plot pages (its tabs are the TabsItems that
+    failed under ipyvuetify 3) renders in this environment."""
+    solara = pytest.importorskip("solara")
+    from mesa.visualization import SolaraViz, make_plot_component
+
+    from sim.model import JambiBugarModel
+
+    model = JambiBugarModel(scenario=small(), seed=1)
+    el = SolaraViz(model, components=[make_plot_component(["enrolled"], page=0),
+                                      make_plot_component(["applied"], page=1)], name="x")
+    _, rc = solara.render(el, handle_error=False)
+    import ipyvuetify
+
+    assert rc.find(ipyvuetify.TabsItems).widgets  # the tabbed pages are there
+
+
 def test_solara_assets_match_solara() -> None:
     solara = pytest.importorskip("solara")
     assets = pytest.importorskip("solara_assets")
