@@ -85,6 +85,7 @@ def Controls(s: Settings, set_s, lang: str):
                                             step=0.05, on_value=change, thumb_label=False))
 
     with solara.Card(tr("barriers", lang)):
+        solara.Text(tr("barriers_help", lang), style={"font-size": "0.85em"})
         for i, name in enumerate(BARRIER_NAMES):
             barrier(i, name)
     with solara.Card(tr("mechanisms", lang)):
