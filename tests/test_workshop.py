@@ -233,3 +233,35 @@ def test_compare_needs_two_files(two_files, capsys) -> None:
 
     assert main(["compare", str(two_files[0])]) == 2
     assert "at least two scenario files" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_funnel_figure_prints_the_losses(result, lang) -> None:
+    import matplotlib.pyplot as plt
+
+    from sim.plots import funnel
+
+    tab = funnel_table(result.cases, 2)
+    fig = funnel(result.cases, 2, lang, subtitle("small", 2, 7, lang))
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts] + \
+        [t.get_text() for t in fig.texts]
+    way = tr("gave_up_way", lang).lower()
+    for r in tab[tab["gave_up_way"] >= 0.5].to_dict("records"):
+        assert f"−{num(r['gave_up_way'], lang)} {way}" in texts, r
+    for r in tab[tab["rejected"] >= 0.5].to_dict("records"):
+        assert any(f"{num(r['rejected'], lang)} {tr('rejected', lang).lower()}" in t
+                   for t in texts), r
+    assert subtitle("small", 2, 7, lang) in texts
+    plt.close(fig)
+
+
+def test_run_prints_its_summary_in_indonesian(tmp_path, capsys) -> None:
+    from sim.cli import main
+
+    p = tmp_path / "s.toml"
+    p.write_text(SMALL_TOML.format(name="kecil", turf=0.3))
+    assert main(["run", str(p), "--reps", "1", "--workers", "1", "--lang", "id",
+                 "--no-figures", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "Menjalankan 'kecil'" in out and "Peserta aktif pada 31 Maret 2019" in out
+    assert "Ditulis ke" in out and "Enrolled" not in out and "Wrote" not in out
