@@ -102,6 +102,11 @@ def Controls(s: Settings, set_s, lang: str):
                                           step=1, disabled=not s.hierarchy, thumb_label=False,
                                           on_value=lambda v: set_s(
                                               s.replace(review_interval_days=int(v)))))
+        Labelled(f"{tr('tim_approval', lang)}: {s.approval_interval_days}", "jb-tim-approval",
+                 lambda: solara.SliderInt("", value=s.approval_interval_days, min=7, max=90,
+                                          step=1, disabled=not s.hierarchy, thumb_label=False,
+                                          on_value=lambda v: set_s(
+                                              s.replace(approval_interval_days=int(v)))))
         solara.Checkbox(label=tr("network", lang), value=s.network,
                         on_value=lambda v: set_s(s.replace(network=bool(v))))
         Labelled(f"{tr('network_strength', lang)}: {num(s.network_strength, lang, 2)}",

@@ -45,6 +45,7 @@ class Settings:
     hierarchy: bool
     hierarchy_strength: float
     review_interval_days: int
+    approval_interval_days: int
     network: bool
     network_strength: float
     collaboration: bool
@@ -65,6 +66,7 @@ class Settings:
         return cls(barriers=tuple(getattr(sc.barriers, b) for b in BARRIER_NAMES),
                    hierarchy=c.hierarchy.enabled, hierarchy_strength=c.hierarchy.strength,
                    review_interval_days=c.hierarchy.review_interval_days,
+                   approval_interval_days=c.hierarchy.approval_interval_days,
                    network=c.network.enabled, network_strength=c.network.strength,
                    collaboration=c.collaboration.enabled,
                    collaboration_strength=c.collaboration.strength,
@@ -91,6 +93,7 @@ class Settings:
             coordination__hierarchy__enabled=self.hierarchy,
             coordination__hierarchy__strength=self.hierarchy_strength,
             review_interval_days=self.review_interval_days,
+            approval_interval_days=self.approval_interval_days,
             coordination__network__enabled=self.network,
             coordination__network__strength=self.network_strength,
             coordination__collaboration__enabled=self.collaboration,

@@ -148,7 +148,7 @@ def test_dashboard_end_to_end(server, browser, tmp_path) -> None:
     first = plot_src(page, "coverage")
     assert first
     assert "Skenario dasar" in page.content() and "Skenario Anda" in page.content()
-    assert page.get_by_text("Wilayah kerja (turf): 0,30").count() == 1
+    page.get_by_text("Wilayah kerja (turf): 0,30").wait_for(timeout=30_000)
     base_line = summary(page, "base")
     assert summary(page, "changed").split(":", 1)[1] == base_line.split(":", 1)[1]
     shot(page, tmp_path, "dashboard_id.png")
@@ -182,7 +182,7 @@ def test_dashboard_end_to_end(server, browser, tmp_path) -> None:
     page2 = ctx2.new_page()
     page2.goto(url)
     plot_src(page2, "coverage")
-    assert page2.get_by_text("Wilayah kerja (turf): 0,30").count() == 1
+    page2.get_by_text("Wilayah kerja (turf): 0,30").wait_for(timeout=30_000)
     assert summary(page2, "changed").split(":", 1)[1] == base_line.split(":", 1)[1]
     shot(page2, tmp_path, "second_session.png")
     assert page.get_by_text("Wilayah kerja (turf): 1,00").count() == 1  # first one kept
@@ -191,7 +191,7 @@ def test_dashboard_end_to_end(server, browser, tmp_path) -> None:
     # 4. switch the language on the page
     page.get_by_role("button", name="en", exact=True).click()
     page.get_by_text("Your scenario", exact=False).first.wait_for(timeout=30_000)
-    assert page.get_by_text("Turf (guarding staff): 1.00").count() == 1
+    page.get_by_text("Turf (guarding staff): 1.00").wait_for(timeout=30_000)
     english, _ = wait_for_change(page, "coverage", final, kind="jb-final")
     assert english != final
     assert "Skenario Anda" not in page.content()

@@ -83,14 +83,15 @@ def test_default_settings_reproduce_the_scenario(runs) -> None:
 def test_every_control_reaches_the_scenario(runs) -> None:
     sc, s, _, _ = runs
     changed = s.replace(barriers=(0.1,) * 7, hierarchy=False, hierarchy_strength=0.9,
-                        review_interval_days=30, network=False, network_strength=0.8,
+                        review_interval_days=30, approval_interval_days=30, network=False, network_strength=0.8,
                         collaboration=True, collaboration_strength=0.4, pathway_mode="switch",
                         online_from=dt.date(2018, 6, 1), campaigns_per_year=4,
                         campaign_reach=0.5, budget_scale=1.5).scenario(sc)
     assert all(getattr(changed.barriers, b) == 0.1 for b in type(changed.barriers).model_fields)
     c = changed.coordination
-    assert (c.hierarchy.enabled, c.hierarchy.strength, c.hierarchy.review_interval_days) == \
-        (False, 0.9, 30)
+    h = c.hierarchy
+    assert (h.enabled, h.strength, h.review_interval_days, h.approval_interval_days) == \
+        (False, 0.9, 30, 30)
     assert (c.network.enabled, c.network.strength) == (False, 0.8)
     assert (c.collaboration.enabled, c.collaboration.strength) == (True, 0.4)
     assert changed.time.online_from == dt.date(2018, 6, 1)
