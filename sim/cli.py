@@ -6,7 +6,9 @@
     jambi-sim golden [--update]
     jambi-sim sweep EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim sensitivity EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
-    jambi-sim dashboard [--scenario FILE] [--host 127.0.0.1] [--port 8765]
+    jambi-sim whatif SCENARIO.toml --param turf --values 0,0.5,1 [--reps 20] [--lang id]
+    jambi-sim compare A.toml B.toml [...] [--reps 10] [--lang id]
+    jambi-sim dashboard [--scenario FILE] [--lang id|en] [--host 127.0.0.1] [--port 8765]
     jambi-sim bench [--quick] [--out FILE.md] [--json FILE.json]
 
 Mistakes in files or flags print one paragraph and exit with code 2, without a
@@ -77,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=os.cpu_count() or 1,
                    help="worker processes; results do not depend on it (default: all cores)")
     r.add_argument("--lang", choices=("en", "id"), default="en",
-                   help="figure language: en (English) or id (Bahasa Indonesia)")
+                   help="language of figures and summary: en (English) or id (Bahasa "
+                        "Indonesia)")
     r.add_argument("--no-cases", action="store_true", help="do not write cases.csv")
     r.add_argument("--no-figures", action="store_true", help="do not draw figures")
     r.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -92,6 +95,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default 127.0.0.1: this machine only)")
     d.add_argument("--port", type=_int_in(1, 65535, "--port"), default=8765,
                    help="port (default 8765)")
+    d.add_argument("--lang", choices=("id", "en"), default="id",
+                   help="first language of the page: id (Bahasa Indonesia, default) or en; "
+                        "switchable on the page")
+    w = sub.add_parser("whatif", help="one parameter at several values, under the same seeds: "
+                                      "fan chart and table")
+    w.add_argument("scenario", type=Path, help="scenario TOML file (see scenarios/)")
+    w.add_argument("--param", required=True,
+                   help="parameter to vary: a leaf name such as turf, or a path such as "
+                        "offices__dinsos__staff")
+    w.add_argument("--values", required=True, help="values separated by commas, e.g. "
+                                                   "0,0.25,0.5,0.75,1")
+    c = sub.add_parser("compare", help="scenarios side by side under the same seeds: "
+                                       "coverage, funnel, days to card, cost, budget")
+    c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml",
+                   help="two or more scenario files; the first is the reference")
+    for x in (w, c):
+        x.add_argument("--reps", type=_int_in(1, 10000, "--reps"), default=20 if x is w else 10,
+                       help=f"replications per run (default {20 if x is w else 10})")
+        x.add_argument("--seed", type=_int_in(0, 2**63 - 1, "--seed"), default=20240331,
+                       help="root seed, the same for every run (default 20240331)")
+        x.add_argument("--out", type=Path, default=None,
+                       help=f"output folder (default runs/{'whatif' if x is w else 'compare'}"
+                            "_<name>)")
+        x.add_argument("--workers", type=_int_in(1, 256, "--workers"),
+                       default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+        x.add_argument("--lang", choices=("en", "id"), default="en",
+                       help="language of figures and tables: en or id (Bahasa Indonesia)")
+        x.add_argument("--quiet", action="store_true", help="print nothing but errors")
     for name, what in (("sweep", "run every point of an experiment file (resumable)"),
                        ("sensitivity", "Sobol' or Morris indices of an experiment (SALib)")):
         e = sub.add_parser(name, help=what)
@@ -190,7 +221,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
                 "golden": cmd_golden, "dashboard": cmd_dashboard, "sweep": cmd_sweep,
-                "sensitivity": cmd_sensitivity, "bench": cmd_bench}[args.command](args)
+                "sensitivity": cmd_sensitivity, "bench": cmd_bench, "whatif": cmd_whatif,
+                "compare": cmd_compare}[args.command](args)
     except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -232,8 +264,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
     staged = StagedOutput(out, note=f"command: {command}")
     args.staging = staged.staging
-    say(f"Running '{printable(scenario.name)}' ({printable(str(args.scenario))}): "
-        f"{args.reps} replication(s), seed {args.seed}, {workers} worker(s).")
+    from sim.i18n import tr
+
+    say(tr("c_running", args.lang, name=printable(scenario.name),
+           file=printable(str(args.scenario)), reps=args.reps, seed=args.seed, workers=workers))
 
     def sink(res: RepResult) -> None:  # tables go straight to disk, rep by rep
         staged.append_csv("timeseries.csv", res.timeseries)
@@ -251,20 +285,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         staged.finish_csv("cases.csv")
         staged.finish_csv("journey.csv")
     if not args.no_figures:
-        import matplotlib.pyplot as plt
+        from sim.plots import all_figures, save_figures
 
-        from sim.plots import all_figures
-
-        for name, fig in all_figures(result, args.lang).items():
-            staged.save_figure(f"figures/{name}", fig)
-            plt.close(fig)
+        save_figures(staged, all_figures(result, args.lang))
     summary = dict(result.summary)
     summary["provenance"] = _provenance(args.scenario, data, command, elapsed, staged.files)
     staged.write_json("summary.json", summary)
     final = staged.finish()
     args.staging = None
-    say(report(summary))
-    say(f"Wrote {final}/: summary.json, timeseries.csv"
+    say(report(summary, args.lang))
+    say(tr("c_wrote", args.lang, dir=final) + ": summary.json, timeseries.csv"
         + ("" if args.no_cases else ", cases.csv, journey.csv")
         + ("" if args.no_figures else ", figures/") + f" ({elapsed:.1f} s).")
     return 0
@@ -285,30 +315,89 @@ def _provenance(scenario_path: Path, data: bytes, command: str, elapsed: float,
             "numpy": numpy.__version__, "wall_time_s": round(elapsed, 3), "files": files}
 
 
-def _fmt(x: float | None, digits: int = 0) -> str:
-    return "n/a" if x is None else f"{x:,.{digits}f}"
+def report(s: dict[str, Any], lang: str = "en") -> str:
+    """The short summary printed after a run, in English or Bahasa Indonesia."""
+    from sim.i18n import console_summary
+
+    return console_summary(s, lang)
 
 
-def report(s: dict[str, Any]) -> str:
-    """The short summary printed after a run."""
-    e = s["enrolled_end"]
-    ci = "1 rep: no CI" if e["ci_low"] is None else \
-        f"95% CI {_fmt(e['ci_low'])} to {_fmt(e['ci_high'])}, {s['reps']} reps"
-    lines = [
-        f"Enrolled on {s['end_date']}: {_fmt(e['mean'])} people ({ci}); "
-        f"target {s['target']:,}, gap {_fmt(s['gap_end'])}; observed {s['observed_enrolled']:,}.",
-        f"Cases per rep: applied {_fmt(s['cases']['applied'])}, enrolled "
-        f"{_fmt(s['cases']['enrolled'])}, rejected {_fmt(s['cases']['rejected'])}, abandoned "
-        f"{_fmt(s['cases']['abandoned'])}, still in process {_fmt(s['cases']['in_process'])}.",
-    ]
-    for p, f in s["by_pathway"].items():
-        if f["enrolled_cases"]:
-            d = f["days_to_card"]
-            lines.append(f"  {p:6s}: median {_fmt(d['median'])} days to card (p90 "
-                         f"{_fmt(d['p90'])}), {_fmt(f['visits_per_enrollee'], 1)} visits and "
-                         f"Rp{_fmt(f['citizen_cost_idr_per_enrollee'])} per enrolled household, "
-                         f"{_fmt(100 * f['abandoned_share'])}% of closed cases abandoned.")
-    return "\n".join(lines)
+# ----------------------------------------------------------- whatif, compare
+def _workshop_output(args: argparse.Namespace, default: Path):
+    from sim.output import StagedOutput, stale_attempts
+
+    out = args.out or default
+    for old in stale_attempts(out):
+        _remove_if_dead(old, args.quiet)
+    command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
+    return StagedOutput(out, note=f"command: {command}"), command
+
+
+def _finish_workshop(args, staged, command: str, files: list[Path], elapsed: float,
+                     table: str) -> int:
+    from sim._version import __version__
+
+    staged.write_json("summary.json", {
+        "command": args.command, "reps": args.reps, "seed": args.seed,
+        "provenance": {"package_version": __version__, "command": command,
+                       "scenario_files": {str(f): hashlib.sha256(f.read_bytes()).hexdigest()
+                                          for f in files},
+                       "wall_time_s": round(elapsed, 3), "files": staged.files}})
+    final = staged.finish()
+    if not args.quiet:
+        from sim.i18n import tr
+
+        print(table, end="")
+        print(tr("c_wrote", args.lang, dir=final) + f" ({elapsed:.1f} s).")
+    return 0
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.scenario import Scenario
+    from sim.workshop import WorkshopError, check_param, parse_values, whatif, write_whatif
+
+    try:
+        scenario = Scenario.from_toml(args.scenario)
+        values = parse_values(args.values)
+        check_param(scenario, args.param, values)  # before any folder or run
+    except WorkshopError as exc:
+        raise UsageError(str(exc)) from None
+    staged, command = _workshop_output(
+        args, Path("runs") / f"whatif_{args.scenario.stem}_{args.param}")
+    t0 = time.perf_counter()
+    with tqdm(total=args.reps * len(values), unit="rep", disable=args.quiet or None,
+              file=sys.stderr) as bar:
+        results = whatif(scenario, args.param, values, args.reps, args.seed, args.workers,
+                         bar.update)
+    table = write_whatif(staged, scenario, args.param, values, results, args.reps, args.seed,
+                         args.lang)
+    return _finish_workshop(args, staged, command, [args.scenario],
+                            time.perf_counter() - t0, table)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.runner import run
+    from sim.scenario import Scenario
+    from sim.workshop import labels_for, write_compare
+
+    if len(args.scenarios) < 2:
+        raise UsageError("compare: give at least two scenario files, e.g. "
+                         "scenarios/online_2021.toml scenarios/manual_only.toml.")
+    scenarios = [Scenario.from_toml(p) for p in args.scenarios]  # all checked before running
+    staged, command = _workshop_output(args, Path("runs") / ("compare_" + "_".join(
+        p.stem for p in args.scenarios[:3])))
+    t0 = time.perf_counter()
+    with tqdm(total=args.reps * len(scenarios), unit="rep", disable=args.quiet or None,
+              file=sys.stderr) as bar:
+        results = [run(sc, reps=args.reps, seed=args.seed, workers=args.workers,
+                       progress=bar.update) for sc in scenarios]
+    table = write_compare(staged, results, labels_for(results, args.scenarios), args.lang)
+    return _finish_workshop(args, staged, command, args.scenarios,
+                            time.perf_counter() - t0, table)
 
 
 # ------------------------------------------------------------ experiments
@@ -399,18 +488,34 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+# A workshop room often has no internet: Solara serves its JavaScript and CSS from the
+# files solara-assets installed (its asset proxy reads them from the local cache before
+# it would ask a CDN), and sends no usage data.
+OFFLINE_ENV = {"SOLARA_ASSETS_PROXY": "True", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+               "SOLARA_THEME_SHOW_BANNER": "False"}
+
+
+def dashboard_env(base: dict[str, str], scenario: Path | None, lang: str) -> dict[str, str]:
+    """The server's environment: offline assets, no telemetry, scenario and language."""
+    env = {**base, **OFFLINE_ENV, "JAMBI_SIM_LANG": lang}
+    if scenario is not None:
+        env["JAMBI_SIM_SCENARIO"] = str(scenario.resolve())
+    return env
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import importlib.util
     import subprocess
 
     from sim.scenario import Scenario
 
-    if importlib.util.find_spec("solara") is None:
-        raise UsageError("the dashboard needs Solara: pip install -e '.[dashboard]'.")
-    env = dict(os.environ)
+    for module in ("solara", "solara_assets"):
+        if importlib.util.find_spec(module) is None:
+            raise UsageError(f"the dashboard needs {module.replace('_', '-')}: pip install "
+                             f"-e '.[dashboard]'.")
     if args.scenario is not None:
         Scenario.from_toml(args.scenario)  # validate before starting the server
-        env["JAMBI_SIM_SCENARIO"] = str(args.scenario.resolve())
+    env = dashboard_env(dict(os.environ), args.scenario, args.lang)
     if not _is_loopback(args.host):
         print(f"jambi-sim: warning: --host {printable(args.host)} makes the dashboard reachable "
               f"from other machines; anyone who can reach port {args.port} can run "

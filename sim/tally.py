@@ -56,6 +56,10 @@ class Tally:
         self.days_all = np.zeros(0, dtype=np.int64)
         self.reached: dict[str, dict[str, float]] = {p: {} for p in PATHWAYS}
         self.lost: dict[str, dict[str, float]] = {p: {} for p in PATHWAYS}
+        # the workshop figures' tables (sim.tables), summed over reps
+        self.funnel_sum: pd.DataFrame | None = None  # funnel_table(cases, 1) by pathway, step
+        self.year_counts: dict[tuple[str, int], list[int]] = {}  # applied, enrolled, open
+        self.year_days: dict[tuple[str, int], np.ndarray] = {}  # tenths of a day to card
 
     def add(self, timeseries: pd.DataFrame, cases: pd.DataFrame) -> None:
         """Add one replication's tables."""
@@ -68,6 +72,7 @@ class Tally:
             else:
                 b[0] += e
                 b[1], b[2], b[4] = min(b[1], e), max(b[2], e), b[4] + 1
+        self._add_figure_tables(cases)
         citizen = cases[cases["route"] != "referral"]
         for p in (*PATHWAYS, "all"):
             sub = citizen if p == "all" else citizen[citizen["pathway"] == p]
@@ -92,6 +97,27 @@ class Tally:
                 lost = sub["outcome"].isin(["abandoned", "rejected"]) & \
                     (sub["outcome_stage"] == s)
                 self.lost[p][s] = self.lost[p].get(s, 0) + int(lost.sum())
+
+    def _add_figure_tables(self, cases: pd.DataFrame) -> None:
+        """Per replication, what the funnel and days-by-year figures need: both are sums
+        (counts, and day counts from which quantiles are exact)."""
+        from sim.tables import funnel_table
+
+        tab = funnel_table(cases, 1).set_index(["pathway", "step"])
+        self.funnel_sum = tab if self.funnel_sum is None else \
+            self.funnel_sum.add(tab, fill_value=0.0)
+        citizen = cases[cases["route"] != "referral"]
+        years = pd.to_datetime(citizen["applied"]).dt.year
+        for (p, y), g in citizen.groupby([citizen["pathway"], years]):
+            key = (str(p), int(y))
+            c = self.year_counts.setdefault(key, [0, 0, 0])
+            enrolled = g["outcome"] == "enrolled"
+            c[0] += len(g)
+            c[1] += int(enrolled.sum())
+            c[2] += int((g["outcome"] == "in_process").sum())
+            days = g.loc[enrolled, "days_to_card"].to_numpy(dtype=float)
+            k = np.rint(days[~np.isnan(days)] * 10).astype(np.int64)
+            self.year_days[key] = _add(self.year_days.get(key, np.zeros(0, np.int64)), k)
 
     # ------------------------------------------------------------------ summary
     def pathway_figures(self, p: str = "all") -> dict[str, Any]:
@@ -122,6 +148,35 @@ class Tally:
         return out
 
     # ------------------------------------------------------------------ figures
+    def funnel_table(self) -> pd.DataFrame:
+        """:func:`sim.tables.funnel_table` of all replications (means per replication),
+        from the sums kept per replication: the same table, with no case table."""
+        from sim.tables import FUNNEL_COLUMNS, STEPS
+
+        if self.funnel_sum is None:
+            return pd.DataFrame(columns=FUNNEL_COLUMNS)
+        tab = (self.funnel_sum / max(self.reps, 1)).reset_index()
+        order = {p: i for i, p in enumerate((*PATHWAYS, "all"))}
+        tab["_p"] = tab["pathway"].map(lambda p: order.get(p, len(order)))
+        tab["_s"] = tab["step"].map(STEPS.index)
+        tab = tab.sort_values(["_p", "_s"], kind="stable").drop(columns=["_p", "_s"])
+        return tab[FUNNEL_COLUMNS].reset_index(drop=True)
+
+    def days_by_year(self) -> pd.DataFrame:
+        """:func:`sim.tables.days_by_year` of all replications (quantiles exact from the
+        day counts)."""
+        rows = []
+        for (p, y) in sorted(self.year_counts):
+            applied, enrolled, open_ = self.year_counts[(p, y)]
+            counts = self.year_days.get((p, y), np.zeros(0, np.int64))
+            q = [quantile_from_counts(counts, x) for x in (0.25, 0.5, 0.75)]
+            q = [np.nan if v is None else v for v in q]
+            rows.append({"pathway": p, "year": y, "applications": applied,
+                         "enrolled": enrolled, "q25": q[0], "median": q[1], "q75": q[2],
+                         "in_process_share": open_ / applied if applied else np.nan})
+        return pd.DataFrame(rows, columns=["pathway", "year", "applications", "enrolled",
+                                           "q25", "median", "q75", "in_process_share"])
+
     def coverage_band(self) -> pd.DataFrame:
         """Per month: mean, min and max active members across reps, and the quota cap."""
         rows = [(pd.Timestamp(d), b[0] / b[4], b[1], b[2], b[3])

@@ -73,13 +73,14 @@ def test_run_writes_every_output(small_file: Path, tmp_path: Path, capsys) -> No
     cases = pd.read_csv(out / "cases.csv")
     assert {"household_id", "segment", "pathway", "visits", "cost_idr", "outcome",
             "rt_in", "rt_out", "bpjs_in", "bpjs_out", "days_to_card"} <= set(cases.columns)
-    for fig in ("coverage.png", "funnel.png", "days_to_card.png"):
-        assert (out / "figures" / fig).stat().st_size > 10_000
+    for fig in ("coverage", "funnel", "days_to_card"):
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 10_000
+        assert (out / "figures" / f"{fig}.svg").read_text().lstrip().startswith("<?xml")
     prov = summary["provenance"]
     assert prov["scenario_sha256"] and "--seed 5" in prov["command"]
-    assert set(prov["files"]) == {"timeseries.csv", "cases.csv", "journey.csv",
-                                  "figures/coverage.png", "figures/funnel.png",
-                                  "figures/days_to_card.png"}
+    assert set(prov["files"]) == {"timeseries.csv", "cases.csv", "journey.csv"} | {
+        f"figures/{f}.{ext}" for f in ("coverage", "funnel", "days_to_card")
+        for ext in ("png", "svg")}
     journey = pd.read_csv(out / "journey.csv")
     assert {"case_id", "household_id", "visit", "stage", "day_in", "day_start", "day_end",
             "day_out", "result"} <= set(journey.columns)

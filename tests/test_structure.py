@@ -13,6 +13,7 @@ SIM = Path(__file__).resolve().parents[1] / "sim"
 CORE = ("sim.engine", "sim.scenario", "sim.agents", "sim.cases", "sim.city",
         "sim.coordination", "sim.pathways", "sim.population", "sim.program", "sim.model")
 NOT_IN_CORE = ("sim.output", "sim.plots", "sim.cli", "sim.app", "sim.runner", "sim.metrics",
+               "sim.dashboard", "sim.workshop", "sim.tables", "sim.i18n",
                "matplotlib", "solara", "tqdm", "argparse")
 
 
