@@ -155,7 +155,7 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
     reps = len(stats)
     target = scenario.program.target
     end = mean_ci([s["enrolled_end"] for s in stats])
-    citizen = cases[cases["route"] != "referral"]
+    citizen = cases[~cases["route"].isin(("referral", "referral_single"))]
     overall = _pathway_figures(citizen, reps)
     stages = sorted({k for s in stats for k in s["dropout_by_stage"]},
                     key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
