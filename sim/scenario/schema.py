@@ -430,7 +430,7 @@ class Relations(_Section):
         source="assumption; coordination is easier at the implementation level, with real "
                "clients (DOMAIN.md: Coordination theory)",
         meaning="Growth per case handed off between the pair without a bounce.")
-    loss_per_bounce: float = P(0.01, unit="share of s", lo=0, hi=1,
+    loss_per_bounce: float = P(0.003, unit="share of s", lo=0, hi=1,
                                source="assumption; Peters' specialization (DOMAIN.md)",
                                meaning="Erosion per case bounced between the pair.")
     loss_per_blame: float = P(0.02, unit="share of s", lo=0, hi=1,
@@ -438,7 +438,7 @@ class Relations(_Section):
                               meaning="Erosion per case the downstream agency rejects after "
                                       "upstream approved it (blame).")
     review_gain: float = P(
-        0.10, unit="share of (1 - s)", lo=0, hi=1,
+        0.30, unit="share of (1 - s)", lo=0, hi=1,
         source="assumption; Tim Koordinasi holds periodic review and evaluation meetings "
                "(DOMAIN.md: actors)",
         meaning="Growth of every pair at each Tim review meeting, times hierarchy strength.")
@@ -467,11 +467,11 @@ class Relations(_Section):
                              meaning="Share of state and of informal ties lost by the pairs "
                                      "of an agency whose staff rotate.")
     pressure_queue_per_staff: float = P(
-        5.0, unit="cases/staff", lo=0.1, hi=1000,
+        10.0, unit="cases/staff", lo=0.1, hi=1000,
         source="assumption; Peters' performance management (DOMAIN.md)",
         meaning="Queue per staff member at which an agency is fully pressed on its own targets.")
     pressure_effect: float = P(
-        1.0, unit="multiplier", lo=0, hi=10,
+        0.5, unit="multiplier", lo=0, hi=10,
         source="assumption; Peters' performance management (DOMAIN.md)",
         meaning="A fully pressed agency gains (1 - pressure_effect) of its joint-work trust and "
                 "holds hand-offs for its report (1 + pressure_effect) times as often.")
