@@ -4,6 +4,7 @@
     jambi-sim validate FILE.toml ...
     jambi-sim params [--format markdown|csv]
     jambi-sim golden [--update]
+    jambi-sim evidence EVIDENCE.toml [--mapping MAPPING.toml] [--out DIR]
     jambi-sim dashboard [--scenario FILE] [--host 127.0.0.1] [--port 8765]
 
 Mistakes in files or flags print one paragraph and exit with code 2, without a
@@ -80,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default 127.0.0.1: this machine only)")
     d.add_argument("--port", type=_int_in(1, 65535, "--port"), default=8765,
                    help="port (default 8765)")
+    ev = sub.add_parser("evidence", help="turn an evidence file's ratings into a scenario "
+                        "and parameter ranges (prior), checking triangulation")
+    ev.add_argument("file", type=Path, help="evidence TOML file (see evidence/)")
+    ev.add_argument("--mapping", type=Path, default=None,
+                    help="rating -> range mapping (default: mapping.toml beside the file)")
+    ev.add_argument("--out", type=Path, default=None,
+                    help="output folder (default runs/evidence_<file name>)")
     g = sub.add_parser("golden", help="compare the baseline with the committed golden summary")
     g.add_argument("--update", action="store_true",
                    help="rewrite tests/golden/baseline_summary.json from the current model")
@@ -95,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
-                "golden": cmd_golden, "dashboard": cmd_dashboard}[args.command](args)
+                "golden": cmd_golden, "dashboard": cmd_dashboard,
+                "evidence": cmd_evidence}[args.command](args)
     except (ScenarioError, OutputError, UsageError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -258,6 +267,25 @@ def dashboard_command(host: str, port: int) -> list[str]:
     app = Path(__file__).resolve().parent / "app.py"
     return [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port",
             str(port), "--production"]
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from sim.evidence import EvidenceError, build
+
+    mapping = args.mapping or args.file.parent / "mapping.toml"
+    out = args.out or Path("runs") / f"evidence_{args.file.stem}"
+    try:
+        res = build(args.file, mapping, out)
+    except EvidenceError as exc:
+        raise UsageError(str(exc)) from None
+    for row in res["triangulation"]:
+        flag = f"  [{row['flags']}]" if row["flags"] else ""
+        print(f"{row['item']:<36} {row['rating']:<8} sources {row['sources'] or '-':<10} "
+              f"{row['kinds'] or '-'}{flag}")
+    for param, p in sorted(res["prior"].items()):
+        print(f"{param} in [{p['lo']:.4g}, {p['hi']:.4g}] from {', '.join(p['evidence'])}")
+    print(f"Wrote {out}/ (scenario, prior, triangulation).")
+    return 0
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

@@ -130,9 +130,10 @@ def indicators(rows: Sequence[dict[str, Any]], scenario: Scenario) -> dict[str, 
     """Flat ``name -> float`` outcomes from one replication's monthly rows.
 
     - ``coord_<pair>_end``: each pair's state at the end;
-    - ``sustain_<pair>_months``, ``sustain_<pair>_held``: after the event (the Tim's last
-      meeting if it lapses, else the first transition), months the pair's state stayed at
-      or above ``relations.threshold``, and 1 if it held to the end;
+    - ``sustain_<pair>_months``, ``sustain_<pair>_held``, ``sustain_<pair>_share``: after
+      the event (the Tim's last meeting if it lapses, else the first transition), months
+      the pair's state stayed at or above ``relations.threshold`` before first falling
+      below it, 1 if it never fell below, and the share of months at or above it;
     - ``sustain_all_held``: 1 if every pair held;
     - ``recovery_months``: months until active members recover after the event (or the
       first staff rotation), NaN if never;
@@ -159,6 +160,7 @@ def indicators(rows: Sequence[dict[str, Any]], scenario: Scenario) -> dict[str, 
             h = held_above(dates, series, event, r.threshold)
             out[f"sustain_{pair}_months"] = float(h["months_held"])
             out[f"sustain_{pair}_held"] = float(h["held_to_end"])
+            out[f"sustain_{pair}_share"] = float(h["share_above"])
             held_all = held_all and h["held_to_end"]
     if event is not None:
         out["sustain_all_held"] = float(held_all)
