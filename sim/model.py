@@ -11,6 +11,8 @@ The model only wires its parts together; each part owns its state:
 ``city``               RTs, kelurahan, kecamatan and every office (:mod:`sim.city`)
 ``population``         households, awareness, decisions and exits (:mod:`sim.population`)
 ``tim``                the Tim Koordinasi's review meetings (:mod:`sim.agents`)
+``relations``          working trust between agency pairs, if it evolves (:mod:`sim.relations`)
+``sustain``            responsive budget and UHC Prioritas feedback (:mod:`sim.sustainability`)
 =====================  ==================================================================
 
 ``step()`` advances one calendar day. Work is driven by the event queue, so cost grows
@@ -167,7 +169,9 @@ class JambiBugarModel(mesa.Model):
         1. Run every event due before the end of the day, in (time, priority, counter)
            order: arrivals, awareness, applications, services, hand-offs, exits.
         2. Accrue the day's premium for the active members.
-        3. On the month's last day, record a timeseries row.
+        3. On the month's last day, agencies sense their backlog and trust moves (if
+           coordination evolves), the UHC Prioritas check runs, and a timeseries row is
+           recorded.
         4. Collect the DataCollector row; after the last day set ``running`` to False.
         """
         self.day += 1

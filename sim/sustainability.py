@@ -137,6 +137,7 @@ def indicators(rows: Sequence[dict[str, Any]], scenario: Scenario) -> dict[str, 
     - ``sustain_all_held``: 1 if every pair held;
     - ``recovery_months``: months until active members recover after the event (or the
       first staff rotation), NaN if never;
+    - ``coverage_city_end``: JKN coverage of the city at the end (if recorded);
     - ``gap_steady``: mean of target - active members over the last 12 months;
     - ``refill_months_mean``: mean months to refill after each re-verification tranche
       after the seed (March 2024), NaN if none refilled.
@@ -166,6 +167,8 @@ def indicators(rows: Sequence[dict[str, Any]], scenario: Scenario) -> dict[str, 
         out["sustain_all_held"] = float(held_all)
     if shock is not None:
         out["recovery_months"] = recovery_months(dates, enrolled, shock)
+    if rows and "coverage_city" in rows[-1]:
+        out["coverage_city_end"] = float(rows[-1]["coverage_city"])
     tail = rows[-12:]
     out["gap_steady"] = (sum(float(row["gap"]) for row in tail) / len(tail)) if tail else math.nan
     refills = [recovery_months(dates, enrolled, d, tolerance=0.0)

@@ -9,7 +9,7 @@ For each scenario file it runs two variants under the same seeds (common random 
 ``standing Tim`` (the Tim Koordinasi keeps meeting to the end) and ``no standing Tim`` (no
 review meetings after the first political transition, or after the file's own
 ``relations.tim_meetings_until``). It writes one figure per scenario
-(``<name>.png``: active members, cases waiting in the pipeline and mean working trust,
+(``<name>.png``: active members, days from application to card and mean working trust,
 median and 10-90% band across replications) and ``indicators.csv`` / ``indicators.md``
 (one row per scenario and variant: members in March 2024 and at the end, the
 sustainability indicator, recovery time, steady-state gap, time to refill).
@@ -57,8 +57,14 @@ def study(sc: Scenario, reps: int, seed: int, workers: int = 1) -> dict[str, Any
             ind = indicators(recs, v)
             march = rows.loc[rows["date"] == SEIZED, "enrolled"]
             ind["enrolled_2024_03"] = float(march.iloc[0]) if len(march) else math.nan
+            cov = rows.loc[rows["date"] == SEIZED, "coverage_city"] \
+                if "coverage_city" in rows else []
+            ind["coverage_city_2024_03"] = float(cov.iloc[0]) if len(cov) else math.nan
             per_rep.append(ind)
-        out[label] = {"scenario": v, "timeseries": ts, "indicators": pd.DataFrame(per_rep)}
+        cards = res.cases.loc[res.cases["outcome"] == "enrolled",
+                              ["rep", "outcome_date", "days_to_card"]]
+        out[label] = {"scenario": v, "timeseries": ts, "indicators": pd.DataFrame(per_rep),
+                      "cards": cards}
     return out
 
 
@@ -70,6 +76,17 @@ def _band(ax: Any, ts: pd.DataFrame, col: str, label: str, color: str) -> None:
     ax.plot(x, g.median().values, color=color, label=label)
 
 
+def _waiting_band(ax: Any, cards: pd.DataFrame, label: str, color: str) -> None:
+    """Mean days from application to card of the cases enrolled each quarter: per
+    replication, then median and 10-90% band across replications."""
+    c = cards.copy()
+    c["quarter"] = pd.to_datetime(c["outcome_date"]).dt.to_period("Q").dt.start_time
+    per_rep = c.groupby(["quarter", "rep"])["days_to_card"].mean().unstack("rep")
+    ax.fill_between(per_rep.index, per_rep.quantile(0.1, axis=1), per_rep.quantile(0.9, axis=1),
+                    color=color, alpha=0.25, linewidth=0)
+    ax.plot(per_rep.index, per_rep.median(axis=1), color=color, label=label)
+
+
 def figure(name: str, results: dict[str, Any], path: Path) -> None:
     """Active members, cases in the pipeline and mean trust over time, bands across reps."""
     fig, axes = plt.subplots(3, 1, figsize=(9, 10), sharex=True)
@@ -78,14 +95,14 @@ def figure(name: str, results: dict[str, Any], path: Path) -> None:
         ts = res["timeseries"].copy()
         ts["coord_mean"] = ts[[f"coord_{p}" for p in PAIRS]].mean(axis=1)
         _band(axes[0], ts, "enrolled", label, colors[label])
-        _band(axes[1], ts, "in_process", label, colors[label])
+        _waiting_band(axes[1], res["cards"], label, colors[label])
         _band(axes[2], ts, "coord_mean", label, colors[label])
     sc = next(iter(results.values()))["scenario"]
     axes[0].axhline(sc.program.target, color="grey", ls="--", lw=1, label="target (30,000)")
     axes[0].scatter([pd.Timestamp(SEIZED)], [sc.program.observed_enrolled], color="black",
                     zorder=5, label="observed 26,469 (March 2024)")
     axes[0].set_ylabel("active members (people)")
-    axes[1].set_ylabel("cases waiting in the pipeline")
+    axes[1].set_ylabel("days from application to card\n(cases enrolled that quarter)")
     axes[2].set_ylabel("working trust, mean of 3 pairs")
     axes[2].axhline(sc.relations.threshold, color="grey", ls=":", lw=1,
                     label="working threshold")
@@ -95,7 +112,7 @@ def figure(name: str, results: dict[str, Any], path: Path) -> None:
     for ax in axes:
         ax.legend(loc="best", fontsize=8)
     reps = int(next(iter(results.values()))["timeseries"]["rep"].nunique())
-    axes[0].set_title(f"{name}: median and 10-90% band across {reps} replications "
+    axes[0].set_title(f"{name}: median and 10-90% band across {reps} replications\n"
                       f"(vertical lines: political transitions)")
     axes[2].set_xlabel("date")
     fig.tight_layout()
@@ -133,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{sc.name}: done ({dt.datetime.now():%H:%M:%S})", flush=True)
     df = pd.DataFrame(rows)
     df.to_csv(args.out / "indicators.csv", index=False)
-    keep = ["scenario", "variant", "reps", "enrolled_2024_03", "enrolled_end", "gap_steady",
+    keep = ["scenario", "variant", "reps", "enrolled_2024_03", "enrolled_end",
+            "coverage_city_2024_03", "coverage_city_end", "gap_steady",
             "sustain_all_held"] + [f"sustain_{p}_months" for p in PAIRS] + \
         [f"sustain_{p}_share" for p in PAIRS] + [f"coord_{p}_end" for p in PAIRS] + \
         ["recovery_months", "refill_months_mean"]

@@ -73,3 +73,21 @@ def test_indicators_from_a_run() -> None:
                 "recovery_months", "gap_steady"):
         assert key in out
     assert out["gap_steady"] > 0
+
+
+def test_sustainability_figure_and_table(tmp_path) -> None:
+    """The figure module runs both variants under the same seeds and writes its files."""
+    from sim.sustainability_plots import figure, markdown, study, table
+
+    sc = small(time={"end": "2019-06-30", "pathway_mode": "online"},
+               relations={"enabled": True, "transitions": [dt.date(2018, 10, 1)],
+                          "rpjmd_end": None})
+    res = study(sc, reps=2, seed=1)
+    assert set(res) == {"standing Tim", "no standing Tim"}
+    assert res["no standing Tim"]["scenario"].relations.tim_meetings_until == dt.date(2018, 10, 1)
+    figure("small", res, tmp_path / "small.png")
+    assert (tmp_path / "small.png").stat().st_size > 10_000
+    rows = table("small", res)
+    assert [r["variant"] for r in rows] == ["standing Tim", "no standing Tim"]
+    assert rows[0]["reps"] == 2 and "sustain_all_held" in rows[0]
+    assert markdown(__import__("pandas").DataFrame(rows)).startswith("| scenario | variant |")
