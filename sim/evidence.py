@@ -238,7 +238,8 @@ def build(evidence_path: Path, mapping_path: Path, out: Path) -> dict[str, Any]:
     (out / f"{sid}_prior.json").write_text(json.dumps(
         {"study": sid, "scale": ev["study"]["scale"], "mapping": str(mapping_path),
          "parameters": prior}, indent=2) + "\n", encoding="utf-8")
-    head = "| item | rating | confidence | sources | kinds | n | flags |\n|---|---|---|---|---|---|---|"
+    head = ("| item | rating | confidence | sources | kinds | n | flags |\n"
+            "|---|---|---|---|---|---|---|")
     rows = [f"| {r['item']} | {r['rating']} | {r['confidence']} | {r['sources']} | "
             f"{r['kinds']} | {r['n_sources']} | {r['flags']} |" for r in tri]
     (out / f"{sid}_triangulation.md").write_text("\n".join([head, *rows]) + "\n",

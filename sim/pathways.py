@@ -170,7 +170,8 @@ class CaseFlow:
         if hh.has_docs:
             self.go(t, case)
             return
-        if not route.startswith("referral") and self.gives_up(case, t, city.trip_cost(hh, "docs"), "docs"):
+        if not route.startswith("referral") and self.gives_up(
+                case, t, city.trip_cost(hh, "docs"), "docs"):
             return
         self._visit(case, "docs", t)
         self._move(case, "docs")

@@ -95,15 +95,21 @@ def held_above(dates: Sequence[str], values: Sequence[float], when: dt.date,
                threshold: float) -> dict[str, Any]:
     """Sustainability indicator for one series after an event: the months it stayed at or
     above ``threshold`` before first falling below it, whether it held to the end, and the
-    share of months at or above it."""
+    share of months at or above it; ``months_to_recover``: months after the event until it
+    is back at or above the threshold after first falling below (NaN if it never fell, inf
+    if it never came back)."""
     i = _months_after(dates, when)
     after = list(values[i:])
     if not after:
-        return {"months_held": 0, "held_to_end": False, "share_above": math.nan}
+        return {"months_held": 0, "held_to_end": False, "share_above": math.nan,
+                "months_to_recover": math.nan}
     below = next((k for k, v in enumerate(after) if v < threshold), None)
+    back = math.nan if below is None else \
+        next((float(k) for k in range(below, len(after)) if after[k] >= threshold), math.inf)
     return {"months_held": len(after) if below is None else below,
             "held_to_end": below is None,
-            "share_above": sum(v >= threshold for v in after) / len(after)}
+            "share_above": sum(v >= threshold for v in after) / len(after),
+            "months_to_recover": back}
 
 
 def recovery_months(dates: Sequence[str], values: Sequence[float], when: dt.date,
@@ -134,6 +140,8 @@ def indicators(rows: Sequence[dict[str, Any]], scenario: Scenario) -> dict[str, 
       the event (the Tim's last meeting if it lapses, else the first transition), months
       the pair's state stayed at or above ``relations.threshold`` before first falling
       below it, 1 if it never fell below, and the share of months at or above it;
+      ``sustain_<pair>_recover``: months after the event until it is back above the
+      threshold (NaN: never fell; inf: never came back);
     - ``sustain_all_held``: 1 if every pair held;
     - ``recovery_months``: months until active members recover after the event (or the
       first staff rotation), NaN if never;
@@ -162,6 +170,7 @@ def indicators(rows: Sequence[dict[str, Any]], scenario: Scenario) -> dict[str, 
             out[f"sustain_{pair}_months"] = float(h["months_held"])
             out[f"sustain_{pair}_held"] = float(h["held_to_end"])
             out[f"sustain_{pair}_share"] = float(h["share_above"])
+            out[f"sustain_{pair}_recover"] = float(h["months_to_recover"])
             held_all = held_all and h["held_to_end"]
     if event is not None:
         out["sustain_all_held"] = float(held_all)

@@ -60,6 +60,8 @@ def study(sc: Scenario, reps: int, seed: int, workers: int = 1) -> dict[str, Any
             cov = rows.loc[rows["date"] == SEIZED, "coverage_city"] \
                 if "coverage_city" in rows else []
             ind["coverage_city_2024_03"] = float(cov.iloc[0]) if len(cov) else math.nan
+            ind["uhc_months"] = float(rows["uhc_prioritas"].sum()) \
+                if "uhc_prioritas" in rows else math.nan
             per_rep.append(ind)
         cards = res.cases.loc[res.cases["outcome"] == "enrolled",
                               ["rep", "outcome_date", "days_to_card"]]
@@ -153,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     keep = ["scenario", "variant", "reps", "enrolled_2024_03", "enrolled_end",
             "coverage_city_2024_03", "coverage_city_end", "gap_steady",
             "sustain_all_held"] + [f"sustain_{p}_months" for p in PAIRS] + \
-        [f"sustain_{p}_share" for p in PAIRS] + [f"coord_{p}_end" for p in PAIRS] + \
+        [f"sustain_{p}_share" for p in PAIRS] + [f"sustain_{p}_recover" for p in PAIRS] + \
+        [f"coord_{p}_end" for p in PAIRS] + ["uhc_months"] + \
         ["recovery_months", "refill_months_mean"]
     md = df[[c for c in keep if c in df.columns]].round(3)
     (args.out / "indicators.md").write_text(markdown(md))

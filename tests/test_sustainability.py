@@ -58,7 +58,10 @@ def test_uhc_prioritas_feedback_activates_the_same_day() -> None:
 def test_indicators_on_a_written_out_series() -> None:
     dates = ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"]
     assert held_above(dates, [0.6, 0.5, 0.45, 0.3, 0.5], dt.date(2024, 2, 1), 0.4) == \
-        {"months_held": 2, "held_to_end": False, "share_above": 0.75}
+        {"months_held": 2, "held_to_end": False, "share_above": 0.75, "months_to_recover": 3.0}
+    assert held_above(dates, [0.6, 0.5, 0.45, 0.3, 0.3], dt.date(2024, 2, 1), 0.4)[
+        "months_to_recover"] == math.inf
+    assert math.isnan(held_above(dates, [0.6] * 5, dt.date(2024, 2, 1), 0.4)["months_to_recover"])
     assert recovery_months(dates, [100, 100, 90, 95, 100], dt.date(2024, 3, 1)) == 2.0
     assert recovery_months(dates, [100, 100, 101, 102, 103], dt.date(2024, 3, 1)) == 0.0
     assert math.isnan(recovery_months(dates, [100, 100, 90, 90, 90], dt.date(2024, 3, 1)))
