@@ -12,9 +12,39 @@ from __future__ import annotations
 
 from sim._version import __version__  # noqa: E402
 
-from sim.model import JambiBugarModel  # noqa: E402
-from sim.runner import Result, run, run_one  # noqa: E402
-from sim.scenario import Scenario, ScenarioError  # noqa: E402
+# The public names are imported on first use (PEP 562), so ``jambi-sim`` starts, and
+# installs its signal handlers, before the heavy imports (numpy, pandas, Mesa).
+# Importing Mesa never changes the caller's multiprocessing start method (sim/_mesa.py).
+_EXPORTS = {"JambiBugarModel": "sim.model", "Result": "sim.runner", "run": "sim.runner",
+            "run_one": "sim.runner", "Scenario": "sim.scenario",
+            "ScenarioError": "sim.scenario",
+            # experiment helpers (SALib and the EMA Workbench are not needed to run the model)
+            "OUTPUTS": "sim.outcomes", "scalars": "sim.outcomes",
+            "salib_problem": "sim.experiments.design",
+            "evaluate": "sim.experiments.sensitivity",
+            "ema_model": "sim.experiments.ema"}
 
-__all__ = ["JambiBugarModel", "Result", "Scenario", "ScenarioError", "run", "run_one",
-           "__version__"]
+_SUBMODULES = {"scenario", "runner", "model", "metrics", "output", "plots", "checks", "tally",
+               "engine", "agents", "pathways", "coordination", "cli", "outcomes", "experiments",
+               "cases", "city", "population", "program"}
+
+__all__ = ["JambiBugarModel", "OUTPUTS", "Result", "Scenario", "ScenarioError", "ema_model",
+           "evaluate", "run", "run_one", "salib_problem", "scalars", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:  # ``import sim; sim.scenario.bounds()`` as before
+        import importlib
+
+        return importlib.import_module(f"sim.{name}")
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
+from sim._mesa import mesa
 
 from sim.engine.desk import ServiceDesk
 from sim.engine.worktime import WorkCalendar
@@ -109,6 +109,7 @@ class Office(mesa.Agent):
             self.flow.approve(case, t)
             return
         g = case.draws
+        case.draws = None
         self.judge(case, t, g[1], g[2])
 
     def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:

@@ -61,7 +61,7 @@ class Case:
         self.verifications = 0
         self.held_since = NAN
         self.admitted = False  # holds a quota slot, not yet closed
-        self.offices: dict[str, Any] = {}  # the office serving each office step
+        self.offices: tuple[Any, ...] = ()  # the office serving each step (None: a place)
         self.visit = -1  # row of the current visit in the journey log
         self.handoff: Any = None  # draws of a hand-off waiting on a verification round
         self.draws: Any = None  # the current service's draws: service time, decision numbers

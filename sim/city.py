@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import mesa
+from sim._mesa import mesa
 
 from sim.agents import AGENCY_CLASSES, Camat, Lurah, Office, RTHead
 from sim.cases import OFFICES
@@ -43,7 +43,8 @@ class City:
         # divergent judgement) as one group; a re-check after a verification round or a
         # DTKS wait only takes a service time, from its own key.
         self.visit_draws = {s: streams.keyed(f"visit:{s}", (self._service_kind(s), "uniform",
-                                                            "uniform"), shape=self._shape(s))
+                                                            "uniform"), per_block=3,
+                                           shape=self._shape(s))
                             for s in OFFICES}
         self.recheck_draws = {s: streams.keyed(f"recheck:{s}", self._service_kind(s),
                                                shape=self._shape(s)) for s in OFFICES}

@@ -4,8 +4,11 @@
     jambi-sim validate FILE.toml ...
     jambi-sim params [--format markdown|csv]
     jambi-sim golden [--update]
+    jambi-sim sweep EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
+    jambi-sim sensitivity EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim evidence EVIDENCE.toml [--mapping MAPPING.toml] [--out DIR]
     jambi-sim dashboard [--scenario FILE] [--host 127.0.0.1] [--port 8765]
+    jambi-sim bench [--quick] [--out FILE.md] [--json FILE.json]
 
 Mistakes in files or flags print one paragraph and exit with code 2, without a
 traceback; a failed or killed run never touches the previous results.
@@ -19,7 +22,9 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,13 @@ GOLDEN_ARGS = {"reps": 2, "seed": 20240331}
 GOLDEN_KEYS = ("enrolled_end", "gap_end", "days_to_card", "visits_per_enrollee",
                "citizen_cost_idr_per_enrollee", "by_pathway", "cases", "dropout_by_stage",
                "premium_idr_by_year", "handoffs", "events", "escalated_by_review")
+
+
+def printable(text: str) -> str:
+    """User text safe to print on one line (see sim.scenario.errors.printable)."""
+    from sim.scenario.errors import printable as _printable
+
+    return _printable(text)
 
 
 class UsageError(Exception):
@@ -81,6 +93,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default 127.0.0.1: this machine only)")
     d.add_argument("--port", type=_int_in(1, 65535, "--port"), default=8765,
                    help="port (default 8765)")
+    for name, what in (("sweep", "run every point of an experiment file (resumable)"),
+                       ("sensitivity", "Sobol' or Morris indices of an experiment (SALib)")):
+        e = sub.add_parser(name, help=what)
+        e.add_argument("experiment", type=Path, help="experiment TOML file (see experiments/)")
+        e.add_argument("--workers", type=_int_in(1, 256, "--workers"),
+                       default=os.cpu_count() or 1,
+                       help="local worker processes; results do not depend on it "
+                            "(default: all cores)")
+        e.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on a Dask distributed cluster, e.g. tcp://host:8786")
+        e.add_argument("--out", type=Path, default=None,
+                       help="folder for runs.jsonl and the table (default runs/<name>); "
+                            "running again resumes")
+        e.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                       help="table format (default parquet)")
+        e.add_argument("--retry-failed", action="store_true",
+                       help="run again the runs that raised in an earlier attempt")
+        e.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        e.add_argument("--no-figures", action="store_true", help="do not draw figures")
     ev = sub.add_parser("evidence", help="turn an evidence file's ratings into a scenario "
                         "and parameter ranges (prior), checking triangulation")
     ev.add_argument("file", type=Path, help="evidence TOML file (see evidence/)")
@@ -91,28 +122,91 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("golden", help="compare the baseline with the committed golden summary")
     g.add_argument("--update", action="store_true",
                    help="rewrite tests/golden/baseline_summary.json from the current model")
+    b = sub.add_parser("bench", help="benchmark suite: time, memory, scaling, sweep, SimPy peer")
+    b.add_argument("--quick", action="store_true", help="1x and 2x only, 8-run sweep (~1 min)")
+    b.add_argument("--out", type=Path, default=None, help="also write the report as Markdown")
+    b.add_argument("--json", type=Path, default=None, help="also write the raw figures as JSON")
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind (stopping the workers) and exit 128 + signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def _stopped_line(args: argparse.Namespace, why: str) -> str:
+    """The one line printed when a run is stopped; notes the stop in its staging marker."""
+    staging = getattr(args, "staging", None)
+    if staging is not None:
+        try:
+            with open(Path(staging) / "INCOMPLETE.txt", "a", encoding="utf-8") as fh:
+                fh.write(f"stopped: {why} at {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n")
+        except OSError:
+            pass
+    where = (f"; the unfinished run is in {staging}/, marked {'INCOMPLETE.txt'}"
+             if staging is not None and Path(staging).exists() else "")
+    return f"jambi-sim: {why}; previous results are untouched{where}."
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
-    args.argv = argv
+    import signal
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                signal.signal(sig, _on_signal)
+    args = argparse.Namespace()
+    try:
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser().parse_args(argv)
+        args.argv = argv
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print(_stopped_line(args, "interrupted (Ctrl-C)"), file=sys.stderr)
+        return 130
+    except Terminated as exc:
+        name = signal.Signals(exc.signum).name
+        print(_stopped_line(args, f"stopped by {name}"), file=sys.stderr)
+        return 128 + exc.signum
+    except BrokenPipeError:  # e.g. 'jambi-sim params | head': the reader has what it wanted
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from sim.output import OutputError
+    from sim.runner import ResourceError
     from sim.scenario import ScenarioError
 
     try:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
-                "golden": cmd_golden, "dashboard": cmd_dashboard,
+                "golden": cmd_golden, "dashboard": cmd_dashboard, "sweep": cmd_sweep,
+                "sensitivity": cmd_sensitivity, "bench": cmd_bench,
                 "evidence": cmd_evidence}[args.command](args)
-    except (ScenarioError, OutputError, UsageError) as exc:
+    except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("jambi-sim: interrupted; previous results are untouched.", file=sys.stderr)
-        return 130
+    except BrokenPipeError:
+        raise
     except OSError as exc:  # unreadable input, unwritable output: say what, no traceback
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        where = f" ({printable(str(exc.filename))})" if getattr(exc, "filename", None) else ""
         print(f"jambi-sim: error: {exc.strerror or exc}{where}.", file=sys.stderr)
         return EXIT_USAGE
 
@@ -121,28 +215,50 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.output import StagedOutput, stale_attempts
-    from sim.runner import run
+    from sim.output import StagedOutput, abandoned, check_out_dir, stale_attempts
+    from sim.runner import RepResult, check_memory, run
     from sim.scenario import Scenario
+    from sim.scenario.source import read_bytes
 
-    scenario = Scenario.from_toml(args.scenario)
+    data = read_bytes(args.scenario)  # read once: hashed and simulated, never re-read
+    scenario = Scenario.from_bytes(data, origin=printable(str(args.scenario)))
     out = args.out or Path("runs") / args.scenario.stem
+    say = (lambda *a: None) if args.quiet else print
+    warn = (lambda *a: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    workers = min(args.workers, args.reps)
+    note = check_memory(scenario, workers)  # refuses (exit 2) before anything is written
+    if note:
+        warn(f"jambi-sim: warning: {note}")
+    if workers > (os.cpu_count() or 1):
+        warn(f"jambi-sim: warning: {workers} workers on {os.cpu_count()} cores is no faster "
+             f"than {os.cpu_count()}, and each worker holds its own model in memory.")
+    check_out_dir(out)  # before tidying anything near it
     for old in stale_attempts(out):
-        _remove_if_dead(old, args.quiet)
+        if abandoned(old):
+            if not args.quiet:
+                print(f"Removing an earlier run's incomplete attempt: {old}", file=sys.stderr)
+            shutil.rmtree(old, ignore_errors=True)
     command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
     staged = StagedOutput(out, note=f"command: {command}")
-    say = (lambda *a: None) if args.quiet else print
-    say(f"Running '{scenario.name}' ({args.scenario}): {args.reps} replication(s), seed "
-        f"{args.seed}, {args.workers} worker(s).")
+    args.staging = staged.staging
+    say(f"Running '{printable(scenario.name)}' ({printable(str(args.scenario))}): "
+        f"{args.reps} replication(s), seed {args.seed}, {workers} worker(s).")
+
+    def sink(res: RepResult) -> None:  # tables go straight to disk, rep by rep
+        staged.append_csv("timeseries.csv", res.timeseries)
+        if not args.no_cases:
+            staged.append_csv("cases.csv", res.cases)
+            staged.append_csv("journey.csv", res.journey)
+
     t0 = time.perf_counter()
     with tqdm(total=args.reps, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
-        result = run(scenario, reps=args.reps, seed=args.seed, workers=args.workers,
-                     progress=bar.update)
+        result = run(scenario, reps=args.reps, seed=args.seed, workers=workers,
+                     progress=bar.update, sink=sink)
     elapsed = time.perf_counter() - t0
-    staged.write_csv("timeseries.csv", result.timeseries)
+    staged.finish_csv("timeseries.csv")
     if not args.no_cases:
-        staged.write_csv("cases.csv", result.cases)
-        staged.write_csv("journey.csv", result.journey)
+        staged.finish_csv("cases.csv")
+        staged.finish_csv("journey.csv")
     if not args.no_figures:
         import matplotlib.pyplot as plt
 
@@ -152,9 +268,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             staged.save_figure(f"figures/{name}", fig)
             plt.close(fig)
     summary = dict(result.summary)
-    summary["provenance"] = _provenance(args.scenario, command, elapsed, staged.files)
+    summary["provenance"] = _provenance(args.scenario, data, command, elapsed, staged.files)
     staged.write_json("summary.json", summary)
     final = staged.finish()
+    args.staging = None
     say(report(summary))
     say(f"Wrote {final}/: summary.json, timeseries.csv"
         + ("" if args.no_cases else ", cases.csv, journey.csv")
@@ -162,31 +279,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _remove_if_dead(path: Path, quiet: bool) -> None:
-    import shutil
-
-    from sim.output import attempt_pid
-
-    try:
-        os.kill(attempt_pid(path), 0)
-        return  # still running
-    except ProcessLookupError:
-        pass  # dead: its folder is an abandoned attempt
-    except (PermissionError, OSError):
-        return
-    if not quiet:
-        print(f"Removing an earlier run's incomplete attempt: {path}", file=sys.stderr)
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _provenance(scenario_path: Path, command: str, elapsed: float,
+def _provenance(scenario_path: Path, data: bytes, command: str, elapsed: float,
                 files: dict[str, Any]) -> dict[str, Any]:
+    """Provenance of a run; ``data`` are the scenario bytes that were simulated."""
     import mesa
     import numpy
 
     from sim._version import __version__
 
-    data = scenario_path.read_bytes()
     return {"package_version": __version__, "command": command,
             "scenario_file": str(scenario_path),
             "scenario_sha256": hashlib.sha256(data).hexdigest(),
@@ -220,14 +320,36 @@ def report(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------ experiments
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.experiments.cli import sweep_command
+
+    return sweep_command(args)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from sim.experiments.cli import sensitivity_command
+
+    return sensitivity_command(args)
+
+
 # ------------------------------------------------------------------- others
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario import Scenario
+    """Check every file; report each bad one (not just the first); exit 2 if any is bad."""
+    from sim.scenario import Scenario, ScenarioError
 
+    bad = 0
     for path in args.files:
-        sc = Scenario.from_toml(path)
-        print(f"{path}: ok ({sc.name})")
-    return 0
+        try:
+            sc = Scenario.from_toml(path)
+        except ScenarioError as exc:
+            print(f"jambi-sim: error: {exc}", file=sys.stderr)
+            bad += 1
+            continue
+        print(f"{printable(str(path))}: ok ({printable(sc.name)})")
+    if bad and len(args.files) > 1:
+        print(f"jambi-sim: {bad} of {len(args.files)} files are not valid.", file=sys.stderr)
+    return EXIT_USAGE if bad else 0
 
 
 def cmd_params(args: argparse.Namespace) -> int:
@@ -250,15 +372,21 @@ def parameters_markdown(rows: list[dict[str, Any]]) -> str:
            "Generated by `jambi-sim params > docs/parameters.md`; every default, unit, range, "
            "meaning and source comes from `sim/scenario/schema.py`. A source is a figure in "
            "DOMAIN.md or the word `assumption`.", "",
-           "| parameter | default | unit | range | meaning | source |", "|---|---|---|---|---|---|"]
+           "The range is what the model accepts; the plausible range is what studies sample "
+           "(`sim.scenario.bounds()`, `jambi-sim sweep` and `sensitivity`), with its own source. "
+           "A plausible range with equal ends is a fact the studies keep fixed.", "",
+           "| parameter | default | unit | range | plausible range | meaning | source | "
+           "plausible source |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         rng = "" if r["lo"] is None and r["hi"] is None else f"{r['lo']} to {r['hi']}"
+        p_lo, p_hi = r.get("plausible_lo"), r.get("plausible_hi")
+        plausible = "" if p_lo is None else f"{p_lo} to {p_hi}"
         default = r["default"]
         if isinstance(default, (list, tuple)) and len(default) > 4:
             default = f"{list(default[:3])} ... ({len(default)} values)"
         text = str(default).replace("|", "/")
-        out.append(f"| `{r['parameter']}` | {text} | {r['unit']} | {rng} | {r['meaning']} | "
-                   f"{r['source']} |")
+        out.append(f"| `{r['parameter']}` | {text} | {r['unit']} | {rng} | {plausible} | "
+                   f"{r['meaning']} | {r['source']} | {r.get('plausible_source', '')} |")
     return "\n".join(out)
 
 
@@ -284,8 +412,19 @@ def cmd_evidence(args: argparse.Namespace) -> int:
               f"{row['kinds'] or '-'}{flag}")
     for param, p in sorted(res["prior"].items()):
         print(f"{param} in [{p['lo']:.4g}, {p['hi']:.4g}] from {', '.join(p['evidence'])}")
-    print(f"Wrote {out}/ (scenario, prior, triangulation).")
+    print(f"Wrote {out}/ (scenario, prior, experiment, triangulation).")
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -300,11 +439,27 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if args.scenario is not None:
         Scenario.from_toml(args.scenario)  # validate before starting the server
         env["JAMBI_SIM_SCENARIO"] = str(args.scenario.resolve())
+    if not _is_loopback(args.host):
+        print(f"jambi-sim: warning: --host {printable(args.host)} makes the dashboard reachable "
+              f"from other machines; anyone who can reach port {args.port} can run "
+              f"simulations here. Use --host 127.0.0.1 to keep it on this machine.",
+              file=sys.stderr)
     print(f"Dashboard on http://{args.host}:{args.port}/ (Ctrl-C to stop).", flush=True)
     cmd = dashboard_command(args.host, args.port)
     if os.name == "posix":  # become the server, so a signal to us reaches it
         os.execve(cmd[0], cmd, env)
     return subprocess.call(cmd, env=env)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import benchmarks  # top-level package beside sim/; the model never imports it
+
+    command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
+    try:
+        return benchmarks.main(quick=args.quick, out=args.out, json_path=args.json,
+                               command=command)
+    except benchmarks.BenchError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def golden_summary() -> dict[str, Any]:

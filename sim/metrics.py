@@ -22,11 +22,19 @@ JOURNEY_COLUMNS = ["rep", "case_id", "household_id", "visit", "stage", "day_in",
                    "day_end", "day_out", "result", "date_in", "date_out"]
 
 
-def _dates(start: np.datetime64, t: np.ndarray) -> pd.Series:
-    """Model times (days since start; NaN allowed) to calendar dates."""
-    days = np.floor(t)
-    out = pd.Series(start + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
-    return out.where(~np.isnan(t), "")
+def _dates(start: np.datetime64, t: np.ndarray) -> np.ndarray:
+    """Model times (days since start; NaN allowed) to ISO dates ("" for NaN), by looking
+    each day up in a table of the run's dates (much faster than formatting each)."""
+    t = np.asarray(t, dtype=float)
+    ok = ~np.isnan(t)
+    out = np.full(t.shape, "", dtype=object)
+    if ok.any():
+        days = np.floor(t[ok]).astype(np.int64)
+        lo, hi = int(days.min()), int(days.max())
+        names = np.datetime_as_string(start + np.arange(lo, hi + 1).astype("timedelta64[D]"),
+                                      unit="D").astype(object)
+        out[ok] = names[days - lo]
+    return out
 
 
 def journey_table(model: Any) -> pd.DataFrame:
@@ -48,6 +56,25 @@ def journey_table(model: Any) -> pd.DataFrame:
     df["date_in"] = _dates(start, df["day_in"].to_numpy())
     df["date_out"] = _dates(start, df["day_out"].to_numpy())
     return df[JOURNEY_COLUMNS]
+
+
+def outcome_table(model: Any) -> pd.DataFrame:
+    """The few case columns the outcome catalogue needs (``sim.outcomes``), built without
+    the stage dates: for studies that keep no tables."""
+    cases = model.flow.cases
+    t_applied = np.array([c.t_applied for c in cases], dtype=float)
+    t_out = np.array([c.t_outcome for c in cases], dtype=float)
+    outcome = [c.outcome or "in_process" for c in cases]
+    enrolled = np.array([o == "enrolled" for o in outcome], dtype=bool)
+    return pd.DataFrame({
+        "household_id": [c.household.idx for c in cases],
+        "members": [c.members for c in cases],
+        "route": [c.route for c in cases],
+        "outcome": outcome,
+        "days_to_card": np.where(enrolled, t_out - t_applied, np.nan).round(1),
+        "visits": [c.visits for c in cases],
+        "cost_idr": [round(c.cost) for c in cases],
+    })
 
 
 def case_table(model: Any, journey: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -87,16 +114,17 @@ def case_table(model: Any, journey: pd.DataFrame | None = None) -> pd.DataFrame:
     if journey is None:
         journey = journey_table(model)
     n = len(cases)
+    spans = journey.groupby(["stage", "case_id"]).agg(t_in=("day_in", "min"),
+                                                      t_out=("day_out", "max"))
+    present = set(spans.index.get_level_values(0))
     for s in STAGES:
-        rows = journey[journey["stage"] == s]
         t_in = np.full(n, nan)
         t_last = np.full(n, nan)
-        if len(rows):
-            g = rows.groupby("case_id")
-            first = g["day_in"].min()
-            last = g["day_out"].max()  # the last departure so far
-            t_in[first.index.to_numpy() - 1] = first.to_numpy()
-            t_last[last.index.to_numpy() - 1] = last.to_numpy()
+        if s in present:
+            rows = spans.loc[s]
+            ids = rows.index.to_numpy() - 1
+            t_in[ids] = rows["t_in"].to_numpy()
+            t_last[ids] = rows["t_out"].to_numpy()  # the last departure so far
         df[f"{s}_in"] = _dates(start, t_in)
         df[f"{s}_out"] = _dates(start, t_last)
     return df[CASE_COLUMNS]

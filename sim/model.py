@@ -26,9 +26,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import mesa
+from sim._mesa import mesa
 
 from sim.agents import TimKoordinasi
+from sim.checks import seed_and_rep
 from sim.city import City
 from sim.coordination import CoordinationRules
 from sim.engine.events import LATE, EventQueue
@@ -57,6 +58,7 @@ class JambiBugarModel(mesa.Model):
 
     def __init__(self, scenario: Scenario | str | Path | None = None, seed: int = 0,
                  rep: int = 0, trace: bool = False, **kwargs: Any):
+        seed, rep = seed_and_rep(seed, rep)  # errors name the argument
         self.scenario = sc = load_scenario(scenario).with_overrides(**kwargs)
         self.streams = Streams(seed, rep)
         super().__init__(rng=self.streams.seed_sequence("mesa"))

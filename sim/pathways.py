@@ -107,14 +107,15 @@ class CaseFlow:
         self.held: dict[int, Case] = {}
         # keyed draws: the n-th draw of each decision for each household
         k = streams.keyed
-        self.u_tolerance = k("tolerance", "exponential")
+        self.u_tolerance = k("tolerance", "exponential", per_block=3)
         self.u_docs = k("docs", "exponential")
-        self.u_handoff = {s: k(f"handoff:{s}", HANDOFF_DRAWS, per_block=2) for s in OFFICES}
+        # per_block: draws each household gets in the shared first block (from measured use)
+        self.u_handoff = {s: k(f"handoff:{s}", HANDOFF_DRAWS, per_block=3) for s in OFFICES}
         self.u_verify_wait = k("verify_wait", "exponential")
         self.u_rework = k("rework_delay", "exponential")
         self.u_resend = k("resend", "exponential")
         self.u_reapply = k("reapply:rejected", ("uniform", "exponential"), per_block=1)
-        self.u_reconsider = k("reconsider", "exponential")
+        self.u_reconsider = k("reconsider", "exponential", per_block=3)
 
     def pathway_at(self, t: float) -> str:
         """The pathway in force on day t."""
@@ -142,8 +143,9 @@ class CaseFlow:
             self.journey.close(case.visit, t, result)
             case.visit = -1
 
-    def office(self, case: Case, stage: str | None = None) -> Any:
-        return case.offices[stage or case.steps[case.idx]]
+    def office(self, case: Case) -> Any:
+        """The office serving the case's current step."""
+        return case.offices[case.idx]
 
     def still_wanted(self, case: Case, t: float) -> bool:
         """False (and the case is closed) if the household has gone."""
@@ -162,7 +164,8 @@ class CaseFlow:
         tol = hh.patience * self.u_tolerance(hh.idx)
         case = Case(len(self.cases) + 1, hh, pathway, route, self.routes[route], t, tol)
         city = self.city
-        case.offices = {s: city.office_for(hh, s, t) for s in OFFICE_ROUTES[route] + ("rt",)}
+        case.offices = tuple(city.office_for(hh, s, t) if s in OFFICES else None
+                             for s in case.steps)
         self.cases.append(case)
         hh.case = case
         self.open += 1
@@ -220,7 +223,7 @@ class CaseFlow:
         case.where = "queue"
         if self.trace is not None:
             self.log(t, "arrive", case)
-        case.offices[stage].receive(case, t)
+        case.offices[case.idx].receive(case, t)
 
     def gives_up(self, case: Case, t: float, trip_cost: float, stage: str) -> bool:
         """A decision point before a visit: abandon if the burden exceeds the tolerance;
@@ -258,7 +261,7 @@ class CaseFlow:
         u = case.handoff  # the draws kept over a verification round
         if u is None:
             u = self.u_handoff[stage].group(case.household.idx)
-        office = case.offices[stage]
+        office = case.offices[case.idx]
         arrive, bounce, verify, held = self.rules.handoff(stage, nxt, t, mean, office.calendar,
                                                           carried, u)
         if verify and case.verified != case.idx:
@@ -342,7 +345,7 @@ class CaseFlow:
             if self.gives_up(case, t, self.city.trip_cost(case.household, "rt"), stage):
                 return
             lat = self.coord.handoff_days_online
-            cal = self.office(case, "rt").calendar
+            cal = self.city.rt_heads[case.household.rt].calendar
             self._move(case, "transit")
             arrive = cal.add(t, self.u_resend(case.household.idx) * lat)
             self.events.schedule(arrive, self._arrive, case, case.token)

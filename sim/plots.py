@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.tally import FUNNEL_STAGES, Tally, quantile_from_counts  # noqa: E402
+
 LABELS = {
     "en": {
         "coverage_title": "Jambi Bugar coverage: simulated active members vs target",
@@ -52,7 +54,6 @@ LABELS = {
                    "activation": "Kartu aktif"},
     },
 }
-FUNNEL_STAGES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs", "activation")
 
 
 def _num(v: float, lang: str) -> str:
@@ -66,11 +67,29 @@ def _style(ax: Any) -> None:
     ax.grid(axis="y", alpha=0.3)
 
 
-def coverage(ts: pd.DataFrame, scenario: Any, lang: str = "en") -> Any:
+def _tally(ts: pd.DataFrame | None, cases: pd.DataFrame | None) -> Tally:
+    t = Tally()
+    for rep in sorted(set(ts["rep"]) if ts is not None else set(cases["rep"])):
+        t.add(ts[ts["rep"] == rep] if ts is not None else ts_empty(),
+              cases[cases["rep"] == rep] if cases is not None else cases_empty())
+    return t
+
+
+def ts_empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=["date", "enrolled", "quota_cap"])
+
+
+def cases_empty() -> pd.DataFrame:
+    from sim.metrics import CASE_COLUMNS
+
+    return pd.DataFrame(columns=CASE_COLUMNS)
+
+
+def coverage(ts: pd.DataFrame | Tally, scenario: Any, lang: str = "en") -> Any:
+    """Active members against target and quota, from a timeseries table or a Tally."""
     L = LABELS[lang]
-    g = ts.assign(date=pd.to_datetime(ts["date"])).groupby("date")
-    mean, lo, hi = g["enrolled"].mean(), g["enrolled"].min(), g["enrolled"].max()
-    cap = g["quota_cap"].first()
+    band = (ts if isinstance(ts, Tally) else _tally(ts, None)).coverage_band()
+    mean, lo, hi, cap = band["mean"], band["lo"], band["hi"], band["cap"]
     fig, ax = plt.subplots(figsize=(9, 5))
     ax.fill_between(mean.index, lo, hi, color="tab:blue", alpha=0.2, label=L["sim_band"])
     ax.plot(mean.index, mean, color="tab:blue", lw=2, label=L["sim_mean"])
@@ -93,19 +112,17 @@ def coverage(ts: pd.DataFrame, scenario: Any, lang: str = "en") -> Any:
     return fig
 
 
-def funnel(cases: pd.DataFrame, reps: int, lang: str = "en") -> Any:
+def funnel(cases: pd.DataFrame | Tally, reps: int, lang: str = "en") -> Any:
+    """Cases reaching each office and lost there, from a case table or a Tally."""
     L = LABELS[lang]
-    citizen = cases[cases["route"] != "referral"]
-    panels = [p for p in ("manual", "online") if (citizen["pathway"] == p).any()]
+    t = cases if isinstance(cases, Tally) else _tally(None, cases)
+    panels = [p for p in ("manual", "online") if t.figs[p]["cases"] > 0]
     fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(6 * max(1, len(panels)), 4.8),
                              squeeze=False, sharex=True)
     for ax, p in zip(axes[0], panels):
-        sub = citizen[citizen["pathway"] == p]
-        stages = [s for s in FUNNEL_STAGES if s == "activation" or (sub[f"{s}_in"] != "").any()]
-        reached = [((sub["outcome"] == "enrolled").sum() if s == "activation"
-                    else (sub[f"{s}_in"] != "").sum()) / reps for s in stages]
-        lost = [(sub["outcome"].isin(["abandoned", "rejected"]) & (sub["outcome_stage"] == s)
-                 ).sum() / reps for s in stages]
+        stages = [s for s in FUNNEL_STAGES if s == "activation" or t.reached[p].get(s, 0) > 0]
+        reached = [t.reached[p].get(s, 0) / reps for s in stages]
+        lost = [t.lost[p].get(s, 0) / reps for s in stages]
         y = np.arange(len(stages))[::-1]
         ax.barh(y, reached, color="tab:blue", alpha=0.8, label=L["reached"])
         ax.barh(y, lost, left=np.array(reached) - np.array(lost), color="tab:red", alpha=0.7,
@@ -122,20 +139,24 @@ def funnel(cases: pd.DataFrame, reps: int, lang: str = "en") -> Any:
     return fig
 
 
-def days_to_card(cases: pd.DataFrame, lang: str = "en") -> Any:
+def days_to_card(cases: pd.DataFrame | Tally, lang: str = "en") -> Any:
+    """Distribution of days to card by pathway, from a case table or a Tally."""
     L = LABELS[lang]
-    citizen = cases[(cases["route"] != "referral") & (cases["outcome"] == "enrolled")]
+    t = cases if isinstance(cases, Tally) else _tally(None, cases)
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    top = float(np.nanquantile(citizen["days_to_card"], 0.99)) if len(citizen) else 1.0
+    top = quantile_from_counts(t.days_all, 0.99) or 1.0
     bins = np.linspace(0, max(top, 1.0), 40)
     for p, color in (("manual", "tab:orange"), ("online", "tab:green")):
-        d = citizen.loc[citizen["pathway"] == p, "days_to_card"].dropna()
-        if len(d) == 0:
+        counts = t.days[p]
+        n = int(counts.sum())
+        if n == 0:
             continue
-        ax.hist(d, bins=bins, weights=np.full(len(d), 1 / len(d)), alpha=0.55, color=color,
+        k = np.nonzero(counts)[0]
+        median = quantile_from_counts(counts, 0.5)
+        ax.hist(k / 10, bins=bins, weights=counts[k] / n, alpha=0.55, color=color,
                 label=f"{L['manual'] if p == 'manual' else L['online_p']} "
-                      f"({L['median']} {d.median():.0f})")
-        ax.axvline(d.median(), color=color, ls="--")
+                      f"({L['median']} {median:.0f})")
+        ax.axvline(median, color=color, ls="--")
     ax.set(title=L["days_title"], xlabel=L["days"], ylabel=L["share"])
     ax.legend()
     _style(ax)
@@ -143,7 +164,9 @@ def days_to_card(cases: pd.DataFrame, lang: str = "en") -> Any:
 
 
 def all_figures(result: Any, lang: str = "en") -> dict[str, Any]:
+    """The three figures of a Result (from its tally when it streamed its tables away)."""
     reps = int(result.summary["reps"])
-    return {"coverage.png": coverage(result.timeseries, result.scenario, lang),
-            "funnel.png": funnel(result.cases, reps, lang),
-            "days_to_card.png": days_to_card(result.cases, lang)}
+    t = result.tally if result.tally is not None else _tally(result.timeseries, result.cases)
+    return {"coverage.png": coverage(t, result.scenario, lang),
+            "funnel.png": funnel(t, reps, lang),
+            "days_to_card.png": days_to_card(t, lang)}

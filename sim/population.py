@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import mesa
+from sim._mesa import mesa
 import numpy as np
 
 from sim.agents import Household
@@ -54,9 +54,9 @@ class Population:
         self.aware_people = 0
         # keyed draws: the n-th decision of each kind for each household
         self.u_awareness = streams.keyed("awareness", "exponential", per_block=1)
-        self.u_consider = streams.keyed("consider", ("uniform", "exponential"), per_block=2)
+        self.u_consider = streams.keyed("consider", ("uniform", "exponential"), per_block=4)
         self.u_exit = streams.keyed("exit", ("exponential", "uniform"), per_block=2)
-        self.u_word = streams.keyed("word_of_mouth", per_block=8)
+        self.u_word = streams.keyed("word_of_mouth", per_block=6)
         self.u_reapply = streams.keyed("reapply:deactivated", ("uniform", "exponential"),
                                        per_block=1)
         ex = scenario.exits

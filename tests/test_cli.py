@@ -137,8 +137,49 @@ def test_every_parameter_has_unit_meaning_and_source() -> None:
 
 
 def test_bounds_feed_sensitivity_analysis() -> None:
-    b = sim.scenario.bounds(["turf", "power"])
-    assert b == {"barriers.power": (0.0, 1.0), "barriers.turf": (0.0, 1.0)}
+    b = sim.scenario.bounds(["turf", "barriers.power", "offices__dinsos__staff"])
+    assert b == {"turf": (0.0, 1.0), "barriers.power": (0.0, 1.0),
+                 "offices__dinsos__staff": (4, 16)}
+    assert b["offices__dinsos__staff"].integer and not b["turf"].integer
+    sc = sim.Scenario().with_overrides(**{name: float(hi) for name, (lo, hi) in b.items()})
+    assert sc.offices.dinsos.staff == 16 and sc.barriers.power == 1.0
+    assert sim.scenario.bounds(["arrivals_per_year"], kind="validation") == \
+        {"arrivals_per_year": (0.0, 100000.0)}
+
+
+@pytest.mark.parametrize("name, words", [("turff", "Did you mean turf"),
+                                         ("strength", "ambiguous"),
+                                         ("barriers.turff", "no parameter at barriers.turff"),
+                                         ("n_kecamatan", "kept fixed"),
+                                         ("name", "not a numeric parameter")])
+def test_bounds_refuse_unknown_ambiguous_and_fixed_names(name: str, words: str) -> None:
+    with pytest.raises(ScenarioError, match=words):
+        sim.scenario.bounds([name])
+
+
+def test_every_numeric_parameter_has_a_plausible_range_within_its_range() -> None:
+    for row in parameter_table():
+        if row["lo"] is None and row["hi"] is None:
+            continue
+        lo, hi = row["plausible_lo"], row["plausible_hi"]
+        assert lo is not None and row["plausible_source"], row["parameter"]
+        assert row["lo"] <= lo <= hi <= row["hi"], row["parameter"]
+
+
+def test_overrides_take_dotted_names_and_whole_floats_for_integers() -> None:
+    sc = sim.Scenario().with_overrides(**{"barriers.turf": 0.5, "offices.dinsos.staff": 6.0})
+    assert sc.barriers.turf == 0.5 and sc.offices.dinsos.staff == 6
+    assert isinstance(sc.offices.dinsos.staff, int)
+    with pytest.raises(ScenarioError, match="whole number"):
+        sim.Scenario().with_overrides(offices__dinsos__staff=6.5)
+
+
+def test_import_sim_keeps_the_multiprocessing_start_method() -> None:
+    code = ("import multiprocessing as mp; before = mp.get_start_method(allow_none=True); "
+            "import sim; print(before, mp.get_start_method(allow_none=True))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["None", "None"]
 
 
 # -------------------------------------------------------------------- bad input
@@ -273,11 +314,26 @@ def test_dangerous_out_paths_are_refused(kind, small_file: Path, tmp_path: Path,
 
 
 def test_only_dead_runs_staging_folders_are_tidied(small_file: Path, tmp_path: Path) -> None:
+    """Only folders holding our own INCOMPLETE.txt, whose run surely ended, are removed."""
+    import json as _json
+
+    from sim.output import MARKER, OWNER_TAG, owner_record
+
     out = tmp_path / "res"
     keep = tmp_path / "res.partial-backup"  # not ours: not a process id
     keep.mkdir()
-    dead = tmp_path / "res.partial-999999999"
+    planted = tmp_path / "res.partial-999999999"  # a dead PID's name, but no marker of ours
+    planted.mkdir()
+    (planted / "data.csv").write_text("mine")
+    dead = tmp_path / "res.partial-999999998"  # ours, and its process is gone
     dead.mkdir()
+    rec = {**owner_record(), "pid": 999999998, "start": "1"}
+    (dead / MARKER).write_text(f"x\n{OWNER_TAG}{_json.dumps(rec)}\n")
+    elsewhere = tmp_path / "res.partial-999999997"  # ours, from another PID namespace
+    elsewhere.mkdir()
+    rec = {**owner_record(), "pid": 999999997, "start": "1", "pid_ns": "pid:[1]"}
+    (elsewhere / MARKER).write_text(f"x\n{OWNER_TAG}{_json.dumps(rec)}\n")
     assert main(["run", str(small_file), "--reps", "1", "--out", str(out), "--quiet",
                  "--no-figures"]) == 0
     assert keep.is_dir() and not dead.exists()
+    assert (planted / "data.csv").read_text() == "mine" and elsewhere.is_dir()

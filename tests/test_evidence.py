@@ -90,6 +90,11 @@ def test_each_rating_traces_to_its_evidence_and_scenario(tmp_path: Path) -> None
     assert (net["lo"], net["hi"]) == pytest.approx((0.6667, 1.0))
     assert net["flags"] == "single source; single method"
     assert prior["barriers.turf"]["flags"] == ""  # two sources, two methods
+    from sim.experiments.spec import load_experiment
+
+    exp, _ = load_experiment(out / "t_experiment.toml")  # the sensitivity command reads it
+    assert tuple(exp.factors["barriers.turf"].range) == pytest.approx(
+        (prior["barriers.turf"]["lo"], prior["barriers.turf"]["hi"]), abs=1e-5)
     sc = Scenario.from_toml(out / "t_scenario.toml")
     assert sc.barriers.turf == pytest.approx(0.5)
     assert sc.coordination.network.enabled and sc.coordination.network.strength == \

@@ -264,3 +264,28 @@ def test_audit_notices_a_lost_case(small_scenario) -> None:
     assert any("journey row 0" in v for v in model.audit())
     j.t_out[0] = saved
     assert model.audit() == []
+
+
+def test_scalars_without_tables_equal_scalars_with_them(small_scenario) -> None:
+    """run(cases=False) builds no case table or journey, and gives the same scalars."""
+    full = sim.run(small_scenario, reps=2, seed=5)
+    lean = sim.run(small_scenario, reps=2, seed=5, cases=False)
+    assert lean.cases is None and lean.journey is None and full.cases is not None
+    a, b = full.scalars(), lean.scalars()
+    catalogue = {k for k in sim.OUTPUTS if "<" not in k}  # 'premium_idr_<year>' is a family
+    assert catalogue <= set(a)
+    assert all(k.startswith("premium_idr_") for k in set(a) - catalogue)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert (np.isnan(a[k]) and np.isnan(b[k])) or a[k] == b[k], k
+    # the mean over reps, and the per-rep rows are the reps' own figures
+    by_rep = full.scalars_by_rep()
+    assert list(by_rep.index) == [0, 1]
+    assert by_rep["active_members_end"].tolist() == [s["enrolled_end"] for s in full.per_rep]
+    assert a["active_members_end"] == pytest.approx(by_rep["active_members_end"].mean())
+    # households are counted from the case table the user sees
+    cases = full.cases[full.cases["rep"] == 0]
+    citizen = cases[cases["route"] != "referral"]
+    assert by_rep.loc[0, "households_applied"] == citizen["household_id"].nunique()
+    with pytest.raises(TypeError, match="cases must be True or False"):
+        sim.run(small_scenario, cases="no")

@@ -7,9 +7,9 @@ Two kinds of source, both numpy Generators derived from one run seed:
   arrival process, the model's own Mesa generator.
 * :class:`KeyedDraws` -- *common random numbers per entity and per decision*. The n-th
   draw of decision ``name`` for entity ``e`` (a household's index) is a pure function of
-  ``(seed, rep, name, e, n)``. It is read from a block that a Generator seeded with
-  ``SeedSequence(seed, spawn_key=(rep, crc32(name), e // 1024, n // per_block))`` fills for
-  1,024 entities at once. So two scenarios run under one seed give every household the
+  ``(seed, rep, name, e, n)``. The first few are read from a block that a Generator seeded
+  with ``SeedSequence(seed, spawn_key=(rep, crc32(name), e // 1024))`` fills for 1,024
+  entities at once; later ones from the entity's own overflow blocks. So two scenarios run under one seed give every household the
   same tolerance, the same service times at each office, the same answer at each
   decision: a changed barrier changes only the decisions it acts on, never another
   decision's draws, and never another household's. :class:`EventDraws` does the same for
@@ -57,7 +57,7 @@ class Streams:
             gen = self._gens[name] = np.random.default_rng(self.seed_sequence(name))
         return gen
 
-    def keyed(self, name: str, dist: str | tuple[str, ...] = "uniform", per_block: int = 4,
+    def keyed(self, name: str, dist: str | tuple[str, ...] = "uniform", per_block: int = 2,
               shape: float = 1.0) -> KeyedDraws:
         """Keyed draws of one decision (see :class:`KeyedDraws`)."""
         return KeyedDraws(self, name, dist, per_block, shape)
@@ -98,16 +98,22 @@ class KeyedDraws:
 
     ``dist`` is ``uniform``, ``exponential`` (unit mean) or ``gamma`` (unit mean, shape
     ``shape``) for a single draw, or a tuple of those for a group (read with
-    :meth:`group`). ``per_block`` draws or groups per entity are made at a time; more are
-    made when needed, so an entity never runs out. Values are stored as float32 (about 7
+    :meth:`group`). The first ``per_block`` draws (or groups) of every entity come from
+    one block per 1,024 entities, ``SeedSequence(seed, spawn_key=(rep, crc32(name),
+    chunk))``; an entity that needs more gets its own overflow blocks of ``OVERFLOW``,
+    ``SeedSequence(seed, spawn_key=(rep, crc32(name), OVER_KEY + e, b))``, so a few heavy
+    users never make the whole chunk hold more. Values are stored as float32 (about 7
     significant digits): about 4 bytes of model state per draw.
     """
 
+    OVERFLOW = 8  # draws (or groups) per overflow block
+    OVER_KEY = 1 << 30  # keeps overflow keys apart from chunk keys
+
     __slots__ = ("_streams", "_name", "_kinds", "_group", "_per", "_width", "_shape",
-                 "_count", "_blocks")
+                 "_count", "_blocks", "_over")
 
     def __init__(self, streams: Streams, name: str, dist: str | tuple[str, ...] = "uniform",
-                 per_block: int = 4, shape: float = 1.0):
+                 per_block: int = 2, shape: float = 1.0):
         self._streams = streams
         self._name = name
         self._kinds = (dist,) if isinstance(dist, str) else tuple(dist)
@@ -115,45 +121,45 @@ class KeyedDraws:
         self._per = per_block
         self._width = self._group * per_block
         self._shape = shape
-        self._count: list[int] = []
+        self._count = array("I")
         self._blocks: dict[int, array] = {}
+        self._over: dict[int, array] = {}
 
-    def _block(self, chunk: int, b: int) -> array:
-        rng = np.random.default_rng(self._streams.seed_sequence(self._name, chunk, b))
-        x = _fill(rng, self._kinds, CHUNK, self._per, self._shape)
-        blk = self._blocks[(chunk << 20) | b] = array("f", x.astype(np.float32).tobytes())
-        return blk
+    def _make(self, rows: int, per: int, *key: int) -> array:
+        rng = np.random.default_rng(self._streams.seed_sequence(self._name, *key))
+        return array("f", _fill(rng, self._kinds, rows, per, self._shape)
+                     .astype(np.float32).tobytes())
+
+    def _index(self, e: int) -> tuple[array, int]:
+        """The block holding entity e's next draw (or group), and its offset there."""
+        counts = self._count
+        if e >= len(counts):
+            counts.extend(array("I", bytes(4 * (e + CHUNK - len(counts)))))
+        n = counts[e]
+        counts[e] = n + 1
+        if n < self._per:
+            chunk = e >> CHUNK_BITS
+            blk = self._blocks.get(chunk)
+            if blk is None:
+                blk = self._blocks[chunk] = self._make(CHUNK, self._per, chunk)
+            return blk, (e & (CHUNK - 1)) * self._width + n * self._group
+        b, k = divmod(n - self._per, self.OVERFLOW)
+        key = (e << 16) | b
+        blk = self._over.get(key)
+        if blk is None:
+            blk = self._over[key] = self._make(1, self.OVERFLOW, self.OVER_KEY + e, b)
+        return blk, k * self._group
 
     def __call__(self, e: int) -> float:
         """The next single draw of entity e."""
-        counts = self._count
-        if e >= len(counts):
-            counts.extend([0] * (e + CHUNK - len(counts)))
-        n = counts[e]
-        counts[e] = n + 1
-        per = self._per
-        b = n // per
-        blk = self._blocks.get(((e >> CHUNK_BITS) << 20) | b)
-        if blk is None:
-            blk = self._block(e >> CHUNK_BITS, b)
-        return blk[(e & (CHUNK - 1)) * self._width + (n - b * per) * self._group]
+        blk, i = self._index(e)
+        return blk[i]
 
     def group(self, e: int) -> array:
-        """The next group of ``group`` draws of entity e."""
-        counts = self._count
-        if e >= len(counts):
-            counts.extend([0] * (e + CHUNK - len(counts)))
-        n = counts[e]
-        counts[e] = n + 1
-        per, g = self._per, self._group
-        b = n // per
-        blk = self._blocks.get(((e >> CHUNK_BITS) << 20) | b)
-        if blk is None:
-            blk = self._block(e >> CHUNK_BITS, b)
-        i = (e & (CHUNK - 1)) * self._width + (n - b * per) * g
-        return blk[i:i + g]
+        """The next group of draws of entity e."""
+        blk, i = self._index(e)
+        return blk[i:i + self._group]
 
     def used(self, e: int) -> int:
         """How many draws (or groups) entity e has taken so far."""
         return self._count[e] if e < len(self._count) else 0
-

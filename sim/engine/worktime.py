@@ -7,15 +7,20 @@ stretches of that curve, so a case never progresses on a closed day.
 
 Holiday dates are the fixed national holidays, Idul Fitri with collective leave
 (cuti bersama) and Idul Adha; the smaller moving holidays are left out
-(assumption, see docs/model.md).
+(assumption, see docs/model.md). Idul Fitri and Idul Adha follow the national calendar
+for 2016-2027 and the tabular Hijri calendar in other years, so each falls in its own
+year (two in some years, such as Idul Fitri in 2000), within a day or two of the
+observed date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_right
 
-# Idul Fitri (first day) by year: national calendar (assumption beyond 2027: -11 days a year).
+# Idul Fitri (first day) and Idul Adha by year, as set by the national calendar
+# (SKB cuti bersama). Other years are computed from the Hijri calendar below.
 IDUL_FITRI = {2016: "07-06", 2017: "06-25", 2018: "06-15", 2019: "06-05", 2020: "05-24",
               2021: "05-13", 2022: "05-02", 2023: "04-22", 2024: "04-10", 2025: "03-31",
               2026: "03-20", 2027: "03-10"}
@@ -24,22 +29,48 @@ IDUL_ADHA = {2016: "09-12", 2017: "09-01", 2018: "08-22", 2019: "08-11", 2020: "
              2026: "05-27", 2027: "05-17"}
 FIXED = ("01-01", "05-01", "06-01", "08-17", "12-25")
 LEBARAN_LEAVE = range(-2, 4)  # two days before to three days after Idul Fitri
+HIJRI_EPOCH_JDN = 1948440  # 1 Muharram 1 AH, civil epoch (16 July 622, Julian)
+JDN_OF_ORDINAL_0 = 1721425  # date.fromordinal(1) (1 January 1 AD) is JDN 1721426
 
 
-def _moving(table: dict[int, str], year: int) -> dt.date:
+def hijri_to_date(year: int, month: int, day: int) -> dt.date:
+    """A date of the tabular (arithmetical) Hijri calendar, 30-year cycle, civil epoch.
+
+    It matches the Indonesian official dates of 2016-2027 to the day in 19 of 24 feasts and
+    is one day early in the others; observed (rukyat) dates can differ by a day or two.
+    """
+    jdn = (day + math.ceil(29.5 * (month - 1)) + (year - 1) * 354 + (3 + 11 * year) // 30
+           + HIJRI_EPOCH_JDN - 1)
+    return dt.date.fromordinal(jdn - JDN_OF_ORDINAL_0)
+
+
+def _feasts(table: dict[int, str], year: int, month: int, day: int) -> list[dt.date]:
+    """Every date of Hijri (month, day) that falls in Gregorian ``year`` (one, sometimes
+    two, as in 2000 for Idul Fitri); the national calendar where it is tabled."""
     if year in table:
-        return dt.date.fromisoformat(f"{year}-{table[year]}")
-    base = max(table) if year > max(table) else min(table)
-    d = dt.date.fromisoformat(f"{base}-{table[base]}")
-    return d + dt.timedelta(days=round((year - base) * -10.875))
+        return [dt.date(year, *map(int, table[year].split("-")))]
+    guess = round((year - 622) * 365.2425 / 354.367)  # Hijri year that starts near `year`
+    return [d for h in range(guess - 2, guess + 3) if h >= 1
+            for d in [hijri_to_date(h, month, day)] if d.year == year]
+
+
+def idul_fitri(year: int) -> list[dt.date]:
+    """First day of Idul Fitri (1 Syawal) in ``year``."""
+    return _feasts(IDUL_FITRI, year, 10, 1)
+
+
+def idul_adha(year: int) -> list[dt.date]:
+    """Idul Adha (10 Dzulhijjah) in ``year``."""
+    return _feasts(IDUL_ADHA, year, 12, 10)
 
 
 def public_holidays(year: int) -> set[dt.date]:
-    """National holidays and Lebaran collective leave for one year."""
-    days = {dt.date.fromisoformat(f"{year}-{md}") for md in FIXED}
-    fitri = _moving(IDUL_FITRI, year)
-    days |= {fitri + dt.timedelta(days=k) for k in LEBARAN_LEAVE}
-    days.add(_moving(IDUL_ADHA, year))
+    """National holidays and Lebaran collective leave for one year (leave days of a feast
+    near the year's edge may fall in the next or previous year)."""
+    days = {dt.date(year, *map(int, md.split("-"))) for md in FIXED}
+    for fitri in idul_fitri(year):
+        days |= {fitri + dt.timedelta(days=k) for k in LEBARAN_LEAVE}
+    days |= set(idul_adha(year))
     return days
 
 

@@ -2,6 +2,7 @@
 its parameter table. ``from sim.scenario import Scenario`` is the usual entry point."""
 
 from sim.scenario.errors import ScenarioError
+from sim.scenario.scale import scaled
 from sim.scenario.schema import (
     ASSUMPTION,
     Awareness,
@@ -23,4 +24,4 @@ from sim.scenario.schema import (
 
 __all__ = ["ASSUMPTION", "Awareness", "Barriers", "Batches", "Behaviour", "Coordination",
            "Exits", "OfficeParams", "Offices", "Population", "Program", "Scenario", "ScenarioError",
-           "Time", "bounds", "load_scenario", "parameter_table"]
+           "Time", "bounds", "load_scenario", "parameter_table", "scaled"]

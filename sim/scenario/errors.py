@@ -4,6 +4,7 @@ allowed range. Works on any pydantic schema given as ``root``."""
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -12,8 +13,24 @@ from sim.scenario.table import field_info
 
 
 def _clean(text: str) -> str:
-    """Make user-supplied text safe for a one-line message (escape control characters)."""
+    """Make user-supplied text safe for a one-line message: control, right-to-left and other
+    non-printable characters are shown as escapes (\\n, \\x1b, \\u202e)."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+printable = _clean
+
+
+def non_ascii_note(text: str) -> str:
+    """' (it holds U+0430 CYRILLIC SMALL LETTER A at position 2, ...)' for look-alikes in a
+    value, so an error about 'mаnual' does not read as if 'manual' was refused."""
+    odd = [(i, c) for i, c in enumerate(text) if not c.isascii()]
+    if not odd:
+        return ""
+    shown = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')} at "
+                      f"position {i + 1}" for i, c in odd[:3])
+    more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+    return f" (it holds {shown}{more}, not an ASCII letter: retype it)"
 
 
 class ScenarioError(ValueError):
@@ -45,7 +62,8 @@ def explain(exc: ValidationError, origin: str, root: type[BaseModel]) -> str:
             allowed = _allowed_keys(root, loc)
             close = difflib.get_close_matches(_clean(str(loc[-1])), allowed, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            parts.append(f"unknown key '{key}'.{hint} Allowed keys here: {', '.join(allowed)}")
+            parts.append(f"unknown key '{key}'{non_ascii_note(str(loc[-1]))}.{hint} Allowed "
+                         f"keys here: {', '.join(allowed)}")
             continue
         if etype == "value_error":
             parts.append(_clean(err["msg"].removeprefix("Value error, ")))
@@ -59,7 +77,8 @@ def explain(exc: ValidationError, origin: str, root: type[BaseModel]) -> str:
                   f"{hi if hi is not None else 'inf'}"
         if unit:
             rng += f" ({unit})"
-        parts.append(f"key '{key}' = {shown}: {err['msg']}{rng}")
+        note = non_ascii_note(value) if isinstance(value, str) else ""
+        parts.append(f"key '{key}' = {shown}{note}: {_clean(err['msg'])}{rng}")
     more = len(exc.errors()) - 3
     tail = f" (and {more} more problems)" if more > 0 else ""
     return f"{origin}: " + "; ".join(parts) + tail + "."

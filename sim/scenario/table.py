@@ -34,7 +34,11 @@ def parameter_rows(root: type[BaseModel]) -> list[dict[str, Any]]:
         node: Any = default
         for part in path:
             node = node[part]
+        plausible = extra.get("plausible") or (None, None)
         rows.append({"parameter": ".".join(path), "default": node, "unit": extra.get("unit", ""),
                      "lo": extra.get("lo"), "hi": extra.get("hi"),
-                     "meaning": info.description or "", "source": extra.get("source", "")})
+                     "plausible_lo": plausible[0], "plausible_hi": plausible[1],
+                     "integer": info.annotation is int,
+                     "meaning": info.description or "", "source": extra.get("source", ""),
+                     "plausible_source": extra.get("plausible_source") or ""})
     return rows

@@ -1,0 +1,91 @@
+"""``jambi-sim sweep`` and ``jambi-sim sensitivity``: the command-line side of experiments."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.experiments.spec import ExperimentError
+
+
+def _run(args: argparse.Namespace) -> tuple[Any, Any, Any, Path]:
+    from tqdm import tqdm
+
+    from sim.experiments.design import build_design
+    from sim.experiments.engine import sweep, write_table
+    from sim.experiments.spec import load_experiment
+
+    exp, folder = load_experiment(args.experiment)
+    if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://", "inproc://",
+                                                         "ucx://")):
+        raise ExperimentError(f"--scheduler {args.scheduler}: give a Dask scheduler address "
+                              f"such as tcp://127.0.0.1:8786.")
+    out = args.out or Path("runs") / exp.name
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    design = build_design(exp)
+    where = f"Dask scheduler {args.scheduler}" if args.scheduler else \
+        f"{args.workers} local worker(s)"
+    say(f"Experiment '{exp.name}' ({args.experiment}): {exp.design} design, "
+        f"{len(design.points)} point(s) x {exp.reps} rep(s) = {len(design.points) * exp.reps} "
+        f"run(s), seed {exp.seed}, on {where}; runs kept in {out}/runs.jsonl.")
+    bar = tqdm(total=0, unit="run", disable=args.quiet or None, file=sys.stderr,
+               smoothing=0.1)
+
+    def total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    try:
+        res = sweep(exp, folder, out, workers=args.workers, scheduler=args.scheduler,
+                    progress=bar.update, retry_failed=args.retry_failed, total=total)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"jambi-sim: interrupted; the finished runs are kept in {out}/runs.jsonl: run "
+              f"the same command to go on.", file=sys.stderr)
+        raise SystemExit(130) from None
+    finally:
+        bar.close()
+    path = write_table(res.table, res.folder, args.format)
+    say(f"{res.runs} run(s): {res.ran} run now, {res.reused} found from an earlier attempt, "
+        f"{res.failed} failed ({res.wall_s:.1f} s). Table: {path}")
+    if res.failed:
+        errors = res.table.loc[res.table["status"] != "ok", "error"].value_counts()
+        for err, n in errors.head(3).items():
+            say(f"  {n} x {err.splitlines()[-1] if err else 'missing'}")
+    return exp, design, res, out
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    exp, design, res, out = _run(args)
+    if exp.design == "grid" and not args.no_figures:
+        from sim.experiments.plots import write_sweep_figures
+
+        files = write_sweep_figures(res.table, design.names, exp.outputs, out)
+        if files and not args.quiet:
+            print(f"Figures: {out}/figures/ ({len(files)} files)")
+    return 1 if res.failed else 0
+
+
+def sensitivity_command(args: argparse.Namespace) -> int:
+    from sim.experiments.sensitivity import analyse, summary_text, write_report
+    from sim.experiments.spec import load_experiment
+
+    exp, _ = load_experiment(args.experiment)
+    if exp.design not in ("sobol", "morris", "lhs"):
+        raise ExperimentError(f"{args.experiment}: sensitivity needs design = 'sobol', "
+                              f"'morris' or 'lhs' (an emulator), not '{exp.design}'; run it "
+                              f"with 'jambi-sim sweep'.")
+    exp, design, res, out = _run(args)
+    if exp.design == "lhs":
+        from sim.experiments.surrogate import analyse_surrogate
+
+        report = analyse_surrogate(exp, design, res.table)
+    else:
+        report = analyse(exp, design, res.table)
+    files = write_report(report, Path(out), draw=not args.no_figures)
+    if not args.quiet:
+        print(summary_text(report))
+        print(f"Wrote {out}/: {', '.join(files)}")
+    return 0

@@ -1,0 +1,83 @@
+"""Sweep figures: each outcome against each factor with replication bands, and a heatmap of
+the point means over the first two factors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _label(v: Any) -> str:
+    s = str(v)
+    return s.rsplit("/", 1)[-1].removesuffix(".toml") if s.endswith(".toml") else s
+
+
+def sweep_figures(table: pd.DataFrame, factors: list[str], outputs: list[str]) -> dict[str, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = table[table["status"] == "ok"]
+    figs: dict[str, Any] = {}
+    if ok.empty:
+        return figs
+    for output in outputs:
+        ncol = min(3, len(factors))
+        nrow = int(np.ceil(len(factors) / ncol))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+        for ax, f in zip(axes.flat, factors):
+            # Mean over the other factors and the reps at each value of f; the band is the
+            # 10th to 90th percentile of single runs there (replication and other factors).
+            g = ok.groupby(f, sort=True)[output]
+            keys = list(g.groups)
+            mean = g.mean().to_numpy(dtype=float)
+            p10, p90 = g.quantile(0.1).to_numpy(dtype=float), g.quantile(0.9).to_numpy(dtype=float)
+            numeric = all(isinstance(k, (int, float, np.number)) and not isinstance(k, bool)
+                          for k in keys) and len(keys) > 2
+            x = np.asarray(keys, dtype=float) if numeric else np.arange(len(keys))
+            ax.plot(x, mean, marker="o")
+            ax.fill_between(x, p10, p90, alpha=0.25, label="10-90% of runs")
+            if not numeric:
+                ax.set_xticks(x, [_label(k) for k in keys], rotation=20, fontsize=8)
+            ax.set_xlabel(f, fontsize=8)
+            ax.set_ylabel(output, fontsize=8)
+        for ax in list(axes.flat)[len(factors):]:
+            ax.set_visible(False)
+        axes.flat[0].legend(fontsize=7)
+        fig.suptitle(f"{output}: mean over runs, band 10-90% of runs")
+        fig.tight_layout()
+        figs[f"{output}_by_factor.png"] = fig
+        if len(factors) >= 2:
+            a, b = factors[0], factors[1]
+            piv = ok.pivot_table(index=a, columns=b, values=output, aggfunc="mean")
+            fig, ax = plt.subplots(figsize=(1.2 * piv.shape[1] + 3, 0.6 * piv.shape[0] + 2))
+            im = ax.imshow(piv.to_numpy(dtype=float), aspect="auto", cmap="viridis")
+            ax.set_xticks(range(piv.shape[1]), [_label(c) for c in piv.columns], fontsize=8)
+            ax.set_yticks(range(piv.shape[0]), [_label(i) for i in piv.index], fontsize=8)
+            ax.set_xlabel(b)
+            ax.set_ylabel(a)
+            for (i, j), v in np.ndenumerate(piv.to_numpy(dtype=float)):
+                ax.text(j, i, f"{v:,.3g}", ha="center", va="center", color="w", fontsize=7)
+            fig.colorbar(im, ax=ax, label=f"mean {output}")
+            fig.tight_layout()
+            figs[f"{output}_heatmap.png"] = fig
+    return figs
+
+
+def write_sweep_figures(table: pd.DataFrame, factors: list[str], outputs: list[str],
+                        folder) -> list[str]:
+    import matplotlib.pyplot as plt
+
+    from pathlib import Path
+
+    out = Path(folder) / "figures"
+    out.mkdir(exist_ok=True)
+    written = []
+    for name, fig in sweep_figures(table, factors, outputs).items():
+        fig.savefig(out / name, dpi=100)
+        plt.close(fig)
+        written.append(f"figures/{name}")
+    return written
