@@ -190,12 +190,15 @@ class TimKoordinasi(mesa.Agent):
         self.flow = flow
         self.stall_days = stall_days
         self.escalated = 0
+        self.relations: Any = None  # working trust (sim.relations), if coordination evolves
 
     def review(self, t: float) -> None:
         """Review meeting: escalate stalled cases at the agencies, release held hand-offs."""
         for office in self.agencies:
             self.escalated += office.desk.promote(t, self.stall_days)
         self.escalated += self.flow.release_holds(t, self.stall_days)
+        if self.relations is not None:
+            self.relations.review(t)  # meetings build working trust
 
 
 AGENCY_CLASSES = {"dinsos": DinasSosial, "dinkes": DinasKesehatan, "bpjs": BPJSKesehatan}

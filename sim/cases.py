@@ -21,6 +21,9 @@ RESULTS = ("open", "approved", "handed_off", "bounced", "verify", "rework", "dtk
            "rejected", "abandoned", "left", "enrolled")
 RESULT_CODE = {r: i for i, r in enumerate(RESULTS)}
 OUTCOMES = ("enrolled", "rejected", "abandoned")
+# Routes of referred segments (institutions, outreach): no visits of their own, so they are
+# left out of the citizen figures (funnel, days to card, visits, households).
+REFERRAL_ROUTES = ("referral", "referral_single")
 
 NAN = float("nan")
 

@@ -8,6 +8,7 @@
     jambi-sim sensitivity EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim whatif SCENARIO.toml --param turf --values 0,0.5,1 [--reps 20] [--lang id]
     jambi-sim compare A.toml B.toml [...] [--reps 10] [--lang id]
+    jambi-sim evidence EVIDENCE.toml [--mapping MAPPING.toml] [--out DIR]
     jambi-sim dashboard [--scenario FILE] [--lang id|en] [--host 127.0.0.1] [--port 8765]
     jambi-sim bench [--quick] [--out FILE.md] [--json FILE.json]
 
@@ -142,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run again the runs that raised in an earlier attempt")
         e.add_argument("--quiet", action="store_true", help="print nothing but errors")
         e.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    ev = sub.add_parser("evidence", help="turn an evidence file's ratings into a scenario "
+                        "and parameter ranges (prior), checking triangulation")
+    ev.add_argument("file", type=Path, help="evidence TOML file (see evidence/)")
+    ev.add_argument("--mapping", type=Path, default=None,
+                    help="rating -> range mapping (default: mapping.toml beside the file)")
+    ev.add_argument("--out", type=Path, default=None,
+                    help="output folder (default runs/evidence_<file name>)")
     g = sub.add_parser("golden", help="compare the baseline with the committed golden summary")
     g.add_argument("--update", action="store_true",
                    help="rewrite tests/golden/baseline_summary.json from the current model")
@@ -222,7 +230,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
                 "golden": cmd_golden, "dashboard": cmd_dashboard, "sweep": cmd_sweep,
                 "sensitivity": cmd_sensitivity, "bench": cmd_bench, "whatif": cmd_whatif,
-                "compare": cmd_compare}[args.command](args)
+                "compare": cmd_compare, "evidence": cmd_evidence}[args.command](args)
     except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -475,6 +483,25 @@ def dashboard_command(host: str, port: int) -> list[str]:
     app = Path(__file__).resolve().parent / "app.py"
     return [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port",
             str(port), "--production"]
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from sim.evidence import EvidenceError, build
+
+    mapping = args.mapping or args.file.parent / "mapping.toml"
+    out = args.out or Path("runs") / f"evidence_{args.file.stem}"
+    try:
+        res = build(args.file, mapping, out)
+    except EvidenceError as exc:
+        raise UsageError(str(exc)) from None
+    for row in res["triangulation"]:
+        flag = f"  [{row['flags']}]" if row["flags"] else ""
+        print(f"{row['item']:<36} {row['rating']:<8} sources {row['sources'] or '-':<10} "
+              f"{row['kinds'] or '-'}{flag}")
+    for param, p in sorted(res["prior"].items()):
+        print(f"{param} in [{p['lo']:.4g}, {p['hi']:.4g}] from {', '.join(p['evidence'])}")
+    print(f"Wrote {out}/ (scenario, prior, experiment, triangulation).")
+    return 0
 
 
 def _is_loopback(host: str) -> bool:

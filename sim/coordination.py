@@ -42,6 +42,10 @@ Mechanisms (scenario switches):
 - collaboration ("pemahaman yang seragam"; a shared database and joint verification):
   specialization bounces, belief divergence, DTKS data mismatches and extra verification
   are all scaled by ``1 - strength``.
+
+When coordination evolves (``relations.enabled``), the chances of a bounce, a sign-off
+wait, a report hold, a verification round and a downstream rejection on a hand-off between
+two agencies are further scaled by that pair's working trust (:mod:`sim.relations`).
 """
 
 from __future__ import annotations
@@ -49,12 +53,14 @@ from __future__ import annotations
 import datetime as dt
 
 from collections.abc import Sequence
+from typing import Any
 
 from sim.engine.worktime import Clock, WorkCalendar
 from sim.scenario import Scenario
 
 AGENCIES = ("dinsos", "dinkes", "bpjs")
 DOWNSTREAM = ("dinkes", "bpjs")  # agencies that receive what another agency approved
+UPSTREAM = {"dinkes": "dinsos", "bpjs": "dinkes"}  # who approved what they judge
 # A hand-off's draws: uniforms for verify, hold, escalate, bounce and settle; unit
 # exponentials for the latency and the sign-off wait.
 HANDOFF_DRAWS = ("uniform",) * 5 + ("exponential",) * 2
@@ -81,6 +87,8 @@ class CoordinationRules:
         self.mismatch_factor = 1 - self.collab
         freeze = int(round(b.politics * (1 - hier) * c.freeze_days))
         self.freezes = self._freeze_windows(freeze, c.election_dates)
+        # working trust between agency pairs (sim.relations); None = fixed dials
+        self.relations: Any = None
 
     def _freeze_windows(self, days: int, elections: tuple[dt.date, ...]) -> list[tuple[float, float]]:
         if days <= 0:
@@ -103,7 +111,11 @@ class CoordinationRules:
     def diverges(self, stage: str, u: float) -> bool:
         """Downstream agency rejects what upstream approved (beliefs), given the decision's
         uniform draw ``u``."""
-        return stage in DOWNSTREAM and u < self.p_diverge
+        if stage not in DOWNSTREAM:
+            return False
+        if self.relations is None:
+            return u < self.p_diverge
+        return u < self.p_diverge * self.relations.factor(UPSTREAM[stage], stage)
 
     # ------------------------------------------------------------ hand-offs
     def handoff(self, src: str, dst: str, t: float, mean: float, cal: WorkCalendar,
@@ -127,15 +139,21 @@ class CoordinationRules:
             latency *= 1 - self.network  # informal ties speed office-to-office hand-offs
         if dst not in AGENCIES:
             return cal.add(t, latency), False, False, False
-        verify = u_verify < self.p_verify
+        p_verify, p_hold = self.p_verify, self.p_report_hold
+        p_escalate, p_bounce = self.p_escalate, self.p_bounce
+        if self.relations is not None:  # the pair's working trust scales the barriers
+            f = self.relations.factor(src, dst)
+            p_verify, p_escalate, p_bounce = p_verify * f, p_escalate * f, p_bounce * f
+            p_hold *= f * self.relations.hold_factor(src)
+        verify = u_verify < p_verify
         held = False
-        if u_hold < self.p_report_hold:
+        if u_hold < p_hold:
             t = self._next_friday(t)
             held = True
-        if u_escalate < self.p_escalate:
+        if u_escalate < p_escalate:
             latency += escalation
             held = True
-        bounce = u_bounce < self.p_bounce
+        bounce = u_bounce < p_bounce
         if bounce and u_settle < self.network:
             bounce, latency = False, latency + 1.0  # settled informally by phone
         arrive = cal.add(t, latency)

@@ -26,6 +26,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from sim.i18n import RESULTS, date_text, num, pathway, rupiah, stage, tr  # noqa: E402
+from sim.cases import REFERRAL_ROUTES  # noqa: E402
 from sim.metrics import case_table, journey_table  # noqa: E402
 from sim.model import JambiBugarModel  # noqa: E402
 from sim.plots import OI, RC, funnel_panel  # noqa: E402
@@ -264,7 +265,7 @@ def fig_cost(base: Run, changed: Run, lang: str) -> Any:
         names, visits, cost = [], [], []
         for which, r in (("base", base), ("changed", changed)):
             c = r.cases
-            e = c[(c["route"] != "referral") & (c["outcome"] == "enrolled")]
+            e = c[(~c["route"].isin(REFERRAL_ROUTES)) & (c["outcome"] == "enrolled")]
             names.append(_name(which, lang))
             visits.append(float(e["visits"].mean()) if len(e) else 0.0)
             cost.append(float(e["cost_idr"].mean()) if len(e) else 0.0)
@@ -287,7 +288,7 @@ def pick_case(run: Run) -> int:
     """A telling household to replay: a manual case with a bounce or rework, else any."""
     c = run.cases
     for mask in ((c["route"] == "manual") & (c["bounces"] + c["reworks"] > 0)
-                 & (c["outcome"] == "enrolled"), c["route"] != "referral"):
+                 & (c["outcome"] == "enrolled"), ~c["route"].isin(REFERRAL_ROUTES)):
         if mask.any():
             return int(c.loc[mask, "case_id"].iloc[0])
     return int(c["case_id"].iloc[0])
@@ -335,7 +336,7 @@ def fig_replay(run: Run, case_id: int, lang: str) -> Any:
         out = tr("outcome_in_process", lang) if outcome == "in_process" else \
             RESULTS[lang].get(outcome, outcome)
         ax.set_title(tr("replay_title", lang, id=case_id, pathway=pathway(row["route"], lang)
-                        if row["route"] != "referral" else "referral", outcome=out)
+                        if row["route"] not in REFERRAL_ROUTES else "referral", outcome=out)
                      + f" · {date_text(row['applied'], lang)}", loc="left", fontsize=12)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
@@ -348,7 +349,7 @@ FIGURES = {"coverage": fig_coverage, "funnel": fig_funnel, "backlog": fig_backlo
 
 def summary_line(which: str, r: Run, lang: str) -> str:
     c = r.cases
-    e = c[(c["route"] != "referral") & (c["outcome"] == "enrolled")]
+    e = c[(~c["route"].isin(REFERRAL_ROUTES)) & (c["outcome"] == "enrolled")]
     ts = r.timeseries
     return tr("summary_line", lang, name=_name(which, lang),
               members=num(float(ts["enrolled"].iloc[-1]), lang),

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.cases import OUTCOMES, STAGES
+from sim.cases import OUTCOMES, REFERRAL_ROUTES, STAGES
 
 CASE_COLUMNS = ["rep", "case_id", "household_id", "segment", "pathway", "route", "members",
                 "kecamatan", "kelurahan", "rt", "applied", "outcome", "outcome_stage", "reason",
@@ -183,7 +183,7 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
     reps = len(stats)
     target = scenario.program.target
     end = mean_ci([s["enrolled_end"] for s in stats])
-    citizen = cases[cases["route"] != "referral"]
+    citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)]
     overall = _pathway_figures(citizen, reps)
     stages = sorted({k for s in stats for k in s["dropout_by_stage"]},
                     key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))

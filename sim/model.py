@@ -11,6 +11,8 @@ The model only wires its parts together; each part owns its state:
 ``city``               RTs, kelurahan, kecamatan and every office (:mod:`sim.city`)
 ``population``         households, awareness, decisions and exits (:mod:`sim.population`)
 ``tim``                the Tim Koordinasi's review meetings (:mod:`sim.agents`)
+``relations``          working trust between agency pairs, if it evolves (:mod:`sim.relations`)
+``sustain``            responsive budget and UHC Prioritas feedback (:mod:`sim.sustainability`)
 =====================  ==================================================================
 
 ``step()`` advances one calendar day. Work is driven by the event queue, so cost grows
@@ -36,7 +38,9 @@ from sim.engine.worktime import Clock
 from sim.pathways import PLACES, CaseFlow
 from sim.population import Population
 from sim.program import Program
+from sim.relations import Relations
 from sim.scenario import Scenario, load_scenario
+from sim.sustainability import SustainabilityRules
 
 
 class JambiBugarModel(mesa.Model):
@@ -76,12 +80,25 @@ class JambiBugarModel(mesa.Model):
         self.tim = TimKoordinasi(self, "Tim Koordinasi JKN Daerah",
                                  list(self.city.agencies.values()), self.flow,
                                  sc.coordination.hierarchy.stall_days)
+        self.relations = Relations(sc, self.clock)
+        self.evolving = sc.relations.enabled
+        self.sustain = SustainabilityRules(sc, self.clock, self.program, self.spent_in,
+                                           lambda: self.population.eligible_people)
         self.population.build()
         self.population.schedule_city_events()
         for t in self.program.year_starts():
+            if sc.sustainability.budget_rule == "responsive":
+                self.events.schedule(t, self.sustain.new_year, priority=LATE)
             self.events.schedule(t, self.quota.admit, priority=LATE)  # a new budget year
+        lapse = sc.relations.tim_meetings_until
+        t_lapse = self.clock.t(lapse) if lapse else float("inf")
         for t in self.rules.review_times():
-            self.events.schedule(t, self.tim.review, priority=LATE)
+            if t < t_lapse:
+                self.events.schedule(t, self.tim.review, priority=LATE)
+        if self.evolving:
+            self.rules.relations = self.tim.relations = self.relations
+            for t, name, args in self.relations.dated_events():
+                self.events.schedule(t, getattr(self.relations, name), *args, priority=LATE)
         self.premium_by_month: dict[str, float] = {}
         self.monthly: list[dict[str, Any]] = []
         self._month_ends = self._month_end_days()
@@ -154,7 +171,9 @@ class JambiBugarModel(mesa.Model):
         1. Run every event due before the end of the day, in (time, priority, counter)
            order: arrivals, awareness, applications, services, hand-offs, exits.
         2. Accrue the day's premium for the active members.
-        3. On the month's last day, record a timeseries row.
+        3. On the month's last day, agencies sense their backlog and trust moves (if
+           coordination evolves), the UHC Prioritas check runs, and a timeseries row is
+           recorded.
         4. Collect the DataCollector row; after the last day set ``running`` to False.
         """
         self.day += 1
@@ -167,10 +186,25 @@ class JambiBugarModel(mesa.Model):
         self.premium_by_month[month] = self.premium_by_month.get(month, 0.0) + \
             self.quota.active * self.program.premium_rate_at(day) / days_in_month
         if day in self._month_ends:
+            self.month_end(float(day))
             self.monthly.append(self.snapshot())
         self.datacollector.collect(self)
         if day >= self.clock.horizon - 1:
             self.running = False
+
+    def spent_in(self, year: int) -> float:
+        """Premium spending of a calendar year so far (IDR)."""
+        prefix = f"{year:04d}-"
+        return sum(v for k, v in self.premium_by_month.items() if k.startswith(prefix))
+
+    def month_end(self, t: float) -> None:
+        """Agencies sense their backlog and trust moves (if coordination evolves); the
+        sustainability rules check UHC Prioritas."""
+        if self.evolving:
+            offices = self.scenario.offices
+            self.relations.month(t, {a: (self.city.queue(a), getattr(offices, a).staff)
+                                     for a in self.city.agencies})
+        self.sustain.month_end(t)
 
     def snapshot(self) -> dict[str, Any]:
         """One timeseries row: stocks, flows and queue lengths at the end of today."""
@@ -190,6 +224,9 @@ class JambiBugarModel(mesa.Model):
             row[f"queue_{kind}"] = self.city.queue(kind)
         for place in ("dtks", "tim", "quota", "activation"):
             row[f"waiting_{place}"] = f.where[place]
+        if self.evolving:
+            row.update(self.relations.row())
+            row.update(self.sustain.row(float(self.day)))
         return row
 
     # ------------------------------------------------------------ checking

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.cases import REFERRAL_ROUTES
+
 NAN = float("nan")
 
 
@@ -135,7 +137,7 @@ def _case_scalars(cases: pd.DataFrame | None) -> dict[str, float]:
     enrolled_any = cases[cases["outcome"] == "enrolled"]
     people = float(enrolled_any.groupby("household_id")["members"].last().sum()) \
         if len(enrolled_any) else 0.0
-    citizen = cases[cases["route"] != "referral"]
+    citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)]
     by_hh = citizen.groupby("household_id")
     applied = by_hh.ngroups
     if applied:

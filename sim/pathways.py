@@ -40,10 +40,15 @@ OFFICE_ROUTES = {
     "manual": ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs"),
     "online": ("rt", "lurah", "dinsos", "dinkes", "bpjs"),
     "referral": ("dinsos", "dinkes", "bpjs"),
+    # one agency end to end (sustainability.single_agency_from): Dinas Sosial verifies and
+    # registers; no Dinas Sosial -> Dinas Kesehatan hand-off
+    "single": ("rt", "lurah", "dinsos", "bpjs"),
+    "referral_single": ("dinsos", "bpjs"),
 }
 # Offices the citizen visits in person, by route.
 VISITED = {"manual": frozenset({"rt", "lurah", "camat", "dinsos", "dinkes"}),
-           "online": frozenset({"rt"}), "referral": frozenset()}
+           "online": frozenset({"rt"}), "referral": frozenset(),
+           "single": frozenset({"rt"}), "referral_single": frozenset()}
 BOUNCED, HANDED_OFF = RESULT_CODE["bounced"], RESULT_CODE["handed_off"]
 # Where an open case can be.
 PLACES = ("docs", "queue", "transit", "citizen", "dtks", "tim", "quota", "activation")
@@ -88,6 +93,8 @@ class CaseFlow:
             self.t_online = float("inf")
         else:
             self.t_online = clock.t(t.online_from)
+        single = scenario.sustainability.single_agency_from
+        self.t_single = clock.t(single) if single else float("inf")
         self.rework_prob = {s: getattr(scenario.offices, s).rework_prob for s in OFFICES}
         self.p_mismatch = scenario.batches.dtks_mismatch_prob * rules.mismatch_factor
         self.cases: list[Case] = []
@@ -152,6 +159,8 @@ class CaseFlow:
         """Open a case: first a Dukcapil trip if the KK/KTP is missing, then the route."""
         pathway = self.pathway_at(t)
         route = "referral" if hh.referred else pathway
+        if t >= self.t_single:
+            route = "referral_single" if hh.referred else "single"
         tol = hh.patience * self.u_tolerance(hh.idx)
         case = Case(len(self.cases) + 1, hh, pathway, route, self.routes[route], t, tol)
         city = self.city
@@ -164,7 +173,8 @@ class CaseFlow:
         if hh.has_docs:
             self.go(t, case)
             return
-        if route != "referral" and self.gives_up(case, t, city.trip_cost(hh, "docs"), "docs"):
+        if not route.startswith("referral") and self.gives_up(
+                case, t, city.trip_cost(hh, "docs"), "docs"):
             return
         self._visit(case, "docs", t)
         self._move(case, "docs")
@@ -259,6 +269,8 @@ class CaseFlow:
             self._verification_round(case, t, office)
             return
         case.handoff = None
+        if self.rules.relations is not None:
+            self.rules.relations.handed_off(stage, nxt, bounce)
         j = self.journey
         j.t_out[case.visit] = t
         j.result[case.visit] = BOUNCED if bounce else HANDED_OFF
@@ -328,7 +340,7 @@ class CaseFlow:
         if not self.still_wanted(case, t):
             return
         stage = case.steps[case.idx]
-        if case.route == "online" and stage not in VISITED["online"]:
+        if case.route in ("online", "single") and stage not in VISITED["online"]:
             # the citizen brings the documents to the RT head, who re-sends them online
             if self.gives_up(case, t, self.city.trip_cost(case.household, "rt"), stage):
                 return
@@ -404,6 +416,11 @@ class CaseFlow:
         case.outcome, case.t_outcome, case.outcome_stage, case.reason = outcome, t, stage, reason
         self.counts[outcome] += 1
         self.open -= 1
+        if self.rules.relations is not None and stage in ("dinkes", "bpjs") and \
+                (reason == "divergent_judgement" or (outcome, reason) == ("abandoned", "burden")):
+            up = next((s for s in reversed(case.steps[:case.idx]) if s in ("dinsos", "dinkes")),
+                      None)
+            self.rules.relations.blamed(stage, up)
         hh = case.household
         if outcome == "abandoned" and reason == "burden":
             self.dropout[stage] = self.dropout.get(stage, 0) + 1

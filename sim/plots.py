@@ -29,6 +29,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from sim.i18n import BARRIERS, date_text, num, pathway, rupiah, stage, subtitle, tr  # noqa: E402
+from sim.cases import REFERRAL_ROUTES  # noqa: E402
 from sim.tables import days_by_year, funnel_table  # noqa: E402
 from sim.tally import Tally  # noqa: E402
 
@@ -366,7 +367,7 @@ def compare_figures(results: Sequence[Any], lang: str = "en") -> dict[str, Any]:
         # days to card by year
         fig, ax = plt.subplots(figsize=(11, 6))
         for i, r in enumerate(results):
-            d = r.cases[(r.cases["route"] != "referral") & (r.cases["outcome"] == "enrolled")]
+            d = r.cases[(~r.cases["route"].isin(REFERRAL_ROUTES)) & (r.cases["outcome"] == "enrolled")]
             yr = pd.to_datetime(d["applied"]).dt.year
             med = d.groupby(yr)["days_to_card"].median()
             ax.plot(med.index + (i - (len(results) - 1) / 2) * 0.08, med.values, "o-",

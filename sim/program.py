@@ -29,6 +29,11 @@ class Program:
         self._dtks = dtks_fix_times(clock, self.b.dtks_fixes_per_year_before,
                                     self.b.dtks_monthly_from)
         self._t_premium_change = clock.t(self.p.premium_change_date)
+        # later premium changes (sustainability.premium_changes; assumptions)
+        self._later = sorted((dt.date.fromisoformat(d), v)
+                             for d, v in scenario.sustainability.premium_changes.items())
+        self._later_t = [(clock.t(d), v) for d, v in self._later]
+        self.uhc_now = False  # UHC Prioritas reached by the feedback rule (sim.sustainability)
         self._t_uhc = clock.t(self.b.uhc_prioritas_from) if self.b.uhc_prioritas_from \
             else float("inf")
         self.caps = self._yearly_caps()
@@ -38,12 +43,20 @@ class Program:
 
     def premium_rate(self, day: dt.date) -> float:
         """Premium the city pays per member-month on a calendar day (IDR)."""
-        return self.p.premium_idr_after if day >= self.p.premium_change_date \
+        rate = self.p.premium_idr_after if day >= self.p.premium_change_date \
             else self.p.premium_idr_before
+        for when, value in self._later:
+            if day >= when:
+                rate = value
+        return rate
 
     def premium_rate_at(self, t: float) -> float:
-        return self.p.premium_idr_after if t >= self._t_premium_change \
+        rate = self.p.premium_idr_after if t >= self._t_premium_change \
             else self.p.premium_idr_before
+        for when, value in self._later_t:
+            if t >= when:
+                rate = value
+        return rate
 
     def _yearly_caps(self) -> dict[int, int]:
         """Active-member cap per year: min(target, budget / that year's premium bill)."""
@@ -57,6 +70,17 @@ class Program:
             caps[year] = int(cap)
         return caps
 
+    def yearly_bill(self, year: int) -> float:
+        """Premium bill for one member over a calendar year (IDR)."""
+        return sum(self.premium_rate(dt.date(year, mo, 1)) for mo in range(1, 13))
+
+    def set_budget(self, year: int, budget: float) -> None:
+        """A budget set during the run (the responsive rule): the year's cap follows it."""
+        bill = self.yearly_bill(year)
+        cap = self.p.target if bill <= 0 else min(self.p.target, int(budget // bill))
+        self.caps[year] = int(cap)
+        self._cap_list = [self.caps[y] for y in sorted(self.caps)]
+
     def cap(self, t: float) -> int:
         """The cap on active plus pending members at model time t."""
         return self._cap_list[max(0, bisect_right(self._year_starts, t) - 1)]
@@ -64,7 +88,7 @@ class Program:
     def activation_time(self, t: float) -> float:
         """When a card registered at t becomes active: the same day under UHC Prioritas,
         otherwise at the monthly cut-off."""
-        if t >= self._t_uhc:
+        if t >= self._t_uhc or self.uhc_now:
             return t
         return monthly_cutoff_activation(self.clock, t, self.b.bpjs_cutoff_day)
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.cases import REFERRAL_ROUTES
+
 # Route order; "dtks" (waiting for the DTKS update) belongs to the Dinas Sosial step and
 # "docs" (a Dukcapil trip) to the applications step.
 STEPS = ("applied", "rt", "lurah", "camat", "dinsos", "dinkes", "tim", "quota", "bpjs",
@@ -69,7 +71,7 @@ def funnel_table(cases: pd.DataFrame, reps: int = 1, by: str = "pathway") -> pd.
     """One row per (pathway, step) that is on the route: arrivals and what became of them,
     as means per replication. Referred (institutional) cases are left out: they enter at
     Dinas Sosial without any visit of their own. ``by=None`` pools the pathways."""
-    citizen = cases[cases["route"] != "referral"]
+    citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)]
     steps = case_steps(citizen)
     if by is None:
         steps = steps.assign(pathway="all")
@@ -101,7 +103,7 @@ def days_by_year(cases: pd.DataFrame) -> pd.DataFrame:
     """Days to card of enrolled citizen cases by year of application and pathway: count,
     median and quartiles, with the share of that year's applications still in process at
     the end (censored: their days to card are not known yet)."""
-    citizen = cases[cases["route"] != "referral"].copy()
+    citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)].copy()
     citizen["year"] = pd.to_datetime(citizen["applied"]).dt.year
     rows = []
     for (p, y), g in citizen.groupby(["pathway", "year"]):

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.cases import REFERRAL_ROUTES
+
 PATHWAYS = ("manual", "online")
 FUNNEL_STAGES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs", "activation")
 
@@ -73,7 +75,7 @@ class Tally:
                 b[0] += e
                 b[1], b[2], b[4] = min(b[1], e), max(b[2], e), b[4] + 1
         self._add_figure_tables(cases)
-        citizen = cases[cases["route"] != "referral"]
+        citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)]
         for p in (*PATHWAYS, "all"):
             sub = citizen if p == "all" else citizen[citizen["pathway"] == p]
             enrolled = sub[sub["outcome"] == "enrolled"]
@@ -106,7 +108,7 @@ class Tally:
         tab = funnel_table(cases, 1).set_index(["pathway", "step"])
         self.funnel_sum = tab if self.funnel_sum is None else \
             self.funnel_sum.add(tab, fill_value=0.0)
-        citizen = cases[cases["route"] != "referral"]
+        citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)]
         years = pd.to_datetime(citizen["applied"]).dt.year
         for (p, y), g in citizen.groupby([citizen["pathway"], years]):
             key = (str(p), int(y))

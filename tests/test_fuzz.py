@@ -67,7 +67,7 @@ SECTIONS = sorted({".".join(p.split(".")[:i]) for p in LEAVES for i in range(1, 
 def _kind(row: dict[str, Any]) -> str:
     """The TOML type a parameter takes: int, float, bool, str, date, list or table."""
     d = row["default"]
-    if row["parameter"] == "batches.uhc_prioritas_from" or isinstance(d, dt.date):
+    if row["unit"] == "date" or isinstance(d, dt.date):
         return "date"
     if isinstance(d, bool):
         return "bool"

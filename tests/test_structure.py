@@ -11,7 +11,8 @@ import pytest
 SIM = Path(__file__).resolve().parents[1] / "sim"
 # The model core: what a Mesa user, a sweep worker or the dashboard builds on.
 CORE = ("sim.engine", "sim.scenario", "sim.agents", "sim.cases", "sim.city",
-        "sim.coordination", "sim.pathways", "sim.population", "sim.program", "sim.model")
+        "sim.coordination", "sim.pathways", "sim.population", "sim.program", "sim.model",
+        "sim.relations", "sim.sustainability")
 NOT_IN_CORE = ("sim.output", "sim.plots", "sim.cli", "sim.app", "sim.runner", "sim.metrics",
                "sim.dashboard", "sim.workshop", "sim.tables", "sim.i18n",
                "matplotlib", "solara", "tqdm", "argparse")

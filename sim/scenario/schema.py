@@ -433,6 +433,185 @@ class Coordination(_Section):
     collaboration: Collaboration = Field(default_factory=Collaboration)
 
 
+# ------------------------------------------------------- coordination dynamics
+PAIRS = ("dinsos_dinkes", "dinkes_bpjs", "dinsos_bpjs")
+
+
+class Relations(_Section):
+    """Working trust (relational capital) between each pair of agencies, in [0, 1], moved
+    by the agencies' own experience. See sim/relations.py for each rule and its source."""
+
+    enabled: bool = P(False, unit="flag",
+                      source="assumption; off keeps the historical baseline (fixed dials) "
+                             "exactly as calibrated",
+                      meaning="Coordination evolves: each pair's state moves with experience "
+                              "and scales how strongly the barriers bite on its hand-offs.")
+    initial_state: float = P(0.5, plausible=(0.3, 0.7), unit="state", lo=0, hi=1, source=ASSUMPTION,
+                       meaning="Each pair's state on the first day; the barrier levels bite "
+                               "exactly as set when a pair is at this state.")
+    bite_k: float = P(0.8, plausible=(0.4, 0.95), unit="1/state", lo=0, hi=0.99, source=ASSUMPTION,
+                      meaning="k in effective level = level x (1 - k s) / (1 - k s0): how far "
+                              "trust s blunts the barriers on a pair's hand-offs.")
+    threshold: float = P(0.4, plausible=(0.3, 0.5), unit="state", lo=0, hi=1, source=ASSUMPTION,
+                         meaning="Working threshold for the sustainability indicator.")
+    gain_per_handoff: float = P(
+        0.002, plausible=(0.0005, 0.005), unit="share of (1 - s)", lo=0, hi=1,
+        source="assumption; coordination is easier at the implementation level, with real "
+               "clients (DOMAIN.md: Coordination theory)",
+        meaning="Growth per case handed off between the pair without a bounce.")
+    loss_per_bounce: float = P(0.003, plausible=(0.001, 0.01), unit="share of s", lo=0, hi=1,
+                               source="assumption; Peters' specialization (DOMAIN.md)",
+                               meaning="Erosion per case bounced between the pair.")
+    loss_per_blame: float = P(0.02, plausible=(0.005, 0.05), unit="share of s", lo=0, hi=1,
+                              source="assumption; Peters' accountability (DOMAIN.md)",
+                              meaning="Erosion per case the downstream agency rejects after "
+                                      "upstream approved it (blame).")
+    review_gain: float = P(
+        0.30, plausible=(0.1, 0.5), unit="share of (1 - s)", lo=0, hi=1,
+        source="assumption; Tim Koordinasi holds periodic review and evaluation meetings "
+               "(DOMAIN.md: actors)",
+        meaning="Growth of every pair at each Tim review meeting, times hierarchy strength.")
+    tie_gain_per_month: float = P(
+        0.03, plausible=(0.01, 0.06), unit="share of (1 - s) per month", lo=0, hi=1,
+        source="assumption; Peters' networks, formal and informal ties (DOMAIN.md)",
+        meaning="Monthly growth from informal ties, times the pair's tie strength.")
+    ties_regrow_per_month: float = P(0.02, plausible=(0.005, 0.05),
+                                     unit="share of gap per month", lo=0, hi=1,
+                                     source=ASSUMPTION,
+                                     meaning="Monthly regrowth of broken informal ties toward "
+                                             "network strength.")
+    collab_gain_per_month: float = P(
+        0.03, plausible=(0.01, 0.06), unit="share of (1 - s) per month", lo=0, hi=1,
+        source="assumption; Peters' collaboration: shared database, joint verification "
+               "(DOMAIN.md)",
+        meaning="Monthly growth from shared data, times collaboration strength, while the "
+                "website is kept up.")
+    decay_per_month: float = P(0.04, plausible=(0.02, 0.08),
+                               unit="share of s per month", lo=0, hi=1, source=ASSUMPTION,
+                               meaning="Monthly erosion without upkeep (relationships fade).")
+    transition_loss: float = P(
+        0.3, plausible=(0.1, 0.5), unit="share of s", lo=0, hi=1,
+        source="assumption; Peters' politics: different political masters (DOMAIN.md)",
+        meaning="Share of every pair's state lost at a political transition.")
+    rotation_loss: float = P(0.5, plausible=(0.2, 0.8), unit="share", lo=0, hi=1,
+                             source="assumption; staff rotation breaks informal ties",
+                             meaning="Share of state and of informal ties lost by the pairs "
+                                     "of an agency whose staff rotate.")
+    pressure_queue_per_staff: float = P(
+        10.0, plausible=(5.0, 20.0), unit="cases/staff", lo=0.1, hi=1000,
+        source="assumption; Peters' performance management (DOMAIN.md)",
+        meaning="Queue per staff member at which an agency is fully pressed on its own targets.")
+    pressure_effect: float = P(
+        0.5, plausible=(0.2, 1.0), unit="multiplier", lo=0, hi=10,
+        source="assumption; Peters' performance management (DOMAIN.md)",
+        meaning="A fully pressed agency gains (1 - pressure_effect) of its joint-work trust and "
+                "holds hand-offs for its report (1 + pressure_effect) times as often.")
+    dominant: Literal["dinsos", "dinkes", "bpjs"] = P(
+        "bpjs", unit="agency", source="assumption; Peters' power (DOMAIN.md)",
+        meaning="The dominant agency, which sets the pace of joint steps on its pairs.")
+    pace_drag: float = P(0.5, plausible=(0.2, 0.8), unit="share", lo=0, hi=1,
+                         source="assumption; Peters' power (DOMAIN.md)",
+                         meaning="At power = 1, growth on the dominant agency's pairs is cut by "
+                                 "this share.")
+    transitions: tuple[dt.date, ...] = P(
+        (dt.date(2023, 12, 1),), unit="dates", strict=False,
+        source="assumption; a Pj Walikota was in office by March 2024 (seed); the handover "
+               "date is not in the seed",
+        meaning="Political transitions (new or acting mayor).")
+    rpjmd_end: dt.date | None = D(
+        "2024-01-01", source="RPJMD 2018-2023 ends (DOMAIN.md: The program)",
+        meaning="End of the medium-term plan: the programme loses its plan mandate; a "
+                "transition of its own (transition_loss); empty = never.")
+    rotations: dict[str, str] = P(
+        {}, unit="date -> agency", strict=False, source=ASSUMPTION,
+        meaning="Staff rotations: ISO date -> agency (dinsos, dinkes or bpjs) that loses its "
+                "key staff.")
+    tim_meetings_until: dt.date | None = P(
+        None, unit="date", strict=False, source=ASSUMPTION,
+        meaning="After this date the Tim Koordinasi holds no more review meetings; empty = "
+                "it keeps meeting.")
+    website_upkeep_until: dt.date | None = P(
+        None, unit="date", strict=False, source=ASSUMPTION,
+        meaning="After this date the shared website is no longer kept up: no collaboration "
+                "gain; empty = kept up.")
+
+    @model_validator(mode="after")
+    def _rotations_valid(self) -> Relations:
+        for day, agency in self.rotations.items():
+            _iso_key("relations.rotations", day)
+            if agency not in ("dinsos", "dinkes", "bpjs"):
+                raise ValueError(f"relations.rotations[{_clean(repr(day))}] must be one of "
+                                 f"dinsos, dinkes, bpjs, got {_clean(repr(agency))}")
+        if list(self.transitions) != sorted(self.transitions):
+            raise ValueError("relations.transitions must be in increasing order")
+        return self
+
+
+def _iso_key(name: str, key: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(key)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} keys must be ISO dates like '2025-01-01', "
+                         f"got {_clean(repr(key))}") from None
+    if not (MIN_DATE <= day <= MAX_DATE):
+        raise ValueError(f"{name} key {key} is outside {MIN_DATE} to {MAX_DATE}")
+    return day
+
+
+# ------------------------------------------------------------- sustainability
+class Sustainability(_Section):
+    """Inputs after the seed (March 2024) that decide whether coverage holds to 2029;
+    every one is an assumption. See sim/sustainability.py."""
+
+    budget_rule: Literal["fixed", "responsive"] = P(
+        "fixed", unit="choice", source=ASSUMPTION,
+        meaning="'fixed': budget_idr_by_year (last year carried on); 'responsive': from "
+                "responsive_from each year's budget is last year's premium spending x "
+                "(1 + budget_headroom), as budget offices do.")
+    responsive_from: int = P(2025, plausible=(2025, 2025),
+                             unit="year", lo=1900, hi=2100, source=ASSUMPTION,
+                             meaning="First budget year set by the responsive rule.")
+    budget_headroom: float = P(0.05, plausible=(-0.05, 0.15),
+                               unit="share", lo=-0.9, hi=5, source=ASSUMPTION,
+                               meaning="Margin a responsive budget adds to last year's spending.")
+    premium_changes: dict[str, float] = P(
+        {}, unit="ISO date -> IDR/member/month", strict=False, source=ASSUMPTION,
+        meaning="Premium changes after premium_change_date (for example a 2026 rise).")
+    single_agency_from: dt.date | None = P(
+        None, unit="date", strict=False,
+        source="assumption; the Dinas Kesehatan official: involving two agencies was not "
+               "effective (seed)",
+        meaning="From this date Dinas Sosial handles enrollment end to end: new cases skip the "
+                "Dinas Sosial -> Dinas Kesehatan hand-off; empty = never.")
+    uhc_feedback: bool = P(False, unit="flag",
+                           source="UHC Prioritas: >98% coverage, >=80% active, no arrears "
+                                  "(DOMAIN.md: actors)",
+                           meaning="Check UHC Prioritas each month end; while it holds BPJS "
+                                   "activates the day of registration.")
+    city_population: int = P(633650, plausible=(633650, 633650), unit="people", lo=1, hi=10000000,
+                             source="about 633,650 mid-2023 (DOMAIN.md: Context figures)",
+                             meaning="Residents, the denominator of JKN coverage.")
+    other_uninsured: int = P(
+        0, plausible=(0, 2000), unit="people", lo=0, hi=10000000,
+        source="assumption; 98.49% covered in 2024 (DOMAIN.md) leaves about 9,600 uninsured",
+        meaning="Uninsured residents outside the model's eligible households.")
+    active_share_2024: float = P(0.7614, plausible=(0.7614, 0.7614), unit="share", lo=0, hi=1,
+                                 source="76.14% of members active in 2024 (DOMAIN.md)",
+                                 meaning="Share of JKN members active in 2024.")
+    active_share_trend: float = P(0.01, plausible=(0.0, 0.02),
+                                  unit="share/year", lo=-0.5, hi=0.5, source=ASSUMPTION,
+                                  meaning="Yearly change of the active share from 2024.")
+
+    @model_validator(mode="after")
+    def _premiums_valid(self) -> Sustainability:
+        for day, value in self.premium_changes.items():
+            _iso_key("sustainability.premium_changes", day)
+            if not (math.isfinite(value) and 0 <= value <= 1e7):
+                raise ValueError(f"sustainability.premium_changes[{day}] must be from 0 to "
+                                 f"1e7 IDR, got {value!r}")
+        return self
+
+
 # ----------------------------------------------------------------------- scenario
 class Scenario(_Section):
     """A frozen, validated scenario. Defaults are the historical baseline."""
@@ -449,6 +628,8 @@ class Scenario(_Section):
     exits: Exits = Field(default_factory=Exits)
     barriers: Barriers = Field(default_factory=Barriers)
     coordination: Coordination = Field(default_factory=Coordination)
+    relations: Relations = Field(default_factory=Relations)
+    sustainability: Sustainability = Field(default_factory=Sustainability)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Scenario:

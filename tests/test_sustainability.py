@@ -1,0 +1,96 @@
+"""Sustainability inputs (sim/sustainability.py) and indicators move as documented."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from conftest import small
+
+from sim.engine.worktime import Clock
+from sim.model import JambiBugarModel
+from sim.program import Program
+from sim.sustainability import held_above, indicators, recovery_months
+
+
+def finished(sc) -> JambiBugarModel:
+    m = JambiBugarModel(sc, seed=3)
+    while m.running:
+        m.step()
+    return m
+
+
+def test_later_premium_changes_enter_rate_and_caps() -> None:
+    sc = small(sustainability={"premium_changes": {"2019-01-01": 50000.0}})
+    p = Program(sc, Clock(sc.time.start, sc.time.end))
+    assert p.premium_rate(dt.date(2019, 2, 1)) == 50000.0
+    assert p.premium_rate(dt.date(2018, 12, 1)) == 23000.0
+    assert p.premium_rate_at(p.clock.t(dt.date(2019, 3, 1))) == 50000.0
+    assert p.caps[2019] == min(3000, int(9.0e9 // (50000.0 * 12)))
+
+
+def test_a_responsive_budget_follows_last_years_spending() -> None:
+    """A budget set at last year's spending minus 50% shrinks the cap; plus 50% does not
+    bind below the fixed one."""
+    kw = dict(program={"budget_idr_by_year": {"2018": 1.0e9}})
+    tight = finished(small(sustainability={"budget_rule": "responsive", "responsive_from": 2019,
+                                           "budget_headroom": -0.5}, **kw))
+    fixed = finished(small(**kw))
+    spent_2018 = tight.spent_in(2018)
+    assert tight.sustain.budgets[2019] == spent_2018 * 0.5
+    assert tight.program.caps[2019] < fixed.program.caps[2019]
+    assert tight.monthly[-1]["enrolled"] <= fixed.monthly[-1]["enrolled"]
+
+
+def test_uhc_prioritas_feedback_activates_the_same_day() -> None:
+    base = dict(time={"pathway_mode": "online"},
+                sustainability={"uhc_feedback": True, "active_share_2024": 0.9,
+                                "city_population": 10_000_000})
+    m = finished(small(**base))
+    assert m.sustain.uhc and m.program.uhc_now
+    assert m.program.activation_time(500.5) == 500.5
+    never = finished(small(time={"pathway_mode": "online"},
+                           sustainability={"uhc_feedback": True, "active_share_2024": 0.5}))
+    assert not never.sustain.uhc
+    assert never.program.activation_time(500.5) > 500.5
+
+
+def test_indicators_on_a_written_out_series() -> None:
+    dates = ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"]
+    assert held_above(dates, [0.6, 0.5, 0.45, 0.3, 0.5], dt.date(2024, 2, 1), 0.4) == \
+        {"months_held": 2, "held_to_end": False, "share_above": 0.75, "months_to_recover": 3.0}
+    assert held_above(dates, [0.6, 0.5, 0.45, 0.3, 0.3], dt.date(2024, 2, 1), 0.4)[
+        "months_to_recover"] == math.inf
+    assert math.isnan(held_above(dates, [0.6] * 5, dt.date(2024, 2, 1), 0.4)["months_to_recover"])
+    assert recovery_months(dates, [100, 100, 90, 95, 100], dt.date(2024, 3, 1)) == 2.0
+    assert recovery_months(dates, [100, 100, 101, 102, 103], dt.date(2024, 3, 1)) == 0.0
+    assert math.isnan(recovery_months(dates, [100, 100, 90, 90, 90], dt.date(2024, 3, 1)))
+
+
+def test_indicators_from_a_run() -> None:
+    sc = small(relations={"enabled": True, "transitions": [dt.date(2019, 1, 1)],
+                          "rpjmd_end": None})
+    m = finished(sc)
+    out = indicators(m.monthly, sc)
+    for key in ("coord_dinsos_dinkes_end", "sustain_dinsos_dinkes_months", "sustain_all_held",
+                "recovery_months", "gap_steady"):
+        assert key in out
+    assert out["gap_steady"] > 0
+
+
+def test_sustainability_figure_and_table(tmp_path) -> None:
+    """The figure module runs both variants under the same seeds and writes its files."""
+    from sim.sustainability_plots import figure, markdown, study, table
+
+    sc = small(time={"end": "2019-06-30", "pathway_mode": "online"},
+               relations={"enabled": True, "transitions": [dt.date(2018, 10, 1)],
+                          "rpjmd_end": None})
+    res = study(sc, reps=2, seed=1)
+    assert set(res) == {"standing Tim", "no standing Tim"}
+    assert res["no standing Tim"]["scenario"].relations.tim_meetings_until == dt.date(2018, 10, 1)
+    figure("small", res, tmp_path / "small.png")
+    assert (tmp_path / "small.png").stat().st_size > 10_000
+    rows = table("small", res)
+    assert [r["variant"] for r in rows] == ["standing Tim", "no standing Tim"]
+    assert rows[0]["reps"] == 2 and "sustain_all_held" in rows[0]
+    assert markdown(__import__("pandas").DataFrame(rows)).startswith("| scenario | variant |")
