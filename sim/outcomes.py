@@ -138,12 +138,14 @@ def _case_scalars(cases: pd.DataFrame | None) -> dict[str, float]:
     people = float(enrolled_any.groupby("household_id")["members"].last().sum()) \
         if len(enrolled_any) else 0.0
     citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)]
+    citizen = citizen.assign(_enrolled=citizen["outcome"] == "enrolled",
+                             _open=citizen["outcome"] == "in_process")
     by_hh = citizen.groupby("household_id")
     applied = by_hh.ngroups
-    if applied:
+    if applied:  # vectorised per-household aggregates (no Python call per household)
         hh = pd.DataFrame({
-            "enrolled": by_hh["outcome"].agg(lambda s: bool((s == "enrolled").any())),
-            "open": by_hh["outcome"].agg(lambda s: bool((s == "in_process").any())),
+            "enrolled": by_hh["_enrolled"].any(),
+            "open": by_hh["_open"].any(),
             "visits": by_hh["visits"].sum(),
             "cost": by_hh["cost_idr"].sum(),
         })
