@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             if sig is not None:
                 signal.signal(sig, _on_signal)
     args = argparse.Namespace()
+    command_line = argv is None  # a real process, not a call from Python
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         args = build_parser().parse_args(argv)
@@ -202,14 +203,30 @@ def main(argv: list[str] | None = None) -> int:
         return _dispatch(args)
     except KeyboardInterrupt:
         print(_stopped_line(args, "interrupted (Ctrl-C)"), file=sys.stderr)
-        return 130
+        return _stopped(130, command_line)
     except Terminated as exc:
         name = signal.Signals(exc.signum).name
         print(_stopped_line(args, f"stopped by {name}"), file=sys.stderr)
-        return 128 + exc.signum
+        return _stopped(128 + exc.signum, command_line)
     except BrokenPipeError:  # e.g. 'jambi-sim params | head': the reader has what it wanted
         _silence_stdout()
         return 0
+
+
+def _stopped(code: int, command_line: bool) -> int:
+    """Leave a stopped run's process now. Its workers are already killed and its staging
+    folder marked; but a worker killed while sending a result leaves half a message in
+    the pool's pipe, and the interpreter's exit would then wait for ever on the pool's
+    manager thread (concurrent.futures joins it at exit). So a stopped command exits at
+    once, after flushing its output; from Python, the code is returned as usual."""
+    if not command_line:
+        return code
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _silence_stdout() -> None:

@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import gc
 import itertools
+import multiprocessing
 import os
 import signal
 import sys
@@ -149,12 +150,37 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with its stderr on /dev/null. A stopped run
+    leaves at once (sim.cli._stopped), and the tracker would then tell the user's terminal
+    about the pool's semaphores it cleans up: noise, not a fault."""
+    if os.name != "posix":
+        return
+    from multiprocessing import resource_tracker
+
+    if getattr(resource_tracker._resource_tracker, "_fd", None) is not None:
+        return  # already running
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _in_parallel(jobs: list[tuple[Scenario, int, int, bool]], workers: int
                  ) -> Iterator[RepResult]:
     """Replications in rep order from ``workers`` processes, with at most two jobs per
     worker in flight, so finished tables never pile up in the parent."""
+    _quiet_resource_tracker()  # before the pool: its queues' semaphores start the tracker
+    # spawn, not fork: forking while the pool's manager thread runs can deadlock a worker
+    # (CPython's fork-with-threads hazard), and a stopped run must never hang; the workers'
+    # parent-death watch (_worker_init) also needs them to be children of this process.
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
-                               initargs=(os.getpid(),))
+                               initargs=(os.getpid(),),
+                               mp_context=multiprocessing.get_context("spawn"))
     window = 2 * workers
     pending: deque[Future[RepResult]] = deque()
     done = False
