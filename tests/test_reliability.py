@@ -116,6 +116,17 @@ def start_run(tiny: Path, out: Path, reps: int = 400) -> tuple[subprocess.Popen,
     pytest.fail(f"the run did not start its workers: {proc.communicate()}")
 
 
+def communicate_or_kill(proc: subprocess.Popen, timeout: float = 30) -> tuple[str, str]:
+    """Wait for a stopped run; if it hangs, kill its whole session (so a failing test leaves
+    no process behind) and fail."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"the run did not end within {timeout} s of being stopped: {err[-2000:]}")
+
+
 def assert_all_gone(pids: set[int], within: float = 10.0) -> None:
     t0 = time.monotonic()
     while time.monotonic() - t0 < within:
@@ -141,7 +152,7 @@ def test_stopping_the_run_stops_its_workers(how: str, code: int, tiny: Path,
         proc.send_signal(signal.SIGTERM)
     else:  # the terminal sends Ctrl-C to every process in the foreground group
         os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    _, err = communicate_or_kill(proc)
     assert proc.returncode == code, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "previous results are untouched" in err
@@ -157,7 +168,7 @@ def test_sigkill_of_the_parent_leaves_no_worker(tiny: Path, tmp_path: Path) -> N
     proc, kids = start_run(tiny, tmp_path / "res")
     assert kids
     proc.kill()
-    proc.communicate(timeout=30)
+    communicate_or_kill(proc)
     assert_all_gone(kids)
 
 
