@@ -73,6 +73,19 @@ def Labelled(text: str, cls: str, widget):
         widget()
 
 
+def mechanism(s: "Settings", set_s, lang: str, name: str) -> None:
+    """A mechanism's on/off box and its strength slider (disabled while it is off)."""
+    on, strength = getattr(s, name), getattr(s, f"{name}_strength")
+    solara.Checkbox(label=tr(name, lang), value=on,
+                    on_value=lambda v: set_s(s.replace(**{name: bool(v)})))
+    Labelled(f"{tr(f'{name}_strength', lang)}: {num(strength, lang, 2)}",
+             f"jb-{name}-strength",
+             lambda: solara.SliderFloat("", value=strength, min=0.0, max=1.0, step=0.05,
+                                        disabled=not on, thumb_label=False,
+                                        on_value=lambda v: set_s(
+                                            s.replace(**{f"{name}_strength": float(v)}))))
+
+
 @solara.component
 def Controls(s: Settings, set_s, lang: str):
     def barrier(i: int, name: str):
@@ -89,14 +102,7 @@ def Controls(s: Settings, set_s, lang: str):
         for i, name in enumerate(BARRIER_NAMES):
             barrier(i, name)
     with solara.Card(tr("mechanisms", lang)):
-        solara.Checkbox(label=tr("hierarchy", lang), value=s.hierarchy,
-                        on_value=lambda v: set_s(s.replace(hierarchy=bool(v))))
-        Labelled(f"{tr('hierarchy_strength', lang)}: {num(s.hierarchy_strength, lang, 2)}",
-                 "jb-hierarchy-strength",
-                 lambda: solara.SliderFloat("", value=s.hierarchy_strength, min=0.0, max=1.0,
-                                            step=0.05, disabled=not s.hierarchy,
-                                            thumb_label=False, on_value=lambda v: set_s(
-                                                s.replace(hierarchy_strength=float(v)))))
+        mechanism(s, set_s, lang, "hierarchy")
         Labelled(f"{tr('tim_interval', lang)}: {s.review_interval_days}", "jb-tim-interval",
                  lambda: solara.SliderInt("", value=s.review_interval_days, min=14, max=180,
                                           step=1, disabled=not s.hierarchy, thumb_label=False,
@@ -107,22 +113,8 @@ def Controls(s: Settings, set_s, lang: str):
                                           step=1, disabled=not s.hierarchy, thumb_label=False,
                                           on_value=lambda v: set_s(
                                               s.replace(approval_interval_days=int(v)))))
-        solara.Checkbox(label=tr("network", lang), value=s.network,
-                        on_value=lambda v: set_s(s.replace(network=bool(v))))
-        Labelled(f"{tr('network_strength', lang)}: {num(s.network_strength, lang, 2)}",
-                 "jb-network-strength",
-                 lambda: solara.SliderFloat("", value=s.network_strength, min=0.0, max=1.0,
-                                            step=0.05, disabled=not s.network,
-                                            thumb_label=False, on_value=lambda v: set_s(
-                                                s.replace(network_strength=float(v)))))
-        solara.Checkbox(label=tr("collaboration", lang), value=s.collaboration,
-                        on_value=lambda v: set_s(s.replace(collaboration=bool(v))))
-        Labelled(f"{tr('collaboration_strength', lang)}: "
-                 f"{num(s.collaboration_strength, lang, 2)}", "jb-collaboration-strength",
-                 lambda: solara.SliderFloat("", value=s.collaboration_strength, min=0.0,
-                                            max=1.0, step=0.05, disabled=not s.collaboration,
-                                            thumb_label=False, on_value=lambda v: set_s(
-                                                s.replace(collaboration_strength=float(v)))))
+        mechanism(s, set_s, lang, "network")
+        mechanism(s, set_s, lang, "collaboration")
     with solara.Card(tr("pathway_mode", lang)):
         modes = {"switch": tr("mode_switch", lang), "manual": tr("mode_manual", lang),
                  "online": tr("mode_online", lang)}
