@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim._mesa import mesa
+from sim._mesa import Agent, mesa
 
 from sim.engine.desk import ServiceDesk
 from sim.engine.worktime import WorkCalendar
@@ -26,7 +26,7 @@ from sim.engine.worktime import WorkCalendar
 SEGMENTS = ("poor_household", "institutional", "homeless_neglected", "mental_disorder")
 
 
-class Household(mesa.Agent):
+class Household(Agent):
     """A family (KK) with its members, living in one RT; or an institution's roster.
 
     ``idx`` is the household's place in creation order; it keys the household's random
@@ -74,7 +74,7 @@ class Household(mesa.Agent):
         self.life.enroll(self, t)
 
 
-class Office(mesa.Agent):
+class Office(Agent):
     """An office with a work queue, staff, a service-time distribution and a calendar."""
 
     stage = "office"
@@ -177,7 +177,7 @@ class BPJSKesehatan(DownstreamAgency):
     stage = "bpjs"
 
 
-class TimKoordinasi(mesa.Agent):
+class TimKoordinasi(Agent):
     """The mayor's Tim Koordinasi JKN Daerah: approval sittings and periodic reviews."""
 
     stage = "tim"

@@ -101,9 +101,17 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True
     stats = rep_stats(model, runtime)
     stats["scalars"] = scalars(stats, outcome_table(model), scenario)
     if not tables:
-        return RepResult(rep, ts, None, stats, None)
-    journey = journey_table(model)
-    return RepResult(rep, ts, case_table(model, journey), stats, journey)
+        result = RepResult(rep, ts, None, stats, None)
+    else:
+        journey = journey_table(model)
+        result = RepResult(rep, ts, case_table(model, journey), stats, journey)
+    # The model is a web of reference cycles (agents and the model, households and their
+    # cases, offices and their desks): free it now, so a worker running replication after
+    # replication holds one model at a time, not as many as the collector lets pile up.
+    del model
+    if was_enabled:
+        gc.collect()
+    return result
 
 
 def _one(args: tuple[Scenario, int, int, bool]) -> RepResult:
@@ -131,6 +139,9 @@ def _worker_init(parent: int) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+    # What is imported now lives as long as the worker: keep the collector from walking it
+    # again after every replication (run_one collects each model it built).
+    gc.freeze()
 
 
 def _watch_parent(parent: int) -> None:

@@ -658,3 +658,43 @@ def test_seed_and_rep_checks(seed, rep, message) -> None:
     with pytest.raises((TypeError, ValueError), match=message):
         sim.run_one(sim.Scenario(), seed=seed, rep=rep)
 
+
+
+# ------------------------------------------------------------------ memory across runs
+def _models_alive() -> int:
+    import gc
+
+    from sim.model import JambiBugarModel
+
+    gc.collect()
+    return sum(isinstance(o, JambiBugarModel) for o in gc.get_objects())
+
+
+def test_a_replication_leaves_no_model_behind() -> None:
+    """A worker runs replication after replication: each must be freed when it ends.
+
+    Mesa 3.3's class-level ``Agent._ids`` is keyed by the model and kept every model alive
+    (a sweep worker grew by about 36 MB a run, towards an out-of-memory kill)."""
+    from sim.runner import run_one
+
+    before = _models_alive()
+    for rep in range(3):
+        run_one(small(), 1, rep, tables=False)
+    assert _models_alive() == before
+
+
+def test_agent_numbers_do_not_hold_the_model() -> None:
+    import gc
+    import weakref
+
+    from sim._mesa import Agent
+    from sim.model import JambiBugarModel
+
+    model = JambiBugarModel(scenario=small(), seed=1)
+    ids = [a.unique_id for a in model.agents]
+    assert sorted(ids) == list(range(1, len(ids) + 1))  # numbered per model, as Mesa does
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+    assert all(m is not ref() for m in Agent._ids._counts)

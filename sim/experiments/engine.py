@@ -18,10 +18,12 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 import json
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -86,7 +88,20 @@ def run_job(job: Job) -> dict[str, Any]:
 
 def run_chunk(jobs: list[Job]) -> list[dict[str, Any]]:
     """The unit of work sent to a process or a Dask worker."""
+    if multiprocessing.parent_process() is not None and not _frozen:
+        _freeze_imports()
     return [run_job(j) for j in jobs]
+
+
+_frozen = False
+
+
+def _freeze_imports() -> None:
+    """In a worker, once: what is imported by now lives as long as the worker, so the
+    collector need not walk it again after every run (``run_one`` collects each model)."""
+    global _frozen
+    gc.freeze()
+    _frozen = True
 
 
 # ------------------------------------------------------------------ jobs
@@ -194,7 +209,6 @@ def _local(chunks: list[list[Job]], workers: int) -> Iterator[list[dict[str, Any
         for c in chunks:
             yield run_chunk(c)
         return
-    import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
