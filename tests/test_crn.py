@@ -104,3 +104,34 @@ def test_replications_differ_and_repeat() -> None:
     t0 = [c.tolerance for c in m0.flow.cases]
     assert t0 == [c.tolerance for c in m0b.flow.cases]
     assert t0 != [c.tolerance for c in m1.flow.cases]
+
+
+def test_keyed_draws_are_a_pure_function_of_entity_and_count() -> None:
+    """The n-th draw of a decision for an entity does not depend on what other entities
+    drew, or in which order: the first draws from the shared block, later ones from the
+    entity's overflow blocks alike."""
+    import numpy as np
+
+    from sim.engine.streams import KeyedDraws, Streams
+
+    kinds = ("gamma", "uniform", "exponential")
+    n = 3 + 2 * KeyedDraws.OVERFLOW + 1  # the shared block, then three overflow blocks
+
+    def draws(order: list[int], name: str = "visit:rt", seed: int = 7) -> dict[int, list]:
+        k = Streams(seed, 2).keyed(name, kinds, per_block=3, shape=2.0)
+        got: dict[int, list] = {e: [] for e in set(order)}
+        for e in order:
+            got[e].append(tuple(k.group(e)))
+        return got
+
+    entities = [0, 5, 1023, 1024, 40_000]
+    one_by_one = draws([e for e in entities for _ in range(n)])
+    rng = np.random.default_rng(0)
+    shuffled = [int(e) for e in rng.permutation(np.repeat(entities, n))]
+    assert draws(shuffled) == one_by_one
+    assert draws(list(reversed(shuffled))) == one_by_one
+    # the sequences differ between entities, decisions and seeds (no block is reused)
+    seqs = [tuple(v) for v in one_by_one.values()]
+    assert len({s[i] for s in seqs for i in range(n)}) == len(entities) * n
+    assert draws(entities * n, name="visit:lurah")[5] != one_by_one[5]
+    assert draws(entities * n, seed=8)[5] != one_by_one[5]
