@@ -94,8 +94,12 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
              ["ratio model / SimPy by CPU time", f"{res['simpy_ratio_cpu']:.3f}"]]
     sweep = [["replications", str(sw["reps"])], ["workers", str(sw["workers"])],
              ["wall time", f"{sw['wall_s']:.1f} s"],
-             ["model run time, summed", f"{sw['model_time_s']:.1f} s"],
+             ["replication time in the workers, summed (build, run, outcomes, free)",
+              f"{sw['model_time_s']:.1f} s"],
+             ["of which the simulation itself", f"{sw.get('simulation_time_s', 0.0):.1f} s"],
              ["share outside model runs", f"{100 * sw['outside_share']:.1f}%"],
+             ["share outside the simulation itself",
+              f"{100 * sw.get('outside_simulation_share', float('nan')):.1f}%"],
              ["worker start method", sw["start_method"]]]
     tgt = [[t["target"], "n/a" if t["value"] is None else f"{t['value']:.2f} {t['unit']}",
             "" if t["value_cpu"] is None else f"{t['value_cpu']:.2f} {t['unit']}",
@@ -182,10 +186,13 @@ def markdown(res: dict[str, Any]) -> str:
             "quotas or households; it runs until every case has finished. With its 40,000 "
             "cases Dinas Kesehatan and BPJS are over capacity, so their queues grow until "
             "the arrivals stop.",
-            "- Sweep overhead is 1 - sum(replication run times) / (wall time x workers): "
-            "process start, imports, sending scenarios and results, and summarising.",
-            *(["- The sweep's workers start with 'spawn': importing Mesa 3.3 "
-               "(`mesa.batchrunner`) sets that start method for the whole process, so each "
-               "worker starts an interpreter and imports the package."]
-              if res["sweep"]["start_method"] == "spawn" else []), ""]
+            "- Sweep overhead is 1 - sum(replication times) / (wall time x workers), a "
+            "replication's time being all its worker does for it (build the model, run it, "
+            "compute the outcome scalars, free the model): what is left is process start, "
+            "imports, sending scenarios and results, and summarising. The share outside "
+            "the bare simulation (model construction and run) is given beside it.",
+            "- `sim.run` starts its workers with 'spawn' (a forked worker could hang on a "
+            "half-sent result when a run is stopped; see issue 7): each `sim.run` call pays "
+            "an interpreter start and the package import per worker, once, not per run.",
+            ""]
     return "\n".join(out)

@@ -124,10 +124,15 @@ def run_stepwise(sc: Scenario, seed: int, publish: Callable[[Run], None] | None 
                  every_s: float = 1.5, cancelled: Callable[[], bool] = lambda: False
                  ) -> Run | None:
     """One replication, day by day; every ``every_s`` seconds the months so far are
-    published (the plots grow while it runs). None if cancelled."""
+    published (the plots grow while it runs). None if cancelled.
+
+    The first partial result comes after a whole interval: drawing it takes the run's
+    own processor time (about a quarter of a run), so a run that ends sooner is shown
+    complete at once, and only a slow one (a busy machine, a larger city) grows on screen.
+    """
     t0 = time.perf_counter()
     model = JambiBugarModel(scenario=sc, seed=seed)
-    last = t0 - every_s / 2  # the first plot after half the interval
+    last = t0
     while model.running:
         model.step()
         if cancelled():

@@ -111,6 +111,8 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True
     del model
     if was_enabled:
         gc.collect()
+    # the whole replication in its process: build, run, outcomes, tables, freeing the model
+    stats["replication_s"] = time.perf_counter() - t0
     return result
 
 
