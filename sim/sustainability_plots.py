@@ -5,6 +5,11 @@ with bands across replications, for a scenario with and without a standing Tim K
         scenarios/coordination_shock.toml scenarios/tim_lapses.toml \\
         scenarios/single_agency.toml --reps 5 --out results/sustainability
 
+With ``--sets FILE.csv`` (for example ``results/calibration/accepted.csv``) every row's
+parameter values (columns named as ``sim.run`` accepts them; other columns are ignored and
+listed) are applied to each scenario in turn, so the bands span parameter sets as well as
+replications (``--max-sets`` rows at most, the first ones).
+
 For each scenario file it runs two variants under the same seeds (common random numbers):
 ``standing Tim`` (the Tim Koordinasi keeps meeting to the end) and ``no standing Tim`` (no
 review meetings after the first political transition, or after the file's own
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +36,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.runner import run  # noqa: E402
-from sim.scenario import Scenario, load_scenario  # noqa: E402
+from sim.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 from sim.scenario.schema import PAIRS  # noqa: E402
 from sim.sustainability import indicators  # noqa: E402
 
@@ -45,29 +51,80 @@ def variants(sc: Scenario) -> dict[str, Scenario]:
             "no standing Tim": sc.with_overrides(tim_meetings_until=lapse)}
 
 
-def study(sc: Scenario, reps: int, seed: int, workers: int = 1) -> dict[str, Any]:
-    """Run both variants; return their timeseries and per-rep indicators."""
+def read_sets(path: Path, max_sets: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """Parameter sets from a CSV file: one dict per row (at most ``max_sets``), keyed by the
+    columns that name a parameter; and the columns that do not (ignored)."""
+    from sim.scenario.schema import _resolve
+
+    where = f"parameter-set file {path}"
+    try:
+        df = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{where}: no such file.") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{where}: not a readable CSV table ({exc}).") from None
+    names, ignored = [], []
+    for col in df.columns:
+        try:
+            _resolve(str(col))
+            names.append(col)
+        except (ScenarioError, ValueError, KeyError):
+            ignored.append(str(col))
+    if not names:
+        raise ScenarioError(f"{where}: no column names a parameter (columns: "
+                            f"{', '.join(map(str, df.columns)) or 'none'}); name columns as "
+                            "sim.run accepts them, e.g. 'barriers.turf' (see 'jambi-sim params').")
+    if df.empty:
+        raise ScenarioError(f"{where}: the table has no rows.")
+    rows = df[names].head(max_sets)
+    bad = rows.columns[rows.isna().any()].tolist()
+    if bad:
+        raise ScenarioError(f"{where}: empty values in column(s) {', '.join(bad)}.")
+    return rows.to_dict("records"), ignored
+
+
+def study(sc: Scenario, reps: int, seed: int, workers: int = 1,
+          sets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run both variants (for each parameter set, if given); return their timeseries and
+    per-replication indicators, with a ``set`` column (0 without sets)."""
     out = {}
-    for label, v in variants(sc).items():
-        res = run(v, reps=reps, seed=seed, workers=workers)
-        ts = res.timeseries
-        per_rep = []
-        for rep, rows in ts.groupby("rep"):
-            recs = rows.to_dict("records")
-            ind = indicators(recs, v)
-            march = rows.loc[rows["date"] == SEIZED, "enrolled"]
-            ind["enrolled_2024_03"] = float(march.iloc[0]) if len(march) else math.nan
-            cov = rows.loc[rows["date"] == SEIZED, "coverage_city"] \
-                if "coverage_city" in rows else []
-            ind["coverage_city_2024_03"] = float(cov.iloc[0]) if len(cov) else math.nan
-            ind["uhc_months"] = float(rows["uhc_prioritas"].sum()) \
-                if "uhc_prioritas" in rows else math.nan
-            per_rep.append(ind)
-        cards = res.cases.loc[res.cases["outcome"] == "enrolled",
-                              ["rep", "outcome_date", "days_to_card"]]
-        out[label] = {"scenario": v, "timeseries": ts, "indicators": pd.DataFrame(per_rep),
-                      "cards": cards}
+    bases = [sc.with_overrides(**p) for p in sets] if sets else [sc]
+    for label in variants(sc):
+        ts_all, cards_all, per_rep = [], [], []
+        for k, base in enumerate(bases):
+            v = variants(base)[label]
+            res = run(v, reps=reps, seed=seed, workers=workers)
+            ts, cards = res.timeseries.copy(), res.cases.loc[
+                res.cases["outcome"] == "enrolled", ["rep", "outcome_date", "days_to_card"]]
+            per_rep += _indicators(ts, v, k)
+            # a band over sets and replications: each (set, rep) is one sample path
+            ts["set"], cards = k, cards.assign(set=k)
+            ts["rep"] = ts["rep"] + k * reps
+            cards["rep"] = cards["rep"] + k * reps
+            ts_all.append(ts)
+            cards_all.append(cards)
+        out[label] = {"scenario": variants(bases[0])[label], "sets": len(bases),
+                      "timeseries": pd.concat(ts_all, ignore_index=True),
+                      "indicators": pd.DataFrame(per_rep),
+                      "cards": pd.concat(cards_all, ignore_index=True)}
     return out
+
+
+def _indicators(ts: pd.DataFrame, v: Scenario, k: int) -> list[dict[str, Any]]:
+    per_rep = []
+    for rep, rows in ts.groupby("rep"):
+        recs = rows.to_dict("records")
+        ind = indicators(recs, v)
+        march = rows.loc[rows["date"] == SEIZED, "enrolled"]
+        ind["enrolled_2024_03"] = float(march.iloc[0]) if len(march) else math.nan
+        cov = rows.loc[rows["date"] == SEIZED, "coverage_city"] \
+            if "coverage_city" in rows else []
+        ind["coverage_city_2024_03"] = float(cov.iloc[0]) if len(cov) else math.nan
+        ind["uhc_months"] = float(rows["uhc_prioritas"].sum()) \
+            if "uhc_prioritas" in rows else math.nan
+        ind["set"] = k
+        per_rep.append(ind)
+    return per_rep
 
 
 def _band(ax: Any, ts: pd.DataFrame, col: str, label: str, color: str) -> None:
@@ -113,8 +170,12 @@ def figure(name: str, results: dict[str, Any], path: Path) -> None:
             ax.axvline(pd.Timestamp(d), color="black", lw=0.6, alpha=0.5)
     for ax in axes:
         ax.legend(loc="best", fontsize=8)
-    reps = int(next(iter(results.values()))["timeseries"]["rep"].nunique())
-    axes[0].set_title(f"{name}: median and 10-90% band across {reps} replications\n"
+    first = next(iter(results.values()))
+    paths = int(first["timeseries"]["rep"].nunique())
+    sets = int(first.get("sets", 1))
+    across = (f"{sets} parameter sets x {paths // sets} replications" if sets > 1
+              else f"{paths} replications")
+    axes[0].set_title(f"{name}: median and 10-90% band across {across}\n"
                       f"(vertical lines: political transitions)")
     axes[2].set_xlabel("date")
     fig.tight_layout()
@@ -122,13 +183,27 @@ def figure(name: str, results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+SPREAD = ("enrolled_2024_03", "enrolled_end", "gap_steady")  # spread across sets reported
+
+
 def table(name: str, results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per variant: the mean of each indicator over every replication (of every
+    parameter set); with several sets, the 10th and 90th percentiles of the sets' own means
+    for the members in March 2024, at the end, and the steady-state gap."""
     rows = []
     for label, res in results.items():
         ind = res["indicators"]
-        row = {"scenario": name, "variant": label, "reps": len(ind)}
+        sets = int(res.get("sets", 1))
+        row = {"scenario": name, "variant": label, "sets": sets, "reps": len(ind) // sets}
         for col in ind.columns:
-            row[col] = float(ind[col].mean())
+            if col != "set":
+                row[col] = float(ind[col].mean())
+        if sets > 1:
+            per_set = ind.groupby("set").mean(numeric_only=True)
+            for col in SPREAD:
+                if col in per_set:
+                    row[f"{col}_sets_p10"] = float(per_set[col].quantile(0.1))
+                    row[f"{col}_sets_p90"] = float(per_set[col].quantile(0.9))
         rows.append(row)
     return rows
 
@@ -141,23 +216,55 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=20240331)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("runs/sustainability"))
+    p.add_argument("--sets", type=Path, default=None,
+                   help="CSV of parameter sets (e.g. results/calibration/accepted.csv): "
+                        "bands across sets and replications")
+    p.add_argument("--max-sets", type=int, default=10,
+                   help="use at most this many rows of --sets, the first ones (default 10)")
     args = p.parse_args(argv)
+    try:
+        return _main(args)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(args: argparse.Namespace) -> int:
+    for flag, value, low in (("--reps", args.reps, 1), ("--workers", args.workers, 1),
+                             ("--max-sets", args.max_sets, 1)):
+        if value < low:
+            raise ScenarioError(f"{flag} must be at least {low}, got {value}.")
+    scenarios = [load_scenario(path) for path in args.scenarios]  # all checked before any run
+    sets = None
+    if args.sets is not None:
+        sets, ignored = read_sets(args.sets, args.max_sets)
+        for sc in scenarios:  # every value checked against the schema before any run
+            for k, params in enumerate(sets):
+                try:
+                    sc.with_overrides(**params)
+                except ScenarioError as exc:
+                    raise ScenarioError(f"parameter-set file {args.sets}, row {k + 1}: "
+                                        f"{exc}") from None
+        if ignored:
+            print(f"{args.sets}: ignoring column(s) that name no parameter: "
+                  f"{', '.join(ignored)}", flush=True)
+        print(f"{len(sets)} parameter set(s) from {args.sets}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for path in args.scenarios:
-        sc = load_scenario(path)
-        results = study(sc, args.reps, args.seed, args.workers)
+    for sc in scenarios:
+        results = study(sc, args.reps, args.seed, args.workers, sets)
         figure(sc.name, results, args.out / f"{sc.name}.png")
         rows += table(sc.name, results)
         print(f"{sc.name}: done ({dt.datetime.now():%H:%M:%S})", flush=True)
     df = pd.DataFrame(rows)
     df.to_csv(args.out / "indicators.csv", index=False)
-    keep = ["scenario", "variant", "reps", "enrolled_2024_03", "enrolled_end",
+    keep = ["scenario", "variant", "sets", "reps", "enrolled_2024_03", "enrolled_end",
             "coverage_city_2024_03", "coverage_city_end", "gap_steady",
             "sustain_all_held"] + [f"sustain_{p}_months" for p in PAIRS] + \
         [f"sustain_{p}_share" for p in PAIRS] + [f"sustain_{p}_recover" for p in PAIRS] + \
         [f"coord_{p}_end" for p in PAIRS] + ["uhc_months"] + \
-        ["recovery_months", "refill_months_mean"]
+        ["recovery_months", "refill_months_mean"] + \
+        [f"{c}_sets_{q}" for c in SPREAD for q in ("p10", "p90")]
     md = df[[c for c in keep if c in df.columns]].round(3)
     (args.out / "indicators.md").write_text(markdown(md))
     print(md.to_string(index=False))
