@@ -366,3 +366,23 @@ def test_shipped_experiments_load_and_name_real_parameters() -> None:
         exp, folder = load_experiment(f)
         jobs = make_jobs(exp, folder, build_design(exp))
         assert len({j.key for j in jobs}) == len(jobs), f
+
+
+def test_index_figures_show_the_largest_factors_first() -> None:
+    """A screening of many factors draws its leaders, largest first, and says so."""
+    import numpy as np
+
+    from sim.experiments.sensitivity import TOP_FACTORS, figures
+
+    n = TOP_FACTORS + 10
+    mu = np.random.default_rng(3).permutation(np.arange(1.0, n + 1)).tolist()
+    names = [f"f{i}" for i in range(n)]
+    e = {"mu_star": mu, "mu_star_conf": [0.1] * n, "sigma": mu, "noise_share": float("nan")}
+    figs = figures({"factors": names, "design": "morris", "outputs": {"gap_to_target": e}})
+    ax = figs["indices_gap_to_target.png"].axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == TOP_FACTORS
+    want = [names[i] for i in np.argsort(mu)[::-1][:TOP_FACTORS]]
+    assert labels == want
+    assert f"the {TOP_FACTORS} largest of {n} factors" in ax.get_title()
+    assert "people" in ax.get_xlabel()

@@ -220,22 +220,35 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
     for output, e in report["outputs"].items():
         if "error" in e:
             continue
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(names) + 1.5))
-        y = np.arange(len(names))
+        key = "ST" if "ST" in e else "mu_star"
+        # largest first; a long screening shows its leaders (all of them are in indices.csv)
+        order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(e[key][i], nan=-1.0))
+        shown = order[:TOP_FACTORS]
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.8))
+        y = np.arange(len(shown))
+
+        def pick(k: str) -> list[float]:
+            return [e[k][i] for i in shown]
         if "ST" in e:
-            ax.barh(y - 0.2, e["S1"], 0.4, xerr=e["S1_conf"], label="first order S1")
-            ax.barh(y + 0.2, e["ST"], 0.4, xerr=e["ST_conf"], label="total ST")
+            ax.barh(y - 0.2, pick("S1"), 0.4, xerr=pick("S1_conf"), label="first order S1")
+            ax.barh(y + 0.2, pick("ST"), 0.4, xerr=pick("ST_conf"), label="total ST")
             ax.set_xlabel("Sobol' index (95% bootstrap interval)")
         else:
-            ax.barh(y - 0.2, e["mu_star"], 0.4, xerr=e["mu_star_conf"], label="mu*")
-            ax.barh(y + 0.2, e["sigma"], 0.4, label="sigma")
-            ax.set_xlabel(f"Morris elementary effect on {output}")
-        ax.set_yticks(y, names)
+            ax.barh(y - 0.2, pick("mu_star"), 0.4, xerr=pick("mu_star_conf"), label="mu*")
+            ax.barh(y + 0.2, pick("sigma"), 0.4, label="sigma")
+            from sim.outcomes import OUTPUTS
+
+            unit = f", {OUTPUTS[output].unit}" if output in OUTPUTS else ""
+            ax.set_xlabel(f"Morris elementary effect on {output}{unit} (mu* with 95% interval)")
+        ax.set_yticks(y, [names[i] for i in shown])
         ax.invert_yaxis()
         noise = e["noise_share"]
         title = output + ("" if math.isnan(noise) else f" (noise share {noise:.0%})")
         if "holdout_r2" in e:
             title += f"; emulator held-out R2 {e['holdout_r2']:.2f}"
+        if len(shown) < len(names):
+            title += (f"\nthe {len(shown)} largest of {len(names)} factors by "
+                      f"{'mu*' if key == 'mu_star' else 'ST'} (all in indices.csv)")
         ax.set_title(title)
         ax.legend(loc="lower right")
         fig.tight_layout()
@@ -243,19 +256,23 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
         if not e.get("convergence"):
             continue
         fig, ax = plt.subplots(figsize=(7, 4))
-        key = "ST" if report["design"] == "sobol" else "mu_star"
         ns = [c["n"] for c in e["convergence"]]
-        for i, f in enumerate(names):
-            ax.plot(ns, [c[key][i] for c in e["convergence"]], marker="o", label=f)
+        lead = order[:CONVERGENCE_LINES]
+        for i in lead:
+            ax.plot(ns, [c[key][i] for c in e["convergence"]], marker="o", label=names[i])
         ax.set_xscale("log", base=2)
         ax.set_xlabel("base samples" if report["design"] == "sobol" else "trajectories")
         ax.set_ylabel(key)
-        ax.set_title(f"Convergence of {key} for {output}")
-        if len(names) <= 12:
-            ax.legend(fontsize=7)
+        more = f" (the {len(lead)} largest of {len(names)})" if len(lead) < len(names) else ""
+        ax.set_title(f"Convergence of {key} for {output}{more}")
+        ax.legend(fontsize=7)
         fig.tight_layout()
         figs[f"convergence_{output}.png"] = fig
     return figs
+
+
+TOP_FACTORS = 20  # bars drawn per output, largest index first
+CONVERGENCE_LINES = 8  # factors drawn in a convergence plot
 
 
 def write_report(report: dict[str, Any], folder: Path, draw: bool = True) -> list[str]:
