@@ -51,6 +51,7 @@ class Household(mesa.Agent):
         self.aware = False
         self.status = "uninsured"  # uninsured | enrolled | gone
         self.exit_reason = ""
+        self.ever_enrolled = False  # carded at least once (the initial stock counts)
         self.case: Any = None
         self.exit_gen = 0
 

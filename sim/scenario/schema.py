@@ -307,6 +307,38 @@ class Program(_Section):
                                  meaning="Class III premium from premium_change_date.")
     premium_change_date: dt.date = D("2019-08-01", source="Perpres 75/2019 art. 29 (DOMAIN.md)",
                                      meaning="Date the premium rises.")
+    city_premium_idr_from: dict[str, float] = P(
+        {"2020-07-01": 25500.0, "2021-01-01": 37800.0},
+        unit="ISO date -> IDR/member/month", strict=False,
+        source="Perpres 64/2020 (Perpres 82/2018 as amended): class III Rp42,000; for PBPU "
+               "class III registered and paid by a regional government the city pays the "
+               "member's share, Rp25,500 in Jul-Dec 2020 (central Rp16,500), and from 2021 "
+               "Rp35,000 plus its Rp2,800 part of the Rp7,000 contribution (central Rp4,200): "
+               "Rp37,800 (Kompas 14 May 2020; Republika 14 May 2020; Grid/PMK on bantuan "
+               "iuran); 30,000 x Rp37,800 x 12 = Rp13.608 bn, the 2021 budget (DOMAIN.md). "
+               "Which scheme Kota Jambi used is an assumption: {} (the full premium) is the "
+               "sensitivity case scenarios/premium_full.toml",
+        meaning="What the city pays per member-month from each date, where it is less than "
+                "the class III premium (the central government pays the rest); {} = the city "
+                "pays the full premium.")
+    initial_members: int = P(
+        0, unit="people", lo=0, hi=1000000, plausible=(5000, 25000),
+        plausible_source="assumption; the 2018 budget (Rp6.9 bn, itself an assumption) pays "
+                         "for about 25,000 at Rp23,000 (issue 11)",
+        source="assumption; the programme is in RPJMD 2018-2023 and its 2018 budget pays for "
+               "members from the first day (DOMAIN.md: The program)",
+        meaning="Active Jambi Bugar members (PBI APBD) on the first simulated day: eligible "
+                "poor households already carded, who then leave, are re-verified and may "
+                "reapply like everyone else.")
+
+    @model_validator(mode="after")
+    def _city_premiums_valid(self) -> Program:
+        for day, value in self.city_premium_idr_from.items():
+            _iso_key("program.city_premium_idr_from", day)
+            if not (math.isfinite(value) and 0 <= value <= 1e7):
+                raise ValueError(f"program.city_premium_idr_from[{day}] must be from 0 to "
+                                 f"1e7 IDR, got {value!r}")
+        return self
 
 
 # -------------------------------------------------------------------------- exits
