@@ -334,3 +334,27 @@ def test_scalars_without_tables_equal_scalars_with_them(small_scenario) -> None:
     assert by_rep.loc[0, "households_applied"] == citizen["household_id"].nunique()
     with pytest.raises(TypeError, match="cases must be True or False"):
         sim.run(small_scenario, cases="no")
+
+
+def test_desks_answer_a_backlog_with_surge_staff_and_release_them() -> None:
+    """A burst of cases at a thin Dinas Sosial desk: with surge staff (overtime, borrowed
+    staff) the desk works through it faster, adds servers only while the queue is long,
+    and is back to its regular staff once the queue is short."""
+    sc = small(time={"end": "2019-06-30", "pathway_mode": "online"},
+               awareness={"initial": 0.9},
+               offices={"dinsos": {"staff": 1, "service_days": 1.0,
+                                   "surge_backlog_days": 5.0}})
+    runs = {}
+    for share in (0.0, 2.0):
+        model = finish(JambiBugarModel(sc.with_overrides(
+            offices__dinsos__surge_extra_share=share), seed=4))
+        office = model.agencies["dinsos"]
+        runs[share] = (model, office)
+        assert not model.audit()
+    off, on = runs[0.0][1], runs[2.0][1]
+    assert off.surges == 0 and on.surges > 0
+    assert on.desk.servers == 1 + 2 * (len(on.desk.queue) > on.surge_queue) or \
+        on.desk.servers == on.desk.busy
+    wait = {k: m.agencies["dinsos"].desk.wait_total / max(1, m.agencies["dinsos"].desk.started)
+            for k, (m, _) in runs.items()}
+    assert wait[2.0] < 0.8 * wait[0.0]

@@ -212,11 +212,24 @@ class OfficeParams(_Section):
                        meaning="Closed on public holidays and collective leave.")
     year_end_closing_days: int = P(0, unit="days", lo=0, hi=60, source=ASSUMPTION,
                                    meaning="Last days of December closed for fiscal closing.")
+    surge_backlog_days: float = P(
+        5.0, unit="working days", lo=0, hi=365,
+        source="assumption; offices answer a backlog with overtime, batch sessions and "
+               "borrowed staff (issue 11)",
+        meaning="Queued work, in working days per regular staff member, above which the "
+                "office adds surge staff; below it the surge staff go back.")
+    surge_extra_share: float = P(
+        1.0, unit="share of staff", lo=0, hi=3,
+        source="assumption; overtime and borrowed staff up to the desk again, i.e. twice "
+               "the regular capacity (issue 11)",
+        meaning="Extra servers during a surge, as a share of the regular staff (rounded "
+                "down; 0 = no surge).")
 
 
 # Office defaults (all assumptions): the programme desk of each office type.
 OFFICE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "rt": dict(staff=1, service_days=1.0, rework_prob=0.05, weekends=False),
+    "rt": dict(staff=1, service_days=1.0, rework_prob=0.05, weekends=False,
+               surge_extra_share=0.0),
     "lurah": dict(staff=2, service_days=0.5, rework_prob=0.08),
     "camat": dict(staff=2, service_days=0.5, rework_prob=0.05),
     "dinsos": dict(staff=8, service_days=0.5, rework_prob=0.08, year_end_closing_days=7),
@@ -235,10 +248,13 @@ def _office_plausible(stage: str) -> dict[str, tuple[float, float]]:
     return {"staff": staff, "service_days": (d["service_days"] / 2, 2 * d["service_days"]),
             "service_cv": (0.5, 1.5),
             "rework_prob": rework,
-            "year_end_closing_days": (0, 14) if d["year_end_closing_days"] else (0, 7)}
+            "year_end_closing_days": (0, 14) if d["year_end_closing_days"] else (0, 7),
+            "surge_backlog_days": (2.0, 20.0),
+            "surge_extra_share": (0.0, 2.0) if d["surge_extra_share"] else (0.0, 0.0)}
 
 
-OFFICE_PLAUSIBLE_SOURCE = "assumption: half to twice the default"
+OFFICE_PLAUSIBLE_SOURCE = ("assumption: half to twice the default; surge 2 to 20 backlog "
+                           "days and 0 to 2 extra share")
 
 
 def _office(stage: str) -> Any:
@@ -406,9 +422,17 @@ class Hierarchy(_Section):
                                   meaning="Days between review and evaluation meetings.")
     stall_days: int = P(60, unit="days", lo=0, hi=3650, plausible=(30, 120), source=ASSUMPTION,
                         meaning="Cases waiting longer than this are escalated at a review.")
+    approval_sittings: bool = P(
+        False, unit="flag",
+        source="assumption; the seed describes the Tim as setting policy, coordinating and "
+               "holding periodic review and evaluation meetings ('menetapkan kebijakan, "
+               "mengoordinasikan ... pertemuan review dan evaluasi secara berkala'), not as "
+               "approving cases (DOMAIN.md: actors); off (issue 11)",
+        meaning="A what-if only: submissions to BPJS wait for the Tim's approval sitting (a "
+                "case gate). Off: the Tim acts through directives and review meetings.")
     approval_interval_days: int = P(14, unit="days", lo=1, hi=365, plausible=(7, 30), source=ASSUMPTION,
-                                    meaning="The Tim approves submissions to BPJS at sittings this "
-                                            "often (the approval layer).")
+                                    meaning="Days between the Tim's approval sittings, when "
+                                            "approval_sittings is on.")
 
 
 class Network(_Section):
