@@ -8,6 +8,9 @@
     jambi-sim sensitivity EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim whatif SCENARIO.toml --param turf --values 0,0.5,1 [--reps 20] [--lang id]
     jambi-sim compare A.toml B.toml [...] [--reps 10] [--lang id]
+    jambi-sim calibrate CALIBRATION.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
+    jambi-sim heldout HELDOUT.toml [--reps N] [--workers N] [--out DIR]
+    jambi-sim odd [--check]
     jambi-sim evidence EVIDENCE.toml [--mapping MAPPING.toml] [--out DIR]
     jambi-sim dashboard [--scenario FILE] [--lang id|en] [--host 127.0.0.1] [--port 8765]
     jambi-sim bench [--quick] [--out FILE.md] [--json FILE.json]
@@ -143,6 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run again the runs that raised in an earlier attempt")
         e.add_argument("--quiet", action="store_true", help="print nothing but errors")
         e.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    ca = sub.add_parser("calibrate", help="history matching of a calibration file on the "
+                                          "experiment engine (resumable)")
+    ca.add_argument("calibration", type=Path, help="calibration TOML file "
+                                                   "(experiments/calibration.toml)")
+    ca.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=1,
+                    help="local worker processes; results do not depend on it (default 1)")
+    ca.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="run on a Dask distributed cluster, e.g. tcp://host:8786")
+    ca.add_argument("--out", type=Path, default=None,
+                    help="folder for the small report (default runs/<name>/report)")
+    ca.add_argument("--runs", type=Path, default=None,
+                    help="folder for the runs of each wave (default runs/<name>); running "
+                         "again resumes")
+    ca.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    ca.add_argument("--no-figures", action="store_true", help="do not draw figures")
     ev = sub.add_parser("evidence", help="turn an evidence file's ratings into a scenario "
                         "and parameter ranges (prior), checking triangulation")
     ev.add_argument("file", type=Path, help="evidence TOML file (see evidence/)")
@@ -247,7 +265,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
                 "golden": cmd_golden, "dashboard": cmd_dashboard, "sweep": cmd_sweep,
                 "sensitivity": cmd_sensitivity, "bench": cmd_bench, "whatif": cmd_whatif,
-                "compare": cmd_compare, "evidence": cmd_evidence}[args.command](args)
+                "compare": cmd_compare, "evidence": cmd_evidence,
+                "calibrate": cmd_calibrate}[args.command](args)
     except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -430,6 +449,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiments.cli import sweep_command
 
     return sweep_command(args)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.experiments.cli import calibrate_command
+
+    return calibrate_command(args)
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:

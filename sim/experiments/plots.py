@@ -81,3 +81,73 @@ def write_sweep_figures(table: pd.DataFrame, factors: list[str], outputs: list[s
         plt.close(fig)
         written.append(f"figures/{name}")
     return written
+
+
+def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
+    """``prior_posterior.png``: each factor's prior range, every run point and the accepted
+    ones against the largest implausibility; ``targets.png``: each target output, every point
+    against the accepted ones, with the observation and its total sd."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rep, pts, acc = result["report"], result["points"], result["accepted"]
+    names = rep["factors"]
+    figs: dict[str, Any] = {}
+    ncol = 4
+    nrow = int(np.ceil(len(names) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.6 * nrow), squeeze=False)
+    cut = rep["cutoff"]
+    for ax, n in zip(axes.flat, names):
+        lo, hi = rep["posterior"][n]["prior"]
+        ax.axvspan(lo, hi, color="0.92", zorder=0, label="prior range")
+        ax.scatter(pts[n], pts["I_max"], s=8, color="0.55", label="run points")
+        if len(acc):
+            ax.scatter(acc[n], acc["I_max"], s=14, color="tab:red", label="accepted")
+        ax.axvline(rep["chosen"][n], color="tab:blue", lw=1.2, label="calibrated")
+        ax.axhline(cut, color="k", lw=0.8, ls="--")
+        ax.set_yscale("log")
+        ax.set_title(n.split(".")[-1] if n.count(".") else n, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    axes.flat[0].set_ylabel("largest implausibility", fontsize=8)
+    axes.flat[0].legend(fontsize=6, loc="upper right")
+    fig.suptitle(f"{rep['name']}: prior range (grey), run points, accepted points (red, "
+                 f"largest implausibility < {cut}), calibrated value (blue); "
+                 f"{rep['accepted']} of {rep['points_run']} points accepted", fontsize=10)
+    fig.tight_layout()
+    figs["prior_posterior.png"] = fig
+
+    targets = rep["targets"]
+    fig, axes = plt.subplots(1, len(targets), figsize=(3.2 * len(targets), 3.6), squeeze=False)
+    for ax, t in zip(axes.flat, targets):
+        o = t["output"]
+        ax.scatter(np.zeros(len(pts)) + np.linspace(-0.15, 0.15, len(pts)), pts[o], s=8,
+                   color="0.55", label="run points")
+        if len(acc):
+            ax.scatter(np.ones(len(acc)) + np.linspace(-0.15, 0.15, len(acc)), acc[o], s=12,
+                       color="tab:red", label="accepted")
+        z, sd = t["observed"], t["total_sd"]
+        if t["kind"] == "value":
+            ax.axhspan(z - cut * sd, z + cut * sd, color="tab:green", alpha=0.15,
+                       label=f"observed +- {cut:g} sd")
+        elif t["kind"] == "at_most":
+            ax.axhspan(ax.get_ylim()[0], z, color="tab:green", alpha=0.15, label="allowed")
+        else:
+            ax.axhspan(z, ax.get_ylim()[1], color="tab:green", alpha=0.15, label="allowed")
+        ax.axhline(z, color="tab:green", lw=1.5)
+        f = rep["final_check"][t["name"]]
+        ax.errorbar([2], [f["mean"]], yerr=[[f["mean"] - f["range_2_5_97_5"][0]],
+                                            [f["range_2_5_97_5"][1] - f["mean"]]],
+                    fmt="o", color="tab:blue", capsize=3,
+                    label=f"calibrated ({cal.final_reps} reps)")
+        ax.set_xticks([0, 1, 2], ["all", "accepted", "final"], fontsize=8)
+        ax.set_title(f"{t['name']}\n{o}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes.flat[0].legend(fontsize=6)
+    fig.suptitle(f"{rep['name']}: each target, observed (green) against the model", fontsize=10)
+    fig.tight_layout()
+    figs["targets.png"] = fig
+    return figs
