@@ -161,6 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
                          "again resumes")
     ca.add_argument("--quiet", action="store_true", help="print nothing but errors")
     ca.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    ho = sub.add_parser("heldout", help="held-out validation: patterns the calibration did "
+                                        "not use, pass or fail")
+    ho.add_argument("file", type=Path, help="held-out patterns file (experiments/heldout.toml)")
+    ho.add_argument("--reps", type=_int_in(1, 10000, "--reps"), default=None,
+                    help="replications (default: the file's)")
+    ho.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=1,
+                    help="worker processes; results do not depend on it (default 1)")
+    ho.add_argument("--out", type=Path, default=None,
+                    help="output folder (default runs/<name>)")
+    ho.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    ho.add_argument("--no-figures", action="store_true", help="do not draw figures")
     ev = sub.add_parser("evidence", help="turn an evidence file's ratings into a scenario "
                         "and parameter ranges (prior), checking triangulation")
     ev.add_argument("file", type=Path, help="evidence TOML file (see evidence/)")
@@ -266,7 +277,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 "golden": cmd_golden, "dashboard": cmd_dashboard, "sweep": cmd_sweep,
                 "sensitivity": cmd_sensitivity, "bench": cmd_bench, "whatif": cmd_whatif,
                 "compare": cmd_compare, "evidence": cmd_evidence,
-                "calibrate": cmd_calibrate}[args.command](args)
+                "calibrate": cmd_calibrate, "heldout": cmd_heldout}[args.command](args)
     except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -455,6 +466,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.experiments.cli import calibrate_command
 
     return calibrate_command(args)
+
+
+def cmd_heldout(args: argparse.Namespace) -> int:
+    from sim.experiments.cli import heldout_command
+
+    return heldout_command(args)
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:

@@ -135,3 +135,26 @@ def calibrate_command(args: argparse.Namespace) -> int:
             f"I = {f['implausibility']:.2f})")
     say(f"Wrote {out}/: {', '.join(files)}")
     return 0
+
+
+def heldout_command(args: argparse.Namespace) -> int:
+    import shlex
+
+    from tqdm import tqdm
+
+    from sim.experiments.heldout import heldout, load_heldout
+
+    spec, scenario = load_heldout(args.file)
+    out = args.out or Path("runs") / spec.name
+    command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
+    reps = args.reps or spec.reps
+    with tqdm(total=reps, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
+        table = heldout(spec, scenario, Path(out), command, workers=min(args.workers, reps),
+                        reps=reps, progress=bar.update, draw=not args.no_figures)
+    if not args.quiet:
+        for r in table.itertuples():
+            print(f"{r.pattern:<26} {r.result:<5} mean {r.simulated_mean:.4g} "
+                  f"(range {r.accepted_range}; observed: {r.observed})")
+        print(f"Wrote {out}/ (table.md, table.csv, summary.json"
+              f"{'' if args.no_figures else ', patterns.png, curve.png'}).")
+    return 0
