@@ -172,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="output folder (default runs/<name>)")
     ho.add_argument("--quiet", action="store_true", help="print nothing but errors")
     ho.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    od = sub.add_parser("odd", help="regenerate the parameter table of docs/ODD.md from the "
+                                    "schema (--check: only compare)")
+    od.add_argument("--check", action="store_true",
+                    help="exit 1 if the file differs from the code, change nothing")
+    od.add_argument("--file", type=Path, default=None, help="ODD file (default docs/ODD.md)")
     ev = sub.add_parser("evidence", help="turn an evidence file's ratings into a scenario "
                         "and parameter ranges (prior), checking triangulation")
     ev.add_argument("file", type=Path, help="evidence TOML file (see evidence/)")
@@ -277,7 +282,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 "golden": cmd_golden, "dashboard": cmd_dashboard, "sweep": cmd_sweep,
                 "sensitivity": cmd_sensitivity, "bench": cmd_bench, "whatif": cmd_whatif,
                 "compare": cmd_compare, "evidence": cmd_evidence,
-                "calibrate": cmd_calibrate, "heldout": cmd_heldout}[args.command](args)
+                "calibrate": cmd_calibrate, "heldout": cmd_heldout,
+                "odd": cmd_odd}[args.command](args)
     except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -466,6 +472,27 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.experiments.cli import calibrate_command
 
     return calibrate_command(args)
+
+
+def cmd_odd(args: argparse.Namespace) -> int:
+    from sim.odd import ODD, OddError, check, update
+
+    path = args.file or ODD
+    if not path.is_file():
+        raise UsageError(f"--file {printable(str(path))}: no such file.")
+    try:
+        if args.check:
+            if check(path):
+                print(f"{printable(str(path))}: the parameter table matches the code.")
+                return 0
+            print(f"{printable(str(path))}: the parameter table differs from the code; run "
+                  f"'jambi-sim odd' and commit it.")
+            return 1
+        changed = update(path)
+    except OddError as exc:
+        raise UsageError(f"{printable(str(path))}: {exc}") from None
+    print(f"{'Updated' if changed else 'Unchanged:'} {printable(str(path))}")
+    return 0
 
 
 def cmd_heldout(args: argparse.Namespace) -> int:
