@@ -97,7 +97,7 @@ def test_tiny_calibration_writes_accepted_sets_and_resumes(tmp_path) -> None:
     assert main(args) == 0
     rep = json.loads((out / "summary.json").read_text())
     for name in ("accepted.csv", "points.csv", "README.md", "prior_posterior.png",
-                 "targets.png"):
+                 "targets.png", "tradeoff.png"):
         assert (out / name).exists(), name
     pts = pd.read_csv(out / "points.csv")
     acc = pd.read_csv(out / "accepted.csv")

@@ -400,12 +400,19 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
         "emulator_holdout_r2": emulators.holdout_r2 if emulators else {},
         "screening_total_sobol": screen,
         "alternative": cal.alternative.model_dump() if cal.alternative else None,
+        "tradeoff_pair": _top_two(screen.get(targets[0].output, {})),
         "chosen": chosen, "chosen_I_max": float(best["I_max"]),
         "final_check": final, "posterior": posterior, "correlations": corr,
         "wall_s": round(time.perf_counter() - t0, 1),
         "cpu_count": os.cpu_count(), "workers": workers,
     }
     return {"report": report, "points": points, "accepted": accepted}
+
+
+def _top_two(indices: dict[str, float]) -> list[str] | None:
+    """The two factors with the largest Sobol' total index of an output."""
+    ranked = sorted(indices, key=lambda n: -indices[n])
+    return ranked[:2] if len(ranked) >= 2 else None
 
 
 # ------------------------------------------------------------------ writing
@@ -437,8 +444,8 @@ def write_calibration(result: dict[str, Any], cal: Calibration, out: Path,
     rep["provenance"] = {"package_version": __version__, "command": command,
                          "files": dict(staged.files)}
     staged.write_json("summary.json", rep)
-    staged.finish()
-    return sorted(staged.files) + ["summary.json"]
+    staged.finish()  # summary.json is now among staged.files
+    return sorted(staged.files)
 
 
 def _fmt(x: float) -> str:
@@ -510,8 +517,23 @@ def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
           "Correlations |r| >= 0.4 between parameters among the accepted sets (a trade-off the "
           "targets leave open):", ""]
     L += [f"- `{c['a']}` and `{c['b']}`: r = {c['r']}" for c in rep["correlations"]] or \
-        ["- none at |r| >= 0.4 (too few accepted sets to say, or no strong trade-off)."]
+        [f"- none at |r| >= 0.4 among the {rep['accepted']} accepted sets: the accepted region "
+         f"is nearly the whole prior box, so no pair is tied together."]
+    st = rep["screening_total_sobol"]
+    first = rep["targets"][0]["output"]
+    if first in st:
+        idx = st[first]
+        ranked = sorted(idx, key=lambda n: -idx[n])
+        L += ["", f"What moves `{first}` (total Sobol' index from the emulator): " +
+              ", ".join(f"`{n}` {idx[n]:.2f}" for n in ranked[:6]) + ". Parameters with an "
+              "index near 0 for every target cannot be informed by these targets at all; "
+              "those with a large index but an sd ratio near 1 are informed only jointly "
+              "(a higher one is offset by another: see `tradeoff.png`)."]
+    ident = [n for n in rep["factors"] if (rep["posterior"][n]["sd_ratio"] or 1) < 0.8]
+    L += ["", "Identified (sd ratio below 0.8): " + (", ".join(f"`{n}`" for n in ident)
+                                                       if ident else "none") + "."]
     L += ["", "Figures: `prior_posterior.png` (each parameter: prior range, run points and "
           "accepted points), `targets.png` (each target: all points against accepted ones and "
-          "the observation with its total sd).", ""]
+          "the observation with its total sd), `tradeoff.png` (the two parameters that move the "
+          "first target most, coloured by it).", ""]
     return "\n".join(L)

@@ -121,13 +121,14 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
     figs["prior_posterior.png"] = fig
 
     targets = rep["targets"]
+    jitter = np.random.default_rng(0)  # horizontal spread of the dots only (no model draw)
     fig, axes = plt.subplots(1, len(targets), figsize=(3.2 * len(targets), 3.6), squeeze=False)
     for ax, t in zip(axes.flat, targets):
         o = t["output"]
-        ax.scatter(np.zeros(len(pts)) + np.linspace(-0.15, 0.15, len(pts)), pts[o], s=8,
-                   color="0.55", label="run points")
+        ax.scatter(jitter.uniform(-0.15, 0.15, len(pts)), pts[o], s=8, color="0.55",
+                   label="run points")
         if len(acc):
-            ax.scatter(np.ones(len(acc)) + np.linspace(-0.15, 0.15, len(acc)), acc[o], s=12,
+            ax.scatter(1 + jitter.uniform(-0.15, 0.15, len(acc)), acc[o], s=12,
                        color="tab:red", label="accepted")
         z, sd = t["observed"], t["total_sd"]
         if t["kind"] == "value":
@@ -150,4 +151,25 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
     fig.suptitle(f"{rep['name']}: each target, observed (green) against the model", fontsize=10)
     fig.tight_layout()
     figs["targets.png"] = fig
+
+    # inflow against the stock: the parameters that move the March 2024 stock most
+    pair = rep.get("tradeoff_pair")
+    stock = targets[0]["output"]
+    if pair and all(n in pts for n in pair):
+        a, b = pair
+        fig, ax = plt.subplots(figsize=(7.5, 5.2))
+        sc = ax.scatter(pts[a], pts[b], c=pts[stock], cmap="viridis", s=22,
+                        edgecolors=np.where(pts["I_max"] < cut, "tab:red", "none"),
+                        linewidths=1.0)
+        fig.colorbar(sc, ax=ax, label=f"{stock} (mean of a point's replications)")
+        ax.scatter([rep["chosen"][a]], [rep["chosen"][b]], marker="*", s=220, color="tab:red",
+                   edgecolors="k", label="calibrated set")
+        ax.set_xlabel(a)
+        ax.set_ylabel(b)
+        ax.legend(fontsize=8, loc="upper right")
+        ax.set_title(f"{rep['name']}: the two parameters that move {stock} most "
+                     f"(screening);\nred ring = accepted. Many pairs give the same stock: the "
+                     f"data cannot tell them apart", fontsize=9)
+        fig.tight_layout()
+        figs["tradeoff.png"] = fig
     return figs

@@ -674,6 +674,10 @@ class Scenario(_Section):
 
     name: str = P("baseline", unit="text", source=ASSUMPTION, meaning="Short scenario name.")
     description: str = P("", unit="text", source=ASSUMPTION, meaning="What the scenario asks.")
+    calibrated_by: str = P(
+        "", unit="text", source=ASSUMPTION,
+        meaning="Where this scenario's calibrated values come from (the calibration report); "
+                "empty = uncalibrated. Figures say 'uncalibrated' unless it is set.")
     time: Time = Field(default_factory=Time)
     population: Population = Field(default_factory=Population)
     awareness: Awareness = Field(default_factory=Awareness)
