@@ -142,3 +142,26 @@ def test_shipped_calibration_loads() -> None:
     assert {t.output for t in cal.targets} >= {"active_members_end", "premium_idr_2023",
                                                "premium_idr_2021"}
     assert cal.alternative is not None and cal.alternative.output == "people_ever_enrolled"
+
+
+CALIBRATED = ("online_2021", "premium_full", "manual_only", "online_from_2018",
+              "shared_database", "no_tim_koordinasi", "awareness_campaign")
+
+
+@pytest.mark.parametrize("name", CALIBRATED)
+def test_historical_scenarios_carry_the_calibrated_set(name) -> None:
+    """The baseline and its what-ifs hold exactly the set the committed calibration chose,
+    so a what-if differs from the calibrated baseline only by what it names."""
+    from pathlib import Path
+
+    from sim.scenario import Scenario
+
+    root = Path(__file__).resolve().parents[1]
+    chosen = json.loads((root / "results" / "calibration" / "summary.json").read_text())["chosen"]
+    sc = Scenario.from_toml(root / "scenarios" / f"{name}.toml").model_dump()
+    for path, value in chosen.items():
+        node = sc
+        for part in path.split("."):
+            node = node[part]
+        assert node == value, (name, path)
+    assert sc["calibrated_by"].startswith("results/calibration")
