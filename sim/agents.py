@@ -202,7 +202,9 @@ class BPJSKesehatan(DownstreamAgency):
 
 
 class TimKoordinasi(mesa.Agent):
-    """The mayor's Tim Koordinasi JKN Daerah: approval sittings and periodic reviews."""
+    """The mayor's Tim Koordinasi JKN Daerah: it sets policy (its directives weight the
+    power and politics barriers, :mod:`sim.coordination`) and holds periodic review
+    meetings; it approves no case (its sitting is only the what-if ``approval_sittings``)."""
 
     stage = "tim"
 
