@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--runs", type=Path, default=None,
                     help="folder for the runs of each wave (default runs/<name>); running "
                          "again resumes")
+    ca.add_argument("--apply", type=Path, nargs="+", default=[], metavar="SCENARIO.toml",
+                    help="write the calibrated set into the marked block of these scenario "
+                         "files (e.g. scenarios/online_2021.toml)")
     ca.add_argument("--quiet", action="store_true", help="print nothing but errors")
     ca.add_argument("--no-figures", action="store_true", help="do not draw figures")
     ho = sub.add_parser("heldout", help="held-out validation: patterns the calibration did "

@@ -165,3 +165,31 @@ def test_historical_scenarios_carry_the_calibrated_set(name) -> None:
             node = node[part]
         assert node == value, (name, path)
     assert sc["calibrated_by"].startswith("results/calibration")
+
+
+
+def test_apply_writes_the_calibrated_set_into_marked_scenarios(tmp_path, capsys) -> None:
+    cal = _files(tmp_path)
+    target = tmp_path / "what_if.toml"
+    # top-level dotted keys: the file may not also open a [program] (or other set) table
+    rest = SCENARIO.split('name = "tiny"', 1)[1].replace("[program]\ntarget = 2000\n", "")
+    target.write_text('name = "what_if"\nprogram.target = 2000\n# BEGIN CALIBRATED SET\n'
+                      '# END CALIBRATED SET\n' + rest)
+    bare = tmp_path / "bare.toml"
+    bare.write_text(SCENARIO)
+    out, runs = tmp_path / "report", tmp_path / "runs"
+    # a file without the block is refused before any run
+    assert main(["calibrate", str(cal), "--out", str(out), "--runs", str(runs), "--quiet",
+                 "--apply", str(bare)]) == 2
+    assert "CALIBRATED SET" in capsys.readouterr().err and not runs.exists()
+    assert main(["calibrate", str(cal), "--out", str(out), "--runs", str(runs), "--quiet",
+                 "--apply", str(target)]) == 0
+    chosen = json.loads((out / "summary.json").read_text())["chosen"]
+    from sim.scenario import Scenario
+
+    sc = Scenario.from_toml(target)
+    assert sc.program.initial_members == chosen["program.initial_members"]
+    assert sc.awareness.initial == chosen["awareness.initial"]
+    assert sc.barriers.turf == chosen["barriers.turf"]
+    assert sc.calibrated_by.startswith(str(out))
+    assert sc.population.uninsured_people_start == 2000  # the rest of the file is kept

@@ -537,3 +537,56 @@ def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
           "the observation with its total sd), `tradeoff.png` (the two parameters that move the "
           "first target most, coloured by it).", ""]
     return "\n".join(L)
+
+
+# ------------------------------------------------------------------ applying the set
+BEGIN_SET = "# BEGIN CALIBRATED SET"
+END_SET = "# END CALIBRATED SET"
+
+
+def calibrated_block(chosen: dict[str, Any], source: str) -> str:
+    """The marked block of top-level dotted keys that holds a calibrated set in a scenario
+    file (TOML dotted keys, so it must come before the file's first [table] header)."""
+    def fmt(v: Any) -> str:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else repr(float(v))
+
+    lines = [f"{BEGIN_SET}: written by 'jambi-sim calibrate --apply' from {source};",
+             "# do not edit by hand (tests/test_calibration.py checks it against the report).",
+             f'calibrated_by = "{source}"']
+    lines += [f"{k} = {fmt(v)}" for k, v in chosen.items()]
+    lines.append(END_SET)
+    return "\n".join(lines)
+
+
+def check_apply(paths: list[Path]) -> None:
+    """Before any run: every --apply file exists and holds the marker block."""
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ExperimentError(f"--apply {path}: cannot read it ({exc.strerror}).") from None
+        i, j = text.find(BEGIN_SET), text.find(END_SET)
+        if i < 0 or j < i:
+            raise ExperimentError(f"--apply {path}: the file has no '{BEGIN_SET}' ... "
+                                  f"'{END_SET}' block; add the two marker lines (top level, "
+                                  f"before the first [table]) where the set goes.")
+
+
+def apply_calibration(path: Path, chosen: dict[str, Any], source: str) -> bool:
+    """Rewrite the calibrated block of one scenario file; True if it changed. The file must
+    hold the two marker lines (see ``calibrated_block``); the result must still load."""
+    from sim.scenario import Scenario
+
+    text = path.read_text(encoding="utf-8")
+    i, j = text.find(BEGIN_SET), text.find(END_SET)
+    if i < 0 or j < i:
+        raise ExperimentError(f"--apply {path}: the file has no '{BEGIN_SET}' ... "
+                              f"'{END_SET}' block (top-level lines before the first "
+                              f"[table]); add the two marker lines where the set goes.")
+    new = text[:i] + calibrated_block(chosen, source) + text[j + len(END_SET):]
+    Scenario.from_bytes(new.encode("utf-8"), origin=str(path))  # refuse a broken result
+    if new != text:
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(new, encoding="utf-8")
+        os.replace(tmp, path)
+    return new != text

@@ -96,13 +96,20 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from sim.experiments.calibrate import calibrate, load_calibration, write_calibration
+    from sim.experiments.calibrate import (
+        apply_calibration,
+        calibrate,
+        check_apply,
+        load_calibration,
+        write_calibration,
+    )
     from sim.output import check_out_dir
 
     cal, folder = load_calibration(args.calibration)
     out = args.out or Path("runs") / cal.name / "report"
     runs = args.runs or Path("runs") / cal.name
-    check_out_dir(Path(out))  # refuse a bad --out before hours of runs
+    check_out_dir(Path(out))  # refuse a bad --out or --apply before hours of runs
+    check_apply(list(args.apply))
     if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://", "inproc://",
                                                          "ucx://")):
         raise ExperimentError(f"--scheduler {args.scheduler}: give a Dask scheduler address "
@@ -134,6 +141,10 @@ def calibrate_command(args: argparse.Namespace) -> int:
         say(f"  {name}: {f['output']} {f['mean']:.6g} (observed {f['observed']:.6g}, "
             f"I = {f['implausibility']:.2f})")
     say(f"Wrote {out}/: {', '.join(files)}")
+    source = f"{out} (jambi-sim calibrate {args.calibration})"
+    for path in args.apply:
+        changed = apply_calibration(Path(path), rep["chosen"], source)
+        say(f"{'Updated' if changed else 'Unchanged:'} {path} (the calibrated set)")
     return 0
 
 
