@@ -51,6 +51,7 @@ class Household(Agent):
         self.aware = False
         self.status = "uninsured"  # uninsured | enrolled | gone
         self.exit_reason = ""
+        self.ever_enrolled = False  # carded at least once (the initial stock counts)
         self.case: Any = None
         self.exit_gen = 0
 
@@ -90,9 +91,30 @@ class Office(Agent):
         self.desk = ServiceDesk(name, servers, calendar, events, sample,
                                 on_done=self.decide, on_start=self.start,
                                 on_service=flow.journey.serve_case)
+        self.staff = servers
+        self.surge_staff = 0  # extra servers during a backlog (set by set_surge)
+        self.surge_queue = float("inf")  # queue length that starts a surge
+        self.surges = 0
+
+    def set_surge(self, backlog_days: float, extra_share: float, mean_service: float) -> None:
+        """Answer a backlog as offices do: when more than ``backlog_days`` working days of
+        work per regular staff member are queued, add ``floor(staff * extra_share)``
+        servers (overtime, batch sessions, borrowed staff); drop them when it clears."""
+        self.surge_staff = int(self.staff * extra_share)
+        self.surge_queue = backlog_days * self.staff / max(mean_service, 1e-9)
+
+    def adapt(self) -> None:
+        """Staff the desk for its backlog (never below the servers now busy)."""
+        desk = self.desk
+        surge = len(desk.queue) > self.surge_queue
+        if surge and desk.servers < self.staff + self.surge_staff:
+            self.surges += 1
+        desk.servers = max(self.staff + (self.surge_staff if surge else 0), desk.busy)
 
     def receive(self, case: Any, t: float) -> None:
         """A case joins this office's queue (complex cases later under cherry-picking)."""
+        if self.surge_staff:
+            self.adapt()
         w = self.calendar.to_work(t)
         self.desk.arrive(case, t, w + self.cherry_pick if case.complex else w)
 
@@ -105,6 +127,8 @@ class Office(Agent):
     def decide(self, case: Any, t: float) -> None:
         """Approve, or return for missing documents. A re-check after a verification round
         only approves; a first pass decides with the numbers drawn with its service."""
+        if self.surge_staff:
+            self.adapt()  # the desk re-staffs before it takes its next case
         if case.verifying:
             self.flow.approve(case, t)
             return
@@ -178,7 +202,9 @@ class BPJSKesehatan(DownstreamAgency):
 
 
 class TimKoordinasi(Agent):
-    """The mayor's Tim Koordinasi JKN Daerah: approval sittings and periodic reviews."""
+    """The mayor's Tim Koordinasi JKN Daerah: it sets policy (its directives weight the
+    power and politics barriers, :mod:`sim.coordination`) and holds periodic review
+    meetings; it approves no case (its sitting is only the what-if ``approval_sittings``)."""
 
     stage = "tim"
 

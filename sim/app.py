@@ -110,7 +110,11 @@ def Controls(s: Settings, set_s, lang: str):
                                               s.replace(review_interval_days=int(v)))))
         Labelled(f"{tr('tim_approval', lang)}: {s.approval_interval_days}", "jb-tim-approval",
                  lambda: solara.SliderInt("", value=s.approval_interval_days, min=7, max=90,
-                                          step=1, disabled=not s.hierarchy, thumb_label=False,
+                                          step=1, thumb_label=False,
+                                          # sittings are a what-if the scenario file switches
+                                          # on; the baseline's Tim approves no case
+                                          disabled=not (s.hierarchy and SCENARIO.coordination
+                                                        .hierarchy.approval_sittings),
                                           on_value=lambda v: set_s(
                                               s.replace(approval_interval_days=int(v)))))
         mechanism(s, set_s, lang, "network")

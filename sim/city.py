@@ -54,8 +54,12 @@ class City:
                 for s, p in self.params.items()}
 
         def make(cls: type[Office], stage: str, name: str) -> Office:
-            return cls(model, name, cals[stage], self.params[stage].staff, self.sampler(stage),
-                       flow, rules, events)
+            office = cls(model, name, cals[stage], self.params[stage].staff,
+                         self.sampler(stage), flow, rules, events)
+            p = self.params[stage]
+            office.set_surge(p.surge_backlog_days, p.surge_extra_share,
+                             self.mean_service[stage])
+            return office
 
         self.rt_heads = [make(RTHead, "rt", f"RT {i + 1}") for i in range(pop.n_rt)]
         self.lurahs = [make(Lurah, "lurah", f"Kelurahan {k + 1}") for k in range(n_kel)]

@@ -8,6 +8,9 @@
     jambi-sim sensitivity EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim whatif SCENARIO.toml --param turf --values 0,0.5,1 [--reps 20] [--lang id]
     jambi-sim compare A.toml B.toml [...] [--reps 10] [--lang id]
+    jambi-sim calibrate CALIBRATION.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
+    jambi-sim heldout HELDOUT.toml [--reps N] [--workers N] [--out DIR]
+    jambi-sim odd [--check]
     jambi-sim evidence EVIDENCE.toml [--mapping MAPPING.toml] [--out DIR]
     jambi-sim dashboard [--scenario FILE] [--lang id|en] [--host 127.0.0.1] [--port 8765]
     jambi-sim bench [--quick] [--out FILE.md] [--json FILE.json]
@@ -143,6 +146,40 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run again the runs that raised in an earlier attempt")
         e.add_argument("--quiet", action="store_true", help="print nothing but errors")
         e.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    ca = sub.add_parser("calibrate", help="history matching of a calibration file on the "
+                                          "experiment engine (resumable)")
+    ca.add_argument("calibration", type=Path, help="calibration TOML file "
+                                                   "(experiments/calibration.toml)")
+    ca.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=1,
+                    help="local worker processes; results do not depend on it (default 1)")
+    ca.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="run on a Dask distributed cluster, e.g. tcp://host:8786")
+    ca.add_argument("--out", type=Path, default=None,
+                    help="folder for the small report (default runs/<name>/report)")
+    ca.add_argument("--runs", type=Path, default=None,
+                    help="folder for the runs of each wave (default runs/<name>); running "
+                         "again resumes")
+    ca.add_argument("--apply", type=Path, nargs="+", default=[], metavar="SCENARIO.toml",
+                    help="write the calibrated set into the marked block of these scenario "
+                         "files (e.g. scenarios/online_2021.toml)")
+    ca.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    ca.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    ho = sub.add_parser("heldout", help="held-out validation: patterns the calibration did "
+                                        "not use, pass or fail")
+    ho.add_argument("file", type=Path, help="held-out patterns file (experiments/heldout.toml)")
+    ho.add_argument("--reps", type=_int_in(1, 10000, "--reps"), default=None,
+                    help="replications (default: the file's)")
+    ho.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=1,
+                    help="worker processes; results do not depend on it (default 1)")
+    ho.add_argument("--out", type=Path, default=None,
+                    help="output folder (default runs/<name>)")
+    ho.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    ho.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    od = sub.add_parser("odd", help="regenerate the parameter table of docs/ODD.md from the "
+                                    "schema (--check: only compare)")
+    od.add_argument("--check", action="store_true",
+                    help="exit 1 if the file differs from the code, change nothing")
+    od.add_argument("--file", type=Path, default=None, help="ODD file (default docs/ODD.md)")
     ev = sub.add_parser("evidence", help="turn an evidence file's ratings into a scenario "
                         "and parameter ranges (prior), checking triangulation")
     ev.add_argument("file", type=Path, help="evidence TOML file (see evidence/)")
@@ -247,7 +284,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return {"run": cmd_run, "validate": cmd_validate, "params": cmd_params,
                 "golden": cmd_golden, "dashboard": cmd_dashboard, "sweep": cmd_sweep,
                 "sensitivity": cmd_sensitivity, "bench": cmd_bench, "whatif": cmd_whatif,
-                "compare": cmd_compare, "evidence": cmd_evidence}[args.command](args)
+                "compare": cmd_compare, "evidence": cmd_evidence,
+                "calibrate": cmd_calibrate, "heldout": cmd_heldout,
+                "odd": cmd_odd}[args.command](args)
     except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
         print(f"jambi-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -430,6 +469,39 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiments.cli import sweep_command
 
     return sweep_command(args)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.experiments.cli import calibrate_command
+
+    return calibrate_command(args)
+
+
+def cmd_odd(args: argparse.Namespace) -> int:
+    from sim.odd import ODD, OddError, check, update
+
+    path = args.file or ODD
+    if not path.is_file():
+        raise UsageError(f"--file {printable(str(path))}: no such file.")
+    try:
+        if args.check:
+            if check(path):
+                print(f"{printable(str(path))}: the parameter table matches the code.")
+                return 0
+            print(f"{printable(str(path))}: the parameter table differs from the code; run "
+                  f"'jambi-sim odd' and commit it.")
+            return 1
+        changed = update(path)
+    except OddError as exc:
+        raise UsageError(f"{printable(str(path))}: {exc}") from None
+    print(f"{'Updated' if changed else 'Unchanged:'} {printable(str(path))}")
+    return 0
+
+
+def cmd_heldout(args: argparse.Namespace) -> int:
+    from sim.experiments.cli import heldout_command
+
+    return heldout_command(args)
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:

@@ -35,8 +35,9 @@ Mechanisms (scenario switches):
 - hierarchy (Tim Koordinasi JKN Daerah, "menetapkan kebijakan, mengoordinasikan ...
   pertemuan review dan evaluasi secara berkala"): its directives scale power and politics
   by ``1 - strength``; its review meetings escalate cases stalled longer than
-  ``stall_days`` and release held hand-offs. It costs an approval layer: submissions to
-  BPJS wait for the Tim's next sitting (every ``approval_interval_days``).
+  ``stall_days`` and release held hand-offs. It is not a case gate: only the what-if
+  ``approval_sittings = true`` makes submissions to BPJS wait for a sitting (every
+  ``approval_interval_days``); the seed gives the Tim no such role.
 - network ("hubungan baik formal maupun informal"): office-to-office hand-off latency is
   cut by ``strength`` and that share of format bounces is settled by a phone call.
 - collaboration ("pemahaman yang seragam"; a shared database and joint verification):
@@ -77,6 +78,8 @@ class CoordinationRules:
         self.network = c.network.strength if c.network.enabled else 0.0
         self.collab = c.collaboration.strength if c.collaboration.enabled else 0.0
         self.hierarchy = c.hierarchy.enabled
+        # the Tim's approval sitting is a case gate only in the what-if that switches it on
+        self.approval_gate = c.hierarchy.enabled and c.hierarchy.approval_sittings
         self.p_bounce = b.specialization * c.bounce_max * (1 - self.collab)
         self.p_escalate = b.power * (1 - hier) * c.escalation_max
         self.p_report_hold = b.performance_management * c.report_hold_max

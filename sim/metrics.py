@@ -70,6 +70,7 @@ def outcome_table(model: Any) -> pd.DataFrame:
         "household_id": [c.household.idx for c in cases],
         "members": [c.members for c in cases],
         "route": [c.route for c in cases],
+        "pathway": [c.pathway for c in cases],
         "outcome": outcome,
         "days_to_card": np.where(enrolled, t_out - t_applied, np.nan).round(1),
         "visits": [c.visits for c in cases],
@@ -136,9 +137,23 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
     by_year: dict[str, float] = {}
     for month, idr in model.premium_by_month.items():
         by_year[month[:4]] = by_year.get(month[:4], 0.0) + idr
+    mm_by_year: dict[str, float] = {}
+    for month, mm in model.member_months.items():
+        mm_by_year[month[:4]] = mm_by_year.get(month[:4], 0.0) + mm
+    # active members at each year's end (the last recorded month of a year)
+    active_by_year = {row["date"][:4]: row["enrolled"] for row in model.monthly}
+    applied_by_year: dict[str, int] = {}
+    for c in f.cases:
+        if c.route not in REFERRAL_ROUTES:
+            y = str(model.clock.date(int(c.t_applied)).year)
+            applied_by_year[y] = applied_by_year.get(y, 0) + 1
     return {"rep": model.rep, "enrolled_end": model.active_members, "handoffs": f.handoffs,
             "events": model.events.processed, "escalated": model.escalated,
             "dropout_by_stage": dict(f.dropout), "premium_idr_by_year": by_year,
+            "member_months_by_year": mm_by_year, "active_by_year_end": active_by_year,
+            "citizen_applied_by_year": applied_by_year,
+            "people_ever_enrolled": model.population.ever_people,
+            "jkn_coverage_end": model.sustain.coverage,
             "household_left": sum(c.reason == "household_left" for c in f.cases),
             "runtime_s": runtime_s, **{k: v for k, v in f.counts.items()},
             "in_process": f.open, "applied": len(f.cases), "households": len(model.households),

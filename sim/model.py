@@ -100,6 +100,7 @@ class JambiBugarModel(mesa.Model):
             for t, name, args in self.relations.dated_events():
                 self.events.schedule(t, getattr(self.relations, name), *args, priority=LATE)
         self.premium_by_month: dict[str, float] = {}
+        self.member_months: dict[str, float] = {}  # active members x months, by month
         self.monthly: list[dict[str, Any]] = []
         self._month_ends = self._month_end_days()
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -170,7 +171,7 @@ class JambiBugarModel(mesa.Model):
 
         1. Run every event due before the end of the day, in (time, priority, counter)
            order: arrivals, awareness, applications, services, hand-offs, exits.
-        2. Accrue the day's premium for the active members.
+        2. Accrue the day's premium and member-months for the active members.
         3. On the month's last day, agencies sense their backlog and trust moves (if
            coordination evolves), the UHC Prioritas check runs, and a timeseries row is
            recorded.
@@ -185,6 +186,8 @@ class JambiBugarModel(mesa.Model):
                          - dt.date(today.year, today.month, 1)).days
         self.premium_by_month[month] = self.premium_by_month.get(month, 0.0) + \
             self.quota.active * self.program.premium_rate_at(day) / days_in_month
+        self.member_months[month] = self.member_months.get(month, 0.0) + \
+            self.quota.active / days_in_month
         if day in self._month_ends:
             self.month_end(float(day))
             self.monthly.append(self.snapshot())

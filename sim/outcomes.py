@@ -39,8 +39,21 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in [
     Output("gap_to_target", "people",
            "Programme target minus active members on the end date (negative: above target)."),
     Output("people_ever_enrolled", "people",
-           "Members of every household with at least one enrolled case by the end date, all "
-           "routes, each household counted once.", True),
+           "People ever carded since the first day: members of every household that had an "
+           "active card at some time (the initial stock included, all routes), counted once, "
+           "as many as it had when first carded. Reading B of the 26,469 observation."),
+    Output("jkn_coverage_end", "share",
+           "JKN coverage of the city on the end date: 1 - (uninsured eligible people + "
+           "sustainability.other_uninsured) / sustainability.city_population."),
+    Output("days_to_card_median_manual", "days",
+           "Median days from application to card, enrolled citizen cases that applied "
+           "under the manual pathway.", True),
+    Output("visits_per_enrolled_case_manual", "visits/case",
+           "In-person visits (offices and Dukcapil) per enrolled citizen case that applied "
+           "under the manual pathway.", True),
+    Output("visits_per_enrolled_case_online", "visits/case",
+           "In-person visits per enrolled citizen case that applied under the online "
+           "pathway.", True),
     Output("households_applied", "households",
            "Households that made at least one citizen case (manual or online route).", True),
     Output("households_enrolled", "households",
@@ -76,17 +89,30 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in [
     Output("premium_idr_<year>", "IDR",
            "Premiums paid in one calendar year (one output per simulated year, e.g. "
            "premium_idr_2021)."),
+    Output("member_months_<year>", "member-months",
+           "Active members x months paid in one calendar year (premium_idr_<year> over the "
+           "rate in force), e.g. member_months_2023."),
+    Output("active_members_<year>", "people",
+           "Active members on the last simulated day of one calendar year (31 December, or "
+           "the end date), e.g. active_members_2020."),
+    Output("citizen_applications_<year>", "cases",
+           "Citizen cases (manual or online route) opened in one calendar year."),
 ]}
 
 YEARLY_PREFIX = "premium_idr_"
+YEARLY_PREFIXES = ("premium_idr_", "member_months_", "active_members_",
+                   "citizen_applications_")
 
 
 def is_output(name: str) -> bool:
     """A catalogue name, or a yearly premium name such as ``premium_idr_2021``."""
     if name in OUTPUTS and "<" not in name:
         return True
-    tail = name.removeprefix(YEARLY_PREFIX)
-    return name.startswith(YEARLY_PREFIX) and len(tail) == 4 and tail.isdigit()
+    for prefix in YEARLY_PREFIXES:
+        tail = name.removeprefix(prefix)
+        if name.startswith(prefix) and len(tail) == 4 and tail.isdigit():
+            return True
+    return False
 
 
 def output_names() -> list[str]:
@@ -124,8 +150,15 @@ def scalars(stats: dict[str, Any], cases: pd.DataFrame | None, scenario: Any) ->
         "premium_idr_total": total,
         "premium_idr_per_year": total / years if years > 0 else NAN,
     }
+    out["people_ever_enrolled"] = float(stats.get("people_ever_enrolled", NAN))
+    out["jkn_coverage_end"] = float(stats.get("jkn_coverage_end", NAN))
+    yearly = {"member_months_": stats.get("member_months_by_year", {}),
+              "active_members_": stats.get("active_by_year_end", {}),
+              "citizen_applications_": stats.get("citizen_applied_by_year", {})}
     for year in range(t.start.year, t.end.year + 1):
         out[f"{YEARLY_PREFIX}{year}"] = premiums.get(str(year), 0.0)
+        for prefix, values in yearly.items():
+            out[f"{prefix}{year}"] = float(values.get(str(year), 0.0))
     out.update(_case_scalars(cases))
     return out
 
@@ -134,9 +167,6 @@ def _case_scalars(cases: pd.DataFrame | None) -> dict[str, float]:
     names = [n for n, o in OUTPUTS.items() if o.needs_cases]
     if cases is None:
         return dict.fromkeys(names, NAN)
-    enrolled_any = cases[cases["outcome"] == "enrolled"]
-    people = float(enrolled_any.groupby("household_id")["members"].last().sum()) \
-        if len(enrolled_any) else 0.0
     citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)]
     citizen = citizen.assign(_enrolled=citizen["outcome"] == "enrolled",
                              _open=citizen["outcome"] == "in_process")
@@ -155,8 +185,18 @@ def _case_scalars(cases: pd.DataFrame | None) -> dict[str, float]:
     lost = int((~hh["enrolled"].astype(bool) & ~hh["open"].astype(bool)).sum())
     days = citizen.loc[citizen["outcome"] == "enrolled", "days_to_card"].to_numpy(dtype=float)
     carded = hh[hh["enrolled"].astype(bool)]
+    done = citizen[citizen["_enrolled"]]
+    by_path = {p: done[done["pathway"] == p] for p in ("manual", "online")} \
+        if "pathway" in done else {}
+
+    def mean(frame: pd.DataFrame | None, col: str) -> float:
+        return float(frame[col].mean()) if frame is not None and len(frame) else NAN
+
     return {
-        "people_ever_enrolled": people,
+        "days_to_card_median_manual": _q(by_path["manual"]["days_to_card"].to_numpy(float), 0.5)
+        if by_path else NAN,
+        "visits_per_enrolled_case_manual": mean(by_path.get("manual"), "visits"),
+        "visits_per_enrolled_case_online": mean(by_path.get("online"), "visits"),
         "households_applied": float(applied),
         "households_enrolled": float(n_enrolled),
         "households_never_carded": float(applied - n_enrolled),

@@ -14,8 +14,9 @@ mental disorder) enter at Dinas Sosial and make no visits; an institution's case
 its whole roster (bulk enrollment).
 
 A route is a sequence of steps. Office steps have a desk; the others are places a case
-waits: ``tim`` (the Tim Koordinasi's approval sitting, when the hierarchy mechanism is
-on), ``quota`` (a free slot under the budget cap) and ``activation`` (the BPJS cut-off).
+waits: ``tim`` (the Tim Koordinasi's approval sitting: only in the what-if
+``coordination.hierarchy.approval_sittings``; the seed describes the Tim as setting policy and
+holding review meetings, not as a case gate), ``quota`` (a free slot under the budget cap) and ``activation`` (the BPJS cut-off).
 A hand-off goes from one office to the next office of the route, and the case passes the
 waiting steps between them on arrival.
 
@@ -54,10 +55,10 @@ BOUNCED, HANDED_OFF = RESULT_CODE["bounced"], RESULT_CODE["handed_off"]
 PLACES = ("docs", "queue", "transit", "citizen", "dtks", "tim", "quota", "activation")
 
 
-def routes(hierarchy: bool) -> dict[str, tuple[str, ...]]:
-    """Every route's steps: the offices, with the Tim's sitting (if the hierarchy
-    mechanism is on) and the quota before BPJS, and activation after it."""
-    gates = ("tim", "quota") if hierarchy else ("quota",)
+def routes(tim_gate: bool) -> dict[str, tuple[str, ...]]:
+    """Every route's steps: the offices, with the Tim's sitting (only if its approval
+    sittings are switched on) and the quota before BPJS, and activation after it."""
+    gates = ("tim", "quota") if tim_gate else ("quota",)
     return {mode: offices[:-1] + gates + (offices[-1], "activation")
             for mode, offices in OFFICE_ROUTES.items()}
 
@@ -77,7 +78,7 @@ class CaseFlow:
         self.trace = trace
         self.city: Any = None  # attached by the model once the offices exist
         self.quota = Quota(program, self._admitted, self._withdrawn)
-        self.routes = routes(rules.hierarchy)
+        self.routes = routes(rules.approval_gate)
         # the office a step belongs to, for logs: the office itself, or the last one before
         self.step_office = {mode: tuple(next((s for s in reversed(r[:i + 1]) if s in OFFICES),
                                              r[0]) for i in range(len(r)))

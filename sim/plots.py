@@ -112,7 +112,8 @@ def coverage(ts: pd.DataFrame | Tally, scenario: Any, lang: str = "en",
             _titles(fig, tr("coverage_title", lang, end=num(last, lang),
                             date=date_text(t.end, lang), target=num(p.target, lang)),
                     subtitle(scenario.name, reps or int(ts["rep"].nunique()),
-                             seed if seed is not None else 0, lang))
+                             seed if seed is not None else 0, lang,
+                             calibrated=bool(scenario.calibrated_by)))
         return fig
 
 
@@ -247,7 +248,8 @@ def days_to_card(cases: pd.DataFrame | Tally, lang: str = "en", sub: str = "",
 def all_figures(result: Any, lang: str = "en") -> dict[str, Any]:
     """The run's figures by file stem (``coverage``, ``funnel``, ``days_to_card``)."""
     reps = int(result.summary["reps"])
-    sub = subtitle(result.scenario.name, reps, result.seed, lang)
+    sub = subtitle(result.scenario.name, reps, result.seed, lang,
+                   calibrated=bool(result.scenario.calibrated_by))
     # a streamed run keeps no tables, only their tally; both give the same figures
     tally = getattr(result, "tally", None)
     ts = result.timeseries if result.timeseries is not None else tally
@@ -308,7 +310,8 @@ def fan(runs: Sequence[tuple[float, pd.DataFrame]], param: str, scenario: Any, r
         title = tr("whatif_headline", lang, param=name, lo=num(runs[0][0], lang, 2),
                    hi=num(runs[-1][0], lang, 2), diff=sign + num(abs(diff), lang),
                    date=date_text(scenario.time.end, lang))
-        _titles(fig, title, subtitle(scenario.name, reps, seed, lang))
+        _titles(fig, title, subtitle(scenario.name, reps, seed, lang,
+                                     calibrated=bool(scenario.calibrated_by)))
     return fig
 
 
@@ -318,7 +321,8 @@ def compare_figures(results: Sequence[Any], lang: str = "en") -> dict[str, Any]:
     card by year, visits and cost to the citizen, premium spending against the budget."""
     names = [r.scenario.name for r in results]
     reps, seed = int(results[0].summary["reps"]), results[0].seed
-    sub = subtitle(f" {tr('vs', lang)} ".join(names), reps, seed, lang)
+    sub = subtitle(f" {tr('vs', lang)} ".join(names), reps, seed, lang,
+                   calibrated=all(r.scenario.calibrated_by for r in results))
     colors = {n: SERIES[i % len(SERIES)] for i, n in enumerate(names)}
     figs: dict[str, Any] = {}
     with plt.rc_context(RC):

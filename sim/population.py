@@ -52,6 +52,7 @@ class Population:
         self.rt_members: list[list[Household]] = [[] for _ in range(n_rt)]
         self.eligible_people = 0
         self.aware_people = 0
+        self.ever_people = 0  # members of households carded at least once, when first carded
         # keyed draws: the n-th decision of each kind for each household
         self.u_awareness = streams.keyed("awareness", "exponential", per_block=1)
         self.u_consider = streams.keyed("consider", ("uniform", "exponential"), per_block=4)
@@ -88,8 +89,27 @@ class Population:
             hh.aware = True
             self._count(hh, +1)
             self.events.schedule(float(inst_rng.uniform(0, 365)), hh.apply)
+        self._initial_members()
         if pop.arrivals_per_year > 0:
             self._schedule_arrival(0.0)
+
+    def _initial_members(self) -> None:
+        """The members already carded on the first day (``program.initial_members``):
+        eligible poor households in the DTKS, drawn from their own stream so that the
+        other households are the same whatever the stock."""
+        target = self.sc.program.initial_members
+        pop, rng, people = self.sc.population, self.streams["initial_members"], 0
+        sd = PATIENCE_SD
+        while people < target:
+            members = min(1 + int(rng.poisson(pop.household_size - 1)), target - people)
+            patience = self.sc.behaviour.patience * float(np.exp(rng.normal(-sd * sd / 2, sd)))
+            hh = self._register(int(rng.integers(pop.n_rt)), "poor_household", members, True,
+                                True, True, float(rng.lognormal(-0.125, 0.5)), patience)
+            hh.aware, hh.status, hh.ever_enrolled = True, "enrolled", True
+            self._count(hh, +1)
+            self.ever_people += members
+            people += members
+            self._schedule_exit(hh, 0.0)
 
     def _register(self, rt: int, segment: str, members: int, eligible: bool, has_docs: bool,
                   in_dtks: bool, cost_factor: float, patience: float) -> Household:
@@ -178,6 +198,9 @@ class Population:
 
     def enroll(self, hh: Household, t: float) -> None:
         """The card is active: count the members, tell the neighbours."""
+        if not hh.ever_enrolled:
+            hh.ever_enrolled = True
+            self.ever_people += hh.members
         self._set(hh, status="enrolled")
         self.tell_neighbours(hh, t)
 

@@ -28,11 +28,19 @@ class Program:
         self.clock = clock
         self._dtks = dtks_fix_times(clock, self.b.dtks_fixes_per_year_before,
                                     self.b.dtks_monthly_from)
-        self._t_premium_change = clock.t(self.p.premium_change_date)
-        # later premium changes (sustainability.premium_changes; assumptions)
-        self._later = sorted((dt.date.fromisoformat(d), v)
-                             for d, v in scenario.sustainability.premium_changes.items())
-        self._later_t = [(clock.t(d), v) for d, v in self._later]
+        # The rate the city pays, by date: the class III premium (before, then after
+        # premium_change_date), the city's share where the central government pays part
+        # (program.city_premium_idr_from), then later changes (sustainability.premium_changes;
+        # assumptions). On each day the latest change in force applies.
+        changes = [(self.p.premium_change_date, self.p.premium_idr_after)]
+        changes += [(dt.date.fromisoformat(d), v)
+                    for d, v in self.p.city_premium_idr_from.items()]
+        changes += [(dt.date.fromisoformat(d), v)
+                    for d, v in scenario.sustainability.premium_changes.items()]
+        self._changes = sorted(changes, key=lambda c: c[0])  # stable: ties keep the order
+        self._change_days = [d for d, _ in self._changes]
+        self._change_t = [clock.t(d) for d in self._change_days]
+        self._rates = [self.p.premium_idr_before] + [v for _, v in self._changes]
         self.uhc_now = False  # UHC Prioritas reached by the feedback rule (sim.sustainability)
         self._t_uhc = clock.t(self.b.uhc_prioritas_from) if self.b.uhc_prioritas_from \
             else float("inf")
@@ -43,20 +51,10 @@ class Program:
 
     def premium_rate(self, day: dt.date) -> float:
         """Premium the city pays per member-month on a calendar day (IDR)."""
-        rate = self.p.premium_idr_after if day >= self.p.premium_change_date \
-            else self.p.premium_idr_before
-        for when, value in self._later:
-            if day >= when:
-                rate = value
-        return rate
+        return self._rates[bisect_right(self._change_days, day)]
 
     def premium_rate_at(self, t: float) -> float:
-        rate = self.p.premium_idr_after if t >= self._t_premium_change \
-            else self.p.premium_idr_before
-        for when, value in self._later_t:
-            if t >= when:
-                rate = value
-        return rate
+        return self._rates[bisect_right(self._change_t, t)]
 
     def _yearly_caps(self) -> dict[int, int]:
         """Active-member cap per year: min(target, budget / that year's premium bill)."""

@@ -310,7 +310,8 @@ def worker_memory(sc: Scenario) -> int:
     """Rough peak bytes of one worker (or of the parent, running alone) for this scenario."""
     p = sc.population
     years = (sc.time.end - sc.time.start).days / 365.25
-    people = p.uninsured_people_start + p.arrivals_per_year * years * p.household_size
+    people = p.uninsured_people_start + sc.program.initial_members + \
+        p.arrivals_per_year * years * p.household_size
     return int(WORKER_BASE_MB * MB + BYTES_PER_PERSON * people)
 
 

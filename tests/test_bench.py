@@ -44,6 +44,7 @@ def test_scaled_scales_what_it_documents(f: float) -> None:
                                                                         desk).staff * f)), desk
     assert s.offices.rt.staff == BASE.offices.rt.staff  # one head per RT; the RTs scale
     assert s.program.target == half_up(BASE.program.target * f)
+    assert s.program.initial_members == half_up(BASE.program.initial_members * f)
     assert s.program.observed_enrolled == half_up(BASE.program.observed_enrolled * f)
     assert s.program.budget_idr_by_year.keys() == BASE.program.budget_idr_by_year.keys()
     for year, idr in BASE.program.budget_idr_by_year.items():
@@ -53,7 +54,9 @@ def test_scaled_scales_what_it_documents(f: float) -> None:
 def test_scaled_ten_times_the_baseline() -> None:
     s = scaled(BASE, 10)
     assert (s.population.uninsured_people_start, s.population.n_rt) == (323440, 16520)
-    assert s.population.arrivals_per_year == 5000.0
+    # the calibrated baseline (scenarios/online_2021.toml)
+    assert s.population.arrivals_per_year == pytest.approx(10 * 276.6516774728284)
+    assert s.program.initial_members == 230440
     assert (s.population.lapas_residents, s.population.panti_jompo_residents,
             s.population.panti_asuhan_residents) == (8000, 500, 400)
     assert [getattr(s.offices, d).staff for d in DESKS] == [20, 20, 80, 40, 30]
@@ -68,7 +71,7 @@ def _without_scaled_keys(sc: Scenario) -> dict:
         del d["population"][key]
     for desk in DESKS:
         del d["offices"][desk]["staff"]
-    for key in ("target", "observed_enrolled", "budget_idr_by_year"):
+    for key in ("target", "observed_enrolled", "budget_idr_by_year", "initial_members"):
         del d["program"][key]
     del d["name"]
     return d

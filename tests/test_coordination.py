@@ -94,11 +94,18 @@ def test_hierarchy_unblocks_power_and_politics() -> None:
     assert days(with_tim, 0.9) < days(without, 0.9)
 
 
-def test_hierarchy_costs_an_approval_layer_when_nothing_is_blocked() -> None:
+def test_tim_is_not_a_case_gate_unless_the_what_if_says_so() -> None:
+    """The seed's Tim sets policy and holds review meetings; no case waits for it. Only the
+    what-if approval_sittings adds a sitting before BPJS, which then costs days."""
     sc = base()
-    without = cases(sc, coordination__hierarchy__enabled=False)
-    with_tim = cases(sc, coordination__hierarchy__enabled=True)
-    assert days(with_tim, 0.5) > days(without, 0.5)
+    without = sim.run(sc, reps=2, seed=SEED, coordination__hierarchy__enabled=False)
+    with_tim = sim.run(sc, reps=2, seed=SEED, coordination__hierarchy__enabled=True)
+    gate = sim.run(sc, reps=2, seed=SEED, coordination__hierarchy__enabled=True,
+                   coordination__hierarchy__approval_sittings=True)
+    assert "tim" not in set(with_tim.journey["stage"])
+    assert "tim" in set(gate.journey["stage"])
+    assert days(with_tim.cases, 0.5) <= days(without.cases, 0.5)
+    assert days(gate.cases, 0.5) > days(with_tim.cases, 0.5)
 
 
 def test_network_speeds_hand_offs_and_settles_bounces() -> None:

@@ -363,6 +363,8 @@ def test_shipped_experiments_load_and_name_real_parameters() -> None:
     from sim.experiments.engine import make_jobs
 
     for f in files:
+        if f.stem in ("heldout", "calibration"):  # their own loaders, tested with them
+            continue
         exp, folder = load_experiment(f)
         jobs = make_jobs(exp, folder, build_design(exp))
         assert len({j.key for j in jobs}) == len(jobs), f

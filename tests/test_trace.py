@@ -107,7 +107,8 @@ def test_manual_trace_crosses_a_weekend() -> None:
 def test_tim_approval_layer_in_trace() -> None:
     """With the Tim Koordinasi on, the BPJS submission waits for its next sitting (day 14)."""
     _, trace = trace_of(one_household("online", "2021-03-01",
-                                      hierarchy={"enabled": True, "approval_interval_days": 14}))
+                                      hierarchy={"enabled": True, "approval_sittings": True,
+                                                 "approval_interval_days": 14}))
     tail = [e for e in trace if e[0] >= 2.5]
     assert tail == [
         (2.5, "approve", 1, "dinkes", ""),

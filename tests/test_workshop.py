@@ -97,6 +97,7 @@ def test_number_formats() -> None:
     assert subtitle("online_2021", 10, 1, "id") == \
         "online_2021 · 10 replikasi · seed 1 · belum dikalibrasi"
     assert "uncalibrated" in subtitle("x", 1, 1, "en")
+    assert "dikalibrasi" not in subtitle("x", 1, 1, "id", calibrated=True)
     assert tr("vs", "id") == "dibanding" and tr("online_go_live", "id").endswith(
         "mulai beroperasi")
 

@@ -1,4 +1,4 @@
-"""``jambi-sim sweep`` and ``jambi-sim sensitivity``: the command-line side of experiments."""
+"""``jambi-sim sweep``, ``sensitivity`` and ``calibrate``: the command-line side of experiments."""
 
 from __future__ import annotations
 
@@ -88,4 +88,84 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary_text(report))
         print(f"Wrote {out}/: {', '.join(files)}")
+    return 0
+
+
+def calibrate_command(args: argparse.Namespace) -> int:
+    import shlex
+
+    from tqdm import tqdm
+
+    from sim.experiments.calibrate import (
+        apply_calibration,
+        calibrate,
+        check_apply,
+        load_calibration,
+        write_calibration,
+    )
+    from sim.output import check_out_dir
+
+    cal, folder = load_calibration(args.calibration)
+    out = args.out or Path("runs") / cal.name / "report"
+    runs = args.runs or Path("runs") / cal.name
+    check_out_dir(Path(out))  # refuse a bad --out or --apply before hours of runs
+    check_apply(list(args.apply))
+    if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://", "inproc://",
+                                                         "ucx://")):
+        raise ExperimentError(f"--scheduler {args.scheduler}: give a Dask scheduler address "
+                              f"such as tcp://127.0.0.1:8786.")
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    say(f"Calibration '{cal.name}' ({args.calibration}): {len(cal.waves)} wave(s), "
+        f"{len(cal.factors)} factors, {len(cal.targets)} targets; runs kept in {runs}/, "
+        f"report in {out}/.")
+    command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
+    bar = tqdm(total=None, unit="run", disable=args.quiet or None, file=sys.stderr)
+    try:
+        result = calibrate(cal, folder, Path(runs), workers=args.workers,
+                           scheduler=args.scheduler, progress=bar.update,
+                           say=lambda m: (bar.write(m) if not args.quiet else None))
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"jambi-sim: interrupted; finished runs are kept in {runs}/: run the same "
+              f"command to go on.", file=sys.stderr)
+        raise SystemExit(130) from None
+    finally:
+        bar.close()
+    files = write_calibration(result, cal, Path(out), command, draw=not args.no_figures)
+    rep = result["report"]
+    say(f"{rep['accepted']} of {rep['points_run']} points non-implausible "
+        f"({rep['runs_total']} runs, {rep['wall_s'] / 60:.1f} min). Calibrated set:")
+    for k, v in rep["chosen"].items():
+        say(f"  {k} = {v:.6g}")
+    for name, f in rep["final_check"].items():
+        say(f"  {name}: {f['output']} {f['mean']:.6g} (observed {f['observed']:.6g}, "
+            f"I = {f['implausibility']:.2f})")
+    say(f"Wrote {out}/: {', '.join(files)}")
+    source = f"{out} (jambi-sim calibrate {args.calibration})"
+    for path in args.apply:
+        changed = apply_calibration(Path(path), rep["chosen"], source)
+        say(f"{'Updated' if changed else 'Unchanged:'} {path} (the calibrated set)")
+    return 0
+
+
+def heldout_command(args: argparse.Namespace) -> int:
+    import shlex
+
+    from tqdm import tqdm
+
+    from sim.experiments.heldout import heldout, load_heldout
+
+    spec, scenario = load_heldout(args.file)
+    out = args.out or Path("runs") / spec.name
+    command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
+    reps = args.reps or spec.reps
+    with tqdm(total=reps, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
+        table = heldout(spec, scenario, Path(out), command, workers=min(args.workers, reps),
+                        reps=reps, progress=bar.update, draw=not args.no_figures)
+    if not args.quiet:
+        for r in table.itertuples():
+            print(f"{r.pattern:<26} {r.result:<5} mean {r.simulated_mean:.4g} "
+                  f"(range {r.accepted_range}; observed: {r.observed})")
+        print(f"Wrote {out}/ (table.md, table.csv, summary.json"
+              f"{'' if args.no_figures else ', patterns.png, curve.png'}).")
     return 0

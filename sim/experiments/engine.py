@@ -283,10 +283,14 @@ class SweepResult:
 def sweep(exp: Experiment, folder_of_file: Path, out: str | Path, workers: int = 1,
           scheduler: str | None = None, progress: Callable[[int], None] | None = None,
           retry_failed: bool = False, chunk_size: int | None = None,
-          total: Callable[[int], None] | None = None) -> SweepResult:
-    """Run every missing run of ``exp`` and return the tidy table (one row per run)."""
+          total: Callable[[int], None] | None = None,
+          design: Design | None = None) -> SweepResult:
+    """Run every missing run of ``exp`` and return the tidy table (one row per run).
+
+    ``design``: explicit points to run instead of the file's design (a calibration's later
+    waves, chosen from an emulator); runs are still keyed by content, so resuming works."""
     t0 = time.perf_counter()
-    design = build_design(exp)
+    design = build_design(exp) if design is None else design
     jobs = make_jobs(exp, folder_of_file, design)
     store = RunStore(Path(out), exp)
     done = store.load()

@@ -81,3 +81,95 @@ def write_sweep_figures(table: pd.DataFrame, factors: list[str], outputs: list[s
         plt.close(fig)
         written.append(f"figures/{name}")
     return written
+
+
+def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
+    """``prior_posterior.png``: each factor's prior range, every run point and the accepted
+    ones against the largest implausibility; ``targets.png``: each target output, every point
+    against the accepted ones, with the observation and its total sd."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rep, pts, acc = result["report"], result["points"], result["accepted"]
+    names = rep["factors"]
+    figs: dict[str, Any] = {}
+    ncol = 4
+    nrow = int(np.ceil(len(names) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.6 * nrow), squeeze=False)
+    cut = rep["cutoff"]
+    for ax, n in zip(axes.flat, names):
+        lo, hi = rep["posterior"][n]["prior"]
+        ax.axvspan(lo, hi, color="0.92", zorder=0, label="prior range")
+        ax.scatter(pts[n], pts["I_max"], s=8, color="0.55", label="run points")
+        if len(acc):
+            ax.scatter(acc[n], acc["I_max"], s=14, color="tab:red", label="accepted")
+        ax.axvline(rep["chosen"][n], color="tab:blue", lw=1.2, label="calibrated")
+        ax.axhline(cut, color="k", lw=0.8, ls="--")
+        ax.set_yscale("log")
+        ax.set_title(n.split(".")[-1] if n.count(".") else n, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    axes.flat[0].set_ylabel("largest implausibility", fontsize=8)
+    axes.flat[0].legend(fontsize=6, loc="upper right")
+    fig.suptitle(f"{rep['name']}: prior range (grey), run points, accepted points (red, "
+                 f"largest implausibility < {cut}), calibrated value (blue); "
+                 f"{rep['accepted']} of {rep['points_run']} points accepted", fontsize=10)
+    fig.tight_layout()
+    figs["prior_posterior.png"] = fig
+
+    targets = rep["targets"]
+    jitter = np.random.default_rng(0)  # horizontal spread of the dots only (no model draw)
+    fig, axes = plt.subplots(1, len(targets), figsize=(3.2 * len(targets), 3.6), squeeze=False)
+    for ax, t in zip(axes.flat, targets):
+        o = t["output"]
+        ax.scatter(jitter.uniform(-0.15, 0.15, len(pts)), pts[o], s=8, color="0.55",
+                   label="run points")
+        if len(acc):
+            ax.scatter(1 + jitter.uniform(-0.15, 0.15, len(acc)), acc[o], s=12,
+                       color="tab:red", label="accepted")
+        z, sd = t["observed"], t["total_sd"]
+        if t["kind"] == "value":
+            ax.axhspan(z - cut * sd, z + cut * sd, color="tab:green", alpha=0.15,
+                       label=f"observed +- {cut:g} sd")
+        elif t["kind"] == "at_most":
+            ax.axhspan(ax.get_ylim()[0], z, color="tab:green", alpha=0.15, label="allowed")
+        else:
+            ax.axhspan(z, ax.get_ylim()[1], color="tab:green", alpha=0.15, label="allowed")
+        ax.axhline(z, color="tab:green", lw=1.5)
+        f = rep["final_check"][t["name"]]
+        ax.errorbar([2], [f["mean"]], yerr=[[f["mean"] - f["range_2_5_97_5"][0]],
+                                            [f["range_2_5_97_5"][1] - f["mean"]]],
+                    fmt="o", color="tab:blue", capsize=3,
+                    label=f"calibrated ({cal.final_reps} reps)")
+        ax.set_xticks([0, 1, 2], ["all", "accepted", "final"], fontsize=8)
+        ax.set_title(f"{t['name']}\n{o}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes.flat[0].legend(fontsize=6)
+    fig.suptitle(f"{rep['name']}: each target, observed (green) against the model", fontsize=10)
+    fig.tight_layout()
+    figs["targets.png"] = fig
+
+    # inflow against the stock: the parameters that move the March 2024 stock most
+    pair = rep.get("tradeoff_pair")
+    stock = targets[0]["output"]
+    if pair and all(n in pts for n in pair):
+        a, b = pair
+        fig, ax = plt.subplots(figsize=(7.5, 5.2))
+        sc = ax.scatter(pts[a], pts[b], c=pts[stock], cmap="viridis", s=22,
+                        edgecolors=np.where(pts["I_max"] < cut, "tab:red", "none"),
+                        linewidths=1.0)
+        fig.colorbar(sc, ax=ax, label=f"{stock} (mean of a point's replications)")
+        ax.scatter([rep["chosen"][a]], [rep["chosen"][b]], marker="*", s=220, color="tab:red",
+                   edgecolors="k", label="calibrated set")
+        ax.set_xlabel(a)
+        ax.set_ylabel(b)
+        ax.legend(fontsize=8, loc="upper right")
+        ax.set_title(f"{rep['name']}: the two parameters that move {stock} most "
+                     f"(screening);\nred ring = accepted. Many pairs give the same stock: the "
+                     f"data cannot tell them apart", fontsize=9)
+        fig.tight_layout()
+        figs["tradeoff.png"] = fig
+    return figs

@@ -83,7 +83,9 @@ class Experiment(_Strict):
         bad = [o for o in self.outputs if not is_output(o) and self.model == "jambi"]
         if bad:
             raise ValueError(f"outputs: unknown {', '.join(map(repr, bad))}; allowed: "
-                             f"{', '.join(output_names())}, premium_idr_<year>")
+                             f"{', '.join(output_names())}, and per year: premium_idr_<year>, "
+                             f"member_months_<year>, active_members_<year>, "
+                             f"citizen_applications_<year>")
         if self.model == "ishigami" and self.outputs != ["y"]:
             raise ValueError("outputs: the ishigami model has one output, 'y'")
         for name, f in self.factors.items():

@@ -8,7 +8,7 @@ same load per desk, the same budget per member and the same target per eligible 
 - ``n_rt`` (one RT head per RT, so RT staff per desk stays 1);
 - staff of every other desk (Lurah, Camat, Dinas Sosial, Dinas Kesehatan, BPJS, Tim
   Koordinasi): rounded, at least 1; a closed desk (0 staff) stays closed;
-- ``program.target``, ``program.observed_enrolled`` and every year's
+- ``program.target``, ``program.observed_enrolled``, ``program.initial_members`` and every year's
   ``program.budget_idr_by_year``.
 
 Counts are rounded half up. Kecamatan and kelurahan counts, rates, shares, delays and
@@ -63,6 +63,7 @@ def scaled(scenario: Scenario, factor: float) -> Scenario:
         data["offices"][desk]["staff"] = 0 if staff == 0 else max(1, _round(staff * f))
     prog = data["program"]
     prog["target"] = _round(prog["target"] * f)
+    prog["initial_members"] = _round(prog["initial_members"] * f)  # people, like the target
     prog["observed_enrolled"] = _round(prog["observed_enrolled"] * f)
     prog["budget_idr_by_year"] = {y: v * f for y, v in prog["budget_idr_by_year"].items()}
     data["name"] = f"{scenario.name}_x{f:g}"

@@ -212,11 +212,24 @@ class OfficeParams(_Section):
                        meaning="Closed on public holidays and collective leave.")
     year_end_closing_days: int = P(0, unit="days", lo=0, hi=60, source=ASSUMPTION,
                                    meaning="Last days of December closed for fiscal closing.")
+    surge_backlog_days: float = P(
+        5.0, unit="working days", lo=0, hi=365,
+        source="assumption; offices answer a backlog with overtime, batch sessions and "
+               "borrowed staff (issue 11)",
+        meaning="Queued work, in working days per regular staff member, above which the "
+                "office adds surge staff; below it the surge staff go back.")
+    surge_extra_share: float = P(
+        1.0, unit="share of staff", lo=0, hi=3,
+        source="assumption; overtime and borrowed staff up to the desk again, i.e. twice "
+               "the regular capacity (issue 11)",
+        meaning="Extra servers during a surge, as a share of the regular staff (rounded "
+                "down; 0 = no surge).")
 
 
 # Office defaults (all assumptions): the programme desk of each office type.
 OFFICE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "rt": dict(staff=1, service_days=1.0, rework_prob=0.05, weekends=False),
+    "rt": dict(staff=1, service_days=1.0, rework_prob=0.05, weekends=False,
+               surge_extra_share=0.0),
     "lurah": dict(staff=2, service_days=0.5, rework_prob=0.08),
     "camat": dict(staff=2, service_days=0.5, rework_prob=0.05),
     "dinsos": dict(staff=8, service_days=0.5, rework_prob=0.08, year_end_closing_days=7),
@@ -235,10 +248,13 @@ def _office_plausible(stage: str) -> dict[str, tuple[float, float]]:
     return {"staff": staff, "service_days": (d["service_days"] / 2, 2 * d["service_days"]),
             "service_cv": (0.5, 1.5),
             "rework_prob": rework,
-            "year_end_closing_days": (0, 14) if d["year_end_closing_days"] else (0, 7)}
+            "year_end_closing_days": (0, 14) if d["year_end_closing_days"] else (0, 7),
+            "surge_backlog_days": (2.0, 20.0),
+            "surge_extra_share": (0.0, 2.0) if d["surge_extra_share"] else (0.0, 0.0)}
 
 
-OFFICE_PLAUSIBLE_SOURCE = "assumption: half to twice the default"
+OFFICE_PLAUSIBLE_SOURCE = ("assumption: half to twice the default; surge 2 to 20 backlog "
+                           "days and 0 to 2 extra share")
 
 
 def _office(stage: str) -> Any:
@@ -307,6 +323,38 @@ class Program(_Section):
                                  meaning="Class III premium from premium_change_date.")
     premium_change_date: dt.date = D("2019-08-01", source="Perpres 75/2019 art. 29 (DOMAIN.md)",
                                      meaning="Date the premium rises.")
+    city_premium_idr_from: dict[str, float] = P(
+        {"2020-07-01": 25500.0, "2021-01-01": 37800.0},
+        unit="ISO date -> IDR/member/month", strict=False,
+        source="Perpres 64/2020 (Perpres 82/2018 as amended): class III Rp42,000; for PBPU "
+               "class III registered and paid by a regional government the city pays the "
+               "member's share, Rp25,500 in Jul-Dec 2020 (central Rp16,500), and from 2021 "
+               "Rp35,000 plus its Rp2,800 part of the Rp7,000 contribution (central Rp4,200): "
+               "Rp37,800 (Kompas 14 May 2020; Republika 14 May 2020; Grid/PMK on bantuan "
+               "iuran); 30,000 x Rp37,800 x 12 = Rp13.608 bn, the 2021 budget (DOMAIN.md). "
+               "Which scheme Kota Jambi used is an assumption: {} (the full premium) is the "
+               "sensitivity case scenarios/premium_full.toml",
+        meaning="What the city pays per member-month from each date, where it is less than "
+                "the class III premium (the central government pays the rest); {} = the city "
+                "pays the full premium.")
+    initial_members: int = P(
+        0, unit="people", lo=0, hi=1000000, plausible=(5000, 25000),
+        plausible_source="assumption; the 2018 budget (Rp6.9 bn, itself an assumption) pays "
+                         "for about 25,000 at Rp23,000 (issue 11)",
+        source="assumption; the programme is in RPJMD 2018-2023 and its 2018 budget pays for "
+               "members from the first day (DOMAIN.md: The program)",
+        meaning="Active Jambi Bugar members (PBI APBD) on the first simulated day: eligible "
+                "poor households already carded, who then leave, are re-verified and may "
+                "reapply like everyone else.")
+
+    @model_validator(mode="after")
+    def _city_premiums_valid(self) -> Program:
+        for day, value in self.city_premium_idr_from.items():
+            _iso_key("program.city_premium_idr_from", day)
+            if not (math.isfinite(value) and 0 <= value <= 1e7):
+                raise ValueError(f"program.city_premium_idr_from[{day}] must be from 0 to "
+                                 f"1e7 IDR, got {value!r}")
+        return self
 
 
 # -------------------------------------------------------------------------- exits
@@ -374,9 +422,17 @@ class Hierarchy(_Section):
                                   meaning="Days between review and evaluation meetings.")
     stall_days: int = P(60, unit="days", lo=0, hi=3650, plausible=(30, 120), source=ASSUMPTION,
                         meaning="Cases waiting longer than this are escalated at a review.")
+    approval_sittings: bool = P(
+        False, unit="flag",
+        source="assumption; the seed describes the Tim as setting policy, coordinating and "
+               "holding periodic review and evaluation meetings ('menetapkan kebijakan, "
+               "mengoordinasikan ... pertemuan review dan evaluasi secara berkala'), not as "
+               "approving cases (DOMAIN.md: actors); off (issue 11)",
+        meaning="A what-if only: submissions to BPJS wait for the Tim's approval sitting (a "
+                "case gate). Off: the Tim acts through directives and review meetings.")
     approval_interval_days: int = P(14, unit="days", lo=1, hi=365, plausible=(7, 30), source=ASSUMPTION,
-                                    meaning="The Tim approves submissions to BPJS at sittings this "
-                                            "often (the approval layer).")
+                                    meaning="Days between the Tim's approval sittings, when "
+                                            "approval_sittings is on.")
 
 
 class Network(_Section):
@@ -618,6 +674,10 @@ class Scenario(_Section):
 
     name: str = P("baseline", unit="text", source=ASSUMPTION, meaning="Short scenario name.")
     description: str = P("", unit="text", source=ASSUMPTION, meaning="What the scenario asks.")
+    calibrated_by: str = P(
+        "", unit="text", source=ASSUMPTION,
+        meaning="Where this scenario's calibrated values come from (the calibration report); "
+                "empty = uncalibrated. Figures say 'uncalibrated' unless it is set.")
     time: Time = Field(default_factory=Time)
     population: Population = Field(default_factory=Population)
     awareness: Awareness = Field(default_factory=Awareness)

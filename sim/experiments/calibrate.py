@@ -1,0 +1,592 @@
+"""Calibration by history matching, on the sweep engine (issue 11).
+
+``jambi-sim calibrate experiments/calibration.toml --out results/calibration`` runs:
+
+1. **Wave 1**: a Latin hypercube over the factors' prior ranges (``sweep`` with
+   ``design = "lhs"``), ``reps`` replications per point under common random numbers
+   (rep ``r`` of every point uses the same seed).
+2. **Screening**: a Gaussian-process emulator per target output (the surrogate of
+   :mod:`sim.experiments.surrogate`) and its Sobol' total indices: which factors the targets
+   can inform at all.
+3. **History matching**: for a candidate x and target k with observation z_k,
+
+       I_k(x) = |E[f_k(x)] - z_k| / sqrt(Var_emulator(x) + obs_sd^2 + definition_sd^2
+                                          + discrepancy_sd^2)
+
+   (one-sided for bounds: only the violation counts). x is non-implausible when the largest
+   I_k is below ``cutoff`` (3, Pukelsheim's three-sigma rule). Wave 2 runs points drawn from
+   the emulator's non-implausible region.
+4. **Acceptance** on the simulator itself: every run point (both waves) with the emulator
+   variance replaced by the replication variance of its mean. The accepted points are the
+   non-implausible region the data allow; the one with the smallest largest implausibility
+   is the calibrated set, run again with ``final_reps`` replications.
+5. **Reading B** of 26,469 (everyone ever enrolled; ``docs/observations.md``) is checked on
+   the same runs: how many points are non-implausible when that target is compared with
+   ``people_ever_enrolled`` instead.
+
+Runs are kept in ``--runs`` (default ``runs/<name>``; resumable like every sweep); the small
+report goes to ``--out``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.experiments.design import Design, build_design
+from sim.experiments.spec import Experiment, ExperimentError, Factor, check_names
+from sim.outcomes import is_output
+from sim.scenario.errors import _clean, explain
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class Target(_Strict):
+    name: str = Field(min_length=1, description="Short name of the target.")
+    output: str = Field(description="The catalogue output compared (sim.outcomes.OUTPUTS).")
+    observed: float = Field(strict=False, description="The observed value (or the bound).")
+    kind: Literal["value", "at_most", "at_least"] = Field(
+        "value", description="value: near the observation; at_most / at_least: a bound, "
+                             "only its violation counts.")
+    obs_sd: float = Field(ge=0, strict=False, description="Observation error (sd).")
+    definition_sd: float = Field(
+        0.0, ge=0, strict=False, description="Uncertainty of what the observation counts (sd).")
+    discrepancy_sd: float = Field(
+        0.0, ge=0, strict=False, description="Model discrepancy (sd): what the model leaves out.")
+    source: str = Field("", description="Where the observation comes from.")
+    computes: str = Field("", description="What the model computes for it.")
+
+    @property
+    def sd(self) -> float:
+        return math.sqrt(self.obs_sd ** 2 + self.definition_sd ** 2 + self.discrepancy_sd ** 2)
+
+
+class Wave(_Strict):
+    samples: int = Field(ge=2, le=100_000, description="Points run in this wave.")
+    reps: int = Field(ge=1, le=1000, description="Replications per point.")
+
+
+class Alternative(_Strict):
+    target: str = Field(description="The target whose reading is changed.")
+    output: str = Field(description="The output compared under the other reading.")
+    label: str = Field("", description="What the other reading is.")
+
+
+class Calibration(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    scenario: str | None = Field(None, description="Base scenario, relative to this file.")
+    seed: int = Field(20240331, ge=0, le=2**32 - 1)
+    cutoff: float = Field(3.0, gt=0, strict=False, description="Implausibility cut-off.")
+    candidates: int = Field(20000, ge=100, le=10_000_000,
+                            description="Emulator evaluations per wave to find the region.")
+    waves: list[Wave] = Field(min_length=1, max_length=5)
+    final_reps: int = Field(20, ge=1, le=1000,
+                            description="Replications of the calibrated set's final check.")
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    factors: dict[str, Factor] = Field(min_length=2)
+    targets: list[Target] = Field(min_length=1)
+    alternative: Alternative | None = None
+    report_outputs: list[str] = Field(default_factory=list,
+                                      description="Further outputs kept in the tables.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Calibration:
+        bad = [t.output for t in self.targets if not is_output(t.output)]
+        bad += [o for o in self.report_outputs if not is_output(o)]
+        if self.alternative is not None and not is_output(self.alternative.output):
+            bad.append(self.alternative.output)
+        if bad:
+            raise ValueError(f"unknown outputs {', '.join(map(repr, bad))}; see "
+                             f"sim.outcomes.OUTPUTS")
+        names = [t.name for t in self.targets]
+        if len(set(names)) != len(names):
+            raise ValueError("targets: names must be unique")
+        if self.alternative is not None and self.alternative.target not in names:
+            raise ValueError(f"alternative.target '{self.alternative.target}' is not a target")
+        for name, f in self.factors.items():
+            if f.values is not None or f.levels is not None:
+                raise ValueError(f"factors.{name}: give 'range = [lo, hi]' or {{}} (the "
+                                 f"plausible range), not values")
+        return self
+
+    def outputs(self) -> list[str]:
+        out = [t.output for t in self.targets] + list(self.report_outputs)
+        if self.alternative is not None:
+            out.append(self.alternative.output)
+        return list(dict.fromkeys(out))
+
+    def experiment(self, wave: int) -> Experiment:
+        w = self.waves[wave]
+        return Experiment(name=f"{self.name}_wave{wave + 1}", description=self.description,
+                          scenario=self.scenario, design="lhs", samples=w.samples,
+                          reps=w.reps, seed=self.seed, outputs=self.outputs(),
+                          factors=self.factors, fixed=self.fixed)
+
+
+def load_calibration(path: str | Path) -> tuple[Calibration, Path]:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExperimentError(f"{path}: no such calibration file (the shipped one is "
+                              f"experiments/calibration.toml).") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExperimentError(f"{path}: cannot read the file ({exc}).") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError(f"{path}: not valid TOML ({_clean(str(exc))}).") from None
+    try:
+        cal = Calibration.model_validate(data)
+    except ValidationError as exc:
+        raise ExperimentError(explain(exc, str(path), Calibration)) from None
+    check_names(cal.experiment(0), path)
+    return cal, path.resolve().parent
+
+
+# ------------------------------------------------------------------ implausibility
+def implausibility(mean: np.ndarray, var: np.ndarray, target: Target) -> np.ndarray:
+    """I(x) for one target: the distance to the observation (one-sided for a bound) over
+    the total sd (emulator or replication variance, observation, definition, discrepancy)."""
+    sd = np.sqrt(np.asarray(var, dtype=float) + target.sd ** 2)
+    sd = np.where(sd > 0, sd, 1e-12)
+    d = np.asarray(mean, dtype=float) - target.observed
+    if target.kind == "at_most":
+        d = np.maximum(d, 0.0)
+    elif target.kind == "at_least":
+        d = np.minimum(d, 0.0)
+    return np.abs(d) / sd
+
+
+def point_stats(table: pd.DataFrame, outputs: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per point: the mean over replications and the variance of that mean."""
+    ok = table[table["status"] == "ok"]
+    g = ok.groupby("point")[outputs]
+    n = g.count()
+    var = (g.var(ddof=1) / n).fillna(0.0)
+    return g.mean(), var
+
+
+@dataclass
+class Emulators:
+    names: list[str]
+    lo: np.ndarray
+    hi: np.ndarray
+    gps: dict[str, Any]
+    holdout_r2: dict[str, float]
+
+    def predict(self, output: str, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            mu, sd = self.gps[output].predict((X - self.lo) / (self.hi - self.lo),
+                                              return_std=True)
+        return mu, sd ** 2
+
+
+def fit_emulators(X: np.ndarray, means: pd.DataFrame, outputs: list[str], lo: np.ndarray,
+                  hi: np.ndarray, names: list[str], seed: int) -> Emulators:
+    """A GP per output on the point means; the held-out R^2 of each (a fifth of the points
+    left out, then refit on all)."""
+    from sim.experiments.surrogate import fit_emulator
+
+    gps, r2 = {}, {}
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
+    order = rng.permutation(len(X))
+    n_test = max(2, len(X) // 5)
+    test, train = order[:n_test], order[n_test:]
+    for o in outputs:
+        y = means[o].to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        if ok.sum() < 4:
+            raise ExperimentError(f"calibration: too few finite values of {o} to fit an "
+                                  f"emulator; add samples.")
+        tr, te = train[ok[train]], test[ok[test]]
+        if len(tr) >= 4 and len(te) >= 2 and np.var(y[te]) > 0:
+            pred, _ = fit_emulator(X[tr], y[tr], lo, hi, seed)
+            resid = y[te] - pred(X[te])
+            r2[o] = round(1.0 - float(np.sum(resid ** 2) / np.sum((y[te] - y[te].mean()) ** 2)),
+                          4)
+        _, gp = fit_emulator(X[ok], y[ok], lo, hi, seed)
+        gps[o] = gp
+    return Emulators(names, lo, hi, gps, r2)
+
+
+def screening(em: Emulators, targets: list[Target], seed: int) -> dict[str, dict[str, float]]:
+    """Sobol' total indices of each target output, from its emulator (no model runs)."""
+    from SALib import ProblemSpec
+
+    out: dict[str, dict[str, float]] = {}
+    for t in targets:
+        if t.output in out:
+            continue
+        sp = ProblemSpec({"names": em.names, "bounds": np.c_[em.lo, em.hi].tolist(),
+                          "outputs": [t.output]})
+        sp.sample_sobol(256, calc_second_order=False, seed=seed)
+        mu, _ = em.predict(t.output, np.asarray(sp.samples))
+        sp.set_results(mu)
+        sp.analyze_sobol(calc_second_order=False, num_resamples=100, seed=seed)
+        out[t.output] = {n: round(float(v), 3) for n, v in zip(em.names, sp.analysis["ST"])}
+    return out
+
+
+# ------------------------------------------------------------------ the run
+def _design(names: list[str], X: np.ndarray, integer: dict[str, bool]) -> Design:
+    points = [{n: (int(round(x)) if integer[n] else float(x)) for n, x in zip(names, row)}
+              for row in X]
+    return Design(names, points, X, None, integer)
+
+
+def _box(cal: Calibration, design: Design) -> tuple[np.ndarray, np.ndarray]:
+    b = np.array(design.problem["bounds"], dtype=float)
+    return b[:, 0], b[:, 1]
+
+
+def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
+              scheduler: str | None = None, progress: Any = None,
+              say: Any = print) -> dict[str, Any]:
+    """Run the waves and the final check; return the report (plain data)."""
+    from sim.experiments.engine import sweep
+
+    t0 = time.perf_counter()
+    outputs = cal.outputs()
+    targets = cal.targets
+    exp1 = cal.experiment(0)
+    d1 = build_design(exp1)
+    lo, hi = _box(cal, d1)
+    names, integer = d1.names, d1.integer
+    tables: list[pd.DataFrame] = []
+    X_all: list[np.ndarray] = []
+    waves_info: list[dict[str, Any]] = []
+    emulators: Emulators | None = None
+    screen: dict[str, dict[str, float]] = {}
+    rng = np.random.default_rng(np.random.SeedSequence(cal.seed, spawn_key=(11,)))
+    for w in range(len(cal.waves)):
+        exp = cal.experiment(w)
+        if w == 0:
+            design = d1
+        else:
+            assert emulators is not None
+            C = lo + rng.random((cal.candidates, len(names))) * (hi - lo)
+            for j, n in enumerate(names):
+                if integer[n]:
+                    C[:, j] = np.round(C[:, j])
+            imax = np.zeros(len(C))
+            for t in targets:
+                mu, var = emulators.predict(t.output, C)
+                imax = np.maximum(imax, implausibility(mu, var, t))
+            keep = np.flatnonzero(imax < cal.cutoff)
+            share = len(keep) / len(C)
+            if len(keep) >= exp.samples:
+                pick = rng.choice(keep, exp.samples, replace=False)
+            else:  # too few: the least implausible candidates
+                pick = np.argsort(imax)[:exp.samples]
+            waves_info[-1]["emulated_non_implausible_share"] = round(share, 4)
+            say(f"Wave {w}: the emulator finds {share:.1%} of the prior box non-implausible; "
+                f"wave {w + 1} runs {exp.samples} point(s) from it.")
+            design = _design(names, C[pick], integer)
+        say(f"Wave {w + 1}: {len(design.points)} point(s) x {exp.reps} rep(s).")
+        res = sweep(exp, folder, runs / f"wave{w + 1}", workers=workers, scheduler=scheduler,
+                    progress=progress, design=design)
+        if res.failed:
+            raise ExperimentError(f"calibration wave {w + 1}: {res.failed} run(s) failed; see "
+                                  f"{runs}/wave{w + 1}/runs.jsonl")
+        table = res.table.assign(wave=w + 1)
+        tables.append(table)
+        X_all.append(np.asarray([[p[n] for n in names] for p in design.points], dtype=float))
+        waves_info.append({"wave": w + 1, "points": len(design.points), "reps": exp.reps,
+                           "runs": res.runs, "ran_now": res.ran, "wall_s": round(res.wall_s, 1)})
+        means, _ = point_stats(table, outputs)
+        if w == 0:
+            emulators = fit_emulators(X_all[0], means, outputs, lo, hi, names, cal.seed)
+            screen = screening(emulators, targets, cal.seed)
+        elif w < len(cal.waves) - 1:  # refit on every run point for the next wave
+            X = np.vstack(X_all)
+            m = pd.concat([point_stats(t, outputs)[0] for t in tables], ignore_index=True)
+            emulators = fit_emulators(X, m, outputs, lo, hi, names, cal.seed)
+
+    # ---------------------------------------------------------------- acceptance
+    rows = []
+    for w, (table, X) in enumerate(zip(tables, X_all)):
+        means, var = point_stats(table, outputs)
+        for i in means.index:
+            row: dict[str, Any] = {"wave": w + 1, "point": int(i)}
+            row.update({n: X[i, j] for j, n in enumerate(names)})
+            imax = 0.0
+            for t in targets:
+                val = float(implausibility(means.loc[i, t.output], var.loc[i, t.output], t))
+                row[f"I_{t.name}"] = round(val, 3)
+                imax = max(imax, val)
+            row["I_max"] = round(imax, 3)
+            if cal.alternative is not None:
+                alt = cal.alternative
+                t = next(x for x in targets if x.name == alt.target)
+                alt_t = t.model_copy(update={"output": alt.output})
+                ib = max([float(implausibility(means.loc[i, alt.output],
+                                               var.loc[i, alt.output], alt_t))] +
+                         [row[f"I_{x.name}"] for x in targets if x.name != alt.target])
+                row["I_max_reading_b"] = round(ib, 3)
+            row.update({o: float(means.loc[i, o]) for o in outputs})
+            rows.append(row)
+    points = pd.DataFrame(rows)
+    accepted = points[points["I_max"] < cal.cutoff].sort_values("I_max")
+    if accepted.empty:
+        best = points.sort_values("I_max").iloc[0]
+        say(f"No point is non-implausible (smallest largest implausibility "
+            f"{best['I_max']:.2f}); the least implausible point is reported.")
+    best = (accepted if len(accepted) else points.sort_values("I_max")).iloc[0]
+    chosen = {n: (int(round(best[n])) if integer[n] else float(best[n])) for n in names}
+
+    # ---------------------------------------------------------------- final check
+    final_exp = cal.experiment(0).model_copy(update={
+        "name": f"{cal.name}_final", "samples": 1, "reps": cal.final_reps})
+    final_design = _design(names, np.array([[chosen[n] for n in names]], dtype=float), integer)
+    say(f"Final check: the calibrated set, {cal.final_reps} replications.")
+    fres = sweep(final_exp, folder, runs / "final", workers=workers, scheduler=scheduler,
+                 progress=progress, design=final_design)
+    ft = fres.table[fres.table["status"] == "ok"]
+    final = {}
+    for t in targets:
+        v = ft[t.output].to_numpy(dtype=float)
+        mean = float(np.mean(v))
+        half = float(1.96 * np.std(v, ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
+        final[t.name] = {"output": t.output, "observed": t.observed, "kind": t.kind,
+                         "mean": mean, "ci95": [mean - half, mean + half],
+                         "range_2_5_97_5": [float(np.quantile(v, 0.025)),
+                                            float(np.quantile(v, 0.975))],
+                         "implausibility": round(float(implausibility(
+                             mean, np.var(v, ddof=1) / len(v) if len(v) > 1 else 0.0, t)), 3)}
+    prior = {n: [float(lo[j]), float(hi[j])] for j, n in enumerate(names)}
+    posterior = {}
+    for j, n in enumerate(names):
+        v = accepted[n].to_numpy(dtype=float) if len(accepted) else np.array([])
+        width = hi[j] - lo[j]
+        posterior[n] = {
+            "prior": prior[n],
+            "accepted_min": float(v.min()) if len(v) else None,
+            "accepted_max": float(v.max()) if len(v) else None,
+            "accepted_mean": float(v.mean()) if len(v) else None,
+            # sd of accepted values over the sd of the uniform prior: near 1 = not identified
+            "sd_ratio": round(float(v.std(ddof=1) / (width / math.sqrt(12))), 3)
+            if len(v) > 2 else None,
+        }
+    corr = []
+    if len(accepted) > 4:
+        c = accepted[names].astype(float).corr().to_numpy()
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                if np.isfinite(c[a, b]) and abs(c[a, b]) >= 0.4:
+                    corr.append({"a": names[a], "b": names[b], "r": round(float(c[a, b]), 3)})
+        corr.sort(key=lambda r: -abs(r["r"]))
+    report = {
+        "name": cal.name, "description": cal.description, "scenario": cal.scenario,
+        "seed": cal.seed, "cutoff": cal.cutoff, "factors": names,
+        "targets": [t.model_dump() | {"total_sd": t.sd} for t in targets],
+        "waves": waves_info, "runs_total": int(sum(len(t) for t in tables) + len(ft)),
+        "points_run": len(points), "accepted": len(accepted),
+        "accepted_reading_b": int((points["I_max_reading_b"] < cal.cutoff).sum())
+        if "I_max_reading_b" in points else None,
+        "emulator_holdout_r2": emulators.holdout_r2 if emulators else {},
+        "screening_total_sobol": screen,
+        "alternative": cal.alternative.model_dump() if cal.alternative else None,
+        "tradeoff_pair": _top_two(screen.get(targets[0].output, {})),
+        "chosen": chosen, "chosen_I_max": float(best["I_max"]),
+        "final_check": final, "posterior": posterior, "correlations": corr,
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "cpu_count": os.cpu_count(), "workers": workers,
+    }
+    return {"report": report, "points": points, "accepted": accepted}
+
+
+def _top_two(indices: dict[str, float]) -> list[str] | None:
+    """The two factors with the largest Sobol' total index of an output."""
+    ranked = sorted(indices, key=lambda n: -indices[n])
+    return ranked[:2] if len(ranked) >= 2 else None
+
+
+# ------------------------------------------------------------------ writing
+def write_calibration(result: dict[str, Any], cal: Calibration, out: Path,
+                      command: str, draw: bool = True) -> list[str]:
+    """accepted.csv, points.csv, README.md, figures and summary.json (the report, with the
+    files' checksums), written atomically into ``out``: a failed run never leaves half a
+    report, and an edited file is never overwritten (see :mod:`sim.output`)."""
+    from sim._version import __version__
+    from sim.output import StagedOutput
+
+    staged = StagedOutput(out, note=f"command: {command}")
+    rep = result["report"] | {"command": command}
+    names = rep["factors"]
+    keep = ["wave", "point", *names, *[c for c in result["points"] if c.startswith("I_")],
+            *cal.outputs()]
+    pts = result["points"][keep].round(6)
+    staged.write_text("points.csv", pts.to_csv(index=False))
+    staged.write_text("accepted.csv", result["accepted"][keep].round(6).to_csv(index=False))
+    staged.write_text("README.md", report_markdown(rep, cal))
+    if draw:
+        import matplotlib.pyplot as plt
+
+        from sim.experiments.plots import calibration_figures
+
+        for name, fig in calibration_figures(result, cal).items():
+            staged.save_figure(name, fig)
+            plt.close(fig)
+    rep["provenance"] = {"package_version": __version__, "command": command,
+                         "files": dict(staged.files)}
+    staged.write_json("summary.json", rep)
+    staged.finish()  # summary.json is now among staged.files
+    return sorted(staged.files)
+
+
+def _fmt(x: float) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 1e8:
+        return f"Rp{x / 1e9:.2f} bn"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
+    L = [f"# Calibration: {rep['name']}", "",
+         f"Regenerate: `{rep.get('command', 'jambi-sim calibrate experiments/calibration.toml')}`"
+         f" ({rep['wall_s'] / 60:.1f} min on {rep['workers']} worker(s) of a "
+         f"{rep['cpu_count']}-core machine; {rep['runs_total']} runs). Method: history "
+         f"matching in {len(rep['waves'])} wave(s) with a Gaussian-process emulator per "
+         f"target, common random numbers, cut-off {rep['cutoff']} on the largest "
+         f"implausibility; see `sim/experiments/calibrate.py` and `docs/observations.md`.",
+         "", "## Targets and the calibrated set (final check)", "",
+         "| target | output | observed | sd (obs, definition, discrepancy) | calibrated mean "
+         "| 95% CI of the mean | 2.5-97.5% of runs | I |", "|---|---|---|---|---|---|---|---|"]
+    by_name = {t["name"]: t for t in rep["targets"]}
+    for name, f in rep["final_check"].items():
+        t = by_name[name]
+        obs = {"value": "", "at_most": "at most ", "at_least": "at least "}[t["kind"]] + \
+            _fmt(t["observed"])
+        L.append(f"| {name} | `{f['output']}` | {obs} | {_fmt(t['total_sd'])} "
+                 f"({_fmt(t['obs_sd'])}, {_fmt(t['definition_sd'])}, "
+                 f"{_fmt(t['discrepancy_sd'])}) | {_fmt(f['mean'])} | "
+                 f"{_fmt(f['ci95'][0])} to {_fmt(f['ci95'][1])} | "
+                 f"{_fmt(f['range_2_5_97_5'][0])} to {_fmt(f['range_2_5_97_5'][1])} | "
+                 f"{f['implausibility']:.2f} |")
+    L += ["", "What the model computes for each target:", ""]
+    for t in rep["targets"]:
+        L.append(f"- **{t['name']}** (`{t['output']}`): {t['computes']} Source: {t['source']}")
+    L += ["", "## Waves", "", "| wave | points | reps | runs | wall (s) | emulator: "
+          "non-implausible share of the prior box |", "|---|---|---|---|---|---|"]
+    for w in rep["waves"]:
+        L.append(f"| {w['wave']} | {w['points']} | {w['reps']} | {w['runs']} | {w['wall_s']} | "
+                 f"{w.get('emulated_non_implausible_share', '-')} |")
+    L += ["", f"Points run: {rep['points_run']}; accepted (largest implausibility below "
+          f"{rep['cutoff']} on the simulator): **{rep['accepted']}** "
+          f"(`accepted.csv`, all points in `points.csv`).",
+          "", (f"Sensitivity case, {rep['alternative']['label'] or 'the other reading'} "
+               f"(`{rep['alternative']['output']}` in place of the output of target "
+               f"`{rep['alternative']['target']}`): **{rep['accepted_reading_b']}** of the same "
+               f"points are non-implausible." if rep.get("alternative") else ""),
+          "", "Emulator held-out R^2 (wave 1): " + ", ".join(
+              f"`{k}` {v}" for k, v in rep["emulator_holdout_r2"].items()) + ".", "",
+          "## Calibrated set", "", "| parameter | prior range | accepted range | accepted mean "
+          "| sd ratio (accepted / prior) | calibrated value |", "|---|---|---|---|---|---|"]
+    for n in rep["factors"]:
+        p = rep["posterior"][n]
+        L.append(f"| `{n}` | {_fmt(p['prior'][0])} to {_fmt(p['prior'][1])} | "
+                 f"{_fmt(p['accepted_min'])} to {_fmt(p['accepted_max'])} | "
+                 f"{_fmt(p['accepted_mean'])} | {p['sd_ratio'] if p['sd_ratio'] is not None else '-'}"
+                 f" | {_fmt(rep['chosen'][n])} |")
+    L += ["", "An sd ratio near 1 means the accepted values spread as widely as the prior: the "
+          "targets do not identify that parameter. Near 0.6 or below: the data narrow it.", "",
+          "## Screening: Sobol' total indices of each target output (wave-1 emulator)", "",
+          "| parameter | " + " | ".join(f"`{o}`" for o in rep["screening_total_sobol"]) + " |",
+          "|---|" + "---|" * len(rep["screening_total_sobol"])]
+    for n in rep["factors"]:
+        L.append(f"| `{n}` | " + " | ".join(f"{v[n]:.2f}" for v in
+                                            rep["screening_total_sobol"].values()) + " |")
+    L += ["", "## What the data cannot tell apart", "",
+          "Correlations |r| >= 0.4 between parameters among the accepted sets (a trade-off the "
+          "targets leave open):", ""]
+    L += [f"- `{c['a']}` and `{c['b']}`: r = {c['r']}" for c in rep["correlations"]] or \
+        [f"- none at |r| >= 0.4 among the {rep['accepted']} accepted sets: the accepted region "
+         f"is nearly the whole prior box, so no pair is tied together."]
+    st = rep["screening_total_sobol"]
+    first = rep["targets"][0]["output"]
+    if first in st:
+        idx = st[first]
+        ranked = sorted(idx, key=lambda n: -idx[n])
+        L += ["", f"What moves `{first}` (total Sobol' index from the emulator): " +
+              ", ".join(f"`{n}` {idx[n]:.2f}" for n in ranked[:6]) + ". Parameters with an "
+              "index near 0 for every target cannot be informed by these targets at all; "
+              "those with a large index but an sd ratio near 1 are informed only jointly "
+              "(a higher one is offset by another: see `tradeoff.png`)."]
+    ident = [n for n in rep["factors"] if (rep["posterior"][n]["sd_ratio"] or 1) < 0.8]
+    L += ["", "Identified (sd ratio below 0.8): " + (", ".join(f"`{n}`" for n in ident)
+                                                       if ident else "none") + "."]
+    L += ["", "Figures: `prior_posterior.png` (each parameter: prior range, run points and "
+          "accepted points), `targets.png` (each target: all points against accepted ones and "
+          "the observation with its total sd), `tradeoff.png` (the two parameters that move the "
+          "first target most, coloured by it).", ""]
+    return "\n".join(L)
+
+
+# ------------------------------------------------------------------ applying the set
+BEGIN_SET = "# BEGIN CALIBRATED SET"
+END_SET = "# END CALIBRATED SET"
+
+
+def calibrated_block(chosen: dict[str, Any], source: str) -> str:
+    """The marked block of top-level dotted keys that holds a calibrated set in a scenario
+    file (TOML dotted keys, so it must come before the file's first [table] header)."""
+    def fmt(v: Any) -> str:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else repr(float(v))
+
+    lines = [f"{BEGIN_SET}: written by 'jambi-sim calibrate --apply' from {source};",
+             "# do not edit by hand (tests/test_calibration.py checks it against the report).",
+             f'calibrated_by = "{source}"']
+    lines += [f"{k} = {fmt(v)}" for k, v in chosen.items()]
+    lines.append(END_SET)
+    return "\n".join(lines)
+
+
+def check_apply(paths: list[Path]) -> None:
+    """Before any run: every --apply file exists and holds the marker block."""
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ExperimentError(f"--apply {path}: cannot read it ({exc.strerror}).") from None
+        i, j = text.find(BEGIN_SET), text.find(END_SET)
+        if i < 0 or j < i:
+            raise ExperimentError(f"--apply {path}: the file has no '{BEGIN_SET}' ... "
+                                  f"'{END_SET}' block; add the two marker lines (top level, "
+                                  f"before the first [table]) where the set goes.")
+
+
+def apply_calibration(path: Path, chosen: dict[str, Any], source: str) -> bool:
+    """Rewrite the calibrated block of one scenario file; True if it changed. The file must
+    hold the two marker lines (see ``calibrated_block``); the result must still load."""
+    from sim.scenario import Scenario
+
+    text = path.read_text(encoding="utf-8")
+    i, j = text.find(BEGIN_SET), text.find(END_SET)
+    if i < 0 or j < i:
+        raise ExperimentError(f"--apply {path}: the file has no '{BEGIN_SET}' ... "
+                              f"'{END_SET}' block (top-level lines before the first "
+                              f"[table]); add the two marker lines where the set goes.")
+    new = text[:i] + calibrated_block(chosen, source) + text[j + len(END_SET):]
+    Scenario.from_bytes(new.encode("utf-8"), origin=str(path))  # refuse a broken result
+    if new != text:
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(new, encoding="utf-8")
+        os.replace(tmp, path)
+    return new != text

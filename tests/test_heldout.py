@@ -1,0 +1,108 @@
+"""Held-out validation (``jambi-sim heldout``), on a tiny budget."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli import main
+from sim.experiments.heldout import load_heldout
+from sim.experiments.spec import ExperimentError
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = """
+name = "tiny"
+[time]
+start = 2018-01-01
+end = 2019-12-31
+online_from = 2019-01-01
+[population]
+uninsured_people_start = 1500
+n_rt = 80
+n_kelurahan = 5
+n_kelurahan_new = 0
+n_kecamatan = 2
+arrivals_per_year = 30
+lapas_residents = 0
+panti_asuhan = 0
+panti_jompo = 0
+[program]
+target = 2000
+"""
+HELDOUT = """
+name = "tiny_heldout"
+scenario = "tiny.toml"
+reps = 3
+seed = 11
+[[patterns]]
+name = "grows"
+what = "active members end of 2019 over end of 2018"
+observed = "higher"
+source = "test"
+kind = "ratio"
+a = ["active_members_2019"]
+b = ["active_members_2018"]
+lo = 1.0
+hi = 1e9
+[[patterns]]
+name = "impossible"
+what = "online visits"
+observed = "none"
+source = "test"
+kind = "value"
+a = ["visits_per_enrolled_case_online"]
+lo = -2.0
+hi = -1.0
+[[patterns]]
+name = "saved"
+what = "manual minus online visits"
+observed = "some"
+source = "test"
+kind = "difference"
+a = ["visits_per_enrolled_case_manual"]
+b = ["visits_per_enrolled_case_online"]
+lo = 0.0
+hi = 100.0
+"""
+
+
+def test_tiny_heldout_table_matches_the_runs_and_says_pass_or_fail(tmp_path) -> None:
+    (tmp_path / "tiny.toml").write_text(SCENARIO)
+    (tmp_path / "h.toml").write_text(HELDOUT)
+    out = tmp_path / "validation"
+    assert main(["heldout", str(tmp_path / "h.toml"), "--out", str(out), "--quiet"]) == 0
+    table = pd.read_csv(out / "table.csv").set_index("pattern")
+    for name in ("table.md", "summary.json", "patterns.png", "curve.png"):
+        assert (out / name).exists(), name
+    s = sim.run(tmp_path / "tiny.toml", reps=3, seed=11, cases=False).scalars_by_rep()
+    ratio = (s["active_members_2019"] / s["active_members_2018"]).mean()
+    diff = (s["visits_per_enrolled_case_manual"] - s["visits_per_enrolled_case_online"]).mean()
+    assert table.loc["grows", "simulated_mean"] == pytest.approx(ratio, rel=1e-6)
+    assert table.loc["saved", "simulated_mean"] == pytest.approx(diff, rel=1e-6)
+    assert table.loc["grows", "result"] == ("pass" if ratio >= 1 else "fail")
+    assert table.loc["impossible", "result"] == "fail"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["passed"] == int((table["result"] == "pass").sum())
+    assert "**fail**" in (out / "table.md").read_text()
+
+
+def test_a_bad_heldout_file_names_the_output_and_exits_2(tmp_path, capsys) -> None:
+    (tmp_path / "tiny.toml").write_text(SCENARIO)
+    (tmp_path / "h.toml").write_text(HELDOUT.replace('a = ["active_members_2019"]',
+                                                     'a = ["active_members_2O19"]'))
+    with pytest.raises(ExperimentError, match="active_members_2O19"):
+        load_heldout(tmp_path / "h.toml")
+    assert main(["heldout", str(tmp_path / "h.toml"), "--out", str(tmp_path / "v"),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "active_members_2O19" in err and "Traceback" not in err
+    assert not (tmp_path / "v").exists()
+
+
+def test_shipped_heldout_file_loads() -> None:
+    spec, scenario = load_heldout(ROOT / "experiments" / "heldout.toml")
+    assert scenario.name == "online_2021.toml" and len(spec.patterns) >= 4
