@@ -84,7 +84,7 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True
     (``cases`` and ``journey`` are None): studies that need only scalars save their cost.
     """
     seed, rep = checks.seed_and_rep(seed, rep)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     # The model's objects live for the whole run and make no garbage cycles: the cyclic
     # collector would only walk them again and again (about 5-10% of the run time).
     was_enabled = gc.isenabled()
@@ -96,9 +96,10 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True
     finally:
         if was_enabled:
             gc.enable()
-    runtime = time.perf_counter() - t0
+    runtime, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     ts = pd.DataFrame(model.monthly)
     stats = rep_stats(model, runtime)
+    stats["cpu_s"] = cpu  # processor time of the simulation (build and run), as runtime_s
     stats["scalars"] = scalars(stats, outcome_table(model), scenario)
     if not tables:
         result = RepResult(rep, ts, None, stats, None)
