@@ -3,7 +3,8 @@ with bands across replications, for a scenario with and without a standing Tim K
 
     python -m sim.sustainability_plots scenarios/sustainability_transition.toml \\
         scenarios/coordination_shock.toml scenarios/tim_lapses.toml \\
-        scenarios/single_agency.toml --reps 5 --out results/sustainability
+        scenarios/single_agency.toml --reps 4 --workers 2 \\
+        --sets results/calibration/accepted.csv --max-sets 5 --out results/sustainability
 
 With ``--sets FILE.csv`` (for example ``results/calibration/accepted.csv``) every row's
 parameter values (columns named as ``sim.run`` accepts them; other columns are ignored and
