@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -104,20 +105,56 @@ class Settings:
             budget_idr_by_year=budget)
 
 
-@dataclasses.dataclass
 class Run:
-    """One replication's tables for the page (monthly rows, cases, visits)."""
+    """One replication for the page: its monthly rows at once, and (when finished) its case
+    table and visit log, built from the model on first use. The coverage plot and the
+    summary line need neither, so a change redraws without waiting for them; the tabs that
+    show cases build them once, and the model is then let go."""
 
-    scenario: Scenario
-    seed: int
-    timeseries: pd.DataFrame
-    cases: pd.DataFrame | None = None
-    journey: pd.DataFrame | None = None
-    seconds: float = 0.0
+    def __init__(self, scenario: Scenario, seed: int, timeseries: pd.DataFrame,
+                 model: Any = None, seconds: float = 0.0) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.timeseries = timeseries
+        self.seconds = seconds
+        self._model = model
+        self._cases: pd.DataFrame | None = None
+        self._journey: pd.DataFrame | None = None
+        self._lock = threading.Lock()
+        self.summary = _summary(model) if model is not None else None
 
     @property
     def done(self) -> bool:
-        return self.cases is not None
+        return self.summary is not None
+
+    def _tables(self) -> None:
+        with self._lock:  # two tabs may ask at once, from two threads
+            if self._cases is None and self._model is not None:
+                self._journey = journey_table(self._model)
+                self._cases = case_table(self._model, self._journey)
+                self._model = None
+
+    @property
+    def cases(self) -> pd.DataFrame | None:
+        self._tables()
+        return self._cases
+
+    @property
+    def journey(self) -> pd.DataFrame | None:
+        self._tables()
+        return self._journey
+
+
+def _summary(model: Any) -> tuple[float, float]:
+    """Median days to card and mean cost to the citizen of the enrolled citizen cases, as
+    the case table defines them (``days_to_card`` to 0.1 day, ``cost_idr`` to the rupiah)."""
+    done = [c for c in model.flow.cases
+            if c.outcome == "enrolled" and c.route not in REFERRAL_ROUTES]
+    if not done:
+        return math.nan, math.nan
+    days = (np.array([c.t_outcome for c in done]) - np.array([c.t_applied for c in done]))
+    return (float(np.median(days.round(1))),
+            float(np.mean([round(c.cost) for c in done])))
 
 
 def run_stepwise(sc: Scenario, seed: int, publish: Callable[[Run], None] | None = None,
@@ -141,9 +178,7 @@ def run_stepwise(sc: Scenario, seed: int, publish: Callable[[Run], None] | None 
         if publish is not None and now - last > every_s and model.monthly:
             publish(Run(sc, seed, pd.DataFrame(model.monthly)))
             last = now
-    journey = journey_table(model)
-    return Run(sc, seed, pd.DataFrame(model.monthly), case_table(model, journey), journey,
-               time.perf_counter() - t0)
+    return Run(sc, seed, pd.DataFrame(model.monthly), model, time.perf_counter() - t0)
 
 
 _BASELINES: dict[tuple[str, int], Run] = {}
@@ -353,11 +388,10 @@ FIGURES = {"coverage": fig_coverage, "funnel": fig_funnel, "backlog": fig_backlo
 
 
 def summary_line(which: str, r: Run, lang: str) -> str:
-    c = r.cases
-    e = c[(~c["route"].isin(REFERRAL_ROUTES)) & (c["outcome"] == "enrolled")]
+    days, cost = r.summary if r.summary is not None else (math.nan, math.nan)
     ts = r.timeseries
     return tr("summary_line", lang, name=_name(which, lang),
               members=num(float(ts["enrolled"].iloc[-1]), lang),
               date=date_text(ts["date"].iloc[-1], lang),
-              days=num(float(e["days_to_card"].median()) if len(e) else None, lang),
-              cost=rupiah(float(e["cost_idr"].mean()) if len(e) else None, lang))
+              days=num(None if math.isnan(days) else days, lang),
+              cost=rupiah(None if math.isnan(cost) else cost, lang))

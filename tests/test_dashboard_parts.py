@@ -146,3 +146,25 @@ def test_every_dashboard_figure_draws(runs, lang) -> None:
     visits = changed.journey[changed.journey["case_id"] == case]
     assert len(labels) == len(visits)
     plt.close(fig)
+
+
+def test_summary_line_equals_the_case_tables_and_tables_come_when_asked(runs) -> None:
+    """The summary is computed from the finished model without building the tables (so
+    a change redraws sooner); it must say what the case table says, and the tables are
+    built on first use, once, after which the model is let go."""
+    import numpy as np
+
+    from sim.cases import REFERRAL_ROUTES
+    from sim.dashboard import run_stepwise
+
+    sc, s, _, _ = runs
+    r = run_stepwise(s.scenario(sc).with_overrides(turf=0.9), 3)
+    assert r.done and r._cases is None and r._model is not None  # nothing built yet
+    days, cost = r.summary
+    c = r.cases
+    e = c[(~c["route"].isin(REFERRAL_ROUTES)) & (c["outcome"] == "enrolled")]
+    assert len(e) > 10
+    assert days == float(e["days_to_card"].median())
+    assert np.isclose(cost, float(e["cost_idr"].mean()), rtol=0, atol=1e-9)
+    assert r._model is None and r.journey is not None  # built once, the model released
+    assert r.cases is c
