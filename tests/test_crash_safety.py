@@ -60,7 +60,16 @@ def tiny_scenario(folder: Path) -> Path:
     end = start + dt.timedelta(days=365)
     text, n = re.subn(r"(?m)^end = .*$", f"end = {end.isoformat()}", text)
     assert n == 1, "online_2021.toml has no single 'end = ...' line"
-    text += "\n[population]\nuninsured_people_start = 3000\nn_rt = 200\narrivals_per_year = 50\n"
+    # the file sets calibrated values as top-level dotted keys (population.x = ...), so a
+    # [population] table cannot follow: set ours the same way, in place of any it has
+    small = {"uninsured_people_start": 3000, "n_rt": 200, "arrivals_per_year": 50,
+             "initial_members": 0}
+    for key in small:
+        text = re.sub(rf"(?m)^(population|program)\.{key}\s*=.*\n", "", text)
+    first_table = re.search(r"(?m)^\[", text).start()
+    text = (text[:first_table] + "".join(
+        f"{'program' if k == 'initial_members' else 'population'}.{k} = {v}\n"
+        for k, v in small.items()) + "\n" + text[first_table:])
     path = folder / "tiny.toml"
     path.write_text(text, encoding="utf-8")
     data = tomllib.loads(text)
