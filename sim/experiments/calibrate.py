@@ -30,23 +30,20 @@ report goes to ``--out``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.experiments.design import Design, build_design
-from sim.experiments.spec import Experiment, ExperimentError, Factor, check_names
+from sim.experiments.spec import Experiment, ExperimentError, Factor, check_names, read_spec
 from sim.outcomes import is_output
-from sim.scenario.errors import _clean, explain
 
 
 class _Strict(BaseModel):
@@ -138,19 +135,8 @@ class Calibration(_Strict):
 
 def load_calibration(path: str | Path) -> tuple[Calibration, Path]:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExperimentError(f"{path}: no such calibration file (the shipped one is "
-                              f"experiments/calibration.toml).") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExperimentError(f"{path}: cannot read the file ({exc}).") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(f"{path}: not valid TOML ({_clean(str(exc))}).") from None
-    try:
-        cal = Calibration.model_validate(data)
-    except ValidationError as exc:
-        raise ExperimentError(explain(exc, str(path), Calibration)) from None
+    cal = read_spec(path, Calibration, "no such calibration file (the shipped one is "
+                                       "experiments/calibration.toml).")
     check_names(cal.experiment(0), path)
     return cal, path.resolve().parent
 

@@ -10,17 +10,16 @@ replications, pass or fail), ``patterns.png``, ``curve.png`` and ``summary.json`
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.experiments.spec import ExperimentError
+from sim.experiments.spec import ExperimentError, read_spec
 from sim.outcomes import is_output
-from sim.scenario.errors import _clean, explain
+from sim.scenario.errors import _clean
 
 
 class _Strict(BaseModel):
@@ -74,19 +73,8 @@ class HeldOut(_Strict):
 
 def load_heldout(path: str | Path) -> tuple[HeldOut, Path]:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExperimentError(f"{path}: no such file (the shipped one is "
-                              f"experiments/heldout.toml).") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExperimentError(f"{path}: cannot read the file ({exc}).") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(f"{path}: not valid TOML ({_clean(str(exc))}).") from None
-    try:
-        spec = HeldOut.model_validate(data)
-    except ValidationError as exc:
-        raise ExperimentError(explain(exc, str(path), HeldOut)) from None
+    spec = read_spec(path, HeldOut, "no such file (the shipped one is "
+                                    "experiments/heldout.toml).")
     scenario = path.resolve().parent / spec.scenario
     if not scenario.is_file():
         raise ExperimentError(f"{path}: scenario = '{_clean(spec.scenario)}' is not a file "

@@ -13,7 +13,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -103,26 +103,35 @@ class Experiment(_Strict):
         return self
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def _fail(path: Path | str, msg: str) -> ExperimentError:
     return ExperimentError(f"{path}: {msg}")
 
 
-def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
-    """Load and check an experiment file; returns it and its folder (for relative paths)."""
-    path = Path(path)
+def read_spec(path: Path, schema: type[M], missing: str) -> M:
+    """A TOML file checked against ``schema``; every mistake an ExperimentError naming the
+    file (``missing`` says what to use when the file does not exist)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise _fail(path, "no such experiment file. Shipped experiments are in experiments/ "
-                          "(for example experiments/pathways.toml).") from None
+        raise _fail(path, missing) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(path, f"cannot read the file ({exc}).") from None
     except tomllib.TOMLDecodeError as exc:
         raise _fail(path, f"not valid TOML ({_clean(str(exc))}).") from None
     try:
-        exp = Experiment.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as exc:
-        raise ExperimentError(explain(exc, str(path), Experiment)) from None
+        raise ExperimentError(explain(exc, str(path), schema)) from None
+
+
+def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
+    """Load and check an experiment file; returns it and its folder (for relative paths)."""
+    path = Path(path)
+    exp = read_spec(path, Experiment, "no such experiment file. Shipped experiments are in "
+                                      "experiments/ (for example experiments/pathways.toml).")
     check_names(exp, path)
     return exp, path.resolve().parent
 
