@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sim.experiments.spec import ExperimentError
 
+
+
+@contextlib.contextmanager
+def _resumable(bar: Any, kept: str) -> Iterator[None]:
+    """Run a resumable study: the progress bar closes however it ends, and Ctrl-C says
+    where the finished runs are kept and exits 130 (the same command goes on from there)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"jambi-sim: interrupted; the finished runs are kept in {kept}: run the same "
+              f"command to go on.", file=sys.stderr)
+        raise SystemExit(130) from None
+    finally:
+        bar.close()
 
 def _run(args: argparse.Namespace) -> tuple[Any, Any, Any, Path]:
     from tqdm import tqdm
@@ -37,16 +54,9 @@ def _run(args: argparse.Namespace) -> tuple[Any, Any, Any, Path]:
         bar.total = n
         bar.refresh()
 
-    try:
+    with _resumable(bar, f"{out}/runs.jsonl"):
         res = sweep(exp, folder, out, workers=args.workers, scheduler=args.scheduler,
                     progress=bar.update, retry_failed=args.retry_failed, total=total)
-    except KeyboardInterrupt:
-        bar.close()
-        print(f"jambi-sim: interrupted; the finished runs are kept in {out}/runs.jsonl: run "
-              f"the same command to go on.", file=sys.stderr)
-        raise SystemExit(130) from None
-    finally:
-        bar.close()
     path = write_table(res.table, res.folder, args.format)
     say(f"{res.runs} run(s): {res.ran} run now, {res.reused} found from an earlier attempt, "
         f"{res.failed} failed ({res.wall_s:.1f} s). Table: {path}")
@@ -120,17 +130,10 @@ def calibrate_command(args: argparse.Namespace) -> int:
         f"report in {out}/.")
     command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
     bar = tqdm(total=None, unit="run", disable=args.quiet or None, file=sys.stderr)
-    try:
+    with _resumable(bar, f"{runs}/"):
         result = calibrate(cal, folder, Path(runs), workers=args.workers,
                            scheduler=args.scheduler, progress=bar.update,
                            say=lambda m: (bar.write(m) if not args.quiet else None))
-    except KeyboardInterrupt:
-        bar.close()
-        print(f"jambi-sim: interrupted; finished runs are kept in {runs}/: run the same "
-              f"command to go on.", file=sys.stderr)
-        raise SystemExit(130) from None
-    finally:
-        bar.close()
     files = write_calibration(result, cal, Path(out), command, draw=not args.no_figures)
     rep = result["report"]
     say(f"{rep['accepted']} of {rep['points_run']} points non-implausible "
