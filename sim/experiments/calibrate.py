@@ -18,8 +18,10 @@
    the emulator's non-implausible region.
 4. **Acceptance** on the simulator itself: every run point (both waves) with the emulator
    variance replaced by the replication variance of its mean. The accepted points are the
-   non-implausible region the data allow; the one with the smallest largest implausibility
-   is the calibrated set, run again with ``final_reps`` replications.
+   non-implausible region the data allow. Among the accepted points run with the most
+   replications (the last wave's, at least 10 in ``experiments/calibration.toml``), the one
+   with the smallest largest implausibility is the calibrated set, run again with
+   ``final_reps`` replications.
 5. **Reading B** of 26,469 (everyone ever enrolled; ``docs/observations.md``) is checked on
    the same runs: how many points are non-implausible when that target is compared with
    ``people_ever_enrolled`` instead.
@@ -307,7 +309,7 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
     for w, (table, X) in enumerate(zip(tables, X_all)):
         means, var = point_stats(table, outputs)
         for i in means.index:
-            row: dict[str, Any] = {"wave": w + 1, "point": int(i)}
+            row: dict[str, Any] = {"wave": w + 1, "point": int(i), "reps": cal.waves[w].reps}
             row.update({n: X[i, j] for j, n in enumerate(names)})
             imax = 0.0
             for t in targets:
@@ -331,7 +333,10 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
         best = points.sort_values("I_max").iloc[0]
         say(f"No point is non-implausible (smallest largest implausibility "
             f"{best['I_max']:.2f}); the least implausible point is reported.")
-    best = (accepted if len(accepted) else points.sort_values("I_max")).iloc[0]
+    # The calibrated set is the least implausible accepted point among those run with the
+    # most replications (the last wave's, by design), so that noise does not pick it.
+    pool = accepted if len(accepted) else points.sort_values("I_max")
+    best = pool[pool["reps"] == pool["reps"].max()].iloc[0]
     chosen = {n: (int(round(best[n])) if integer[n] else float(best[n])) for n in names}
 
     # ---------------------------------------------------------------- final check
