@@ -9,6 +9,16 @@ import numpy as np
 import pandas as pd
 
 
+def _axis_format(ax: Any, output: str) -> None:
+    """Axis labels a reader can take in: Rp in billions, counts with thousands separators
+    (matplotlib's default writes premiums as 1.3 with "1e10" above the axis)."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        (lambda v, _: f"Rp{v / 1e9:,.1f} bn") if output.startswith("premium_idr") else
+        (lambda v, _: f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}")))
+
+
 def _label(v: Any) -> str:
     s = str(v)
     return s.rsplit("/", 1)[-1].removesuffix(".toml") if s.endswith(".toml") else s
@@ -147,6 +157,7 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
         ax.set_xticks([0, 1, 2], ["all", "accepted", "final"], fontsize=8)
         ax.set_title(f"{t['name']}\n{o}", fontsize=8)
         ax.tick_params(labelsize=7)
+        _axis_format(ax, o)
     axes.flat[0].legend(fontsize=6)
     fig.suptitle(f"{rep['name']}: each target, observed (green) against the model", fontsize=10)
     fig.tight_layout()
