@@ -109,7 +109,10 @@ def test_tiny_calibration_writes_accepted_sets_and_resumes(tmp_path) -> None:
     wave1 = pts[pts["wave"] == 1]  # one rep: no replication variance
     want = (wave1["active_members_end"] - 1200).abs() / np.sqrt(20**2 + 20**2 + 60**2)
     assert np.allclose(wave1["I_stock"], want, atol=2e-3)
-    best = (acc if len(acc) else pts).sort_values("I_max").iloc[0]
+    # the calibrated set: the least implausible accepted point among those with the most reps
+    pool = (acc if len(acc) else pts).sort_values("I_max")
+    assert set(pts["reps"]) == {1, 2} and pts.groupby("wave")["reps"].max().to_dict() == {1: 1, 2: 2}
+    best = pool[pool["reps"] == pool["reps"].max()].iloc[0]
     assert rep["chosen"]["program.initial_members"] == int(round(best["program.initial_members"]))
     assert set(rep["final_check"]) == {"stock", "below_target"}
     assert rep["accepted_reading_b"] == int((pts["I_max_reading_b"] < 3.0).sum())
@@ -119,6 +122,9 @@ def test_tiny_calibration_writes_accepted_sets_and_resumes(tmp_path) -> None:
                  "--quiet"]) == 0
     rep2 = json.loads((again / "summary.json").read_text())
     assert all(w["ran_now"] == 0 for w in rep2["waves"])
+    # ... and says how long the runs took when they ran, not the resumed moment
+    assert [w["wall_s"] for w in rep2["waves"]] == [w["wall_s"] for w in rep["waves"]]
+    assert rep2["wall_s"] >= sum(w["wall_s"] for w in rep["waves"]) > 0
     assert rep2["chosen"] == rep["chosen"] and rep2["final_check"] == rep["final_check"]
 
 

@@ -32,6 +32,7 @@ report goes to ``--out``.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -241,6 +242,21 @@ def _box(cal: Calibration, design: Design) -> tuple[np.ndarray, np.ndarray]:
     return b[:, 0], b[:, 1]
 
 
+def _sweep_wall(path: Path, res: Any) -> float:
+    """Seconds the runs kept in ``path`` took to run, over every invocation that ran some
+    of them (kept in ``path/wall.json``): a resumed calibration reports how long its runs
+    took, not the moment it spent finding them done."""
+    f = path / "wall.json"
+    try:
+        before = float(json.loads(f.read_text())["wall_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        before = 0.0
+    if res.ran:
+        before += res.wall_s
+        f.write_text(json.dumps({"wall_s": round(before, 1)}) + "\n")
+    return before if before > 0 else res.wall_s
+
+
 def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
               scheduler: str | None = None, progress: Any = None,
               say: Any = print) -> dict[str, Any]:
@@ -260,6 +276,7 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
     emulators: Emulators | None = None
     screen: dict[str, dict[str, float]] = {}
     rng = np.random.default_rng(np.random.SeedSequence(cal.seed, spawn_key=(11,)))
+    swept_now = swept_total = 0.0  # seconds in sweeps: this invocation, and all that ran runs
     for w in range(len(cal.waves)):
         exp = cal.experiment(w)
         if w == 0:
@@ -290,11 +307,14 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
         if res.failed:
             raise ExperimentError(f"calibration wave {w + 1}: {res.failed} run(s) failed; see "
                                   f"{runs}/wave{w + 1}/runs.jsonl")
+        swept_now += res.wall_s
+        wave_wall = _sweep_wall(runs / f"wave{w + 1}", res)
+        swept_total += wave_wall
         table = res.table.assign(wave=w + 1)
         tables.append(table)
         X_all.append(np.asarray([[p[n] for n in names] for p in design.points], dtype=float))
         waves_info.append({"wave": w + 1, "points": len(design.points), "reps": exp.reps,
-                           "runs": res.runs, "ran_now": res.ran, "wall_s": round(res.wall_s, 1)})
+                           "runs": res.runs, "ran_now": res.ran, "wall_s": round(wave_wall, 1)})
         means, _ = point_stats(table, outputs)
         if w == 0:
             emulators = fit_emulators(X_all[0], means, outputs, lo, hi, names, cal.seed)
@@ -346,6 +366,8 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
     say(f"Final check: the calibrated set, {cal.final_reps} replications.")
     fres = sweep(final_exp, folder, runs / "final", workers=workers, scheduler=scheduler,
                  progress=progress, design=final_design)
+    swept_now += fres.wall_s
+    swept_total += _sweep_wall(runs / "final", fres)
     ft = fres.table[fres.table["status"] == "ok"]
     final = {}
     for t in targets:
@@ -394,7 +416,8 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
         "tradeoff_pair": _top_two(screen.get(targets[0].output, {})),
         "chosen": chosen, "chosen_I_max": float(best["I_max"]),
         "final_check": final, "posterior": posterior, "correlations": corr,
-        "wall_s": round(time.perf_counter() - t0, 1),
+        # this invocation's own time, with each sweep counted at the time its runs took
+        "wall_s": round(time.perf_counter() - t0 - swept_now + swept_total, 1),
         "cpu_count": os.cpu_count(), "workers": workers,
     }
     return {"report": report, "points": points, "accepted": accepted}
@@ -418,7 +441,7 @@ def write_calibration(result: dict[str, Any], cal: Calibration, out: Path,
     staged = StagedOutput(out, note=f"command: {command}")
     rep = result["report"] | {"command": command}
     names = rep["factors"]
-    keep = ["wave", "point", *names, *[c for c in result["points"] if c.startswith("I_")],
+    keep = ["wave", "point", "reps", *names, *[c for c in result["points"] if c.startswith("I_")],
             *cal.outputs()]
     pts = result["points"][keep].round(6)
     staged.write_text("points.csv", pts.to_csv(index=False))
