@@ -60,21 +60,22 @@ def journey_table(model: Any) -> pd.DataFrame:
 
 def outcome_table(model: Any) -> pd.DataFrame:
     """The few case columns the outcome catalogue needs (``sim.outcomes``), built without
-    the stage dates: for studies that keep no tables."""
-    cases = model.flow.cases
-    t_applied = np.array([c.t_applied for c in cases], dtype=float)
-    t_out = np.array([c.t_outcome for c in cases], dtype=float)
-    outcome = [c.outcome or "in_process" for c in cases]
+    the stage dates from the case record (``flow.record``), which studies that keep no
+    tables still have."""
+    cols = model.flow.record.columns()
+    t_applied = np.array(cols["t_applied"], dtype=float)
+    t_out = np.array(cols["t_outcome"], dtype=float)
+    outcome = cols["outcome"]
     enrolled = np.array([o == "enrolled" for o in outcome], dtype=bool)
     return pd.DataFrame({
-        "household_id": [c.household.idx for c in cases],
-        "members": [c.members for c in cases],
-        "route": [c.route for c in cases],
-        "pathway": [c.pathway for c in cases],
+        "household_id": cols["household_id"],
+        "members": cols["members"],
+        "route": cols["route"],
+        "pathway": cols["pathway"],
         "outcome": outcome,
         "days_to_card": np.where(enrolled, t_out - t_applied, np.nan).round(1),
-        "visits": [c.visits for c in cases],
-        "cost_idr": [round(c.cost) for c in cases],
+        "visits": cols["visits"],
+        "cost_idr": [round(c) for c in cols["cost"]],
     })
 
 
@@ -143,9 +144,10 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
     # active members at each year's end (the last recorded month of a year)
     active_by_year = {row["date"][:4]: row["enrolled"] for row in model.monthly}
     applied_by_year: dict[str, int] = {}
-    for c in f.cases:
-        if c.route not in REFERRAL_ROUTES:
-            y = str(model.clock.date(int(c.t_applied)).year)
+    cases = f.record.columns()
+    for route, t in zip(cases["route"], cases["t_applied"]):
+        if route not in REFERRAL_ROUTES:
+            y = str(model.clock.date(int(t)).year)
             applied_by_year[y] = applied_by_year.get(y, 0) + 1
     return {"rep": model.rep, "enrolled_end": model.active_members, "handoffs": f.handoffs,
             "events": model.events.processed, "escalated": model.escalated,
@@ -154,9 +156,9 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
             "citizen_applied_by_year": applied_by_year,
             "people_ever_enrolled": model.population.ever_people,
             "jkn_coverage_end": model.sustain.coverage,
-            "household_left": sum(c.reason == "household_left" for c in f.cases),
+            "household_left": sum(cases["left"]),
             "runtime_s": runtime_s, **{k: v for k, v in f.counts.items()},
-            "in_process": f.open, "applied": len(f.cases), "households": len(model.households),
+            "in_process": f.open, "applied": len(f.record), "households": len(model.households),
             "visits_logged": len(f.journey)}
 
 

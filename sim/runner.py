@@ -90,7 +90,7 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        model = JambiBugarModel(scenario=scenario, seed=seed, rep=rep)
+        model = JambiBugarModel(scenario=scenario, seed=seed, rep=rep, tables=tables)
         while model.running:
             model.step()
     finally:
