@@ -11,6 +11,8 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
+import numpy as np
+
 # Route steps. Offices have a desk; the other steps are places a case waits.
 OFFICES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs")
 STAGES = ("docs", "rt", "lurah", "camat", "dinsos", "dtks", "dinkes", "tim", "quota", "bpjs",
@@ -210,13 +212,28 @@ class CaseRecord:
         self.t_outcome[i] = case.t_outcome
         self.left[i] = case.reason == "household_left"
 
-    def columns(self) -> dict[str, Any]:
-        """Plain columns: names for route, pathway and outcome (``in_process`` if open)."""
-        names, outcomes = self.names, ("in_process",) + OUTCOMES
-        return {"household_id": list(self.household), "members": list(self.members),
-                "route": [names[i] for i in self.route],
-                "pathway": [names[i] for i in self.pathway],
-                "outcome": [outcomes[i] for i in self.outcome],
-                "t_applied": list(self.t_applied), "t_outcome": list(self.t_outcome),
-                "left": [bool(x) for x in self.left],
-                "visits": list(self.visits), "cost": list(self.cost)}
+    def categories(self, column: str) -> list[str]:
+        """The names the codes of ``route``, ``pathway`` or ``outcome`` stand for."""
+        return ["in_process", *OUTCOMES] if column == "outcome" else list(self.names)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The columns as numpy arrays (int64, float64, bool; ``route``, ``pathway`` and
+        ``outcome`` as int8 codes, see :meth:`categories`), without a Python object per
+        number."""
+
+        def codes(a: array) -> np.ndarray:
+            return np.frombuffer(a, dtype=np.int8).copy() if len(a) else np.zeros(0, np.int8)
+
+        def ints(a: array) -> np.ndarray:
+            return np.frombuffer(a, dtype=a.typecode).astype(np.int64) if len(a) \
+                else np.zeros(0, np.int64)
+
+        def floats(a: array) -> np.ndarray:
+            return np.frombuffer(a, dtype=np.float64).copy() if len(a) else np.zeros(0)
+
+        return {"household_id": ints(self.household), "members": ints(self.members),
+                "route": codes(self.route), "pathway": codes(self.pathway),
+                "outcome": codes(self.outcome),
+                "t_applied": floats(self.t_applied), "t_outcome": floats(self.t_outcome),
+                "left": ints(self.left).astype(bool),
+                "visits": ints(self.visits), "cost": floats(self.cost)}
