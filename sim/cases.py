@@ -11,6 +11,8 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
+import numpy as np
+
 # Route steps. Offices have a desk; the other steps are places a case waits.
 OFFICES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs")
 STAGES = ("docs", "rt", "lurah", "camat", "dinsos", "dtks", "dinkes", "tim", "quota", "bpjs",
@@ -111,6 +113,11 @@ class Journey:
         self.t_out[row] = t
         self.result[row] = RESULT_CODE[result]
 
+    def leave(self, row: int, t: float, code: int) -> None:
+        """``close`` with the result already coded (the hand-off's hot path)."""
+        self.t_out[row] = t
+        self.result[row] = code
+
     def columns(self) -> dict[str, Any]:
         """The log as plain columns (stage and result as names)."""
         return {"case_id": list(self.case),
@@ -118,3 +125,115 @@ class Journey:
                 "t_in": list(self.t_in), "t_start": list(self.t_start),
                 "t_end": list(self.t_end), "t_out": list(self.t_out),
                 "result": [RESULTS[i] for i in self.result]}
+
+
+class VisitCount:
+    """Stands in for the :class:`Journey` when no journey log is kept (``run_one(...,
+    tables=False)``): it numbers the visits and stores nothing about them."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def open(self, case: Case, stage: str, t: float) -> int:
+        self.n += 1
+        return self.n - 1
+
+    def serve_case(self, case: Case, t_start: float, t_end: float) -> None:
+        pass
+
+    def close(self, row: int, t: float, result: str) -> None:
+        pass
+
+    def leave(self, row: int, t: float, code: int) -> None:
+        pass
+
+
+class CaseRecord:
+    """What the outcome catalogue needs of every case, in compact columns (about 40 bytes a
+    case), row ``id - 1`` for case ``id``: kept whether or not the :class:`Case` objects
+    are, so a run that keeps no tables can let a closed case go.
+
+    ``visits`` and ``cost`` follow the case's own counts as it goes; the outcome columns
+    are written when it closes (``outcome`` 0 while in process)."""
+
+    __slots__ = ("household", "members", "route", "pathway", "t_applied", "outcome",
+                 "t_outcome", "left", "visits", "cost", "names")
+
+    def __init__(self) -> None:
+        self.household = array("i")
+        self.members = array("i")
+        self.route = array("b")  # index into names
+        self.pathway = array("b")  # index into names
+        self.t_applied = array("d")
+        self.outcome = array("b")  # 0: in process, else 1 + index into OUTCOMES
+        self.t_outcome = array("d")
+        self.left = array("b")  # closed because the household left
+        self.visits = array("i")
+        self.cost = array("d")
+        self.names: list[str] = []  # route and pathway names, in order of first use
+
+    def __len__(self) -> int:
+        return len(self.household)
+
+    def _code(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            self.names.append(name)
+            return len(self.names) - 1
+
+    def open(self, case: Case) -> None:
+        """A case begins (its id is the next row's number)."""
+        self.household.append(case.household.idx)
+        self.members.append(case.members)
+        self.route.append(self._code(case.route))
+        self.pathway.append(self._code(case.pathway))
+        self.t_applied.append(case.t_applied)
+        self.outcome.append(0)
+        self.t_outcome.append(NAN)
+        self.left.append(0)
+        self.visits.append(case.visits)
+        self.cost.append(case.cost)
+
+    def visit(self, case: Case) -> None:
+        """The case made a visit (its ``visits`` and ``cost`` changed)."""
+        self.visits[case.id - 1] = case.visits
+        self.cost[case.id - 1] = case.cost
+
+    def close(self, case: Case) -> None:
+        """The case reached its outcome."""
+        i = case.id - 1
+        self.outcome[i] = 1 + OUTCOMES.index(case.outcome)
+        self.t_outcome[i] = case.t_outcome
+        self.left[i] = case.reason == "household_left"
+
+    def categories(self, column: str) -> list[str]:
+        """The names the codes of ``route``, ``pathway`` or ``outcome`` stand for."""
+        return ["in_process", *OUTCOMES] if column == "outcome" else list(self.names)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The columns as numpy arrays (int64, float64, bool; ``route``, ``pathway`` and
+        ``outcome`` as int8 codes, see :meth:`categories`), without a Python object per
+        number."""
+
+        def codes(a: array) -> np.ndarray:
+            return np.frombuffer(a, dtype=np.int8).copy() if len(a) else np.zeros(0, np.int8)
+
+        def ints(a: array) -> np.ndarray:
+            return np.frombuffer(a, dtype=a.typecode).astype(np.int64) if len(a) \
+                else np.zeros(0, np.int64)
+
+        def floats(a: array) -> np.ndarray:
+            return np.frombuffer(a, dtype=np.float64).copy() if len(a) else np.zeros(0)
+
+        return {"household_id": ints(self.household), "members": ints(self.members),
+                "route": codes(self.route), "pathway": codes(self.pathway),
+                "outcome": codes(self.outcome),
+                "t_applied": floats(self.t_applied), "t_outcome": floats(self.t_outcome),
+                "left": ints(self.left).astype(bool),
+                "visits": ints(self.visits), "cost": floats(self.cost)}

@@ -52,10 +52,12 @@ class City:
                              for s in OFFICES}
         cals = {s: WorkCalendar(clock, p.weekends, p.holidays, p.year_end_closing_days)
                 for s, p in self.params.items()}
+        # one sampler per office type, shared by its offices (a city has thousands of RTs)
+        samplers = {s: self.sampler(s) for s in OFFICES}
 
         def make(cls: type[Office], stage: str, name: str) -> Office:
             office = cls(model, name, cals[stage], self.params[stage].staff,
-                         self.sampler(stage), flow, rules, events)
+                         samplers[stage], flow, rules, events)
             p = self.params[stage]
             office.set_surge(p.surge_backlog_days, p.surge_extra_share,
                              self.mean_service[stage])

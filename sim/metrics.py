@@ -60,21 +60,25 @@ def journey_table(model: Any) -> pd.DataFrame:
 
 def outcome_table(model: Any) -> pd.DataFrame:
     """The few case columns the outcome catalogue needs (``sim.outcomes``), built without
-    the stage dates: for studies that keep no tables."""
-    cases = model.flow.cases
-    t_applied = np.array([c.t_applied for c in cases], dtype=float)
-    t_out = np.array([c.t_outcome for c in cases], dtype=float)
-    outcome = [c.outcome or "in_process" for c in cases]
-    enrolled = np.array([o == "enrolled" for o in outcome], dtype=bool)
+    the stage dates from the case record (``flow.record``), which studies that keep no
+    tables still have. Route, pathway and outcome are categoricals (a byte a case)."""
+    record = model.flow.record
+    cols = record.columns()
+
+    def names(col: str) -> pd.Categorical:
+        return pd.Categorical.from_codes(cols[col], categories=record.categories(col))
+
+    t_applied, t_out, outcome = cols["t_applied"], cols["t_outcome"], names("outcome")
+    enrolled = np.asarray(outcome == "enrolled", dtype=bool)
     return pd.DataFrame({
-        "household_id": [c.household.idx for c in cases],
-        "members": [c.members for c in cases],
-        "route": [c.route for c in cases],
-        "pathway": [c.pathway for c in cases],
+        "household_id": cols["household_id"],
+        "members": cols["members"],
+        "route": names("route"),
+        "pathway": names("pathway"),
         "outcome": outcome,
         "days_to_card": np.where(enrolled, t_out - t_applied, np.nan).round(1),
-        "visits": [c.visits for c in cases],
-        "cost_idr": [round(c.cost) for c in cases],
+        "visits": cols["visits"],
+        "cost_idr": np.rint(cols["cost"]).astype(np.int64),  # round(), half to even
     })
 
 
@@ -142,11 +146,13 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
         mm_by_year[month[:4]] = mm_by_year.get(month[:4], 0.0) + mm
     # active members at each year's end (the last recorded month of a year)
     active_by_year = {row["date"][:4]: row["enrolled"] for row in model.monthly}
-    applied_by_year: dict[str, int] = {}
-    for c in f.cases:
-        if c.route not in REFERRAL_ROUTES:
-            y = str(model.clock.date(int(c.t_applied)).year)
-            applied_by_year[y] = applied_by_year.get(y, 0) + 1
+    cases = f.record.columns()
+    referral = [i for i, r in enumerate(f.record.categories("route")) if r in REFERRAL_ROUTES]
+    days = cases["t_applied"][~np.isin(cases["route"], referral)].astype(np.int64)
+    applied_by_year: dict[str, int] = {}  # years in the order cases first applied in them
+    for day, n in zip(*np.unique(days, return_counts=True)):
+        y = str(model.clock.date(int(day)).year)
+        applied_by_year[y] = applied_by_year.get(y, 0) + int(n)
     return {"rep": model.rep, "enrolled_end": model.active_members, "handoffs": f.handoffs,
             "events": model.events.processed, "escalated": model.escalated,
             "dropout_by_stage": dict(f.dropout), "premium_idr_by_year": by_year,
@@ -154,9 +160,9 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
             "citizen_applied_by_year": applied_by_year,
             "people_ever_enrolled": model.population.ever_people,
             "jkn_coverage_end": model.sustain.coverage,
-            "household_left": sum(c.reason == "household_left" for c in f.cases),
+            "household_left": int(cases["left"].sum()),
             "runtime_s": runtime_s, **{k: v for k, v in f.counts.items()},
-            "in_process": f.open, "applied": len(f.cases), "households": len(model.households),
+            "in_process": f.open, "applied": len(f.record), "households": len(model.households),
             "visits_logged": len(f.journey)}
 
 

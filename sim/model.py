@@ -51,13 +51,16 @@ class JambiBugarModel(mesa.Model):
         seed: root seed; replication ``rep`` uses ``SeedSequence(seed).spawn(...)[rep]``.
         rep: replication index.
         trace: keep an exact event log in ``model.trace`` (for tests and debugging).
+        tables: keep every case and the journey log, for the case and journey tables
+            (``sim.metrics``). False keeps only what the outcome catalogue needs
+            (``flow.record``) and lets closed cases go: ``run_one(..., tables=False)``.
         **kwargs: flat parameter overrides, e.g. ``turf=0.8`` or
             ``offices__dinsos__staff=6`` (see ``Scenario.with_overrides``). Named
             ``kwargs`` because Mesa's SolaraViz only passes extra parameters to that name.
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None, seed: int = 0,
-                 rep: int = 0, trace: bool = False, **kwargs: Any):
+                 rep: int = 0, trace: bool = False, tables: bool = True, **kwargs: Any):
         seed, rep = seed_and_rep(seed, rep)  # errors name the argument
         self.scenario = sc = load_scenario(scenario).with_overrides(**kwargs)
         self.streams = Streams(seed, rep)
@@ -70,7 +73,7 @@ class JambiBugarModel(mesa.Model):
         self.rules = CoordinationRules(sc, self.clock)
         self.program = Program(sc, self.clock)
         self.flow = CaseFlow(sc, self.clock, self.events, self.streams, self.rules,
-                             self.program, self.trace)
+                             self.program, self.trace, tables)
         self.quota = self.flow.quota
         self.city = City(self, sc, self.clock, self.events, self.streams, self.rules, self.flow)
         self.flow.city = self.city
@@ -142,7 +145,7 @@ class JambiBugarModel(mesa.Model):
 
     @property
     def applied(self) -> int:
-        return len(self.flow.cases)
+        return len(self.flow.record)
 
     @property
     def in_process(self) -> int:
@@ -217,7 +220,7 @@ class JambiBugarModel(mesa.Model):
         active = self.quota.active
         row: dict[str, Any] = {
             "date": today.isoformat(), "rep": self.rep, "eligible": self.eligible_people,
-            "aware": self.aware_people, "applied": len(f.cases), "in_process": f.open,
+            "aware": self.aware_people, "applied": len(f.record), "in_process": f.open,
             "enrolled": active, "enrolled_cases": f.counts["enrolled"],
             "target": target, "gap": target - active, "quota_cap": self.program.cap(self.day),
             "abandoned": f.counts["abandoned"], "rejected": f.counts["rejected"],
@@ -236,8 +239,12 @@ class JambiBugarModel(mesa.Model):
     def audit(self) -> list[str]:
         """Every invariant that must hold between steps; returns the violations."""
         f, q, bad = self.flow, self.quota, []
-        if len(f.cases) != f.open + sum(f.counts.values()):
-            bad.append(f"cases {len(f.cases)} != open {f.open} + closed {f.counts}")
+        if len(f.record) != f.open + sum(f.counts.values()):
+            bad.append(f"cases {len(f.record)} != open {f.open} + closed {f.counts}")
+        # every case with tables; else the open ones (a closed case is let go)
+        cases = f.cases if f.tables else [h.case for h in self.households if h.case is not None]
+        if len(cases) != (len(f.record) if f.tables else f.open):
+            bad.append(f"{len(cases)} cases reachable, {len(f.record)} recorded, {f.open} open")
         if f.open != sum(f.where.values()):
             bad.append(f"open {f.open} != located {f.where}")
         if any(v < 0 for v in f.where.values()):
@@ -250,11 +257,10 @@ class JambiBugarModel(mesa.Model):
                 bad.append(f"desk {d.name}: queue {len(d.queue)} busy {d.busy}")
         if self.events.next_time() < self.day + 1.0:
             bad.append("an event is due in the past")
-        places = {c.where for c in f.cases if c.outcome is None}
+        places = {c.where for c in cases if c.outcome is None}
         if not places <= set(PLACES):
             bad.append(f"open case in unknown place {places}")
-        j = f.journey
-        for c in f.cases:
+        for c in cases:
             if (c.outcome is None) == bool(c.where == ""):
                 bad.append(f"case {c.id}: outcome {c.outcome} but where '{c.where}'")
             if c.outcome is not None and c.t_outcome < c.t_applied:
@@ -262,17 +268,18 @@ class JambiBugarModel(mesa.Model):
             if c.outcome is not None and c.visit != -1:
                 bad.append(f"case {c.id} closed with a visit still open")
         horizon = self.day + 1.0
-        for i in range(len(j)):
+        j = f.journey
+        for i in range(len(j) if f.tables else 0):
             t_in, t_out = j.t_in[i], j.t_out[i]
             if t_in > horizon or t_out < t_in or t_out > horizon:
                 bad.append(f"journey row {i}: in {t_in} out {t_out} outside the run so far")
             if j.t_start[i] < t_in or j.t_end[i] < j.t_start[i]:
                 bad.append(f"journey row {i}: service {j.t_start[i]}..{j.t_end[i]} before "
                            f"arrival {t_in}")
-        pending = sum(c.members for c in f.cases if c.admitted)
+        pending = sum(c.members for c in cases if c.admitted)
         if pending != q.pending:
             bad.append(f"pending members {q.pending} != {pending}")
-        if sum(c.where == "quota" for c in f.cases if c.outcome is None) != len(q.waiting):
+        if sum(c.where == "quota" for c in cases if c.outcome is None) != len(q.waiting):
             bad.append(f"cases at the quota != waiting list {len(q.waiting)}")
         active = sum(h.members for h in self.households if h.status == "enrolled")
         elig = [h for h in self.households if h.status == "uninsured" and h.eligible]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.cases import OFFICES, OUTCOMES, RESULT_CODE, Case, Journey
+from sim.cases import OFFICES, OUTCOMES, RESULT_CODE, Case, CaseRecord, Journey, VisitCount
 from sim.coordination import HANDOFF_DRAWS, CoordinationRules
 from sim.engine.events import EventQueue
 from sim.engine.streams import Streams
@@ -64,10 +64,16 @@ def routes(tim_gate: bool) -> dict[str, tuple[str, ...]]:
 
 
 class CaseFlow:
-    """Moves cases along their route; the only place that changes a case's state."""
+    """Moves cases along their route; the only place that changes a case's state.
+
+    With ``tables`` (the default) every case is kept in ``cases`` and every visit in the
+    ``journey`` log, for the case and journey tables. Without, a closed case is let go and
+    visits are only counted: ``record`` keeps what the outcome catalogue needs either way.
+    """
 
     def __init__(self, scenario: Scenario, clock: Clock, events: EventQueue, streams: Streams,
-                 rules: CoordinationRules, program: Program, trace: list[tuple] | None = None):
+                 rules: CoordinationRules, program: Program, trace: list[tuple] | None = None,
+                 tables: bool = True):
         self.sc = scenario
         self.beh = scenario.behaviour
         self.coord = scenario.coordination
@@ -98,8 +104,10 @@ class CaseFlow:
         self.t_single = clock.t(single) if single else float("inf")
         self.rework_prob = {s: getattr(scenario.offices, s).rework_prob for s in OFFICES}
         self.p_mismatch = scenario.batches.dtks_mismatch_prob * rules.mismatch_factor
-        self.cases: list[Case] = []
-        self.journey = Journey()
+        self.tables = tables
+        self.cases: list[Case] = []  # every case, in id order (empty without tables)
+        self.record = CaseRecord()  # every case's outcome columns, row id - 1
+        self.journey: Journey | VisitCount = Journey() if tables else VisitCount()
         self.open = 0
         self.counts = dict.fromkeys(OUTCOMES, 0)
         self.where = dict.fromkeys(PLACES, 0)
@@ -163,11 +171,13 @@ class CaseFlow:
         if t >= self.t_single:
             route = "referral_single" if hh.referred else "single"
         tol = hh.patience * self.u_tolerance(hh.idx)
-        case = Case(len(self.cases) + 1, hh, pathway, route, self.routes[route], t, tol)
+        case = Case(len(self.record) + 1, hh, pathway, route, self.routes[route], t, tol)
         city = self.city
         case.offices = tuple(city.office_for(hh, s, t) if s in OFFICES else None
                              for s in case.steps)
-        self.cases.append(case)
+        if self.tables:
+            self.cases.append(case)
+        self.record.open(case)
         hh.case = case
         self.open += 1
         self.log(t, "apply", case, route)
@@ -238,6 +248,7 @@ class CaseFlow:
             return True
         case.visits += 1
         case.cost += trip_cost
+        self.record.visit(case)
         return False
 
     # -------------------------------------------------------------- decisions
@@ -272,9 +283,7 @@ class CaseFlow:
         case.handoff = None
         if self.rules.relations is not None:
             self.rules.relations.handed_off(stage, nxt, bounce)
-        j = self.journey
-        j.t_out[case.visit] = t
-        j.result[case.visit] = BOUNCED if bounce else HANDED_OFF
+        self.journey.leave(case.visit, t, BOUNCED if bounce else HANDED_OFF)
         case.visit = -1
         where = self.where
         where[case.where] -= 1
@@ -415,6 +424,7 @@ class CaseFlow:
             outcome, "left" if reason == "household_left" else "abandoned"))
         self._move(case, "")
         case.outcome, case.t_outcome, case.outcome_stage, case.reason = outcome, t, stage, reason
+        self.record.close(case)
         self.counts[outcome] += 1
         self.open -= 1
         if self.rules.relations is not None and stage in ("dinkes", "bpjs") and \

@@ -62,6 +62,7 @@ class Population:
                                        per_block=1)
         ex = scenario.exits
         self._exit_household_rate = ex.move_per_year + ex.income_rise_per_year
+        self._exit_event = self._exit  # one bound method for every pending exit
         self._n_events: dict[str, int] = {}
 
     # ------------------------------------------------------------ households
@@ -232,7 +233,8 @@ class Population:
         if rate > 0 and hh.segment != "institutional":
             hh.exit_gen += 1
             e, u_cause = self.u_exit.group(hh.idx)
-            self.events.schedule(t + e * 365.0 / rate, self._exit, hh, hh.exit_gen, u_cause)
+            self.events.schedule(t + e * 365.0 / rate, self._exit_event, hh, hh.exit_gen,
+                                 u_cause)
 
     def _exit(self, t: float, hh: Household, gen: int, u_cause: float) -> None:
         if hh.status == "gone" or gen != hh.exit_gen:

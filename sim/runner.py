@@ -105,25 +105,27 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True
     t0, cpu0 = time.perf_counter(), time.process_time()
     was_enabled = gc.isenabled()
     with collector_paused():
-        model = JambiBugarModel(scenario=scenario, seed=seed, rep=rep)
+        model = JambiBugarModel(scenario=scenario, seed=seed, rep=rep, tables=tables)
         while model.running:
             model.step()
     runtime, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     ts = pd.DataFrame(model.monthly)
     stats = rep_stats(model, runtime)
     stats["cpu_s"] = cpu  # processor time of the simulation (build and run), as runtime_s
-    stats["scalars"] = scalars(stats, outcome_table(model), scenario)
-    if not tables:
-        result = RepResult(rep, ts, None, stats, None)
-    else:
+    outcomes = outcome_table(model)
+    journey = cases = None
+    if tables:
         journey = journey_table(model)
-        result = RepResult(rep, ts, case_table(model, journey), stats, journey)
+        cases = case_table(model, journey)
     # The model is a web of reference cycles (agents and the model, households and their
     # cases, offices and their desks): free it now, so a worker running replication after
-    # replication holds one model at a time, not as many as the collector lets pile up.
+    # replication holds one model at a time, not as many as the collector lets pile up,
+    # and the outcome scalars below are computed in the memory it held.
     del model
     if was_enabled:
         gc.collect()
+    stats["scalars"] = scalars(stats, outcomes, scenario)
+    result = RepResult(rep, ts, cases, stats, journey)
     # the whole replication in its process: build, run, outcomes, tables, freeing the model
     stats["replication_s"] = time.perf_counter() - t0
     return result

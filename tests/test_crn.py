@@ -135,3 +135,36 @@ def test_keyed_draws_are_a_pure_function_of_entity_and_count() -> None:
     assert len({s[i] for s in seqs for i in range(n)}) == len(entities) * n
     assert draws(entities * n, name="visit:lurah")[5] != one_by_one[5]
     assert draws(entities * n, seed=8)[5] != one_by_one[5]
+
+
+def test_keyed_draws_past_255_and_in_later_overflow_blocks() -> None:
+    """Counts widen past a byte and an entity's later overflow blocks reuse its slot, yet
+    draw n is still overflow block (n - per_block) // OVERFLOW of the documented Philox
+    counter, whatever other entities drew in between."""
+    import numpy as np
+
+    from sim.engine.streams import KeyedDraws, Streams, _fill
+
+    streams = Streams(11, 1)
+    k = streams.keyed("consider", ("uniform", "exponential"), per_block=4)
+    n = 300
+    mixed = []
+    for i in range(n):
+        mixed.append(tuple(k.group(7)))
+        if i % 3 == 0:
+            k.group(2000 + i)  # other entities in between, some with overflow slots
+    assert k.used(7) == n and k.used(2000) == 1
+    key = streams.seed_sequence("consider", KeyedDraws.OVER_KEY).generate_state(2, np.uint64)
+    alone = Streams(11, 1).keyed("consider", ("uniform", "exponential"), per_block=4)
+    seq = [tuple(alone.group(7)) for _ in range(n)]
+    assert mixed == seq
+    for b in (0, 1, 20, (n - 4) // KeyedDraws.OVERFLOW):
+        ph = np.random.Philox(key=key)
+        state = ph.state
+        state["state"]["counter"][2:] = (b, 7)
+        ph.state = state
+        block = _fill(np.random.Generator(ph), ("uniform", "exponential"), 1,
+                      KeyedDraws.OVERFLOW, 1.0).astype(np.float32).reshape(-1, 2)
+        first = 4 + b * KeyedDraws.OVERFLOW
+        got = seq[first:first + KeyedDraws.OVERFLOW]
+        assert [tuple(map(float, row)) for row in block[:len(got)]] == got

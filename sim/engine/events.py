@@ -1,8 +1,10 @@
 """An event queue with a deterministic tie-break, as in SimPy's heap.
 
-Entries are ``(time, order, callback, args)`` where ``order`` packs the priority and a
+Entries are ``(time, order, callback, *args)`` where ``order`` packs the priority and a
 counter: simultaneous events run by priority, then in the order they were scheduled. A
-callback is called as ``callback(time, *args)``.
+callback is called as ``callback(time, *args)``. The arguments sit in the entry itself, not
+in a tuple of their own: a city keeps one pending exit per household, so an entry is part
+of the model's memory per household.
 
 Most events a city schedules lie far in the future (exits, background awareness,
 reconsidering); they wait in buckets of ``BUCKET_DAYS`` days (one day) and join the heap
@@ -30,11 +32,11 @@ class EventQueue:
     __slots__ = ("_heap", "_counter", "processed", "now", "_buckets", "_keys", "_near")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Callable[..., Any], tuple[Any, ...]]] = []
+        self._heap: list[tuple[Any, ...]] = []  # (time, order, callback, *args)
         self._counter = 0
         self.processed = 0
         self.now = float("-inf")
-        self._buckets: dict[int, list[tuple[float, int, Callable[..., Any], tuple[Any, ...]]]] = {}
+        self._buckets: dict[int, list[tuple[Any, ...]]] = {}
         self._keys: list[int] = []  # heap of the numbers of the buckets that hold events
         self._near = 0  # events before day _near * BUCKET_DAYS go straight to the heap
 
@@ -44,7 +46,7 @@ class EventQueue:
             raise RuntimeError(f"event {callback.__name__} scheduled at {time} before now "
                                f"({self.now}): time must not run backwards")
         self._counter += 1
-        entry = (time, (priority << _PRIO_SHIFT) | self._counter, callback, args)
+        entry = (time, (priority << _PRIO_SHIFT) | self._counter, callback, *args)
         b = int(time) >> BUCKET_BITS if time < 1e15 else 1 << 40  # never: inf
         if b < self._near:
             heapq.heappush(self._heap, entry)
@@ -82,10 +84,13 @@ class EventQueue:
         pop = heapq.heappop
         while True:
             while heap and heap[0][0] < t_end:
-                time, _, callback, args = pop(heap)
-                self.now = time
+                entry = pop(heap)
+                time = self.now = entry[0]
                 self.processed += 1
-                callback(time, *args)
+                if len(entry) == 3:
+                    entry[2](time)
+                else:
+                    entry[2](time, *entry[3:])
             if self._buckets and self._near * BUCKET_DAYS < t_end:
                 self._advance(t_end)
                 continue

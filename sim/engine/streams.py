@@ -105,13 +105,17 @@ class KeyedDraws:
     crc32(name), OVER_KEY))`` from the counter ``(0, 0, b, e)``, so a few heavy
     users never make the whole chunk hold more. Values are stored as float32 (about 7
     significant digits): about 4 bytes of model state per draw.
+
+    Draws are taken in order, so an entity only ever reads its latest overflow block: each
+    entity has one slot of ``OVERFLOW`` groups in one flat array, which its next block
+    overwrites. Counts are kept in a byte per entity until one passes 255.
     """
 
     OVERFLOW = 8  # draws (or groups) per overflow block
     OVER_KEY = 1 << 30  # keeps the overflow key apart from chunk keys
 
     __slots__ = ("_streams", "_name", "_kinds", "_group", "_per", "_width", "_shape",
-                 "_count", "_blocks", "_over", "_philox", "_gen", "_state")
+                 "_count", "_blocks", "_over", "_over_data", "_philox", "_gen", "_state")
 
     def __init__(self, streams: Streams, name: str, dist: str | tuple[str, ...] = "uniform",
                  per_block: int = 2, shape: float = 1.0):
@@ -122,9 +126,10 @@ class KeyedDraws:
         self._per = per_block
         self._width = self._group * per_block
         self._shape = shape
-        self._count = array("I")
+        self._count = array("B")  # draws taken, per entity (widened to "I" past 255)
         self._blocks: dict[int, array] = {}
-        self._over: dict[int, array] = {}
+        self._over: dict[int, int] = {}  # entity -> its slot's offset in _over_data
+        self._over_data = array("f")
         self._philox: np.random.Philox | None = None  # fills overflow blocks (see _overflow)
         self._gen: np.random.Generator | None = None
         self._state: dict = {}
@@ -134,7 +139,7 @@ class KeyedDraws:
         return array("f", _fill(rng, self._kinds, rows, per, self._shape)
                      .astype(np.float32).tobytes())
 
-    def _overflow(self, e: int, b: int) -> array:
+    def _overflow(self, e: int, b: int) -> bytes:
         """Overflow block ``b`` of entity ``e``: Philox, a counter-based generator, keyed
         by the decision and started at the counter ``(0, 0, b, e)``. Each (e, b) owns its
         own range of counters, so the block is a pure function of (seed, rep, name, e, b),
@@ -152,16 +157,20 @@ class KeyedDraws:
         counter[2] = b
         counter[3] = e
         ph.state = state
-        return array("f", _fill(self._gen, self._kinds, 1, self.OVERFLOW, self._shape)
-                     .astype(np.float32).tobytes())
+        return _fill(self._gen, self._kinds, 1, self.OVERFLOW, self._shape) \
+            .astype(np.float32).tobytes()
 
     def _index(self, e: int) -> tuple[array, int]:
         """The block holding entity e's next draw (or group), and its offset there."""
         counts = self._count
         if e >= len(counts):
-            counts.extend(array("I", bytes(4 * (e + CHUNK - len(counts)))))
+            counts.frombytes(bytes(counts.itemsize * (e + CHUNK - len(counts))))
         n = counts[e]
-        counts[e] = n + 1
+        try:
+            counts[e] = n + 1
+        except OverflowError:  # a count passes 255: widen them all
+            counts = self._count = array("I", counts)
+            counts[e] = n + 1
         if n < self._per:
             chunk = e >> CHUNK_BITS
             blk = self._blocks.get(chunk)
@@ -169,11 +178,18 @@ class KeyedDraws:
                 blk = self._blocks[chunk] = self._make(CHUNK, self._per, chunk)
             return blk, (e & (CHUNK - 1)) * self._width + n * self._group
         b, k = divmod(n - self._per, self.OVERFLOW)
-        key = (e << 16) | b
-        blk = self._over.get(key)
-        if blk is None:
-            blk = self._over[key] = self._overflow(e, b)
-        return blk, k * self._group
+        data = self._over_data
+        if k:
+            return data, self._over[e] + k * self._group
+        # the first draw of block b: it takes the entity's slot (block b - 1 is spent)
+        raw = self._overflow(e, b)
+        at = self._over.get(e)
+        if at is None:
+            at = self._over[e] = len(data)
+            data.frombytes(raw)
+        else:
+            data[at:at + len(raw) // 4] = array("f", raw)
+        return data, at
 
     def __call__(self, e: int) -> float:
         """The next single draw of entity e."""
