@@ -74,6 +74,11 @@ class Household(Agent):
         """The BPJS card is active."""
         self.life.enroll(self, t)
 
+    def case_closed(self) -> None:
+        """Its case has reached its end (enrolled, rejected or abandoned)."""
+        self.case = None
+        self.life.case_closed(self)
+
 
 class Office(Agent):
     """An office with a work queue, staff, a service-time distribution and a calendar."""

@@ -53,7 +53,8 @@ class JambiBugarModel(mesa.Model):
         trace: keep an exact event log in ``model.trace`` (for tests and debugging).
         tables: keep every case and the journey log, for the case and journey tables
             (``sim.metrics``). False keeps only what the outcome catalogue needs
-            (``flow.record``) and lets closed cases go: ``run_one(..., tables=False)``.
+            (``flow.record``) and lets closed cases and departed households go:
+            ``run_one(..., tables=False)``.
         **kwargs: flat parameter overrides, e.g. ``turf=0.8`` or
             ``offices__dinsos__staff=6`` (see ``Scenario.with_overrides``). Named
             ``kwargs`` because Mesa's SolaraViz only passes extra parameters to that name.
@@ -69,7 +70,7 @@ class JambiBugarModel(mesa.Model):
         self.trace: list[tuple] | None = [] if trace else None
         self.day = -1
         self.clock = Clock(sc.time.start, sc.time.end)
-        self.events = EventQueue()
+        self.events = EventQueue(horizon=float(self.clock.horizon))  # the last step's end
         self.rules = CoordinationRules(sc, self.clock)
         self.program = Program(sc, self.clock)
         self.flow = CaseFlow(sc, self.clock, self.events, self.streams, self.rules,
@@ -79,7 +80,7 @@ class JambiBugarModel(mesa.Model):
         self.flow.city = self.city
         self.population = Population(self, sc, self.clock, self.events, self.streams,
                                      self.quota, sc.population.n_rt, self.flow.pathway_at,
-                                     self.flow.start)
+                                     self.flow.start, keep_departed=tables)
         self.tim = TimKoordinasi(self, "Tim Koordinasi JKN Daerah",
                                  list(self.city.agencies.values()), self.flow,
                                  sc.coordination.hierarchy.stall_days)

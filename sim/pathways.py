@@ -438,7 +438,7 @@ class CaseFlow:
             # the household may try again later, e.g. once the website is open
             self.events.schedule(t + self.u_reconsider(hh.idx) * self.beh.reconsider_days,
                                  hh.reconsider)
-        hh.case = None
+        hh.case_closed()
         self.held.pop(case.id, None)
         self.log(t, outcome, case, reason, stage="bpjs" if outcome == "enrolled" else None)
         if case.admitted:

@@ -34,12 +34,37 @@ from sim.scenario import Scenario
 PATIENCE_SD = 0.5  # log-sd of household patience (assumption, see docs/model.md)
 
 
+class _Left:
+    """Stands in the city's lists for a household that has left for good.
+
+    It keeps the household's place, so every draw indexed by position (a neighbour picked
+    by word of mouth, a city-wide event's array) is the same as if the household were
+    still listed; and it answers as a departed household does: gone, holding no case,
+    hearing nothing.
+    """
+
+    __slots__ = ()
+    status = "gone"
+    aware = True
+    case = None
+    members = 0
+    eligible = False
+    segment = "gone"
+
+    def hear(self, t: float) -> None:
+        """A departed household hears nothing (as ``Population.hear`` of a gone one)."""
+
+
+LEFT = _Left()
+
+
 class Population:
     """Households of one replication, and the events of their lives."""
 
     def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
                  streams: Streams, quota: Quota, n_rt: int,
-                 pathway_at: Callable[[float], str], on_apply: Callable[[Household, float], None]):
+                 pathway_at: Callable[[float], str], on_apply: Callable[[Household, float], None],
+                 keep_departed: bool = True):
         self.model = model  # only to register the households as Mesa agents
         self.sc = scenario
         self.clock = clock
@@ -48,8 +73,10 @@ class Population:
         self.quota = quota
         self.pathway_at = pathway_at
         self.on_apply = on_apply
-        self.households: list[Household] = []
-        self.rt_members: list[list[Household]] = [[] for _ in range(n_rt)]
+        self.keep_departed = keep_departed  # False: let households that left go (forget)
+        # every household by idx, and each RT's households; one that has left is LEFT
+        self.households: list[Household | _Left] = []
+        self.rt_members: list[list[Household | _Left]] = [[] for _ in range(n_rt)]
         self.eligible_people = 0
         self.aware_people = 0
         self.ever_people = 0  # members of households carded at least once, when first carded
@@ -255,7 +282,26 @@ class Population:
         if hh.status == "gone":
             return
         self._set(hh, status="gone", exit_reason=reason)
+        if hh.case is None and not self.keep_departed:  # else once its case closes
+            self.forget(hh)
         self.quota.admit(t)
+
+    def case_closed(self, hh: Household) -> None:
+        """The household's case is over: one that has left can now be let go."""
+        if hh.status == "gone" and not self.keep_departed:
+            self.forget(hh)
+
+    def forget(self, hh: Household) -> None:
+        """A household that has left for good, with no open case, stops being an agent
+        of the city: it leaves Mesa's registry and the city's lists (``LEFT`` keeps its
+        place), and is freed once no pending event refers to it. Over a run about two in
+        five households leave, so a study's memory follows the households still there.
+        Only without tables (``keep_departed`` False): the case and journey tables, and
+        anyone inspecting the model afterwards, see every household."""
+        hh.remove()
+        self.households[hh.idx] = LEFT
+        neighbours = self.rt_members[hh.rt]
+        neighbours[neighbours.index(hh)] = LEFT
 
     def lose_member(self, hh: Household, t: float) -> None:
         """One member dies; the household leaves when none remain."""

@@ -69,6 +69,20 @@ def test_order_is_that_of_one_heap(seed: int) -> None:
     assert got == want
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_horizon_drops_only_events_that_could_never_run(seed: int) -> None:
+    """With the run's end as horizon, events at or after it are not kept, and every
+    other event runs exactly as in one heap (their places in the order are kept)."""
+    q = EventQueue(horizon=1000.0)
+    got = trace(q, seed, 1000.0)
+    assert got == trace(Reference(), seed, 1000.0)
+    assert q.beyond > 0 and len(q) == 0  # the trace runs to 1000: nothing can be left
+    late = EventQueue(horizon=10.0)
+    late.schedule(10.0, lambda t: None)
+    late.schedule(float("inf"), lambda t: None)
+    assert (len(late), late.beyond) == (0, 2)
+
+
 def test_the_heap_holds_only_the_current_day(monkeypatch) -> None:
     """Far-future events wait in buckets: the heap never holds an event of a later bucket."""
     q = EventQueue()

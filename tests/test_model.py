@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import sim
 from sim.agents import Camat, Household, Lurah, RTHead
 from sim.model import JambiBugarModel
+from sim.population import LEFT
 from sim.pathways import OUTCOMES
 
 
@@ -41,7 +42,32 @@ def test_model_is_a_steppable_mesa_model(small_scenario) -> None:
     assert len(model.agents_by_type[RTHead]) == pop.n_rt
     assert len(model.agents_by_type[Lurah]) == pop.n_kelurahan + pop.n_kelurahan_new
     assert len(model.agents_by_type[Camat]) == pop.n_kecamatan
-    assert len(model.agents_by_type[Household]) == len(model.households)
+    # households that left for good are no longer agents of the city (see the next test)
+    present = [h for h in model.households if h is not LEFT]
+    assert set(model.agents_by_type[Household]) == set(present)
+
+
+def test_a_household_that_left_is_let_go(small_scenario) -> None:
+    """A household that leaves for good leaves Mesa's registry and the city's lists once
+    its case (if any) is over; LEFT keeps its place, so the draws indexed by position do
+    not move, and nothing else of the city keeps it alive."""
+    import gc
+    import weakref
+
+    model = JambiBugarModel(scenario=small_scenario, seed=3, tables=False)
+    watch = {h.idx: weakref.ref(h) for h in model.households}
+    finish(model)
+    pop = model.population
+    left = [i for i, h in enumerate(pop.households) if h is LEFT]
+    assert len(left) >= 20  # about 8% of the small city leave in its two years
+    assert all(h.status != "gone" or h.case is not None
+               for h in pop.households if h is not LEFT)
+    assert not any(h is LEFT or h.status == "gone" and h.case is None
+                   for h in model.agents_by_type[Household])
+    assert sum(m is LEFT for rt in pop.rt_members for m in rt) == len(left)
+    gc.collect()
+    freed = sum(watch[i]() is None for i in left if i in watch)
+    assert freed > 0.5 * sum(i in watch for i in left)  # the rest wait in pending events
 
 
 def test_scenario_may_be_a_path_and_overrides_are_flat() -> None:

@@ -29,9 +29,16 @@ BUCKET_DAYS = 1 << BUCKET_BITS
 
 
 class EventQueue:
-    __slots__ = ("_heap", "_counter", "processed", "now", "_buckets", "_keys", "_near")
+    __slots__ = ("_heap", "_counter", "processed", "now", "_buckets", "_keys", "_near",
+                 "horizon", "beyond")
 
-    def __init__(self) -> None:
+    def __init__(self, horizon: float = float("inf")) -> None:
+        """``horizon``: the end of the run; an event at or after it could never run, so it
+        is counted (``beyond``) and not kept. Its place in the order is still taken, so
+        every other event runs exactly as if it were kept. Most events a household
+        schedules far ahead (an exit years away) fall there."""
+        self.horizon = horizon
+        self.beyond = 0
         self._heap: list[tuple[Any, ...]] = []  # (time, order, callback, *args)
         self._counter = 0
         self.processed = 0
@@ -46,6 +53,9 @@ class EventQueue:
             raise RuntimeError(f"event {callback.__name__} scheduled at {time} before now "
                                f"({self.now}): time must not run backwards")
         self._counter += 1
+        if time >= self.horizon:
+            self.beyond += 1
+            return
         entry = (time, (priority << _PRIO_SHIFT) | self._counter, callback, *args)
         b = int(time) >> BUCKET_BITS if time < 1e15 else 1 << 40  # never: inf
         if b < self._near:
