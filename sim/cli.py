@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--format", choices=("markdown", "csv"), default="markdown")
     d = sub.add_parser("dashboard", help="start the live SolaraViz dashboard in a browser tab")
     d.add_argument("--scenario", type=Path, default=None,
-                   help="scenario TOML file (default: the historical baseline)")
+                   help="scenario TOML file (default: the calibrated historical baseline, "
+                        "scenarios/online_2021.toml)")
     d.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
     d.add_argument("--port", type=_int_in(1, 65535, "--port"), default=8765,
@@ -629,6 +630,14 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         if importlib.util.find_spec(module) is None:
             raise UsageError(f"the dashboard needs {module.replace('_', '-')}: pip install "
                              f"-e '.[dashboard]'.")
+    if args.scenario is None:  # the calibrated baseline, not the schema's bare defaults
+        shipped = Path(__file__).resolve().parents[1] / "scenarios" / "online_2021.toml"
+        if shipped.exists():
+            args.scenario = shipped
+        else:
+            print("jambi-sim: warning: scenarios/online_2021.toml (the calibrated baseline) "
+                  "is not beside this installation; the dashboard starts from the schema's "
+                  "uncalibrated defaults. Give --scenario FILE.", file=sys.stderr)
     if args.scenario is not None:
         Scenario.from_toml(args.scenario)  # validate before starting the server
     env = dashboard_env(dict(os.environ), args.scenario, args.lang)

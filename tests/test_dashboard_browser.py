@@ -21,11 +21,16 @@ from urllib.parse import urlparse
 
 import pytest
 
+from sim.scenario import Scenario
+
 pytestmark = pytest.mark.integration  # a real server and a real browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 README_SHOTS = ("dashboard_changed.png",)
+# The page starts from the calibrated baseline (jambi-sim dashboard's default scenario).
+TURF = f"{Scenario.from_toml(ROOT / 'scenarios' / 'online_2021.toml').barriers.turf:.2f}" \
+    .replace(".", ",")
 
 
 def _free_port() -> int:
@@ -148,7 +153,7 @@ def test_dashboard_end_to_end(server, browser, tmp_path) -> None:
     first = plot_src(page, "coverage")
     assert first
     assert "Skenario dasar" in page.content() and "Skenario Anda" in page.content()
-    page.get_by_text("Wilayah kerja (turf): 0,30").wait_for(timeout=30_000)
+    page.get_by_text(f"Wilayah kerja (turf): {TURF}").wait_for(timeout=30_000)
     base_line = summary(page, "base")
     assert summary(page, "changed").split(":", 1)[1] == base_line.split(":", 1)[1]
     shot(page, tmp_path, "dashboard_id.png")
@@ -182,7 +187,7 @@ def test_dashboard_end_to_end(server, browser, tmp_path) -> None:
     page2 = ctx2.new_page()
     page2.goto(url)
     plot_src(page2, "coverage")
-    page2.get_by_text("Wilayah kerja (turf): 0,30").wait_for(timeout=30_000)
+    page2.get_by_text(f"Wilayah kerja (turf): {TURF}").wait_for(timeout=30_000)
     assert summary(page2, "changed").split(":", 1)[1] == base_line.split(":", 1)[1]
     shot(page2, tmp_path, "second_session.png")
     assert page.get_by_text("Wilayah kerja (turf): 1,00").count() == 1  # first one kept
