@@ -65,6 +65,17 @@ def Plot(key: str, make, deps: list, live: bool = False):
         solara.Image(data, width="100%")
 
 
+STEP = 0.05  # the float sliders' step
+
+
+def moved(old: float, new: float) -> bool:
+    """A slider's value is a participant's move, not the slider snapping a starting value
+    that lies between two steps (a calibrated turf of 0.436 shown on a 0.05 grid): the
+    browser may report such a snap as a change, which would start a run nobody asked for
+    and leave the page off the calibrated baseline."""
+    return abs(float(new) - float(old)) >= STEP / 2
+
+
 @solara.component
 def Labelled(text: str, cls: str, widget):
     """A control with its label (and current value) above it, full width."""
@@ -80,9 +91,9 @@ def mechanism(s: "Settings", set_s, lang: str, name: str) -> None:
                     on_value=lambda v: set_s(s.replace(**{name: bool(v)})))
     Labelled(f"{tr(f'{name}_strength', lang)}: {num(strength, lang, 2)}",
              f"jb-{name}-strength",
-             lambda: solara.SliderFloat("", value=strength, min=0.0, max=1.0, step=0.05,
+             lambda: solara.SliderFloat("", value=strength, min=0.0, max=1.0, step=STEP,
                                         disabled=not on, thumb_label=False,
-                                        on_value=lambda v: set_s(
+                                        on_value=lambda v: moved(strength, v) and set_s(
                                             s.replace(**{f"{name}_strength": float(v)}))))
 
 
@@ -90,12 +101,14 @@ def mechanism(s: "Settings", set_s, lang: str, name: str) -> None:
 def Controls(s: Settings, set_s, lang: str):
     def barrier(i: int, name: str):
         def change(v: float):
+            if not moved(s.barriers[i], v):
+                return
             b = list(s.barriers)
             b[i] = round(float(v), 2)
             set_s(s.replace(barriers=tuple(b)))
         Labelled(f"{BARRIERS[lang][name]}: {num(s.barriers[i], lang, 2)}", f"jb-{name}",
                  lambda: solara.SliderFloat("", value=s.barriers[i], min=0.0, max=1.0,
-                                            step=0.05, on_value=change, thumb_label=False))
+                                            step=STEP, on_value=change, thumb_label=False))
 
     with solara.Card(tr("barriers", lang)):
         solara.Text(tr("barriers_help", lang), style={"font-size": "0.85em"})
@@ -134,12 +147,14 @@ def Controls(s: Settings, set_s, lang: str):
         Labelled(f"{tr('campaign_reach', lang)}: {num(s.campaign_reach, lang, 2)}",
                  "jb-campaign-reach",
                  lambda: solara.SliderFloat("", value=s.campaign_reach, min=0.0, max=1.0,
-                                            step=0.05, thumb_label=False, on_value=lambda v:
+                                            step=STEP, thumb_label=False, on_value=lambda v:
+                                            moved(s.campaign_reach, v) and
                                             set_s(s.replace(campaign_reach=float(v)))))
     with solara.Card(tr("quota", lang)):
         Labelled(f"{tr('quota', lang)}: {num(s.budget_scale, lang, 2)}", "jb-quota",
                  lambda: solara.SliderFloat("", value=s.budget_scale, min=0.5, max=2.0,
-                                            step=0.05, thumb_label=False, on_value=lambda v:
+                                            step=STEP, thumb_label=False, on_value=lambda v:
+                                            moved(s.budget_scale, v) and
                                             set_s(s.replace(budget_scale=float(v)))))
         solara.Text(tr("quota_help", lang))
     with solara.Card(tr("seed", lang).capitalize()):

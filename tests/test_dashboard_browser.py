@@ -103,13 +103,23 @@ PIXELS = """async e => { const b = new Uint8Array(await (await fetch(e.src)).arr
   return b.length + ':' + h; }"""
 
 
-def plot_src(page, key: str, kind: str = "jb-final") -> str:
+def plot_src(page, key: str, kind: str = "jb-final", timeout_s: float = 120) -> str:
+    """The checksum of the plot's picture once it is shown full size. The page may replace
+    the <img> while it is read (a re-render): then it is read again, until the timeout."""
     img = page.locator(f".jb-plot-{key}.{kind} img").first
-    img.wait_for(state="visible", timeout=120_000)
-    box = img.bounding_box()
-    assert box and box["width"] > 300 and box["height"] > 200, box
-    assert img.evaluate("e => e.complete && e.naturalWidth > 300 && e.naturalHeight > 200")
-    return img.evaluate(PIXELS)
+    t0, seen = time.monotonic(), None
+    while time.monotonic() - t0 < timeout_s:
+        try:
+            img.wait_for(state="visible", timeout=timeout_s * 1000)
+            seen = img.bounding_box()
+            if seen and seen["width"] > 300 and seen["height"] > 200 and img.evaluate(
+                    "e => e.complete && e.naturalWidth > 300 && e.naturalHeight > 200"):
+                return img.evaluate(PIXELS)
+        except Exception:  # the image was replaced while being read
+            pass
+        page.wait_for_timeout(100)
+    raise AssertionError(f"plot {key} was not shown full size within {timeout_s} s "
+                         f"(last box: {seen})")
 
 
 def wait_for_change(page, key: str, old: str, kind: str = "jb-plot", timeout_s: float = 120
