@@ -46,12 +46,15 @@ def _model(path: Path, factor: float, seed: int) -> dict[str, Any]:
     from sim.runner import run_one
     from sim.scenario import Scenario, scaled
 
+    from sim._compiled import core
+
     sc = scaled(Scenario.from_toml(path), factor)
+    kind = core()  # imports the model's core: compiled, or the pure-Python reference
     before = _rss_now_kib()
     stats = run_one(sc, seed, 0, tables=False).stats  # the simulation, not its output tables
     # runtime_s and cpu_s both cover the simulation (model construction and run), as the
     # peer's cover its run: not the outcome scalars or freeing the model afterwards
-    return {"kind": "model", "factor": factor, "scenario": sc.name,
+    return {"kind": "model", "factor": factor, "scenario": sc.name, "core": kind,
             **{k: v for k, v in stats.items() if isinstance(v, (int, float))},
             "rss_before_kib": before, "peak_rss_kib": _peak_kib()}
 
@@ -68,16 +71,23 @@ def _simpy(path: Path, seed: int, cases: int) -> dict[str, Any]:
 
 
 def measure(kind: str, scenario: Path, seed: int, factor: float = 1.0,
-            cases: int | None = None, timeout: float = 1800.0) -> dict[str, Any]:
+            cases: int | None = None, timeout: float = 1800.0,
+            pure: bool = False) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; its JSON line plus the process's wall
-    time (``process_wall_s``, start-up and imports included)."""
+    time (``process_wall_s``, start-up and imports included). ``pure``: the model's
+    pure-Python reference, not its compiled core (``JAMBI_SIM_PURE=1``)."""
+    import os
+
+    from sim._compiled import PURE_ENV
+
+    env = {**os.environ, PURE_ENV: "1" if pure else "0"}
     cmd = [sys.executable, "-m", "benchmarks.child", kind, str(scenario), "--seed", str(seed)]
     if kind == "model":
         cmd += ["--factor", repr(float(factor))]
     if cases is not None:
         cmd += ["--cases", str(cases)]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]

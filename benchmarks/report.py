@@ -101,6 +101,16 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
              ["share outside the simulation itself",
               f"{100 * sw.get('outside_simulation_share', float('nan')):.1f}%"],
              ["worker start method", sw["start_method"]]]
+    pure = [[f"{r['factor']:g}x", r.get("core", "unknown"), f"{r['cpu_s']:.2f}",
+              f"{c['cpu_s']:.2f}" if c else "n/a",
+              f"{r['cpu_s'] / c['cpu_s']:.2f}" if c else "n/a",
+              f"{r['cpu_ratio']:.2f}", _n(r["handoffs"] / r["cpu_s"])]
+             for r in res.get("pure", [])
+             for c in [next((x for x in res["scaling"] if x["factor"] == r["factor"]), None)]]
+    if res.get("pure"):
+        pure.append(["SimPy ratio (CPU)", "", "", "", "", "",
+                     f"{res['pure_simpy_ratio_cpu']:.3f} pure, {res['simpy_ratio_cpu']:.3f} "
+                     f"{res.get('core', 'measured')}"])
     tgt = [[t["target"], "n/a" if t["value"] is None else f"{t['value']:.2f} {t['unit']}",
             "" if t["value_cpu"] is None else f"{t['value_cpu']:.2f} {t['unit']}",
             f"{t['op']} {t['goal']:g} {t['unit']}", _status(t["met"])] for t in res["targets"]]
@@ -111,6 +121,10 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
          ["population", "households", "hand-offs", "events", "run time (s)", "time vs 1x",
           "CPU (s)", "CPU vs 1x",
           "peak RSS (MiB)", "memory per household (KiB)", "hand-offs/s"], scale),
+        (f"Compiled core against the pure-Python reference (JAMBI_SIM_PURE=1); the tables "
+         f"above measured the {res.get('core', 'installed')} core",
+         ["population", "reference core", "reference CPU (s)", "measured CPU (s)",
+          "reference / measured", "reference vs 1x", "reference hand-offs/s (CPU)"], pure),
         ("SimPy peer: six-office chain, same offices (benchmarks/simpy_peer.py)",
          ["measure", "value"], simpy),
         ("Sweep on all cores (sim.run)", ["measure", "value"], sweep),

@@ -29,8 +29,8 @@ from benchmarks.child import measure
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "online_2021.toml"
 SEED = 20240331
-FULL = {"factors": (1, 2, 4, 10), "repeats": 3, "sweep_reps": 100}
-QUICK = {"factors": (1, 2), "repeats": 1, "sweep_reps": 8}
+FULL = {"factors": (1, 2, 4, 10), "repeats": 3, "sweep_reps": 100, "pure_factors": (1, 10)}
+QUICK = {"factors": (1, 2), "repeats": 1, "sweep_reps": 8, "pure_factors": (1,)}
 # (name, measured key, comparison, goal, unit): the issue's targets.
 TARGETS = (
     ("model hand-offs/s over SimPy's", "simpy_ratio", ">=", 0.4, "x"),
@@ -51,19 +51,23 @@ def _median(rows: list[dict[str, Any]], key: str) -> float:
 
 
 def scaling(factors: tuple[float, ...], repeats: int, say: Progress = _say,
-            scenario: Path = SCENARIO, seed: int = SEED) -> list[dict[str, Any]]:
+            scenario: Path = SCENARIO, seed: int = SEED,
+            pure: bool = False) -> list[dict[str, Any]]:
     """One replication at each population factor, ``repeats`` fresh processes each (the
-    median is kept); ratios are against the first factor."""
+    median is kept); ratios are against the first factor. ``pure``: the pure-Python
+    reference instead of the compiled core (sim/_compiled.py)."""
     rows: list[dict[str, Any]] = []
+    label = " (pure Python)" if pure else ""
     for factor in factors:
         runs = []
         for i in range(repeats):
-            say(f"replication at {factor:g}x population ({i + 1}/{repeats}) ...")
-            runs.append(measure("model", scenario, seed, factor=factor))
+            say(f"replication at {factor:g}x population{label} ({i + 1}/{repeats}) ...")
+            runs.append(measure("model", scenario, seed, factor=factor, pure=pure))
             say(f"  {runs[-1]['runtime_s']:.2f} s, peak RSS "
                 f"{runs[-1]['peak_rss_kib'] / 1024:.0f} MiB")
         first = runs[0]
-        row = {"factor": factor, "runs": repeats, "households": first["households"],
+        row = {"factor": factor, "runs": repeats, "core": first.get("core", "unknown"),
+               "households": first["households"],
                "handoffs": first["handoffs"], "events": first["events"],
                "runtime_s": _median(runs, "runtime_s"),
                "runtime_all_s": [r["runtime_s"] for r in runs],
@@ -170,10 +174,16 @@ def run_suite(quick: bool = False, say: Progress = _say) -> dict[str, Any]:
                                     for k, v in plan.items()}}
     res["scaling"] = scaling(plan["factors"], plan["repeats"], say)
     res["replication"] = res["scaling"][0]
+    res["core"] = res["replication"]["core"]
+    # the pure-Python reference, for the before/after of the compiled core
+    res["pure"] = scaling(plan["pure_factors"], plan["repeats"], say, pure=True)
     res["simpy"] = simpy_peer(plan["repeats"], say)
     rep, peer = res["replication"], res["simpy"]
     res["simpy_ratio"] = rep["handoffs_per_s"] / peer["handoffs_per_s"]
     res["simpy_ratio_cpu"] = (rep["handoffs"] / rep["cpu_s"]) / (peer["handoffs"] / peer["cpu_s"])
+    pure1 = res["pure"][0]
+    res["pure_simpy_ratio_cpu"] = (pure1["handoffs"] / pure1["cpu_s"]) / (
+        peer["handoffs"] / peer["cpu_s"])
     res["sweep"] = sweep(plan["sweep_reps"], say)
     res["targets"] = targets(res)
     res["bench_wall_s"] = time.perf_counter() - t0

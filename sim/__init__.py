@@ -10,7 +10,11 @@ Public API::
 
 from __future__ import annotations
 
+from sim import _compiled
 from sim._version import __version__  # noqa: E402
+
+# The compiled core is used only where it is current and not switched off (JAMBI_SIM_PURE=1).
+_compiled.install()
 
 # The public names are imported on first use (PEP 562), so ``jambi-sim`` starts, and
 # installs its signal handlers, before the heavy imports (numpy, pandas, Mesa).

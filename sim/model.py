@@ -107,6 +107,7 @@ class JambiBugarModel(mesa.Model):
         self.member_months: dict[str, float] = {}  # active members x months, by month
         self.monthly: list[dict[str, Any]] = []
         self._month_ends = self._month_end_days()
+        self._accrual = self._daily_accrual()
         self.datacollector = mesa.DataCollector(model_reporters={
             "day": "day", "enrolled": "active_members", "applied": "applied",
             "in_process": "in_process", "aware": "aware_people", "eligible": "eligible_people",
@@ -160,14 +161,27 @@ class JambiBugarModel(mesa.Model):
         return self.program.cap(t)
 
     # ---------------------------------------------------------------- step
-    def _month_end_days(self) -> dict[int, tuple[str, int]]:
-        """Model day -> (month key, days in month) for each month's last simulated day."""
+    def _month_end_days(self) -> dict[int, str]:
+        """Model day -> month key for each month's last simulated day."""
         out, clock = {}, self.clock
         for d in range(clock.horizon):
             day = clock.date(d)
             nxt = day + dt.timedelta(days=1)
             if nxt.day == 1 or d == clock.horizon - 1:
                 out[d] = day.strftime("%Y-%m")
+        return out
+
+    def _daily_accrual(self) -> list[tuple[str, int, float]]:
+        """Per model day: its month key, the days in its month and the premium rate (IDR
+        per member per month). Worked out once, so a day's step does no calendar
+        arithmetic."""
+        out = []
+        for d in range(self.clock.horizon + 1):
+            today = self.clock.date(d)
+            first = dt.date(today.year, today.month, 1)
+            nxt = dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
+            out.append((f"{today.year:04d}-{today.month:02d}", (nxt - first).days,
+                        self.program.premium_rate_at(d)))
         return out
 
     def step(self) -> None:
@@ -184,14 +198,12 @@ class JambiBugarModel(mesa.Model):
         self.day += 1
         day = self.day
         self.events.run_until(day + 1.0)
-        today = self.clock.date(day)
-        month = f"{today.year:04d}-{today.month:02d}"
-        days_in_month = (dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
-                         - dt.date(today.year, today.month, 1)).days
+        month, days_in_month, rate = self._accrual[day]
+        active = self.quota.active
         self.premium_by_month[month] = self.premium_by_month.get(month, 0.0) + \
-            self.quota.active * self.program.premium_rate_at(day) / days_in_month
+            active * rate / days_in_month
         self.member_months[month] = self.member_months.get(month, 0.0) + \
-            self.quota.active / days_in_month
+            active / days_in_month
         if day in self._month_ends:
             self.month_end(float(day))
             self.monthly.append(self.snapshot())

@@ -169,6 +169,14 @@ def test_measure_runs_the_model_in_a_fresh_process() -> None:
     assert out["peak_rss_kib"] >= out["rss_before_kib"] > 0
     assert out["process_wall_s"] > out["runtime_s"] > 0
     assert 0 < out["cpu_s"] < out["process_wall_s"]
+    from sim._compiled import core
+    assert out["core"] == core()  # the installed core, compiled where it was built
+
+
+def test_measure_can_run_the_pure_python_reference() -> None:
+    out = measure("model", ROOT / "scenarios" / "online_2021.toml", seed=3, factor=0.05,
+                  pure=True)
+    assert out["core"] == "pure Python"
 
 
 def test_scaling_rows_are_relative_to_the_first_factor() -> None:

@@ -29,6 +29,7 @@ import numpy as np
 
 CHUNK_BITS = 10  # entities per block: 1,024
 CHUNK = 1 << CHUNK_BITS
+_MASK = CHUNK - 1
 
 
 def _key(name: str) -> int:
@@ -123,6 +124,8 @@ class KeyedDraws:
         self._name = name
         self._kinds = (dist,) if isinstance(dist, str) else tuple(dist)
         self._group = len(self._kinds)
+        if not 0 < per_block < 256:  # the fast path's counts stay within a byte
+            raise ValueError(f"per_block must be 1..255, got {per_block}")
         self._per = per_block
         self._width = self._group * per_block
         self._shape = shape
@@ -193,11 +196,29 @@ class KeyedDraws:
 
     def __call__(self, e: int) -> float:
         """The next single draw of entity e."""
+        # fast path (most draws): one of the entity's first draws, its block made
+        counts = self._count
+        if e < len(counts):
+            n = counts[e]
+            if n < self._per:
+                blk = self._blocks.get(e >> CHUNK_BITS)
+                if blk is not None:
+                    counts[e] = n + 1
+                    return blk[(e & _MASK) * self._width + n * self._group]
         blk, i = self._index(e)
         return blk[i]
 
     def group(self, e: int) -> array:
         """The next group of draws of entity e."""
+        counts = self._count  # fast path as in __call__
+        if e < len(counts):
+            n = counts[e]
+            if n < self._per:
+                blk = self._blocks.get(e >> CHUNK_BITS)
+                if blk is not None:
+                    counts[e] = n + 1
+                    i = (e & _MASK) * self._width + n * self._group
+                    return blk[i:i + self._group]
         blk, i = self._index(e)
         return blk[i:i + self._group]
 
