@@ -227,11 +227,16 @@ def Page():
         Controls(s, set_s, lang)
 
     with solara.Column(style={"padding": "8px"}):
-        if task.pending:
-            solara.ProgressLinear(True)
-            solara.Text(tr("running", lang), classes=["jb-running"])
-        if task.error:
-            solara.Error(str(task.exception))
+        # The progress bar and error sit in a column of their own that is always there:
+        # were they put into this column only while a run is pending, the plots below
+        # would move down one place, and a moved component is a new one that redraws
+        # its picture (0.1-0.3 s, before the run could even start).
+        with solara.Column(gap="0px", classes=["jb-status"]):
+            if task.pending:
+                solara.ProgressLinear(True)
+                solara.Text(tr("running", lang), classes=["jb-running"])
+            if task.error:
+                solara.Error(str(task.exception))
         if done is None:
             if partial.value is not None:
                 solara.Text(tr("running", lang))
