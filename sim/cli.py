@@ -569,10 +569,11 @@ def parameters_markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def dashboard_command(host: str, port: int) -> list[str]:
-    """The Solara server command line; the host is never widened implicitly."""
+    """The Solara server command line; the host is never widened implicitly, and the
+    server does not ask pypi.org for a newer Solara (a workshop room may be offline)."""
     app = Path(__file__).resolve().parent / "app.py"
     return [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port",
-            str(port), "--production"]
+            str(port), "--production", "--no-check-version"]
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ def test_default_host_is_loopback() -> None:
     assert args.host == "127.0.0.1"
     cmd = dashboard_command(args.host, args.port)
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    assert "--no-check-version" in cmd  # no call to pypi.org from a workshop room
 
 
 def test_explicit_host_is_passed_through() -> None:
