@@ -53,8 +53,11 @@ def _require_compiled() -> None:
         pytest.skip(f"the compiled core is not built here (core: {kind})")
 
 
-@pytest.mark.parametrize(("scenario", "factor"), [("scenarios/online_2021.toml", 1.0),
-                                                   ("scenarios/manual_only.toml", 0.3)])
+@pytest.mark.parametrize(("scenario", "factor"), [
+    # the calibrated city, both pathways (city scale: the integration tier)
+    pytest.param("scenarios/online_2021.toml", 1.0, marks=pytest.mark.integration),
+    pytest.param("scenarios/online_2021.toml", 0.2),
+    pytest.param("scenarios/manual_only.toml", 0.3)])
 def test_compiled_core_gives_the_reference_results(scenario: str, factor: float) -> None:
     _require_compiled()
     compiled = _digest(scenario, factor, pure=False)
