@@ -1,14 +1,10 @@
 """An event queue with a deterministic tie-break, as in SimPy's heap.
 
-Entries are ``(time, order, function, owner, *args)`` where ``order`` packs the priority
-and a counter: simultaneous events run by priority, then in the order they were scheduled.
-A callback is called as ``callback(time, *args)``. A bound method is kept as its function
-and its object, called as ``function(owner, time, *args)``: the bound-method object the
-caller made is freed at once instead of waiting in the queue, so an entry points only at
-objects that live anyway (the office, the case flow), which keeps a large city's pending
-events from scattering over memory. The arguments sit in the entry itself, not in a tuple
-of their own: a city keeps one pending exit per household, so an entry is part of the
-model's memory per household.
+Entries are ``(time, order, callback, *args)`` where ``order`` packs the priority and a
+counter: simultaneous events run by priority, then in the order they were scheduled. A
+callback is called as ``callback(time, *args)``. The arguments sit in the entry itself, not
+in a tuple of their own: a city keeps one pending exit per household, so an entry is part
+of the model's memory per household.
 
 Most events a city schedules lie far in the future (exits, background awareness,
 reconsidering); they wait in buckets of ``BUCKET_DAYS`` days (one day) and join the heap
@@ -23,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from types import MethodType
 from typing import Any
 
 # Priorities for events at the same time (lower runs first).
@@ -31,11 +26,6 @@ URGENT, NORMAL, LATE = 0, 1, 2
 _PRIO_SHIFT = 48  # order = priority << 48 | counter
 BUCKET_BITS = 0  # buckets of one day
 BUCKET_DAYS = 1 << BUCKET_BITS
-
-
-def _plain(callback: Callable[..., Any], time: float, *args: Any) -> None:
-    """Calls a queued plain function (not a bound method) as ``callback(time, *args)``."""
-    callback(time, *args)
 
 
 class EventQueue:
@@ -66,11 +56,7 @@ class EventQueue:
         if time >= self.horizon:
             self.beyond += 1
             return
-        if type(callback) is MethodType:
-            entry = (time, (priority << _PRIO_SHIFT) | self._counter, callback.__func__,
-                     callback.__self__, *args)
-        else:  # a plain function: called through _plain
-            entry = (time, (priority << _PRIO_SHIFT) | self._counter, _plain, callback, *args)
+        entry = (time, (priority << _PRIO_SHIFT) | self._counter, callback, *args)
         b = int(time) >> BUCKET_BITS if time < 1e15 else 1 << 40  # never: inf
         if b < self._near:
             heapq.heappush(self._heap, entry)
@@ -111,15 +97,10 @@ class EventQueue:
                 entry = pop(heap)
                 time = self.now = entry[0]
                 self.processed += 1
-                n = len(entry)
-                if n == 4:
-                    entry[2](entry[3], time)
-                elif n == 5:
-                    entry[2](entry[3], time, entry[4])
-                elif n == 6:
-                    entry[2](entry[3], time, entry[4], entry[5])
+                if len(entry) == 3:
+                    entry[2](time)
                 else:
-                    entry[2](entry[3], time, *entry[4:])
+                    entry[2](time, *entry[3:])
             if self._buckets and self._near * BUCKET_DAYS < t_end:
                 self._advance(t_end)
                 continue
