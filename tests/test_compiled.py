@@ -83,20 +83,23 @@ def _spec(finder: _compiled.SourceFirst):
     return finder.find_spec("fakecore.hot")
 
 
+def _newer(path: Path, than: Path) -> None:
+    """Give ``path`` a modification time ten seconds after ``than``'s."""
+    now = time.time()
+    os.utime(than, (now - 10, now - 10))
+    os.utime(path, (now, now))
+
+
 def test_finder_defers_to_a_current_extension(tmp_path: Path) -> None:
     src, ext = _package(tmp_path)
-    now = time.time()
-    os.utime(src, (now - 10, now - 10))
-    os.utime(ext, (now, now))
+    _newer(ext, than=src)
     finder = _compiled.SourceFirst(False, ("fakecore.hot",), tmp_path)
     assert _spec(finder) is None and finder.stale == []
 
 
 def test_finder_loads_the_source_of_a_stale_extension_with_a_warning(tmp_path: Path) -> None:
     src, ext = _package(tmp_path)
-    now = time.time()
-    os.utime(ext, (now - 10, now - 10))
-    os.utime(src, (now, now))
+    _newer(src, than=ext)
     finder = _compiled.SourceFirst(False, ("fakecore.hot",), tmp_path)
     with pytest.warns(UserWarning, match="older than hot.py"):
         spec = _spec(finder)
@@ -105,9 +108,7 @@ def test_finder_loads_the_source_of_a_stale_extension_with_a_warning(tmp_path: P
 
 def test_finder_loads_the_source_when_asked_for_pure_python(tmp_path: Path) -> None:
     src, ext = _package(tmp_path)
-    now = time.time()
-    os.utime(src, (now - 10, now - 10))
-    os.utime(ext, (now, now))
+    _newer(ext, than=src)
     finder = _compiled.SourceFirst(True, ("fakecore.hot",), tmp_path)
     spec = _spec(finder)
     assert Path(spec.origin) == src

@@ -166,6 +166,13 @@ class KeyedDraws:
     def _index(self, e: int) -> tuple[array, int]:
         """The block holding entity e's next draw (or group), and its offset there."""
         counts = self._count
+        if e < len(counts):  # fast path (most draws): one of the first, its block made
+            n = counts[e]
+            if n < self._per:
+                blk = self._blocks.get(e >> CHUNK_BITS)
+                if blk is not None:
+                    counts[e] = n + 1
+                    return blk, (e & _MASK) * self._width + n * self._group
         if e >= len(counts):
             counts.frombytes(bytes(counts.itemsize * (e + CHUNK - len(counts))))
         n = counts[e]
@@ -196,29 +203,11 @@ class KeyedDraws:
 
     def __call__(self, e: int) -> float:
         """The next single draw of entity e."""
-        # fast path (most draws): one of the entity's first draws, its block made
-        counts = self._count
-        if e < len(counts):
-            n = counts[e]
-            if n < self._per:
-                blk = self._blocks.get(e >> CHUNK_BITS)
-                if blk is not None:
-                    counts[e] = n + 1
-                    return blk[(e & _MASK) * self._width + n * self._group]
         blk, i = self._index(e)
         return blk[i]
 
     def group(self, e: int) -> array:
         """The next group of draws of entity e."""
-        counts = self._count  # fast path as in __call__
-        if e < len(counts):
-            n = counts[e]
-            if n < self._per:
-                blk = self._blocks.get(e >> CHUNK_BITS)
-                if blk is not None:
-                    counts[e] = n + 1
-                    i = (e & _MASK) * self._width + n * self._group
-                    return blk[i:i + self._group]
         blk, i = self._index(e)
         return blk[i:i + self._group]
 
