@@ -40,3 +40,15 @@ def small(**sections: Any) -> Scenario:
 @pytest.fixture
 def small_scenario() -> Scenario:
     return small()
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for a server a test starts: the kernel kills it when the test process
+    dies (PR_SET_PDEATHSIG, kept across the CLI's exec into Solara), so a test run that is
+    killed, or stopped by a CI timeout before its fixture can clean up, leaves no server."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)

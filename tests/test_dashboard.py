@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import die_with_parent
 
 from sim.cli import build_parser, dashboard_command
 
@@ -59,7 +60,8 @@ def test_dashboard_serves_on_loopback_only() -> None:
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            preexec_fn=die_with_parent)
     try:
         deadline, status = time.monotonic() + 120, None
         while time.monotonic() < deadline and status is None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import die_with_parent
 
 from sim.scenario import Scenario
 
@@ -46,7 +47,8 @@ def server():
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"jambi-dashboard-{port}.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            preexec_fn=die_with_parent)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 120
