@@ -62,6 +62,13 @@ def _n(x: float | None, digits: int = 0) -> str:
     return "n/a" if x is None else f"{x:,.{digits}f}"
 
 
+def _spread(row: dict[str, Any]) -> str:
+    """The fastest and slowest of a row's repeated runs: how far this machine's noise
+    moves the median that the ratios use."""
+    runs = row.get("runtime_all_s") or [row["runtime_s"]]
+    return f"{min(runs):.2f}-{max(runs):.2f}" if len(runs) > 1 else "one run"
+
+
 def _status(met: bool | None) -> str:
     return "not measured" if met is None else ("met" if met else "NOT MET")
 
@@ -81,7 +88,7 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
            ["hand-offs per second", _n(rep["handoffs_per_s"])],
            ["events per second", _n(rep["events_per_s"])]]
     scale = [[f"{r['factor']:g}x", _n(r["households"]), _n(r["handoffs"]), _n(r["events"]),
-              f"{r['runtime_s']:.2f}", f"{r['time_ratio']:.2f}", f"{r['cpu_s']:.2f}",
+              f"{r['runtime_s']:.2f}", _spread(r), f"{r['time_ratio']:.2f}", f"{r['cpu_s']:.2f}",
               f"{r['cpu_ratio']:.2f}",
               _n(r["peak_rss_kib"] / 1024), _n(r["kib_per_household"], 2),
               _n(r["handoffs_per_s"])] for r in res["scaling"]]
@@ -118,7 +125,8 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
         (f"One city-scale replication of {res['scenario']} (1x, {runs})", ["measure", "value"],
          one),
         ("Scaling: population, RTs, staff, target and budget together (sim.scenario.scaled)",
-         ["population", "households", "hand-offs", "events", "run time (s)", "time vs 1x",
+         ["population", "households", "hand-offs", "events", "run time (s)",
+          "fastest-slowest run (s)", "time vs 1x",
           "CPU (s)", "CPU vs 1x",
           "peak RSS (MiB)", "memory per household (KiB)", "hand-offs/s"], scale),
         (f"Compiled core against the pure-Python reference (JAMBI_SIM_PURE=1); the tables "

@@ -306,3 +306,10 @@ def test_bench_quick_end_to_end(tmp_path: Path) -> None:
     md = (tmp_path / "b.md").read_text()
     assert md.startswith("# Benchmarks") and "`jambi-sim bench --quick --out b.md" in md
     assert "CPU" in md and "ratio model / SimPy" in md and "load average" in md
+
+
+def test_scaling_table_shows_the_spread_of_repeated_runs() -> None:
+    from benchmarks.report import _spread
+
+    assert _spread({"runtime_s": 1.0, "runtime_all_s": [1.2, 0.9, 1.0]}) == "0.90-1.20"
+    assert _spread({"runtime_s": 1.0, "runtime_all_s": [1.0]}) == "one run"
