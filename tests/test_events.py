@@ -89,7 +89,7 @@ def test_the_heap_holds_only_the_current_day(monkeypatch) -> None:
     biggest = []
 
     def cb(t):
-        biggest.append(max(e[0] for e in q._heap) if q._heap else t)
+        biggest.append(max(e.time for e in q._heap) if q._heap else t)
 
     for t in np.random.default_rng(1).uniform(0, 300, 2000):
         q.schedule(float(t), cb)

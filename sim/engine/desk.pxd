@@ -1,6 +1,16 @@
 # Types for the compiled core (sim/_compiled.py): Cython reads this beside desk.py; the
-# Python source is unchanged and stays the reference.
+# Python source stays the reference. A queue entry keeps its numbers in itself, as an
+# Event does (sim/engine/events.pxd).
+cimport cython
 from sim.engine.events cimport EventQueue
+
+@cython.final
+@cython.freelist(4096)
+cdef class Waiting:
+    cdef public double key
+    cdef public long long seq
+    cdef public double t_arr
+    cdef public object item
 
 cdef class ServiceDesk:
     cdef public object name

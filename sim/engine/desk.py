@@ -16,6 +16,17 @@ from sim.engine.worktime import WorkCalendar
 from sim.engine.events import EventQueue
 
 
+class Waiting:
+    """An item in a desk's queue, served in ``(key, seq)`` order: its key (working time of
+    arrival, or -inf once promoted), arrival number and time. The service's end event
+    carries it on to ``_finish``."""
+
+    __slots__ = ("key", "seq", "t_arr", "item")
+
+    def __lt__(self, other: Waiting) -> bool:
+        return self.key < other.key or (self.key == other.key and self.seq < other.seq)
+
+
 class ServiceDesk:
     """FIFO-by-key queue in front of ``servers`` parallel servers.
 
@@ -37,7 +48,7 @@ class ServiceDesk:
         self.on_done = on_done
         self.on_start = on_start
         self.on_service = on_service
-        self.queue: list[tuple[float, int, float, Any]] = []  # (key, seq, t_arrival, item)
+        self.queue: list[Waiting] = []  # a heap by (key, seq)
         self.busy = 0
         self._seq = 0
         # statistics
@@ -70,15 +81,20 @@ class ServiceDesk:
         self._last_t = t
         self.arrivals += 1
         self._seq += 1
-        heapq.heappush(self.queue, (self.calendar.to_work(t) if key is None else key,
-                                    self._seq, t, item))
+        w: Waiting = Waiting.__new__(Waiting)
+        w.key = self.calendar.to_work(t) if key is None else key
+        w.seq = self._seq
+        w.t_arr = t
+        w.item = item
+        heapq.heappush(self.queue, w)
         if self.busy < self.servers:
             self._dispatch(t)
 
     def _dispatch(self, t: float) -> None:
         queue, cal = self.queue, self.calendar
         while self.busy < self.servers and queue:
-            _, _, t_arr, item = heapq.heappop(queue)
+            w: Waiting = heapq.heappop(queue)
+            item, t_arr = w.item, w.t_arr
             if self.on_start is not None and not self.on_start(item, t):
                 self.departed += 1
                 self.sojourn_total += t - t_arr
@@ -90,9 +106,10 @@ class ServiceDesk:
             self.waited += start > t_arr
             if self.on_service is not None:
                 self.on_service(item, start, end)
-            self.events.schedule(end, self._finish, item, t_arr)
+            self.events.schedule(end, self._finish, w)
 
-    def _finish(self, t: float, item: Any, t_arr: float) -> None:
+    def _finish(self, t: float, w: Waiting) -> None:
+        item, t_arr = w.item, w.t_arr
         self._area += (len(self.queue) + self.busy) * (t - self._last_t)
         self._last_t = t
         self.busy -= 1
@@ -105,13 +122,10 @@ class ServiceDesk:
     def promote(self, t: float, older_than: float) -> int:
         """Move items that have waited longer than ``older_than`` days to the front."""
         changed = 0
-        entries = []
-        for key, seq, t_arr, item in self.queue:
-            if t - t_arr > older_than and key != float("-inf"):
-                key = float("-inf")
+        for w in self.queue:
+            if t - w.t_arr > older_than and w.key != float("-inf"):
+                w.key = float("-inf")
                 changed += 1
-            entries.append((key, seq, t_arr, item))
         if changed:
-            heapq.heapify(entries)
-            self.queue = entries
+            heapq.heapify(self.queue)
         return changed

@@ -1,5 +1,18 @@
 # Types for the compiled core (sim/_compiled.py): Cython reads this beside events.py; the
-# Python source is unchanged and stays the reference.
+# Python source stays the reference. An Event keeps its numbers in itself and is reused
+# from a free list (see the module's docstring).
+cimport cython
+
+@cython.final
+@cython.freelist(8192)
+cdef class Event:
+    cdef public double time
+    cdef public long long order
+    cdef public object callback
+    cdef public int nargs
+    cdef public object a, b, c
+    cpdef fire(self)
+
 cdef class EventQueue:
     cdef public list _heap
     cdef public long long _counter

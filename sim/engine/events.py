@@ -1,10 +1,12 @@
 """An event queue with a deterministic tie-break, as in SimPy's heap.
 
-Entries are ``(time, order, callback, *args)`` where ``order`` packs the priority and a
-counter: simultaneous events run by priority, then in the order they were scheduled. A
-callback is called as ``callback(time, *args)``. The arguments sit in the entry itself, not
-in a tuple of their own: a city keeps one pending exit per household, so an entry is part
-of the model's memory per household.
+An entry is an :class:`Event`, ordered by ``(time, order)`` where ``order`` packs the
+priority and a counter: simultaneous events run by priority, then in the order they were
+scheduled. A callback is called as ``callback(time, *args)``; up to three arguments sit in
+the event itself, not in a tuple of their own. In the compiled core (``events.pxd``) an
+event keeps its time and order as C numbers, not as float and int objects of their own,
+and comes from a free list: in a large city an event is read days after it was scheduled,
+long out of the processor's cache, and each object it points to is one more slow read.
 
 Most events a city schedules lie far in the future (exits, background awareness,
 reconsidering); they wait in buckets of ``BUCKET_DAYS`` days (one day) and join the heap
@@ -28,6 +30,51 @@ BUCKET_BITS = 0  # buckets of one day
 BUCKET_DAYS = 1 << BUCKET_BITS
 
 
+class Event:
+    """One scheduled call, ``callback(time, *args)``, ordered by ``(time, order)``: the
+    order of the tuple ``(time, order, callback, *args)`` in a heap, where ``order`` is
+    unique. Up to three arguments are kept in ``a``, ``b``, ``c``; more as a tuple in
+    ``a`` (``nargs`` -1)."""
+
+    __slots__ = ("time", "order", "callback", "nargs", "a", "b", "c")
+
+    def __lt__(self, other: Event) -> bool:
+        return self.time < other.time or (self.time == other.time and self.order < other.order)
+
+    def fire(self) -> None:
+        """Make the call."""
+        n = self.nargs
+        if n == 0:
+            self.callback(self.time)
+        elif n == 1:
+            self.callback(self.time, self.a)
+        elif n == 2:
+            self.callback(self.time, self.a, self.b)
+        elif n == 3:
+            self.callback(self.time, self.a, self.b, self.c)
+        else:
+            self.callback(self.time, *self.a)
+
+
+def _event(time: float, order: int, callback: Callable[..., Any], args: tuple) -> Event:
+    e: Event = Event.__new__(Event)  # compiled: from the free list, no __init__ call
+    e.time = time
+    e.order = order
+    e.callback = callback
+    n = len(args)
+    if n == 0:
+        e.nargs = 0
+    elif n == 1:
+        e.nargs, e.a = 1, args[0]
+    elif n == 2:
+        e.nargs, e.a, e.b = 2, args[0], args[1]
+    elif n == 3:
+        e.nargs, e.a, e.b, e.c = 3, args[0], args[1], args[2]
+    else:
+        e.nargs, e.a = -1, args
+    return e
+
+
 class EventQueue:
     __slots__ = ("_heap", "_counter", "processed", "now", "_buckets", "_keys", "_near",
                  "horizon", "beyond")
@@ -39,11 +86,11 @@ class EventQueue:
         schedules far ahead (an exit years away) fall there."""
         self.horizon = horizon
         self.beyond = 0
-        self._heap: list[tuple[Any, ...]] = []  # (time, order, callback, *args)
+        self._heap: list[Event] = []
         self._counter = 0
         self.processed = 0
         self.now = float("-inf")
-        self._buckets: dict[int, list[tuple[Any, ...]]] = {}
+        self._buckets: dict[int, list[Event]] = {}
         self._keys: list[int] = []  # heap of the numbers of the buckets that hold events
         self._near = 0  # events before day _near * BUCKET_DAYS go straight to the heap
 
@@ -56,7 +103,7 @@ class EventQueue:
         if time >= self.horizon:
             self.beyond += 1
             return
-        entry = (time, (priority << _PRIO_SHIFT) | self._counter, callback, *args)
+        entry = _event(time, (priority << _PRIO_SHIFT) | self._counter, callback, args)
         b = int(time) >> BUCKET_BITS if time < 1e15 else 1 << 40  # never: inf
         if b < self._near:
             heapq.heappush(self._heap, entry)
@@ -93,14 +140,14 @@ class EventQueue:
         heap = self._heap
         pop = heapq.heappop
         while True:
-            while heap and heap[0][0] < t_end:
-                entry = pop(heap)
-                time = self.now = entry[0]
+            while heap:
+                entry: Event = heap[0]
+                if entry.time >= t_end:
+                    break
+                pop(heap)
+                self.now = entry.time
                 self.processed += 1
-                if len(entry) == 3:
-                    entry[2](time)
-                else:
-                    entry[2](time, *entry[3:])
+                entry.fire()
             if self._buckets and self._near * BUCKET_DAYS < t_end:
                 self._advance(t_end)
                 continue
@@ -110,8 +157,8 @@ class EventQueue:
         return len(self._heap) + sum(len(b) for b in self._buckets.values())
 
     def next_time(self) -> float:
-        best = self._heap[0][0] if self._heap else float("inf")
+        best = self._heap[0].time if self._heap else float("inf")
         for b, bucket in self._buckets.items():
             if b * BUCKET_DAYS < best:
-                best = min(best, min(e[0] for e in bucket))
+                best = min(best, min(e.time for e in bucket))
         return best
