@@ -121,7 +121,7 @@ class Office(Agent):
         if self.surge_staff:
             self.adapt()
         w = self.calendar.to_work(t)
-        self.desk.arrive(case, t, w + self.cherry_pick if case.complex else w)
+        self.desk.arrive(case, t, w + self.cherry_pick if case.complex_case else w)
 
     def start(self, case: Any, t: float) -> bool:
         """Serve the case unless its household has gone meanwhile."""

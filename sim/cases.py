@@ -31,18 +31,25 @@ NAN = float("nan")
 
 
 class Case:
-    """One application of one household, from the first step to its outcome."""
+    """One application of one household, from the first step to its outcome.
 
-    __slots__ = ("id", "household", "pathway", "route", "steps", "idx", "t_applied", "members",
-                 "visits", "cost", "tolerance", "outcome", "t_outcome", "outcome_stage",
-                 "reason", "where", "token", "complex", "verifying", "verified", "reworks",
-                 "bounces", "verifications", "held_since", "admitted", "offices", "visit",
-                 "handoff", "draws")
+    ``hidx`` and ``cost_factor`` are the household's, fixed for its life: the case reads
+    them without reaching for the household (in a large city, one slow memory read less
+    per event). In the compiled core (``cases.pxd``) a case keeps its numbers in itself.
+    """
+
+    __slots__ = ("id", "household", "hidx", "cost_factor", "pathway", "route", "steps", "idx",
+                 "t_applied", "members", "visits", "cost", "tolerance", "outcome", "t_outcome",
+                 "outcome_stage", "reason", "where", "token", "complex_case", "verifying",
+                 "verified", "reworks", "bounces", "verifications", "held_since", "admitted",
+                 "offices", "visit", "handoff", "draws")
 
     def __init__(self, cid: int, hh: Any, pathway: str, route: str, steps: tuple[str, ...],
                  t: float, tolerance: float):
         self.id = cid
         self.household = hh
+        self.hidx = hh.idx  # the household's place: keys the case's draws
+        self.cost_factor = hh.cost_factor  # the household's trip-cost multiplier (fixed)
         self.pathway = pathway  # manual | online: the pathway in force when applying
         self.route = route  # manual | online | referral: the route taken
         self.steps = steps  # the route's steps (see sim.pathways.routes)
@@ -58,7 +65,7 @@ class Case:
         self.reason = ""
         self.where = ""  # where an open case is (one of pathways.PLACES)
         self.token = 0  # invalidates a scheduled arrival that a review meeting brought forward
-        self.complex = hh.referred or not hh.in_dtks
+        self.complex_case = hh.referred or not hh.in_dtks
         self.verifying = False
         self.verified = -1  # the step at which the last verification round ran
         self.reworks = 0
@@ -189,7 +196,7 @@ class CaseRecord:
 
     def open(self, case: Case) -> None:
         """A case begins (its id is the next row's number)."""
-        self.household.append(case.household.idx)
+        self.household.append(case.hidx)
         self.members.append(case.members)
         self.route.append(self._code(case.route))
         self.pathway.append(self._code(case.pathway))

@@ -93,7 +93,7 @@ class City:
         fixed = self.params[stage].service_cv == 0
 
         def sample(case: Any) -> float:
-            idx = case.household.idx
+            idx = case.hidx
             if case.verifying:
                 return mean if fixed else mean * recheck(idx)
             g = case.draws = visit.group(idx)

@@ -224,7 +224,7 @@ class CaseFlow:
             return
         stage = case.steps[case.idx]
         if stage in VISITED[case.route] and self.gives_up(
-                case, t, self.city.trip_base[stage] * hh.cost_factor, stage):
+                case, t, self.city.trip_base[stage] * case.cost_factor, stage):
             return
         case.visit = self.journey.open(case, stage, t)
         where = self.where
@@ -272,7 +272,7 @@ class CaseFlow:
             coord.handoff_days_paper if case.pathway == "manual" else coord.handoff_days_online)
         u = case.handoff  # the draws kept over a verification round
         if u is None:
-            u = self.u_handoff[stage].group(case.household.idx)
+            u = self.u_handoff[stage].group(case.hidx)
         office = case.offices[case.idx]
         arrive, bounce, verify, held = self.rules.handoff(stage, nxt, t, mean, office.calendar,
                                                           carried, u)
@@ -309,7 +309,7 @@ class CaseFlow:
         self._end_visit(case, t, "verify")
         self._move(case, "transit")
         self.log(t, "verify", case)
-        wait = self.u_verify_wait(case.household.idx) * self.coord.verification_days
+        wait = self.u_verify_wait(case.hidx) * self.coord.verification_days
         self.events.schedule(office.calendar.add(t, wait), self._recheck, case)
 
     def _recheck(self, t: float, case: Case) -> None:
@@ -343,7 +343,7 @@ class CaseFlow:
         self._end_visit(case, t, "rework")
         self._move(case, "citizen")
         self.log(t, "rework", case)
-        delay = self.u_rework(case.household.idx) * self.beh.rework_days
+        delay = self.u_rework(case.hidx) * self.beh.rework_days
         self.events.schedule(t + delay, self._reworked, case)
 
     def _reworked(self, t: float, case: Case) -> None:
@@ -357,7 +357,7 @@ class CaseFlow:
             lat = self.coord.handoff_days_online
             cal = self.city.rt_heads[case.household.rt].calendar
             self._move(case, "transit")
-            arrive = cal.add(t, self.u_resend(case.household.idx) * lat)
+            arrive = cal.add(t, self.u_resend(case.hidx) * lat)
             self.events.schedule(arrive, self._arrive, case, case.token)
             return
         self.go(t, case)

@@ -1,0 +1,36 @@
+# Types for the compiled core (sim/_compiled.py): Cython reads this beside cases.py; the
+# Python source stays the reference. Numbers sit in the case itself, not in objects of
+# their own: a large city keeps thousands of open cases, and each object is one more
+# memory read per event.
+cdef class Case:
+    cdef public long long id
+    cdef public object household
+    cdef public long long hidx
+    cdef public double cost_factor
+    cdef public object pathway
+    cdef public object route
+    cdef public tuple steps
+    cdef public long long idx
+    cdef public double t_applied
+    cdef public long long members
+    cdef public long long visits
+    cdef public double cost
+    cdef public double tolerance
+    cdef public object outcome
+    cdef public double t_outcome
+    cdef public object outcome_stage
+    cdef public object reason
+    cdef public object where
+    cdef public long long token
+    cdef public bint complex_case
+    cdef public bint verifying
+    cdef public long long verified
+    cdef public long long reworks
+    cdef public long long bounces
+    cdef public long long verifications
+    cdef public double held_since
+    cdef public bint admitted
+    cdef public tuple offices
+    cdef public long long visit
+    cdef public object handoff
+    cdef public object draws
