@@ -69,6 +69,17 @@ def _spread(row: dict[str, Any]) -> str:
     return f"{min(runs):.2f}-{max(runs):.2f}" if len(runs) > 1 else "one run"
 
 
+def _against(res: dict[str, Any], key: str, label: str) -> list[list[str]]:
+    """Rows comparing a reference run (``res[key]``: the pure-Python core, or standard
+    pages) with the measured one at the same population, by CPU time."""
+    return [[f"{r['factor']:g}x", r.get(label, "unknown"), f"{r['cpu_s']:.2f}",
+             f"{c['cpu_s']:.2f}" if c else "n/a",
+             f"{r['cpu_s'] / c['cpu_s']:.2f}" if c else "n/a",
+             f"{r['cpu_ratio']:.2f}", _n(r["handoffs"] / r["cpu_s"])]
+            for r in res.get(key, [])
+            for c in [next((x for x in res["scaling"] if x["factor"] == r["factor"]), None)]]
+
+
 def _status(met: bool | None) -> str:
     return "not measured" if met is None else ("met" if met else "NOT MET")
 
@@ -108,12 +119,7 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
              ["share outside the simulation itself",
               f"{100 * sw.get('outside_simulation_share', float('nan')):.1f}%"],
              ["worker start method", sw["start_method"]]]
-    pure = [[f"{r['factor']:g}x", r.get("core", "unknown"), f"{r['cpu_s']:.2f}",
-              f"{c['cpu_s']:.2f}" if c else "n/a",
-              f"{r['cpu_s'] / c['cpu_s']:.2f}" if c else "n/a",
-              f"{r['cpu_ratio']:.2f}", _n(r["handoffs"] / r["cpu_s"])]
-             for r in res.get("pure", [])
-             for c in [next((x for x in res["scaling"] if x["factor"] == r["factor"]), None)]]
+    pure = _against(res, "pure", "core")
     if res.get("pure"):
         pure.append(["SimPy ratio (CPU)", "", "", "", "", "",
                      f"{res['pure_simpy_ratio_cpu']:.3f} pure, {res['simpy_ratio_cpu']:.3f} "
@@ -133,6 +139,11 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
          f"above measured the {res.get('core', 'installed')} core",
          ["population", "reference core", "reference CPU (s)", "measured CPU (s)",
           "reference / measured", "reference vs 1x", "reference hand-offs/s (CPU)"], pure),
+        (f"Huge pages against standard pages (JAMBI_SIM_HUGEPAGES=0, sim/_hugepages.c); the "
+         f"tables above measured the core with {res.get('pages', 'unknown')}",
+         ["population", "reference pages", "reference CPU (s)", "measured CPU (s)",
+          "reference / measured", "reference vs 1x", "reference hand-offs/s (CPU)"],
+         _against(res, "standard_pages", "pages")),
         ("SimPy peer: six-office chain, same offices (benchmarks/simpy_peer.py)",
          ["measure", "value"], simpy),
         ("Sweep on all cores (sim.run)", ["measure", "value"], sweep),

@@ -29,8 +29,10 @@ from benchmarks.child import measure
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "online_2021.toml"
 SEED = 20240331
-FULL = {"factors": (1, 2, 4, 10), "repeats": 3, "sweep_reps": 100, "pure_factors": (1, 10)}
-QUICK = {"factors": (1, 2), "repeats": 1, "sweep_reps": 8, "pure_factors": (1,)}
+FULL = {"factors": (1, 2, 4, 10), "repeats": 3, "sweep_reps": 100, "pure_factors": (1, 10),
+        "standard_pages_factors": (1, 10)}
+QUICK = {"factors": (1, 2), "repeats": 1, "sweep_reps": 8, "pure_factors": (1,),
+         "standard_pages_factors": (1,)}
 # (name, measured key, comparison, goal, unit): the issue's targets.
 TARGETS = (
     ("model hand-offs/s over SimPy's", "simpy_ratio", ">=", 0.4, "x"),
@@ -52,21 +54,24 @@ def _median(rows: list[dict[str, Any]], key: str) -> float:
 
 def scaling(factors: tuple[float, ...], repeats: int, say: Progress = _say,
             scenario: Path = SCENARIO, seed: int = SEED,
-            pure: bool = False) -> list[dict[str, Any]]:
+            pure: bool = False, huge_pages: bool = True) -> list[dict[str, Any]]:
     """One replication at each population factor, ``repeats`` fresh processes each (the
     median is kept); ratios are against the first factor. ``pure``: the pure-Python
-    reference instead of the compiled core (sim/_compiled.py)."""
+    reference instead of the compiled core (sim/_compiled.py); ``huge_pages`` False:
+    Python's arenas in standard pages (sim/_hugepages.c switched off)."""
     rows: list[dict[str, Any]] = []
-    label = " (pure Python)" if pure else ""
+    label = (" (pure Python)" if pure else "") + ("" if huge_pages else " (standard pages)")
     for factor in factors:
         runs = []
         for i in range(repeats):
             say(f"replication at {factor:g}x population{label} ({i + 1}/{repeats}) ...")
-            runs.append(measure("model", scenario, seed, factor=factor, pure=pure))
+            runs.append(measure("model", scenario, seed, factor=factor, pure=pure,
+                                huge_pages=huge_pages))
             say(f"  {runs[-1]['runtime_s']:.2f} s, peak RSS "
                 f"{runs[-1]['peak_rss_kib'] / 1024:.0f} MiB")
         first = runs[0]
         row = {"factor": factor, "runs": repeats, "core": first.get("core", "unknown"),
+               "pages": first.get("pages", "unknown"),
                "households": first["households"],
                "handoffs": first["handoffs"], "events": first["events"],
                "runtime_s": _median(runs, "runtime_s"),
@@ -177,6 +182,10 @@ def run_suite(quick: bool = False, say: Progress = _say) -> dict[str, Any]:
     res["core"] = res["replication"]["core"]
     # the pure-Python reference, for the before/after of the compiled core
     res["pure"] = scaling(plan["pure_factors"], plan["repeats"], say, pure=True)
+    # the same core with Python's arenas in standard pages: what huge pages contribute
+    res["pages"] = res["replication"]["pages"]
+    res["standard_pages"] = scaling(plan["standard_pages_factors"], plan["repeats"], say,
+                                    huge_pages=False)
     res["simpy"] = simpy_peer(plan["repeats"], say)
     rep, peer = res["replication"], res["simpy"]
     res["simpy_ratio"] = rep["handoffs_per_s"] / peer["handoffs_per_s"]

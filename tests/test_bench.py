@@ -179,6 +179,12 @@ def test_measure_can_run_the_pure_python_reference() -> None:
     assert out["core"] == "pure Python"
 
 
+def test_measure_can_switch_huge_pages_off() -> None:
+    out = measure("model", ROOT / "scenarios" / "online_2021.toml", seed=3, factor=0.05,
+                  huge_pages=False)
+    assert out["pages"] == "standard pages"
+
+
 def test_scaling_rows_are_relative_to_the_first_factor() -> None:
     rows = suite.scaling((0.05, 0.1), repeats=1, say=lambda _: None)
     a, b = rows
