@@ -52,33 +52,47 @@ def _median(rows: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(r[key] for r in rows))
 
 
-def scaling(factors: tuple[float, ...], repeats: int, say: Progress = _say,
-            scenario: Path = SCENARIO, seed: int = SEED,
-            pure: bool = False, huge_pages: bool = True) -> list[dict[str, Any]]:
-    """One replication at each population factor, ``repeats`` fresh processes each (the
-    median is kept); ratios are against the first factor. ``pure``: the pure-Python
-    reference instead of the compiled core (sim/_compiled.py); ``huge_pages`` False:
-    Python's arenas in standard pages (sim/_hugepages.c switched off)."""
+# The variants of the model the suite measures: name -> (plan key of its factors, label,
+# options of benchmarks.child.measure).
+VARIANTS = {
+    "scaling": ("factors", "", {}),
+    "pure": ("pure_factors", " (pure Python)", {"pure": True}),
+    "standard_pages": ("standard_pages_factors", " (standard pages)", {"huge_pages": False}),
+}
+
+
+def _rounds(jobs: list[tuple[str, float]], repeats: int, say: Progress, scenario: Path,
+            seed: int) -> dict[tuple[str, float], list[dict[str, Any]]]:
+    """Every (variant, factor) job once per round, ``repeats`` rounds one after another,
+    each run in a fresh process. The machine's speed drifts over minutes; taking the
+    jobs in turn lets the drift touch each alike, so the ratios between them stay fair."""
+    runs: dict[tuple[str, float], list[dict[str, Any]]] = {job: [] for job in jobs}
+    for i in range(repeats):
+        for variant, factor in jobs:
+            label, options = VARIANTS[variant][1], VARIANTS[variant][2]
+            say(f"replication at {factor:g}x population{label} (round {i + 1}/{repeats}) ...")
+            out = measure("model", scenario, seed, factor=factor, **options)
+            runs[(variant, factor)].append(out)
+            say(f"  {out['runtime_s']:.2f} s, peak RSS {out['peak_rss_kib'] / 1024:.0f} MiB")
+    return runs
+
+
+def _rows(factors: tuple[float, ...], runs: dict[float, list[dict[str, Any]]],
+          ) -> list[dict[str, Any]]:
+    """One row per factor (medians of its runs); ratios against the first factor."""
     rows: list[dict[str, Any]] = []
-    label = (" (pure Python)" if pure else "") + ("" if huge_pages else " (standard pages)")
     for factor in factors:
-        runs = []
-        for i in range(repeats):
-            say(f"replication at {factor:g}x population{label} ({i + 1}/{repeats}) ...")
-            runs.append(measure("model", scenario, seed, factor=factor, pure=pure,
-                                huge_pages=huge_pages))
-            say(f"  {runs[-1]['runtime_s']:.2f} s, peak RSS "
-                f"{runs[-1]['peak_rss_kib'] / 1024:.0f} MiB")
-        first = runs[0]
-        row = {"factor": factor, "runs": repeats, "core": first.get("core", "unknown"),
+        done = runs[factor]
+        first = done[0]
+        row = {"factor": factor, "runs": len(done), "core": first.get("core", "unknown"),
                "pages": first.get("pages", "unknown"),
                "households": first["households"],
                "handoffs": first["handoffs"], "events": first["events"],
-               "runtime_s": _median(runs, "runtime_s"),
-               "runtime_all_s": [r["runtime_s"] for r in runs],
-               "cpu_s": _median(runs, "cpu_s"),
-               "process_wall_s": _median(runs, "process_wall_s"),
-               "peak_rss_kib": _median(runs, "peak_rss_kib"),
+               "runtime_s": _median(done, "runtime_s"),
+               "runtime_all_s": [r["runtime_s"] for r in done],
+               "cpu_s": _median(done, "cpu_s"),
+               "process_wall_s": _median(done, "process_wall_s"),
+               "peak_rss_kib": _median(done, "peak_rss_kib"),
                "rss_before_kib": first["rss_before_kib"]}
         row["handoffs_per_s"] = row["handoffs"] / row["runtime_s"]
         row["events_per_s"] = row["events"] / row["runtime_s"]
@@ -90,6 +104,27 @@ def scaling(factors: tuple[float, ...], repeats: int, say: Progress = _say,
                                     if dh > 0 else None)
         rows.append(row)
     return rows
+
+
+def measure_variants(plan: dict[str, Any], say: Progress = _say, scenario: Path = SCENARIO,
+                     seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
+    """Rows of every variant in ``VARIANTS`` at its plan's factors, measured in
+    interleaved rounds (:func:`_rounds`)."""
+    jobs = [(v, f) for v, (key, _, _) in VARIANTS.items() for f in plan[key]]
+    runs = _rounds(jobs, plan["repeats"], say, scenario, seed)
+    return {v: _rows(tuple(plan[key]), {f: runs[(v, f)] for f in plan[key]})
+            for v, (key, _, _) in VARIANTS.items()}
+
+
+def scaling(factors: tuple[float, ...], repeats: int, say: Progress = _say,
+            scenario: Path = SCENARIO, seed: int = SEED,
+            variant: str = "scaling") -> list[dict[str, Any]]:
+    """One replication at each population factor, ``repeats`` fresh processes each, in
+    interleaved rounds (the median is kept); ratios are against the first factor.
+    ``variant``: one of ``VARIANTS`` (the installed core, the pure-Python reference, or
+    the installed core in standard pages)."""
+    runs = _rounds([(variant, f) for f in factors], repeats, say, scenario, seed)
+    return _rows(factors, {f: runs[(variant, f)] for f in factors})
 
 
 def simpy_peer(repeats: int, say: Progress = _say, scenario: Path = SCENARIO,
@@ -177,15 +212,12 @@ def run_suite(quick: bool = False, say: Progress = _say) -> dict[str, Any]:
     res: dict[str, Any] = {"quick": quick, "scenario": _rel(SCENARIO), "seed": SEED,
                            "plan": {k: list(v) if isinstance(v, tuple) else v
                                     for k, v in plan.items()}}
-    res["scaling"] = scaling(plan["factors"], plan["repeats"], say)
+    # the installed core; the pure-Python reference (what compiling contributes); the
+    # installed core with Python's arenas in standard pages (what huge pages contribute)
+    res.update(measure_variants(plan, say))
     res["replication"] = res["scaling"][0]
     res["core"] = res["replication"]["core"]
-    # the pure-Python reference, for the before/after of the compiled core
-    res["pure"] = scaling(plan["pure_factors"], plan["repeats"], say, pure=True)
-    # the same core with Python's arenas in standard pages: what huge pages contribute
     res["pages"] = res["replication"]["pages"]
-    res["standard_pages"] = scaling(plan["standard_pages_factors"], plan["repeats"], say,
-                                    huge_pages=False)
     res["simpy"] = simpy_peer(plan["repeats"], say)
     rep, peer = res["replication"], res["simpy"]
     res["simpy_ratio"] = rep["handoffs_per_s"] / peer["handoffs_per_s"]

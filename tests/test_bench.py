@@ -185,6 +185,32 @@ def test_measure_can_switch_huge_pages_off() -> None:
     assert out["pages"] == "standard pages"
 
 
+def test_variants_are_measured_in_interleaved_rounds(monkeypatch) -> None:
+    """Each round takes every (variant, factor) once, so the machine's drift over
+    minutes touches each alike; each variant's rows get its own runs."""
+    calls = []
+
+    def fake(kind, scenario, seed, factor=1.0, pure=False, huge_pages=True):
+        calls.append((factor, pure, huge_pages))
+        return {"runtime_s": factor * (2.0 if pure else 1.0), "cpu_s": factor,
+                "process_wall_s": factor + 1, "peak_rss_kib": 1000 * factor,
+                "rss_before_kib": 500, "households": int(100 * factor),
+                "handoffs": int(300 * factor), "events": int(900 * factor),
+                "core": "pure Python" if pure else "compiled",
+                "pages": "huge pages" if huge_pages else "standard pages"}
+
+    monkeypatch.setattr(suite, "measure", fake)
+    plan = {"factors": (1, 2), "pure_factors": (1,), "standard_pages_factors": (1,),
+            "repeats": 2}
+    res = suite.measure_variants(plan, say=lambda _: None)
+    one_round = [(1, False, True), (2, False, True), (1, True, True), (1, False, False)]
+    assert calls == one_round * 2
+    assert [r["factor"] for r in res["scaling"]] == [1, 2]
+    assert res["scaling"][1]["time_ratio"] == 2.0 and res["scaling"][0]["runs"] == 2
+    assert res["pure"][0]["core"] == "pure Python" and res["pure"][0]["runtime_s"] == 2.0
+    assert res["standard_pages"][0]["pages"] == "standard pages"
+
+
 def test_scaling_rows_are_relative_to_the_first_factor() -> None:
     rows = suite.scaling((0.05, 0.1), repeats=1, say=lambda _: None)
     a, b = rows
