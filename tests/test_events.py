@@ -98,3 +98,21 @@ def test_the_heap_holds_only_the_current_day(monkeypatch) -> None:
     # when an event runs, everything still in the heap is due before the end of its bucket
     assert all(b < (int(t) >> events.BUCKET_BITS) * events.BUCKET_DAYS + events.BUCKET_DAYS
                for b, t in zip(biggest, sorted(np.random.default_rng(1).uniform(0, 300, 2000))))
+
+
+def test_callbacks_get_their_arguments_however_many() -> None:
+    """Up to three arguments sit in the event itself, more in a tuple: each callback gets
+    exactly what was scheduled, in order."""
+    q = EventQueue()
+    got = []
+
+    def cb(t, *args):
+        got.append((t, args))
+
+    expected = []
+    for n in range(6):
+        args = tuple(f"arg{n}.{i}" for i in range(n)) + ((None,) if n == 5 else ())
+        q.schedule(float(n), cb, *args)
+        expected.append((float(n), args))
+    q.run_until(10.0)
+    assert got == expected
