@@ -9,8 +9,9 @@
  * them (transparent_hugepage "always" or "madvise").
  *
  * It changes where objects live, never what the model computes. An arena pymalloc gives
- * back is kept for its next request (arenas are all one size); regions are never
- * unmapped. Requests of any other size, and arenas made before install(), go to the
+ * back is kept, with its memory, for its next request (arenas are all one size; giving
+ * half a huge page back would split it); regions are never unmapped. So a process holds
+ * the most small-object memory it ever needed (a replication's, for a sweep worker). Requests of any other size, and arenas made before install(), go to the
  * allocator that was there before. Linux only; elsewhere install() does nothing.
  * sim/_compiled.py installs it at import, unless JAMBI_SIM_HUGEPAGES=0.
  */
@@ -58,7 +59,9 @@ new_region(void)
         return 0;
     }
     size_t len = REGION_BYTES + HUGE_BYTES;
-    char *raw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* MAP_NORESERVE: the unused part of a region is not charged to the commit limit */
+    char *raw = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (raw == MAP_FAILED) {
         PyMem_RawFree(r);
         return 0;

@@ -108,6 +108,30 @@ def test_finder_loads_the_source_of_a_stale_extension_with_a_warning(tmp_path: P
     assert Path(spec.origin) == src and finder.stale == ["fakecore.hot"]
 
 
+def test_one_stale_extension_sends_every_module_to_its_source(tmp_path: Path) -> None:
+    """The compiled modules share C types: one module from source beside another compiled
+    against its old types fails to import, so a stale extension makes all load from
+    source. An edited .pxd makes its extension stale too."""
+    src, ext = _package(tmp_path)
+    other = src.with_name("other.py")
+    other.write_text("WHERE = 'source'\n")
+    other_ext = other.with_suffix(ext.suffix)
+    other_ext.write_bytes(b"not really a shared library")
+    _newer(ext, than=src)
+    _newer(other_ext, than=other)
+    names = ("fakecore.hot", "fakecore.other")
+    finder = _compiled.SourceFirst(False, names, tmp_path)
+    assert finder.find_spec("fakecore.other") is None and finder.stale == []
+    pxd = src.with_suffix(".pxd")
+    pxd.write_text("cdef class Hot: pass\n")
+    _newer(pxd, than=ext)
+    finder = _compiled.SourceFirst(False, names, tmp_path)
+    with pytest.warns(UserWarning, match="older than hot.pxd"):
+        spec = finder.find_spec("fakecore.other")
+    assert Path(spec.origin) == other and finder.stale == ["fakecore.hot"]
+    assert Path(finder.find_spec("fakecore.hot").origin) == src
+
+
 def test_finder_loads_the_source_when_asked_for_pure_python(tmp_path: Path) -> None:
     src, ext = _package(tmp_path)
     _newer(ext, than=src)
@@ -160,18 +184,18 @@ import json
 from sim import _hugepages
 from sim.runner import run_one
 from sim.scenario import Scenario, scaled
-seen = {"start": _hugepages.stats()}
+seen = {}
+sc = scaled(Scenario.from_toml("scenarios/online_2021.toml"), 0.5)
+for rep in range(3):
+    run_one(sc, seed=1, rep=rep, tables=False)
+    seen[f"rep{rep}"] = _hugepages.stats()
+seen["start"] = _hugepages.stats()
 junk = [(i, float(i)) for i in range(1_000_000)]  # about 100 MiB of small objects
 seen["made"] = _hugepages.stats()
 del junk  # pymalloc gives the emptied arenas back
 seen["freed"] = _hugepages.stats()
 junk = [(i, float(i)) for i in range(1_000_000)]
 seen["made_again"] = _hugepages.stats()
-del junk
-sc = scaled(Scenario.from_toml("scenarios/online_2021.toml"), 0.2)
-for rep in range(3):
-    run_one(sc, seed=1, rep=rep, tables=False)
-    seen[f"rep{rep}"] = _hugepages.stats()
 print(json.dumps(seen))
 """
 
@@ -186,16 +210,15 @@ def test_huge_page_arenas_are_reused() -> None:
                          env={**os.environ, _compiled.HUGEPAGES_ENV: "1"})
     assert out.returncode == 0, out.stderr[-2000:]
     seen = json.loads(out.stdout.strip().splitlines()[-1])
+    # replication after replication: no arenas beyond those the first one needed
+    assert seen["rep0"]["installed"] and seen["rep0"]["arenas"] > 20
+    assert seen["rep2"]["arenas"] <= seen["rep0"]["arenas"] + 1
     start, made, freed, again = (seen[k] for k in ("start", "made", "freed", "made_again"))
-    assert made["installed"]
     new = made["arenas"] - start["arenas"]
-    assert new >= 60  # 1 MiB arenas, carved from 64 MiB regions
-    assert made["regions"] * 64 >= made["arenas"]
+    assert new >= 60  # 1 MiB arenas
     assert freed["spare"] >= new * 0.9  # given back ...
     assert again["arenas"] - made["arenas"] <= 2  # ... and taken again, not carved anew
     assert again["spare"] <= freed["spare"] - new * 0.9
-    # replication after replication: no arenas beyond those the first one needed
-    assert seen["rep2"]["arenas"] == seen["rep0"]["arenas"]
 
 
 def test_huge_pages_stay_off_when_asked_or_unavailable(tmp_path: Path) -> None:
