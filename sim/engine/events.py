@@ -58,7 +58,7 @@ class Event:
 
 def _event(time: float, order: int, callback: Callable[..., Any], args: tuple) -> Event:
     e: Event = Event.__new__(Event)  # compiled: from the free list, no __init__ call
-    e.time = time
+    e.time = float(time)  # a C double when compiled: a float in both builds
     e.order = order
     e.callback = callback
     n = len(args)
@@ -99,6 +99,8 @@ class EventQueue:
         if time < self.now:
             raise RuntimeError(f"event {callback.__name__} scheduled at {time} before now "
                                f"({self.now}): time must not run backwards")
+        if not URGENT <= priority <= LATE:
+            raise ValueError(f"priority must be URGENT, NORMAL or LATE (0-2), got {priority!r}")
         self._counter += 1
         if time >= self.horizon:
             self.beyond += 1
