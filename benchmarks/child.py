@@ -83,8 +83,9 @@ def measure(kind: str, scenario: Path, seed: int, factor: float = 1.0,
 
     from sim._compiled import HUGEPAGES_ENV, PURE_ENV
 
-    env = {**os.environ, PURE_ENV: "1" if pure else "0",
-           HUGEPAGES_ENV: "1" if huge_pages else "0"}
+    env = {**os.environ, PURE_ENV: "1" if pure else "0"}
+    if not huge_pages:  # else as the caller's environment says (on by default)
+        env[HUGEPAGES_ENV] = "0"
     cmd = [sys.executable, "-m", "benchmarks.child", kind, str(scenario), "--seed", str(seed)]
     if kind == "model":
         cmd += ["--factor", repr(float(factor))]

@@ -127,6 +127,9 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
     tgt = [[t["target"], "n/a" if t["value"] is None else f"{t['value']:.2f} {t['unit']}",
             "" if t["value_cpu"] is None else f"{t['value_cpu']:.2f} {t['unit']}",
             f"{t['op']} {t['goal']:g} {t['unit']}", _status(t["met"])] for t in res["targets"]]
+    pages = _against(res, "standard_pages", "pages") or [
+        ["all", res.get("pages", "standard pages"), "", "", "", "", "not measured: huge pages "
+         "were not in use (not built, not available, or JAMBI_SIM_HUGEPAGES=0)"]]
     return [
         (f"One city-scale replication of {res['scenario']} (1x, {runs})", ["measure", "value"],
          one),
@@ -142,8 +145,7 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
         (f"Huge pages against standard pages (JAMBI_SIM_HUGEPAGES=0, sim/_hugepages.c); the "
          f"tables above measured the core with {res.get('pages', 'unknown')}",
          ["population", "reference pages", "reference CPU (s)", "measured CPU (s)",
-          "reference / measured", "reference vs 1x", "reference hand-offs/s (CPU)"],
-         _against(res, "standard_pages", "pages")),
+          "reference / measured", "reference vs 1x", "reference hand-offs/s (CPU)"], pages),
         ("SimPy peer: six-office chain, same offices (benchmarks/simpy_peer.py)",
          ["measure", "value"], simpy),
         ("Sweep on all cores (sim.run)", ["measure", "value"], sweep),

@@ -66,10 +66,12 @@ def _rounds(jobs: list[tuple[str, float]], repeats: int, say: Progress, scenario
             seed: int) -> dict[tuple[str, float], list[dict[str, Any]]]:
     """Every (variant, factor) job once per round, ``repeats`` rounds one after another,
     each run in a fresh process. The machine's speed drifts over minutes; taking the
-    jobs in turn lets the drift touch each alike, so the ratios between them stay fair."""
+    jobs in turn lets the drift touch each alike, so the ratios between them stay fair.
+    Each round starts one job further on, so no job always follows the same one."""
     runs: dict[tuple[str, float], list[dict[str, Any]]] = {job: [] for job in jobs}
     for i in range(repeats):
-        for variant, factor in jobs:
+        k = i % len(jobs)
+        for variant, factor in jobs[k:] + jobs[:k]:
             label, options = VARIANTS[variant][1], VARIANTS[variant][2]
             say(f"replication at {factor:g}x population{label} (round {i + 1}/{repeats}) ...")
             out = measure("model", scenario, seed, factor=factor, **options)
@@ -110,11 +112,17 @@ def _rows(factors: tuple[float, ...], runs: dict[float, list[dict[str, Any]]],
 def measure_variants(plan: dict[str, Any], say: Progress = _say, scenario: Path = SCENARIO,
                      seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
     """Rows of every variant in ``VARIANTS`` at its plan's factors, measured in
-    interleaved rounds (:func:`_rounds`)."""
-    jobs = [(v, f) for v, (key, _, _) in VARIANTS.items() for f in plan[key]]
+    interleaved rounds (:func:`_rounds`). Where huge pages are not in use (not built, not
+    available, or ``JAMBI_SIM_HUGEPAGES=0``) the standard-pages variant would repeat the
+    installed core's runs, and is left out."""
+    from sim._compiled import memory_pages
+
+    variants = {v: spec for v, spec in VARIANTS.items()
+                if v != "standard_pages" or memory_pages() == "huge pages"}
+    jobs = [(v, f) for v, (key, _, _) in variants.items() for f in plan[key]]
     runs = _rounds(jobs, plan["repeats"], say, scenario, seed)
     return {v: _rows(tuple(plan[key]), {f: runs[(v, f)] for f in plan[key]})
-            for v, (key, _, _) in VARIANTS.items()}
+            for v, (key, _, _) in variants.items()}
 
 
 def scaling(factors: tuple[float, ...], repeats: int, say: Progress = _say,

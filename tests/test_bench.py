@@ -180,9 +180,13 @@ def test_measure_can_run_the_pure_python_reference() -> None:
 
 
 def test_measure_can_switch_huge_pages_off() -> None:
-    out = measure("model", ROOT / "scenarios" / "online_2021.toml", seed=3, factor=0.05,
-                  huge_pages=False)
-    assert out["pages"] == "standard pages"
+    from sim._compiled import memory_pages
+
+    scenario = ROOT / "scenarios" / "online_2021.toml"
+    assert measure("model", scenario, seed=3, factor=0.05, huge_pages=False)["pages"] == \
+        "standard pages"
+    # on: as in this process (huge pages where built and available)
+    assert measure("model", scenario, seed=3, factor=0.05)["pages"] == memory_pages()
 
 
 def test_variants_are_measured_in_interleaved_rounds(monkeypatch) -> None:
@@ -200,15 +204,22 @@ def test_variants_are_measured_in_interleaved_rounds(monkeypatch) -> None:
                 "pages": "huge pages" if huge_pages else "standard pages"}
 
     monkeypatch.setattr(suite, "measure", fake)
+    monkeypatch.setattr("sim._compiled.memory_pages", lambda: "huge pages")
     plan = {"factors": (1, 2), "pure_factors": (1,), "standard_pages_factors": (1,),
-            "repeats": 2}
+            "repeats": 3}
     res = suite.measure_variants(plan, say=lambda _: None)
-    one_round = [(1, False, True), (2, False, True), (1, True, True), (1, False, False)]
-    assert calls == one_round * 2
+    jobs = [(1, False, True), (2, False, True), (1, True, True), (1, False, False)]
+    # each round starts one job further on
+    assert calls == jobs + jobs[1:] + jobs[:1] + jobs[2:] + jobs[:2]
     assert [r["factor"] for r in res["scaling"]] == [1, 2]
-    assert res["scaling"][1]["time_ratio"] == 2.0 and res["scaling"][0]["runs"] == 2
+    assert res["scaling"][1]["time_ratio"] == 2.0 and res["scaling"][0]["runs"] == 3
     assert res["pure"][0]["core"] == "pure Python" and res["pure"][0]["runtime_s"] == 2.0
     assert res["standard_pages"][0]["pages"] == "standard pages"
+    # without huge pages in use, the standard-pages runs would repeat the main ones
+    calls.clear()
+    monkeypatch.setattr("sim._compiled.memory_pages", lambda: "standard pages")
+    res = suite.measure_variants(plan, say=lambda _: None)
+    assert "standard_pages" not in res and len(calls) == 3 * 3
 
 
 def test_scaling_rows_are_relative_to_the_first_factor() -> None:
