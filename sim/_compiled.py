@@ -20,8 +20,9 @@ Beside the compiled modules, ``pip install`` builds one small C extension,
 ``sim/_hugepages.c``: it serves Python's small-object arenas from memory marked for
 transparent huge pages (:func:`use_huge_pages`, on at import unless
 ``JAMBI_SIM_HUGEPAGES=0``). It changes where objects live, never what is computed. In a
-city ten times the size it saved 4-7% of the run time in our measurements; at city scale
-it cost about 1.5% (14 paired runs; the kernel zeroes a 2 MiB page at its first touch).
+city ten times the size it saved 1-7% of the run time in four full benchmark runs; at city
+scale it cost about 1.5% (14 paired runs; the kernel zeroes a 2 MiB page at its first
+touch).
 ``jambi-sim bench`` compares both ways.
 
 This module imports only the standard library: ``setup.py`` reads the list below before
