@@ -106,8 +106,8 @@ class JambiBugarModel(mesa.Model):
         self.premium_by_month: dict[str, float] = {}
         self.member_months: dict[str, float] = {}  # active members x months, by month
         self.monthly: list[dict[str, Any]] = []
-        self._month_ends = self._month_end_days()
         self._accrual = self._daily_accrual()
+        self._month_ends = self._month_end_days()
         self.datacollector = mesa.DataCollector(model_reporters={
             "day": "day", "enrolled": "active_members", "applied": "applied",
             "in_process": "in_process", "aware": "aware_people", "eligible": "eligible_people",
@@ -162,14 +162,11 @@ class JambiBugarModel(mesa.Model):
 
     # ---------------------------------------------------------------- step
     def _month_end_days(self) -> dict[int, str]:
-        """Model day -> month key for each month's last simulated day."""
-        out, clock = {}, self.clock
-        for d in range(clock.horizon):
-            day = clock.date(d)
-            nxt = day + dt.timedelta(days=1)
-            if nxt.day == 1 or d == clock.horizon - 1:
-                out[d] = day.strftime("%Y-%m")
-        return out
+        """Model day -> month key for each month's last simulated day (read from the
+        daily calendar, ``_daily_accrual``)."""
+        acc, last = self._accrual, self.clock.horizon - 1
+        return {d: acc[d][0] for d in range(last + 1)
+                if d == last or acc[d + 1][0] != acc[d][0]}
 
     def _daily_accrual(self) -> list[tuple[str, int, float]]:
         """Per model day: its month key, the days in its month and the premium rate (IDR
