@@ -139,19 +139,30 @@ def _one(args: tuple[Scenario, int, int, bool]) -> RepResult:
 PR_SET_PDEATHSIG = 1
 
 
+def die_with_parent() -> bool:
+    """Ask the kernel to kill this process when its parent dies (prctl PR_SET_PDEATHSIG,
+    Linux; kept across exec). True if it took. Safe as a ``preexec_fn``: it loads libc by
+    its usual name and asks ``find_library`` (which may start a subprocess) only if
+    that fails."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        except OSError:
+            libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError, TypeError):
+        return False
+
+
 def _worker_init(parent: int) -> None:
     """Make a worker unable to outlive its run: the kernel kills it when the parent dies
     (prctl PR_SET_PDEATHSIG on Linux), Ctrl-C is left to the parent (which stops the
     workers), and a worker whose parent is already gone exits at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    else:
+    if not die_with_parent():
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if os.getppid() != parent:  # the parent died before prctl took effect

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from sim.runner import die_with_parent  # noqa: F401 (preexec_fn of the servers tests start)
 from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,15 +41,3 @@ def small(**sections: Any) -> Scenario:
 @pytest.fixture
 def small_scenario() -> Scenario:
     return small()
-
-
-def die_with_parent() -> None:
-    """``preexec_fn`` for a server a test starts: the kernel kills it when the test process
-    dies (PR_SET_PDEATHSIG, kept across the CLI's exec into Solara), so a test run that is
-    killed, or stopped by a CI timeout before its fixture can clean up, leaves no server."""
-    import ctypes
-    import signal
-    import sys
-
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
