@@ -43,7 +43,7 @@ def _cpu_s() -> float:
 
 
 def _model(path: Path, factor: float, seed: int) -> dict[str, Any]:
-    from sim.runner import run_one
+    from sim.runner.replications import run_one
     from sim.scenario import Scenario, scaled
 
     from sim._compiled import core, memory_pages

@@ -10,14 +10,31 @@ Public API::
 
 from __future__ import annotations
 
-from sim import _compiled
+from sim import _compiled, _moved
 from sim._version import __version__  # noqa: E402
 
 # The compiled core is used only where it is current and not switched off (JAMBI_SIM_PURE=1).
 _compiled.install()
+# Module paths from before the layers (``sim.metrics``, ``sim.experiments``...) stay aliases
+# of the modules' new homes (sim/_moved.py; CHANGELOG.md).
+_moved.install()
 # Python's small objects in transparent huge pages, where built and available; it changes
 # where objects live, not what is computed (JAMBI_SIM_HUGEPAGES=0 switches it off).
 _compiled.use_huge_pages()
+
+# The layers, bottom to top. A module imports from its own layer and the layers below it,
+# never from one above (tests/test_structure.py checks every import):
+#   engine    a discrete-event engine that knows nothing of Jambi Bugar
+#   scenario  the parameters: schema, validation, sources, study ranges
+#   model     the city, its households and offices, the programme, coordination
+#   runner    replications and what comes out of them: tables, outcomes, output folders
+#   show      labels in two languages and figures
+#   studies   sweeps, sensitivity, calibration, validation, evidence, what-ifs
+#   ui        the jambi-sim command and the workshop dashboard
+# Under all of them: sim._version, sim._mesa, sim._compiled, sim._moved and sim.checks.
+LAYERS = ("engine", "scenario", "model", "runner", "show", "studies", "ui")
+FOUNDATION = ("sim", "sim._version", "sim._mesa", "sim._compiled", "sim._moved", "sim.checks",
+              "sim._hugepages")
 
 # The public names are imported on first use (PEP 562), so ``jambi-sim`` starts, and
 # installs its signal handlers, before the heavy imports (numpy, pandas, Mesa).
@@ -26,14 +43,14 @@ _EXPORTS = {"JambiBugarModel": "sim.model", "Result": "sim.runner", "run": "sim.
             "run_one": "sim.runner", "Scenario": "sim.scenario",
             "ScenarioError": "sim.scenario",
             # experiment helpers (SALib and the EMA Workbench are not needed to run the model)
-            "OUTPUTS": "sim.outcomes", "scalars": "sim.outcomes",
-            "salib_problem": "sim.experiments.design",
-            "evaluate": "sim.experiments.sensitivity",
-            "ema_model": "sim.experiments.ema"}
+            "OUTPUTS": "sim.runner.catalogue", "scalars": "sim.runner.catalogue",
+            "salib_problem": "sim.studies.design",
+            "evaluate": "sim.studies.sensitivity",
+            "ema_model": "sim.studies.ema"}
 
-_SUBMODULES = {"scenario", "runner", "model", "metrics", "output", "plots", "checks", "tally",
-               "engine", "agents", "pathways", "coordination", "cli", "outcomes", "experiments",
-               "cases", "city", "population", "program"}
+# ``sim.<layer>`` and the former module paths (sim/_moved.py) as attributes, as before
+_SUBMODULES = {*LAYERS, "checks"} | {
+    m.removeprefix("sim.") for m in _moved.MOVED if m.count(".") == 1}
 
 __all__ = ["JambiBugarModel", "OUTPUTS", "Result", "Scenario", "ScenarioError", "ema_model",
            "evaluate", "run", "run_one", "salib_problem", "scalars", "__version__"]

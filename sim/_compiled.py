@@ -39,12 +39,12 @@ import sys
 import warnings
 from pathlib import Path
 
-# Modules compiled by setup.py. Not sim.model: Mesa's DataCollector inspects its reporter
+# Modules compiled by setup.py. Not sim.model.model: Mesa's DataCollector inspects its reporter
 # lambdas, which a compiled function does not pass.
 COMPILED_MODULES = (
     "sim.engine.events", "sim.engine.desk", "sim.engine.streams", "sim.engine.worktime",
-    "sim.cases", "sim.coordination", "sim.agents", "sim.city", "sim.program",
-    "sim.population", "sim.pathways",
+    "sim.model.cases", "sim.model.coordination", "sim.model.agents", "sim.model.city", "sim.model.program",
+    "sim.model.population", "sim.model.pathways",
 )
 
 PURE_ENV = "JAMBI_SIM_PURE"

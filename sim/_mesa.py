@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing as _mp
+import multiprocessing.context as _mp_context
 import weakref
 from typing import Any
-import multiprocessing.context as _mp_context
 
 _before = _mp.get_start_method(allow_none=True)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sim.runner import die_with_parent  # noqa: F401 (preexec_fn of the servers tests start)
+from sim.runner.replications import die_with_parent  # noqa: F401 (preexec_fn of the servers tests start)
 from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ import benchmarks
 from benchmarks import suite
 from benchmarks.child import measure
 from benchmarks.simpy_peer import OFFICES, _lognormal, run_peer
-from sim.cli import main
+from sim.ui.cli import main
 from sim.scenario import Scenario, ScenarioError, scaled
 
 BASE = Scenario.from_toml(ROOT / "scenarios" / "online_2021.toml")

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.experiments.calibrate import Target, implausibility, load_calibration
-from sim.experiments.spec import ExperimentError
+from sim.ui.cli import main
+from sim.studies.calibrate import Target, implausibility, load_calibration
+from sim.studies.spec import ExperimentError
 
 SCENARIO = """
 name = "tiny"

@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT, SCENARIOS
 
 import sim
-from sim.cli import main, parameters_markdown
+from sim.show.odd import parameters_markdown
+from sim.ui.cli import main
 from sim.scenario import ScenarioError, parameter_table
 
 SMALL_TOML = """
@@ -318,7 +319,7 @@ def test_only_dead_runs_staging_folders_are_tidied(small_file: Path, tmp_path: P
     """Only folders holding our own INCOMPLETE.txt, whose run surely ended, are removed."""
     import json as _json
 
-    from sim.output import MARKER, OWNER_TAG, owner_record
+    from sim.runner.staging import MARKER, OWNER_TAG, owner_record
 
     out = tmp_path / "res"
     keep = tmp_path / "res.partial-backup"  # not ours: not a process id

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _DIGEST = r"""
 import hashlib, json, sys
 from sim._compiled import core
-from sim.runner import run_one
+from sim.runner.replications import run_one
 from sim.scenario import Scenario, scaled
 sc = scaled(Scenario.from_toml(sys.argv[1]), float(sys.argv[2]))
 r = run_one(sc, seed=7, rep=1, tables=True)
@@ -182,7 +182,7 @@ def test_huge_pages_change_no_result() -> None:
 _ARENAS = r"""
 import json
 from sim import _hugepages
-from sim.runner import run_one
+from sim.runner.replications import run_one
 from sim.scenario import Scenario, scaled
 seen = {}
 sc = scaled(Scenario.from_toml("scenarios/online_2021.toml"), 0.5)

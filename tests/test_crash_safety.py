@@ -347,7 +347,7 @@ class MarkerMissing(AssertionError):
 
 INJECT = """
 import os, signal, sys
-import sim.cli, sim.output as io
+import sim.ui.cli, sim.runner.staging as io
 
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
@@ -368,7 +368,7 @@ else:  # just before the staging folder is swapped in (the marker is already gon
         return rename(src, dst, *args, **kwargs)
     io._renameat2_exchange = die
     os.rename = guarded
-sys.exit(sim.cli.main(sys.argv[2:]))
+sys.exit(sim.ui.cli.main(sys.argv[2:]))
 """
 
 

@@ -39,7 +39,7 @@ def first_service_work(model: JambiBugarModel, stage: str) -> dict[int, float]:
     cases = model.flow.cases
     cal = (model.city.rt_heads[0] if stage == "rt" else model.city.agencies[stage]).calendar
     out: dict[int, float] = {}
-    from sim.cases import STAGE_CODE
+    from sim.model.cases import STAGE_CODE
 
     code = STAGE_CODE[stage]
     for i in range(len(j)):

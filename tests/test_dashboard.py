@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import die_with_parent
 
-from sim.cli import build_parser, dashboard_command
+from sim.ui.cli import build_parser
+from sim.ui.serve import dashboard_command
 
 pytestmark = pytest.mark.integration  # a real server process
 

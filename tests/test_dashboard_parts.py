@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import small
 
-from sim.cli import OFFLINE_ENV, build_parser, dashboard_env
+from sim.ui.cli import build_parser
+from sim.ui.serve import OFFLINE_ENV, dashboard_env
 
 
 def test_mesa_solaraviz_finds_the_vuetify2_tabs() -> None:
@@ -64,7 +65,7 @@ def test_dashboard_environment_is_offline_and_private(tmp_path: Path) -> None:
 # ----------------------------------------------------------------- settings
 @pytest.fixture(scope="module")
 def runs():
-    from sim.dashboard import Settings, run_stepwise
+    from sim.ui.dashboard import Settings, run_stepwise
 
     sc = small()
     s = Settings.of(sc, seed=3)
@@ -110,7 +111,7 @@ def test_same_seed_same_city_different_policy(runs) -> None:
 
 
 def test_stepwise_run_publishes_months_as_it_goes(runs) -> None:
-    from sim.dashboard import run_stepwise
+    from sim.ui.dashboard import run_stepwise
 
     sc, s, base, _ = runs
     seen = []
@@ -125,7 +126,7 @@ def test_stepwise_run_publishes_months_as_it_goes(runs) -> None:
 def test_every_dashboard_figure_draws(runs, lang) -> None:
     import matplotlib.pyplot as plt
 
-    from sim.dashboard import FIGURES, fig_replay, pick_case
+    from sim.ui.dashboard import FIGURES, fig_replay, pick_case
 
     _, _, base, changed = runs
     for name, make in FIGURES.items():
@@ -154,8 +155,8 @@ def test_summary_line_equals_the_case_tables_and_tables_come_when_asked(runs) ->
     built on first use, once, after which the model is let go."""
     import numpy as np
 
-    from sim.cases import REFERRAL_ROUTES
-    from sim.dashboard import run_stepwise
+    from sim.model.cases import REFERRAL_ROUTES
+    from sim.ui.dashboard import run_stepwise
 
     sc, s, _, _ = runs
     r = run_stepwise(s.scenario(sc).with_overrides(turf=0.9), 3)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from sim.cli import main
+from sim.ui.cli import main
 from sim.scenario import Scenario
 
 EVIDENCE = ROOT / "evidence"
@@ -90,7 +90,7 @@ def test_each_rating_traces_to_its_evidence_and_scenario(tmp_path: Path) -> None
     assert (net["lo"], net["hi"]) == pytest.approx((0.6667, 1.0))
     assert net["flags"] == "single source; single method"
     assert prior["barriers.turf"]["flags"] == ""  # two sources, two methods
-    from sim.experiments.spec import load_experiment
+    from sim.studies.spec import load_experiment
 
     exp, _ = load_experiment(out / "t_experiment.toml")  # the sensitivity command reads it
     assert tuple(exp.factors["barriers.turf"].range) == pytest.approx(

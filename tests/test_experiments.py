@@ -18,9 +18,9 @@ import pytest
 from conftest import ROOT
 
 import sim
-from sim.cli import main
-from sim.experiments import load_experiment, sweep
-from sim.outcomes import OUTPUTS, output_names, scalars
+from sim.ui.cli import main
+from sim.studies import load_experiment, sweep
+from sim.runner.catalogue import OUTPUTS, output_names, scalars
 
 TINY_FIXED = """
 [fixed]
@@ -137,23 +137,23 @@ def test_sweep_runs_every_point_with_common_random_numbers(tmp_path: Path) -> No
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path: Path,
                                                               monkeypatch) -> None:
-    import sim.runner
+    import sim.runner.replications
 
-    real = sim.runner.run_one
+    real = sim.runner.replications.run_one
 
     def flaky(scenario, seed=0, rep=0, tables=True):
         if scenario.barriers.turf == 1.0 and rep == 1:
             raise RuntimeError("deliberate failure")
         return real(scenario, seed, rep, tables)
 
-    monkeypatch.setattr(sim.runner, "run_one", flaky)
+    monkeypatch.setattr(sim.runner.replications, "run_one", flaky)
     exp, folder = load_experiment(write(tmp_path, TINY_GRID))
     res = sweep(exp, folder, tmp_path / "out", workers=1)
     bad = res.table[res.table["status"] != "ok"]
     assert res.failed == 2 and list(bad.index) == [5, 7]
     assert bad["error"].str.contains("deliberate failure").all()
     assert bad["active_members_end"].isna().all()
-    monkeypatch.setattr(sim.runner, "run_one", real)
+    monkeypatch.setattr(sim.runner.replications, "run_one", real)
     assert sweep(exp, folder, tmp_path / "out", workers=1).ran == 0  # failures are kept
     retried = sweep(exp, folder, tmp_path / "out", workers=1, retry_failed=True)
     assert retried.ran == 2 and retried.failed == 0
@@ -302,7 +302,7 @@ def test_ema_workbench_drives_the_model(tmp_path: Path) -> None:
                                "[program]\ntarget = 1200\n", "tiny.toml")
     model = sim.ema_model("jambi", ["turf", "offices__dinsos__staff"], ["gap_to_target"],
                           reps=1, seed=2, scenario=str(scenario))
-    assert model.function.__module__ == "sim.experiments.ema"  # importable under spawn
+    assert model.function.__module__ == "sim.studies.ema"  # importable under spawn
     experiments, outcomes = ema.perform_experiments(
         model, scenarios=2, evaluator=ema.SequentialEvaluator(model))
     assert len(experiments) == 2 and np.isfinite(outcomes["gap_to_target"]).all()
@@ -359,8 +359,8 @@ def test_shipped_experiments_load_and_name_real_parameters() -> None:
     files = sorted((ROOT / "experiments").glob("*.toml"))
     assert {f.stem for f in files} >= {"pathways", "barriers_morris", "barriers_sobol",
                                        "interventions"}
-    from sim.experiments import build_design
-    from sim.experiments.engine import make_jobs
+    from sim.studies import build_design
+    from sim.studies.sweep import make_jobs
 
     for f in files:
         if f.stem in ("heldout", "calibration"):  # their own loaders, tested with them
@@ -374,7 +374,7 @@ def test_index_figures_show_the_largest_factors_first() -> None:
     """A screening of many factors draws its leaders, largest first, and says so."""
     import numpy as np
 
-    from sim.experiments.sensitivity import TOP_FACTORS, figures
+    from sim.studies.sensitivity import TOP_FACTORS, figures
 
     n = TOP_FACTORS + 10
     mu = np.random.default_rng(3).permutation(np.arange(1.0, n + 1)).tolist()

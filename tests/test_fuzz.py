@@ -787,7 +787,7 @@ KNOWN_RUN_BUGS = {
 def test_inputs_that_once_crashed_runs_are_refused(case: str, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """Every scenario that validates runs (exit 0), or the run is refused (exit 2)."""
-    from sim.cli import main
+    from sim.ui.cli import main
 
     text = KNOWN_RUN_BUGS[case]
     if "[time]" not in text:

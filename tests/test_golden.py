@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from sim.cli import GOLDEN, compare, golden_summary
+from sim.ui.golden import GOLDEN, compare, golden_summary
 
 pytestmark = pytest.mark.integration  # city-scale replications
 

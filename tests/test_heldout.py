@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli import main
-from sim.experiments.heldout import load_heldout
-from sim.experiments.spec import ExperimentError
+from sim.ui.cli import main
+from sim.studies.heldout import load_heldout
+from sim.studies.spec import ExperimentError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = """

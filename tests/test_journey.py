@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import small
-from sim.metrics import case_table, journey_table
+from sim.runner.records import case_table, journey_table
 from sim.model import JambiBugarModel
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import case_table
+from sim.runner.records import case_table
 from sim.model import JambiBugarModel
 
 pytestmark = pytest.mark.integration  # a city-scale replication

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.agents import Camat, Household, Lurah, RTHead
+from sim.model.agents import Camat, Household, Lurah, RTHead
 from sim.model import JambiBugarModel
-from sim.population import LEFT
-from sim.pathways import OUTCOMES
+from sim.model.population import LEFT
+from sim.model.pathways import OUTCOMES
 
 
 def finish(model: JambiBugarModel) -> JambiBugarModel:
@@ -344,7 +344,7 @@ def test_scalars_without_tables_equal_scalars_with_them(small_scenario) -> None:
     a, b = full.scalars(), lean.scalars()
     catalogue = {k for k in sim.OUTPUTS if "<" not in k}  # 'premium_idr_<year>' is a family
     assert catalogue <= set(a)
-    assert all(sim.outcomes.is_output(k) and k.rsplit("_", 1)[1].isdigit()
+    assert all(sim.runner.catalogue.is_output(k) and k.rsplit("_", 1)[1].isdigit()
                for k in set(a) - catalogue)  # the yearly families
     assert a.keys() == b.keys()
     for k in a:

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-import sim.odd as odd
-from sim.cli import main
+import sim.show.odd as odd
+from sim.ui.cli import main
 
 
 def test_odd_parameter_table_equals_the_code() -> None:

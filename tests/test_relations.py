@@ -14,7 +14,7 @@ from conftest import small
 
 from sim.engine.worktime import Clock
 from sim.model import JambiBugarModel
-from sim.relations import Relations
+from sim.model.relations import Relations
 from sim.scenario.schema import PAIRS
 
 SEED = 7

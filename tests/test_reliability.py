@@ -24,10 +24,11 @@ from conftest import ROOT, small
 
 import sim
 from sim import checks
-from sim.cli import compare, main
+from sim.ui.cli import main
+from sim.ui.golden import compare
 from sim.engine import worktime
-from sim.metrics import summarize
-from sim.output import MARKER
+from sim.runner.records import summarize
+from sim.runner.staging import MARKER
 from sim.scenario import Scenario, ScenarioError, source
 
 TINY_TOML = """
@@ -193,7 +194,7 @@ def test_ctrl_c_during_start_up_gives_one_line(delay: float, tiny: Path, tmp_pat
 def test_worker_initializer_sets_the_parent_death_signal() -> None:
     """In a child that runs the initializer, PR_GET_PDEATHSIG reports SIGKILL."""
     code = ("import ctypes, os, signal, sys\n"
-            "from sim.runner import _worker_init\n"
+            "from sim.runner.replications import _worker_init\n"
             "_worker_init(os.getppid())\n"
             "libc = ctypes.CDLL(None)\n"
             "v = ctypes.c_int()\n"
@@ -208,10 +209,10 @@ def test_worker_initializer_sets_the_parent_death_signal() -> None:
 def test_scenario_deleted_or_edited_mid_run(tiny: Path, tmp_path: Path, monkeypatch,
                                             capsys) -> None:
     """What is hashed is what was simulated, even if the file changes or goes mid-run."""
-    import sim.runner
+    import sim.runner.replications
 
     original = tiny.read_bytes()
-    real_run = sim.runner.run
+    real_run = sim.runner.replications.run
     for change in ("delete", "edit"):
         def meddle(*a, change=change, **k):
             if change == "delete":
@@ -220,7 +221,7 @@ def test_scenario_deleted_or_edited_mid_run(tiny: Path, tmp_path: Path, monkeypa
                 tiny.write_text(TINY_TOML.replace("n_rt = 60", "n_rt = 61"))
             return real_run(*a, **k)
 
-        monkeypatch.setattr(sim.runner, "run", meddle)
+        monkeypatch.setattr(sim.runner.replications, "run", meddle)
         out = tmp_path / change
         assert main(["run", str(tiny), "--reps", "1", "--out", str(out), "--quiet",
                      "--no-figures"]) == 0, capsys.readouterr().err
@@ -353,18 +354,18 @@ def test_edited_result_file_is_not_replaced(tiny: Path, tmp_path: Path, capsys) 
 
 def test_edited_during_the_run_is_caught_before_the_swap(tiny: Path, tmp_path: Path,
                                                          monkeypatch, capsys) -> None:
-    import sim.runner
+    import sim.runner.replications
 
     out = tmp_path / "res"
     args = ["run", str(tiny), "--reps", "1", "--out", str(out), "--quiet", "--no-figures"]
     assert main(args) == 0
-    real_run = sim.runner.run
+    real_run = sim.runner.replications.run
 
     def meddle(*a, **k):
         (out / "cases.csv").write_text("edited while the run ran\n")
         return real_run(*a, **k)
 
-    monkeypatch.setattr(sim.runner, "run", meddle)
+    monkeypatch.setattr(sim.runner.replications, "run", meddle)
     assert main(args) == 2
     assert "cases.csv differs" in capsys.readouterr().err
     assert (out / "cases.csv").read_text() == "edited while the run ran\n"
@@ -485,9 +486,9 @@ def test_streamed_csv_equals_the_api_tables(tiny: Path, tmp_path: Path) -> None:
 def test_runs_beyond_the_machine_memory_are_refused(tiny: Path, tmp_path: Path, capsys,
                                                     monkeypatch) -> None:
     """--workers 256 (or the largest city) is refused up front with an estimate."""
-    import sim.runner
+    import sim.runner.replications
 
-    have = sim.runner.available_memory()
+    have = sim.runner.replications.available_memory()
     if have is None:
         pytest.skip("no /proc/meminfo")
     out = tmp_path / "o"
@@ -497,9 +498,9 @@ def test_runs_beyond_the_machine_memory_are_refused(tiny: Path, tmp_path: Path, 
     assert "GiB of memory" in err and "--workers" in err and err.count("\n") == 1
     assert not out.exists() and not list(tmp_path.glob("o.partial-*"))
     huge = small(population={"uninsured_people_start": 700000})
-    assert "several minutes per replication" in (sim.runner.check_memory(huge, 1) or "")
-    monkeypatch.setattr(sim.runner, "available_memory", lambda: 300 * 2**20)
-    with pytest.raises(sim.runner.ResourceError, match="GiB is available"):
+    assert "several minutes per replication" in (sim.runner.replications.check_memory(huge, 1) or "")
+    monkeypatch.setattr(sim.runner.replications, "available_memory", lambda: 300 * 2**20)
+    with pytest.raises(sim.runner.replications.ResourceError, match="GiB is available"):
         sim.run(small(), reps=1)
 
 
@@ -512,7 +513,7 @@ def test_parent_memory_is_flat_from_10_to_100_reps(tmp_path: Path) -> None:
     scenario.write_text('name = "quarter"\n[population]\nuninsured_people_start = 8000\n'
                         'n_rt = 400\narrivals_per_year = 120.0\n[time]\nend = 2020-12-31\n')
     # VmHWM, not ru_maxrss: the latter keeps the pytest process's peak across fork + exec
-    code = ("import sys\nfrom sim.cli import main\nrc = main(sys.argv[1:])\n"
+    code = ("import sys\nfrom sim.ui.cli import main\nrc = main(sys.argv[1:])\n"
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
             "print('MAXRSS', hwm[0].split()[1])\nsys.exit(rc)\n")
     peak = {}
@@ -616,15 +617,15 @@ def test_validate_reports_every_bad_file(tmp_path: Path, capsys) -> None:
 ])
 def test_api_errors_name_the_argument(kwargs, name, accepts) -> None:
     calls = []
-    import sim.runner
+    import sim.runner.replications
 
-    real = sim.runner.run_one
-    sim.runner.run_one = lambda *a, **k: calls.append(a) or real(*a, **k)
+    real = sim.runner.replications.run_one
+    sim.runner.replications.run_one = lambda *a, **k: calls.append(a) or real(*a, **k)
     try:
         with pytest.raises((TypeError, ValueError)) as exc:
             sim.run(**{"scenario": small(), **kwargs})
     finally:
-        sim.runner.run_one = real
+        sim.runner.replications.run_one = real
     assert str(exc.value).startswith(name) or f"{name} must" in str(exc.value), exc.value
     assert accepts in str(exc.value)
     assert calls == [], "the argument was checked only after simulating"
@@ -675,7 +676,7 @@ def test_a_replication_leaves_no_model_behind() -> None:
 
     Mesa 3.3's class-level ``Agent._ids`` is keyed by the model and kept every model alive
     (a sweep worker grew by about 36 MB a run, towards an out-of-memory kill)."""
-    from sim.runner import run_one
+    from sim.runner.replications import run_one
 
     before = _models_alive()
     for rep in range(3):

@@ -1,5 +1,7 @@
-"""The layout holds: imports inside ``sim/`` only point down (no circles, type-only imports
-included), and the model core imports no I/O, plotting, CLI or dashboard code."""
+"""The layout holds: the layers that ``sim/__init__.py`` declares are the folders of the
+tree; imports inside ``sim/`` run from a layer to itself or to a layer below it, never up and
+never in a circle (type-only imports included); the model core imports no I/O, plotting, CLI
+or dashboard code; and no module grows past 500 lines."""
 
 from __future__ import annotations
 
@@ -8,14 +10,34 @@ from pathlib import Path
 
 import pytest
 
+import sim
+
 SIM = Path(__file__).resolve().parents[1] / "sim"
 # The model core: what a Mesa user, a sweep worker or the dashboard builds on.
-CORE = ("sim.engine", "sim.scenario", "sim.agents", "sim.cases", "sim.city",
-        "sim.coordination", "sim.pathways", "sim.population", "sim.program", "sim.model",
-        "sim.relations", "sim.sustainability")
-NOT_IN_CORE = ("sim.output", "sim.plots", "sim.cli", "sim.app", "sim.runner", "sim.metrics",
-               "sim.dashboard", "sim.workshop", "sim.tables", "sim.i18n",
+CORE = ("sim.engine", "sim.scenario", "sim.model")
+NOT_IN_CORE = ("sim.runner", "sim.show", "sim.studies", "sim.ui",
                "matplotlib", "solara", "tqdm", "argparse")
+MAX_LINES = 500
+
+
+def layer_of(module: str) -> int:
+    """The index of a module's layer in ``sim.LAYERS``; -1 for the foundation under all of
+    them; ``sim.__main__`` belongs with the command line."""
+    if module == "sim.__main__":
+        return sim.LAYERS.index("ui")
+    if module in sim.FOUNDATION:
+        return -1
+    top = module.split(".")[1]
+    if top not in sim.LAYERS:
+        raise AssertionError(f"{module} is in no layer: add it to sim.LAYERS or sim.FOUNDATION")
+    return sim.LAYERS.index(top)
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import that runs from a layer to one above it."""
+    return sorted(f"{a} ({sim.LAYERS[layer_of(a)] if layer_of(a) >= 0 else 'foundation'}) "
+                  f"imports {b} ({sim.LAYERS[layer_of(b)]})"
+                  for a, deps in graph.items() for b in deps if layer_of(b) > layer_of(a))
 
 
 def module_name(path: Path) -> str:
@@ -149,3 +171,41 @@ def test_calendar_serve_equals_its_two_conversions() -> None:
     for t, s in zip(rng.uniform(0, clock.span + 5, 2000), rng.exponential(2.0, 2000)):
         w0 = cal.to_work(t)
         assert cal.serve(t, s) == (cal.from_work(w0), cal.from_work(w0 + s))
+
+
+def test_the_declared_layers_are_the_tree() -> None:
+    """Every package directly under sim/ is a declared layer, and every layer is a package;
+    the only modules directly under sim/ are the foundation's."""
+    packages = {p.name for p in SIM.iterdir() if (p / "__init__.py").is_file()}
+    assert packages == set(sim.LAYERS)
+    loose = {f"sim.{p.stem}" for p in SIM.glob("*.py")} - {"sim.__init__", "sim.__main__"}
+    assert loose == set(sim.FOUNDATION) - {"sim"} - C_MODULES
+
+
+def test_imports_never_run_up_the_layers() -> None:
+    bad = upward_imports(import_graph())
+    assert not bad, "\n".join(bad)
+
+
+def test_the_layer_check_can_fail() -> None:
+    graph = {"sim.model.city": {"sim.engine.events"}, "sim.engine.desk": {"sim.runner.staging"},
+             "sim.checks": {"sim.model.cases"}}
+    assert upward_imports(graph) == [
+        "sim.checks (foundation) imports sim.model.cases (model)",
+        "sim.engine.desk (engine) imports sim.runner.staging (runner)"]
+
+
+def too_long(root: Path, limit: int = MAX_LINES) -> list[str]:
+    return sorted(f"{p.relative_to(root.parent)}: {n} lines" for p in root.rglob("*.py")
+                  if (n := len(p.read_text(encoding="utf-8").splitlines())) > limit)
+
+
+def test_no_module_is_over_500_lines() -> None:
+    assert not too_long(SIM), too_long(SIM)
+
+
+def test_the_size_check_can_fail(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "big.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    (tmp_path / "pkg" / "small.py").write_text("x = 1\n" * MAX_LINES)
+    assert too_long(tmp_path / "pkg") == [f"pkg/big.py: {MAX_LINES + 1} lines"]

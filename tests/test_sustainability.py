@@ -9,8 +9,8 @@ from conftest import small
 
 from sim.engine.worktime import Clock
 from sim.model import JambiBugarModel
-from sim.program import Program
-from sim.sustainability import held_above, indicators, recovery_months
+from sim.model.program import Program
+from sim.model.sustainability import held_above, indicators, recovery_months
 
 
 def finished(sc) -> JambiBugarModel:
@@ -80,7 +80,7 @@ def test_indicators_from_a_run() -> None:
 
 def test_sustainability_figure_and_table(tmp_path) -> None:
     """The figure module runs both variants under the same seeds and writes its files."""
-    from sim.sustainability_plots import figure, markdown, study, table
+    from sim.studies.sustainability import figure, markdown, study, table
 
     sc = small(time={"end": "2019-06-30", "pathway_mode": "online"},
                relations={"enabled": True, "transitions": [dt.date(2018, 10, 1)],
@@ -101,7 +101,7 @@ def test_bands_across_parameter_sets(tmp_path) -> None:
     reports the spread of the sets' own means, and a set's values reach its runs."""
     import pandas as pd
 
-    from sim.sustainability_plots import study, table
+    from sim.studies.sustainability import study, table
 
     sc = small(time={"end": "2019-06-30", "pathway_mode": "online"},
                relations={"enabled": True, "transitions": [dt.date(2018, 10, 1)],
@@ -122,7 +122,7 @@ def test_bands_across_parameter_sets(tmp_path) -> None:
 
 
 def test_parameter_set_file_mistakes_exit_2(tmp_path, capsys) -> None:
-    from sim.sustainability_plots import main
+    from sim.studies.sustainability import main
 
     scen = tmp_path / "s.toml"
     scen.write_text('name = "s"\n')

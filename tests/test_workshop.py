@@ -8,8 +8,8 @@ import pytest
 from conftest import small
 
 import sim
-from sim.i18n import T, console_summary, num, pct, rupiah, subtitle, tr
-from sim.tables import STEPS, days_by_year, funnel_table
+from sim.show.i18n import T, console_summary, num, pct, rupiah, subtitle, tr
+from sim.runner.funnel import STEPS, days_by_year, funnel_table
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +154,7 @@ def two_files(tmp_path):
 
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_whatif_writes_fan_chart_and_table(two_files, tmp_path, lang, capsys) -> None:
-    from sim.cli import main
+    from sim.ui.cli import main
 
     out = tmp_path / f"wi_{lang}"
     assert main(["whatif", str(two_files[0]), "--param", "turf", "--values", "0,1",
@@ -178,7 +178,7 @@ def test_whatif_writes_fan_chart_and_table(two_files, tmp_path, lang, capsys) ->
 
 
 def test_whatif_uses_common_random_numbers(two_files) -> None:
-    from sim.workshop import whatif
+    from sim.studies.workshop import whatif
 
     sc = sim.Scenario.from_toml(two_files[0])
     r = whatif(sc, "turf", [0.3, 0.3], reps=2, seed=3)
@@ -187,7 +187,7 @@ def test_whatif_uses_common_random_numbers(two_files) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_compare_writes_side_by_side_figures(two_files, tmp_path, lang) -> None:
-    from sim.cli import main
+    from sim.ui.cli import main
 
     out = tmp_path / f"cmp_{lang}"
     assert main(["compare", *map(str, two_files), "--reps", "2", "--workers", "1",
@@ -203,7 +203,7 @@ def test_compare_writes_side_by_side_figures(two_files, tmp_path, lang) -> None:
 
 
 def test_bad_parameter_name_lists_the_valid_ones(two_files, tmp_path, capsys) -> None:
-    from sim.cli import main
+    from sim.ui.cli import main
 
     out = tmp_path / "never"
     assert main(["whatif", str(two_files[0]), "--param", "turff", "--values", "0,1",
@@ -220,7 +220,7 @@ def test_bad_parameter_name_lists_the_valid_ones(two_files, tmp_path, capsys) ->
                                           (["--values", "0,high"], "'high' is not a number"),
                                           (["--values", "0.5"], "at least two values")])
 def test_bad_values_exit_2(two_files, tmp_path, flags, needle, capsys) -> None:
-    from sim.cli import main
+    from sim.ui.cli import main
 
     assert main(["whatif", str(two_files[0]), "--param", "turf", *flags,
                  "--out", str(tmp_path / "never")]) == 2
@@ -230,7 +230,7 @@ def test_bad_values_exit_2(two_files, tmp_path, flags, needle, capsys) -> None:
 
 
 def test_compare_needs_two_files(two_files, capsys) -> None:
-    from sim.cli import main
+    from sim.ui.cli import main
 
     assert main(["compare", str(two_files[0])]) == 2
     assert "at least two scenario files" in capsys.readouterr().err
@@ -240,7 +240,7 @@ def test_compare_needs_two_files(two_files, capsys) -> None:
 def test_funnel_figure_prints_the_losses(result, lang) -> None:
     import matplotlib.pyplot as plt
 
-    from sim.plots import funnel
+    from sim.show.plots import funnel
 
     tab = funnel_table(result.cases, 2)
     fig = funnel(result.cases, 2, lang, subtitle("small", 2, 7, lang))
@@ -257,7 +257,7 @@ def test_funnel_figure_prints_the_losses(result, lang) -> None:
 
 
 def test_run_prints_its_summary_in_indonesian(tmp_path, capsys) -> None:
-    from sim.cli import main
+    from sim.ui.cli import main
 
     p = tmp_path / "s.toml"
     p.write_text(SMALL_TOML.format(name="kecil", turf=0.3))
@@ -274,7 +274,7 @@ def test_streamed_run_draws_the_same_figure_tables_as_the_case_table() -> None:
     from conftest import small
 
     import sim
-    from sim.tables import days_by_year, funnel_table
+    from sim.runner.funnel import days_by_year, funnel_table
 
     res = sim.run(small(time={"end": "2019-06-30"}), reps=3, seed=2)
     a, b = funnel_table(res.cases, 3), res.tally.funnel_table()

@@ -1,6 +1,6 @@
 """The simulation engine, with no knowledge of Jambi Bugar: an event queue, a
 multi-server office desk working in working time, working calendars and named random
-streams. Everything above (``sim.city``, ``sim.population``, ``sim.pathways``) builds on it.
+streams. Everything above (``sim.model.city``, ``sim.model.population``, ``sim.model.pathways``) builds on it.
 """
 
 from sim.engine.desk import ServiceDesk

@@ -12,8 +12,8 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
-from sim.engine.worktime import WorkCalendar
 from sim.engine.events import EventQueue
+from sim.engine.worktime import WorkCalendar
 
 
 class Waiting:

@@ -1,0 +1,234 @@
+"""Mesa agents: households (KK) in RTs, and the offices a case passes through.
+
+Agents hold their state and make their own decisions; what a decision sets in motion is
+the job of the component the agent was given:
+
+* a :class:`Household` hears of Jambi Bugar, decides whether to apply, enrolls and leaves
+  through its ``life`` (the :class:`~sim.model.population.Population` that made it);
+* an :class:`Office` serves cases at a :class:`~sim.engine.desk.ServiceDesk` and decides
+  (approve, return for missing documents, reject) through its ``flow`` (the
+  :class:`~sim.model.pathways.CaseFlow`), which moves the case on.
+
+Agents act only when an event reaches them: an idle agent costs nothing. Each decision
+reads its random number from keyed draws (``sim.engine.streams.KeyedDraws``): the n-th
+decision of a kind for a household is the same in every scenario run under one seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim._mesa import Agent, mesa
+from sim.engine.desk import ServiceDesk
+from sim.engine.worktime import WorkCalendar
+
+SEGMENTS = ("poor_household", "institutional", "homeless_neglected", "mental_disorder")
+
+
+class Household(Agent):
+    """A family (KK) with its members, living in one RT; or an institution's roster.
+
+    ``idx`` is the household's place in creation order; it keys the household's random
+    draws. ``life`` is the population component that acts on its decisions.
+    """
+
+    def __init__(self, model: mesa.Model, life: Any, idx: int, rt: int, segment: str,
+                 members: int, eligible: bool, has_docs: bool, in_dtks: bool,
+                 cost_factor: float, patience: float):
+        super().__init__(model)
+        self.life = life
+        self.idx = idx
+        self.rt = rt
+        self.segment = segment
+        self.members = members
+        self.eligible = eligible
+        self.has_docs = has_docs
+        self.in_dtks = in_dtks
+        self.cost_factor = cost_factor  # distance multiplier on trip costs
+        self.patience = patience
+        self.referred = segment != "poor_household"  # enrolled through Dinas Sosial
+        self.aware = False
+        self.status = "uninsured"  # uninsured | enrolled | gone
+        self.exit_reason = ""
+        self.ever_enrolled = False  # carded at least once (the initial stock counts)
+        self.case: Any = None
+        self.exit_gen = 0
+
+    # Event handlers: the population decides, in one place, what each one means.
+    def hear(self, t: float) -> None:
+        """Learn of the programme (campaign, word of mouth, media)."""
+        self.life.hear(self, t)
+
+    def reconsider(self, t: float) -> None:
+        """Think again about applying."""
+        if self.case is None and self.status == "uninsured":
+            self.life.consider(self, t)
+
+    def apply(self, t: float) -> None:
+        """Open a case (the first visit to the RT head, or a referral to Dinas Sosial)."""
+        if self.status == "uninsured" and self.case is None:
+            self.life.apply(self, t)
+
+    def enroll(self, t: float) -> None:
+        """The BPJS card is active."""
+        self.life.enroll(self, t)
+
+    def case_closed(self) -> None:
+        """Its case has reached its end (enrolled, rejected or abandoned)."""
+        self.case = None
+        self.life.case_closed(self)
+
+
+class Office(Agent):
+    """An office with a work queue, staff, a service-time distribution and a calendar."""
+
+    stage = "office"
+
+    def __init__(self, model: mesa.Model, name: str, calendar: WorkCalendar, servers: int,
+                 sample: Any, flow: Any, rules: Any, events: Any):
+        super().__init__(model)
+        self.name = name
+        self.calendar = calendar
+        self.flow = flow
+        self.rules = rules
+        self.cherry_pick = rules.queue_key(self.stage, 0.0, True)  # complex cases' handicap
+        self.desk = ServiceDesk(name, servers, calendar, events, sample,
+                                on_done=self.decide, on_start=self.start,
+                                on_service=flow.journey.serve_case)
+        self.staff = servers
+        self.surge_staff = 0  # extra servers during a backlog (set by set_surge)
+        self.surge_queue = float("inf")  # queue length that starts a surge
+        self.surges = 0
+
+    def set_surge(self, backlog_days: float, extra_share: float, mean_service: float) -> None:
+        """Answer a backlog as offices do: when more than ``backlog_days`` working days of
+        work per regular staff member are queued, add ``floor(staff * extra_share)``
+        servers (overtime, batch sessions, borrowed staff); drop them when it clears."""
+        self.surge_staff = int(self.staff * extra_share)
+        self.surge_queue = backlog_days * self.staff / max(mean_service, 1e-9)
+
+    def adapt(self) -> None:
+        """Staff the desk for its backlog (never below the servers now busy)."""
+        desk = self.desk
+        surge = len(desk.queue) > self.surge_queue
+        if surge and desk.servers < self.staff + self.surge_staff:
+            self.surges += 1
+        desk.servers = max(self.staff + (self.surge_staff if surge else 0), desk.busy)
+
+    def receive(self, case: Any, t: float) -> None:
+        """A case joins this office's queue (complex cases later under cherry-picking)."""
+        if self.surge_staff:
+            self.adapt()
+        w = self.calendar.to_work(t)
+        self.desk.arrive(case, t, w + self.cherry_pick if case.complex_case else w)
+
+    def start(self, case: Any, t: float) -> bool:
+        """Serve the case unless its household has gone meanwhile."""
+        if case.household.status == "gone":
+            return self.flow.still_wanted(case, t)  # closes the case
+        return True
+
+    def decide(self, case: Any, t: float) -> None:
+        """Approve, or return for missing documents. A re-check after a verification round
+        only approves; a first pass decides with the numbers drawn with its service."""
+        if self.surge_staff:
+            self.adapt()  # the desk re-staffs before it takes its next case
+        if case.verifying:
+            self.flow.approve(case, t)
+            return
+        g = case.draws
+        case.draws = None
+        self.judge(case, t, g[1], g[2])
+
+    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
+        if u_rework < self.flow.rework_prob[self.stage]:
+            self.flow.rework(case, t)
+        else:
+            self.flow.approve(case, t)
+
+
+class RTHead(Office):
+    """Ketua RT: cover letter (manual) or KK/KTP check and recommendation (online)."""
+
+    stage = "rt"
+
+
+class Lurah(Office):
+    """Lurah office: SKTM (manual) or online entry of the case (online)."""
+
+    stage = "lurah"
+
+
+class Camat(Office):
+    """Camat office: endorses the SKTM (manual pathway only)."""
+
+    stage = "camat"
+
+
+class DinasSosial(Office):
+    """Social Services: eligibility and DTKS check, recommendation."""
+
+    stage = "dinsos"
+
+    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
+        hh = case.household
+        if not hh.eligible:
+            self.flow.reject(case, t, "ineligible")
+        elif u_judge < self.flow.p_mismatch:
+            self.flow.reject(case, t, "dtks_mismatch")
+        elif not hh.in_dtks:
+            self.flow.wait_for_dtks(case, t)
+        else:
+            super().judge(case, t, u_rework, u_judge)
+
+
+class DownstreamAgency(Office):
+    """An agency that receives cases another agency approved, and may judge them otherwise
+    (the beliefs barrier)."""
+
+    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
+        if self.rules.diverges(self.stage, u_judge):
+            self.flow.reject(case, t, "divergent_judgement")
+        else:
+            super().judge(case, t, u_rework, u_judge)
+
+
+class DinasKesehatan(DownstreamAgency):
+    """Health Office: validates and submits the registration to BPJS."""
+
+    stage = "dinkes"
+
+
+class BPJSKesehatan(DownstreamAgency):
+    """BPJS Kesehatan Cabang Jambi: registers and activates at the monthly cut-off."""
+
+    stage = "bpjs"
+
+
+class TimKoordinasi(Agent):
+    """The mayor's Tim Koordinasi JKN Daerah: it sets policy (its directives weight the
+    power and politics barriers, :mod:`sim.model.coordination`) and holds periodic review
+    meetings; it approves no case (its sitting is only the what-if ``approval_sittings``)."""
+
+    stage = "tim"
+
+    def __init__(self, model: mesa.Model, name: str, agencies: list[Office], flow: Any,
+                 stall_days: float):
+        super().__init__(model)
+        self.name = name
+        self.agencies = agencies
+        self.flow = flow
+        self.stall_days = stall_days
+        self.escalated = 0
+        self.relations: Any = None  # working trust (sim.model.relations), if coordination evolves
+
+    def review(self, t: float) -> None:
+        """Review meeting: escalate stalled cases at the agencies, release held hand-offs."""
+        for office in self.agencies:
+            self.escalated += office.desk.promote(t, self.stall_days)
+        self.escalated += self.flow.release_holds(t, self.stall_days)
+        if self.relations is not None:
+            self.relations.review(t)  # meetings build working trust
+
+
+AGENCY_CLASSES = {"dinsos": DinasSosial, "dinkes": DinasKesehatan, "bpjs": BPJSKesehatan}

@@ -1,0 +1,161 @@
+"""The programme's rules: premiums, the budget quota, BPJS activation and DTKS dates.
+
+:class:`Program` answers questions of the rules in force on a day (the premium rate, the
+yearly cap on active members, the next BPJS activation date, the next DTKS fixing date).
+:class:`Quota` owns the programme's membership counts: people with an active card
+(``active``), people whose case was admitted to BPJS but not yet closed (``pending``),
+and the cases waiting for a free slot (``waiting``). Nothing else changes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from sim.engine.worktime import Clock, dtks_fix_times, monthly_cutoff_activation
+from sim.scenario import Scenario
+
+
+class Program:
+    """Premium rates, budget caps, activation and DTKS dates for one scenario."""
+
+    def __init__(self, scenario: Scenario, clock: Clock):
+        self.p = scenario.program
+        self.b = scenario.batches
+        self.clock = clock
+        self._dtks = dtks_fix_times(clock, self.b.dtks_fixes_per_year_before,
+                                    self.b.dtks_monthly_from)
+        # The rate the city pays, by date: the class III premium (before, then after
+        # premium_change_date), the city's share where the central government pays part
+        # (program.city_premium_idr_from), then later changes (sustainability.premium_changes;
+        # assumptions). On each day the latest change in force applies.
+        changes = [(self.p.premium_change_date, self.p.premium_idr_after)]
+        changes += [(dt.date.fromisoformat(d), v)
+                    for d, v in self.p.city_premium_idr_from.items()]
+        changes += [(dt.date.fromisoformat(d), v)
+                    for d, v in scenario.sustainability.premium_changes.items()]
+        self._changes = sorted(changes, key=lambda c: c[0])  # stable: ties keep the order
+        self._change_days = [d for d, _ in self._changes]
+        self._change_t = [clock.t(d) for d in self._change_days]
+        self._rates = [self.p.premium_idr_before] + [v for _, v in self._changes]
+        self.uhc_now = False  # UHC Prioritas reached by the feedback rule (sim.model.sustainability)
+        self._t_uhc = clock.t(self.b.uhc_prioritas_from) if self.b.uhc_prioritas_from \
+            else float("inf")
+        self.caps = self._yearly_caps()
+        # the first model day of each year, to look caps up without dates
+        self._year_starts = [clock.t(dt.date(y, 1, 1)) for y in sorted(self.caps)]
+        self._cap_list = [self.caps[y] for y in sorted(self.caps)]
+
+    def premium_rate(self, day: dt.date) -> float:
+        """Premium the city pays per member-month on a calendar day (IDR)."""
+        return self._rates[bisect_right(self._change_days, day)]
+
+    def premium_rate_at(self, t: float) -> float:
+        return self._rates[bisect_right(self._change_t, t)]
+
+    def _yearly_caps(self) -> dict[int, int]:
+        """Active-member cap per year: min(target, budget / that year's premium bill)."""
+        budgets = {int(y): v for y, v in self.p.budget_idr_by_year.items()}
+        caps = {}
+        for year in range(self.clock.start.year, self.clock.date(self.clock.span).year + 1):
+            known = [y for y in budgets if y <= year] or sorted(budgets)[:1]
+            budget = budgets[max(known)] if known else float("inf")
+            bill = sum(self.premium_rate(dt.date(year, mo, 1)) for mo in range(1, 13))
+            cap = self.p.target if bill <= 0 else min(self.p.target, int(budget // bill))
+            caps[year] = int(cap)
+        return caps
+
+    def yearly_bill(self, year: int) -> float:
+        """Premium bill for one member over a calendar year (IDR)."""
+        return sum(self.premium_rate(dt.date(year, mo, 1)) for mo in range(1, 13))
+
+    def set_budget(self, year: int, budget: float) -> None:
+        """A budget set during the run (the responsive rule): the year's cap follows it."""
+        bill = self.yearly_bill(year)
+        cap = self.p.target if bill <= 0 else min(self.p.target, int(budget // bill))
+        self.caps[year] = int(cap)
+        self._cap_list = [self.caps[y] for y in sorted(self.caps)]
+
+    def cap(self, t: float) -> int:
+        """The cap on active plus pending members at model time t."""
+        return self._cap_list[max(0, bisect_right(self._year_starts, t) - 1)]
+
+    def activation_time(self, t: float) -> float:
+        """When a card registered at t becomes active: the same day under UHC Prioritas,
+        otherwise at the monthly cut-off."""
+        if t >= self._t_uhc or self.uhc_now:
+            return t
+        return monthly_cutoff_activation(self.clock, t, self.b.bpjs_cutoff_day)
+
+    def next_dtks(self, t: float) -> float:
+        return self._dtks[bisect_right(self._dtks, t)]
+
+    def year_starts(self) -> list[float]:
+        """Model times of each new budget year after the first."""
+        return [self.clock.t(dt.date(y, 1, 1))
+                for y in range(self.clock.start.year + 1, self.clock.end.year + 1)]
+
+
+class Quota:
+    """Active, pending and waiting members under the yearly cap; admits first come, first
+    served.
+
+    ``admit_to(case, t)`` is called for each case given a slot; it may close other cases
+    (and so call :meth:`release`) before returning: the queue is consistent before each
+    call, and the loop re-checks the cap after it.
+    """
+
+    def __init__(self, program: Program, admit_to: Callable[[Any, float], None],
+                 drop: Callable[[Any, float], bool]):
+        self.program = program
+        self.admit_to = admit_to
+        self.drop = drop  # True if a waiting case is withdrawn instead of admitted
+        self.active = 0  # people with an active card
+        self.pending = 0  # people admitted to BPJS whose case is still open
+        self.waiting: deque[Any] = deque()
+        self._admitting = False
+
+    def allows(self, members: int, t: float) -> bool:
+        return self.active + self.pending + members <= self.program.cap(t)
+
+    def wait(self, case: Any, t: float) -> None:
+        """A case asks for a slot."""
+        self.waiting.append(case)
+        self.admit(t)
+
+    def admit(self, t: float) -> None:
+        """Give slots to waiting cases, in order, while the cap allows."""
+        if self._admitting:  # a case closed during an admission: the loop below goes on
+            return
+        self._admitting = True
+        try:
+            q = self.waiting
+            while q:
+                case = q[0]
+                if self.drop(case, t):
+                    q.popleft()
+                    continue
+                if not self.allows(case.members, t):
+                    break
+                q.popleft()
+                self.pending += case.members
+                case.admitted = True
+                self.admit_to(case, t)
+        finally:
+            self._admitting = False
+
+    def release(self, case: Any, t: float) -> None:
+        """An admitted case closed: its slot is free."""
+        if case.admitted:
+            case.admitted = False
+            self.pending -= case.members
+        self.admit(t)
+
+    def change_active(self, people: int, t: float) -> None:
+        """Members gained (+) or lost (-) an active card."""
+        self.active += people
+        if people < 0:
+            self.admit(t)

@@ -1,0 +1,194 @@
+"""The calibration's report and the calibrated set written back into scenario files.
+
+``write_calibration`` writes ``accepted.csv``, ``points.csv``, ``README.md`` (the report:
+targets, what the data narrowed, the chosen set), figures and ``summary.json`` into a
+staged folder; ``apply_calibration`` replaces the marked block of a scenario file with the
+chosen set (``jambi-sim calibrate --apply``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+from sim.studies.calibrate import Calibration
+from sim.studies.spec import ExperimentError
+
+
+# ------------------------------------------------------------------ writing
+def write_calibration(result: dict[str, Any], cal: Calibration, out: Path,
+                      command: str, draw: bool = True) -> list[str]:
+    """accepted.csv, points.csv, README.md, figures and summary.json (the report, with the
+    files' checksums), written atomically into ``out``: a failed run never leaves half a
+    report, and an edited file is never overwritten (see :mod:`sim.runner.staging`)."""
+    from sim._version import __version__
+    from sim.runner.staging import StagedOutput
+
+    staged = StagedOutput(out, note=f"command: {command}")
+    rep = result["report"] | {"command": command}
+    names = rep["factors"]
+    keep = ["wave", "point", "reps", *names, *[c for c in result["points"] if c.startswith("I_")],
+            *cal.outputs()]
+    pts = result["points"][keep].round(6)
+    staged.write_text("points.csv", pts.to_csv(index=False))
+    staged.write_text("accepted.csv", result["accepted"][keep].round(6).to_csv(index=False))
+    staged.write_text("README.md", report_markdown(rep, cal))
+    if draw:
+        import matplotlib.pyplot as plt
+
+        from sim.studies.plots import calibration_figures
+
+        for name, fig in calibration_figures(result, cal).items():
+            staged.save_figure(name, fig)
+            plt.close(fig)
+    rep["provenance"] = {"package_version": __version__, "command": command,
+                         "files": dict(staged.files)}
+    staged.write_json("summary.json", rep)
+    staged.finish()  # summary.json is now among staged.files
+    return sorted(staged.files)
+
+
+def _fmt(x: float) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 1e8:
+        return f"Rp{x / 1e9:.2f} bn"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
+    L = [f"# Calibration: {rep['name']}", "",
+         f"Regenerate: `{rep.get('command', 'jambi-sim calibrate experiments/calibration.toml')}`"
+         f" ({rep['wall_s'] / 60:.1f} min on {rep['workers']} worker(s) of a "
+         f"{rep['cpu_count']}-core machine; {rep['runs_total']} runs). Method: history "
+         f"matching in {len(rep['waves'])} wave(s) with a Gaussian-process emulator per "
+         f"target, common random numbers, cut-off {rep['cutoff']} on the largest "
+         f"implausibility; see `sim/experiments/calibrate.py` and `docs/observations.md`.",
+         "", "## Targets and the calibrated set (final check)", "",
+         "| target | output | observed | sd (obs, definition, discrepancy) | calibrated mean "
+         "| 95% CI of the mean | 2.5-97.5% of runs | I |", "|---|---|---|---|---|---|---|---|"]
+    by_name = {t["name"]: t for t in rep["targets"]}
+    for name, f in rep["final_check"].items():
+        t = by_name[name]
+        obs = {"value": "", "at_most": "at most ", "at_least": "at least "}[t["kind"]] + \
+            _fmt(t["observed"])
+        L.append(f"| {name} | `{f['output']}` | {obs} | {_fmt(t['total_sd'])} "
+                 f"({_fmt(t['obs_sd'])}, {_fmt(t['definition_sd'])}, "
+                 f"{_fmt(t['discrepancy_sd'])}) | {_fmt(f['mean'])} | "
+                 f"{_fmt(f['ci95'][0])} to {_fmt(f['ci95'][1])} | "
+                 f"{_fmt(f['range_2_5_97_5'][0])} to {_fmt(f['range_2_5_97_5'][1])} | "
+                 f"{f['implausibility']:.2f} |")
+    L += ["", "What the model computes for each target:", ""]
+    for t in rep["targets"]:
+        L.append(f"- **{t['name']}** (`{t['output']}`): {t['computes']} Source: {t['source']}")
+    L += ["", "## Waves", "", "| wave | points | reps | runs | wall (s) | emulator: "
+          "non-implausible share of the prior box |", "|---|---|---|---|---|---|"]
+    for w in rep["waves"]:
+        L.append(f"| {w['wave']} | {w['points']} | {w['reps']} | {w['runs']} | {w['wall_s']} | "
+                 f"{w.get('emulated_non_implausible_share', '-')} |")
+    L += ["", f"Points run: {rep['points_run']}; accepted (largest implausibility below "
+          f"{rep['cutoff']} on the simulator): **{rep['accepted']}** "
+          f"(`accepted.csv`, all points in `points.csv`).",
+          "", (f"Sensitivity case, {rep['alternative']['label'] or 'the other reading'} "
+               f"(`{rep['alternative']['output']}` in place of the output of target "
+               f"`{rep['alternative']['target']}`): **{rep['accepted_reading_b']}** of the same "
+               f"points are non-implausible." if rep.get("alternative") else ""),
+          "", "Emulator held-out R^2 (wave 1): " + ", ".join(
+              f"`{k}` {v}" for k, v in rep["emulator_holdout_r2"].items()) + ".", "",
+          "## Calibrated set", "", "| parameter | prior range | accepted range | accepted mean "
+          "| sd ratio (accepted / prior) | calibrated value |", "|---|---|---|---|---|---|"]
+    for n in rep["factors"]:
+        p = rep["posterior"][n]
+        L.append(f"| `{n}` | {_fmt(p['prior'][0])} to {_fmt(p['prior'][1])} | "
+                 f"{_fmt(p['accepted_min'])} to {_fmt(p['accepted_max'])} | "
+                 f"{_fmt(p['accepted_mean'])} | {p['sd_ratio'] if p['sd_ratio'] is not None else '-'}"
+                 f" | {_fmt(rep['chosen'][n])} |")
+    L += ["", "An sd ratio near 1 means the accepted values spread as widely as the prior: the "
+          "targets do not identify that parameter. Near 0.6 or below: the data narrow it.", "",
+          "## Screening: Sobol' total indices of each target output (wave-1 emulator)", "",
+          "| parameter | " + " | ".join(f"`{o}`" for o in rep["screening_total_sobol"]) + " |",
+          "|---|" + "---|" * len(rep["screening_total_sobol"])]
+    for n in rep["factors"]:
+        L.append(f"| `{n}` | " + " | ".join(f"{v[n]:.2f}" for v in
+                                            rep["screening_total_sobol"].values()) + " |")
+    L += ["", "## What the data cannot tell apart", "",
+          "Correlations |r| >= 0.4 between parameters among the accepted sets (a trade-off the "
+          "targets leave open):", ""]
+    L += [f"- `{c['a']}` and `{c['b']}`: r = {c['r']}" for c in rep["correlations"]] or \
+        [f"- none at |r| >= 0.4 among the {rep['accepted']} accepted sets: the accepted region "
+         f"is nearly the whole prior box, so no pair is tied together."]
+    st = rep["screening_total_sobol"]
+    first = rep["targets"][0]["output"]
+    if first in st:
+        idx = st[first]
+        ranked = sorted(idx, key=lambda n: -idx[n])
+        L += ["", f"What moves `{first}` (total Sobol' index from the emulator): " +
+              ", ".join(f"`{n}` {idx[n]:.2f}" for n in ranked[:6]) + ". Parameters with an "
+              "index near 0 for every target cannot be informed by these targets at all; "
+              "those with a large index but an sd ratio near 1 are informed only jointly "
+              "(a higher one is offset by another: see `tradeoff.png`)."]
+    ident = [n for n in rep["factors"] if (rep["posterior"][n]["sd_ratio"] or 1) < 0.8]
+    L += ["", "Identified (sd ratio below 0.8): " + (", ".join(f"`{n}`" for n in ident)
+                                                       if ident else "none") + "."]
+    L += ["", "Figures: `prior_posterior.png` (each parameter: prior range, run points and "
+          "accepted points), `targets.png` (each target: all points against accepted ones and "
+          "the observation with its total sd), `tradeoff.png` (the two parameters that move the "
+          "first target most, coloured by it).", ""]
+    return "\n".join(L)
+
+
+# ------------------------------------------------------------------ applying the set
+BEGIN_SET = "# BEGIN CALIBRATED SET"
+END_SET = "# END CALIBRATED SET"
+
+
+def calibrated_block(chosen: dict[str, Any], source: str) -> str:
+    """The marked block of top-level dotted keys that holds a calibrated set in a scenario
+    file (TOML dotted keys, so it must come before the file's first [table] header)."""
+    def fmt(v: Any) -> str:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else repr(float(v))
+
+    lines = [f"{BEGIN_SET}: written by 'jambi-sim calibrate --apply' from {source};",
+             "# do not edit by hand (tests/test_calibration.py checks it against the report).",
+             f'calibrated_by = "{source}"']
+    lines += [f"{k} = {fmt(v)}" for k, v in chosen.items()]
+    lines.append(END_SET)
+    return "\n".join(lines)
+
+
+def check_apply(paths: list[Path]) -> None:
+    """Before any run: every --apply file exists and holds the marker block."""
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ExperimentError(f"--apply {path}: cannot read it ({exc.strerror}).") from None
+        i, j = text.find(BEGIN_SET), text.find(END_SET)
+        if i < 0 or j < i:
+            raise ExperimentError(f"--apply {path}: the file has no '{BEGIN_SET}' ... "
+                                  f"'{END_SET}' block; add the two marker lines (top level, "
+                                  f"before the first [table]) where the set goes.")
+
+
+def apply_calibration(path: Path, chosen: dict[str, Any], source: str) -> bool:
+    """Rewrite the calibrated block of one scenario file; True if it changed. The file must
+    hold the two marker lines (see ``calibrated_block``); the result must still load."""
+    from sim.scenario import Scenario
+
+    text = path.read_text(encoding="utf-8")
+    i, j = text.find(BEGIN_SET), text.find(END_SET)
+    if i < 0 or j < i:
+        raise ExperimentError(f"--apply {path}: the file has no '{BEGIN_SET}' ... "
+                              f"'{END_SET}' block (top-level lines before the first "
+                              f"[table]); add the two marker lines where the set goes.")
+    new = text[:i] + calibrated_block(chosen, source) + text[j + len(END_SET):]
+    Scenario.from_bytes(new.encode("utf-8"), origin=str(path))  # refuse a broken result
+    if new != text:
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(new, encoding="utf-8")
+        os.replace(tmp, path)
+    return new != text

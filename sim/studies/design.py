@@ -1,0 +1,100 @@
+"""Designs: the points an experiment runs, in a fixed order.
+
+``grid`` is every combination of the factors' values (the first factor varies slowest);
+``lhs``, ``sobol`` and ``morris`` are drawn with SALib's ProblemSpec samplers from the root
+seed, so the same file always gives the same points. Integer parameters are rounded to the
+nearest whole number before a run (the sample matrix ``X`` keeps the sampled values, which is
+what SALib's analysers expect).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.studies.spec import Experiment
+
+
+@dataclass
+class Design:
+    names: list[str]                  # factor names as written in the file
+    points: list[dict[str, Any]]      # one dict of factor values per point, in design order
+    X: np.ndarray | None              # the sample matrix (None for a grid)
+    problem: Any | None               # the SALib ProblemSpec that drew X (None for a grid)
+    integer: dict[str, bool]
+
+
+def factor_bounds(exp: Experiment) -> dict[str, tuple[float, float, bool]]:
+    """(lo, hi, integer) of each sampled factor: its range, or the plausible range."""
+    out = {}
+    for name, f in exp.factors.items():
+        if exp.model != "jambi":
+            out[name] = (float(f.range[0]), float(f.range[1]), False)
+            continue
+        from sim.scenario import bounds
+
+        b = bounds([name])[name] if f.range is None else \
+            bounds([name], kind="validation")[name]
+        lo, hi = (b.lo, b.hi) if f.range is None else f.range
+        out[name] = (float(lo), float(hi), b.integer)
+    return out
+
+
+def salib_problem(names: list[str], outputs: list[str] | None = None,
+                  ranges: dict[str, tuple[float, float]] | None = None):
+    """A SALib ProblemSpec over parameters named as ``sim.run`` accepts them, with their
+    plausible ranges (or ``ranges[name]`` where given)."""
+    from SALib import ProblemSpec
+
+    from sim.scenario import bounds
+
+    ranges = dict(ranges or {})
+    missing = [n for n in names if n not in ranges]
+    b = bounds(missing) if missing else {}
+    spec: dict[str, Any] = {"names": list(names),
+                            "bounds": [list(map(float, ranges.get(n, b.get(n, (0, 1)))))
+                                       for n in names]}
+    if outputs:
+        spec["outputs"] = list(outputs)
+    return ProblemSpec(spec)
+
+
+def _round(value: float, integer: bool) -> Any:
+    return int(round(value)) if integer else float(value)
+
+
+def build_design(exp: Experiment) -> Design:
+    names = list(exp.factors)
+    if exp.design == "grid":
+        axes = []
+        integer = {}
+        for name, f in exp.factors.items():
+            if f.values is not None:
+                axes.append(list(f.values))
+                integer[name] = all(isinstance(v, int) and not isinstance(v, bool)
+                                    for v in f.values)
+            else:
+                lo, hi, is_int = factor_bounds(exp)[name] if f.range is None else \
+                    (*f.range, factor_bounds(exp)[name][2])
+                axes.append([_round(v, is_int) for v in np.linspace(lo, hi, f.levels)])
+                integer[name] = is_int
+        points = [dict(zip(names, combo)) for combo in itertools.product(*axes)]
+        return Design(names, points, None, None, integer)
+    fb = factor_bounds(exp)
+    from SALib import ProblemSpec
+
+    sp = ProblemSpec({"names": names, "bounds": [[fb[n][0], fb[n][1]] for n in names],
+                      "outputs": list(exp.outputs)})
+    if exp.design == "sobol":
+        sp.sample_sobol(exp.samples, calc_second_order=exp.second_order, seed=exp.seed)
+    elif exp.design == "morris":
+        sp.sample_morris(exp.samples, num_levels=exp.morris_levels, seed=exp.seed)
+    else:
+        sp.sample_latin(exp.samples, seed=exp.seed)
+    X = np.asarray(sp.samples, dtype=float)
+    integer = {n: fb[n][2] for n in names}
+    points = [{n: _round(x, integer[n]) for n, x in zip(names, row)} for row in X]
+    return Design(names, points, X, sp, integer)

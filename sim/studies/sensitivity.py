@@ -1,0 +1,324 @@
+"""Global sensitivity analysis through SALib's ProblemSpec, over the plausible ranges.
+
+The sweep engine runs every point of a Sobol' or Morris design ``reps`` times (common random
+numbers: rep ``r`` of every point uses the same seed). The analysis takes the mean over the
+replications of each point, so the indices describe the expected outcome, and reports beside
+them the share of the output's variance that is noise (the variance between replications of a
+point, over the total variance of single runs). Convergence: the indices recomputed on the
+first n base samples (Sobol') or trajectories (Morris).
+
+Python API::
+
+    sp = salib_problem(["turf", "power"], outputs=["gap_to_target"])
+    sp.sample_sobol(64, seed=1)
+    sp.evaluate(evaluate, sp["names"], sp["outputs"], reps=2, seed=1)
+    sp.analyze_sobol()
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.studies.design import Design
+from sim.studies.spec import Experiment, ExperimentError
+
+WIDE_CONF = 0.1  # a Sobol' index whose 95% half-width exceeds this cannot be read
+
+
+# ------------------------------------------------------------------ evaluation (API)
+def evaluate(X: np.ndarray, names: list[str], outputs: list[str], reps: int = 1,
+             seed: int = 0, scenario: Any = None, workers: int = 1) -> np.ndarray:
+    """The model at each row of ``X``: a matrix (rows, outputs) of means over ``reps``.
+
+    Columns of ``X`` are the parameters ``names`` (as ``sim.run`` accepts them; integer
+    parameters are rounded). Replication ``r`` of every row runs with ``seed`` and rep ``r``
+    (common random numbers). ``scenario``: a Scenario, a TOML path or None (the baseline).
+    Works as ``ProblemSpec.evaluate(evaluate, names, outputs, reps=..., seed=...)``.
+    """
+    from sim.scenario import bounds, load_scenario
+    from sim.studies.sweep import Job, _chunks, _key, _local
+
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    if X.shape[1] != len(names):
+        raise ValueError(f"X has {X.shape[1]} columns for {len(names)} names")
+    integer = {n: b.integer for n, b in bounds(list(names), kind="validation").items()}
+    base = load_scenario(scenario)
+    jobs = []
+    for i, row in enumerate(X):
+        sc = base.with_overrides(**{n: (int(round(x)) if integer[n] else float(x))
+                                    for n, x in zip(names, row)})
+        for r in range(reps):
+            jobs.append(Job(_key("jambi", "", seed, r), i, r, seed, "jambi", sc))
+    Y = np.full((len(X), reps, len(outputs)), np.nan)
+    size = max(1, min(16, math.ceil(len(jobs) / max(1, 8 * workers))))
+    for records in _local(_chunks(jobs, size), workers):
+        for rec in records:
+            if rec["status"] == "ok":
+                Y[rec["point"], rec["rep"]] = [rec["outputs"].get(o, np.nan) for o in outputs]
+    return Y.mean(axis=1)
+
+
+# ------------------------------------------------------------------ analysis
+def point_means(exp: Experiment, table: pd.DataFrame, output: str) -> tuple[np.ndarray, float]:
+    """Per point: the mean over replications (design order), and the noise share."""
+    g = table.groupby("point")[output]
+    means = g.mean().sort_index().to_numpy(dtype=float)
+    noise = float("nan")
+    if exp.reps >= 2:
+        within = float(np.nanmean(g.var(ddof=1).to_numpy(dtype=float)))
+        total = float(np.nanvar(table[output].to_numpy(dtype=float), ddof=1))
+        noise = within / total if total > 0 else float("nan")
+    return means, noise
+
+
+def _spec(design: Design, output: str):
+    from SALib import ProblemSpec
+
+    return ProblemSpec({"names": list(design.problem["names"]),
+                        "bounds": [list(b) for b in design.problem["bounds"]],
+                        "outputs": [output]})
+
+
+def _sobol(exp: Experiment, design: Design, y: np.ndarray, output: str, n: int | None = None):
+    D = len(design.names)
+    block = 2 * D + 2 if exp.second_order else D + 2
+    rows = len(y) if n is None else n * block
+    sp = _spec(design, output).set_samples(design.X[:rows]).set_results(y[:rows])
+    sp.analyze_sobol(calc_second_order=exp.second_order, num_resamples=200,
+                     conf_level=0.95, seed=exp.seed)
+    return sp.analysis
+
+
+def _morris(exp: Experiment, design: Design, y: np.ndarray, output: str, n: int | None = None):
+    D = len(design.names)
+    rows = len(y) if n is None else n * (D + 1)
+    sp = _spec(design, output).set_samples(design.X[:rows]).set_results(y[:rows])
+    sp.analyze_morris(num_resamples=200, conf_level=0.95, num_levels=exp.morris_levels,
+                      seed=exp.seed)
+    return sp.analysis
+
+
+def _sizes(total: int, first: int = 4) -> list[int]:
+    out, n = [], first
+    while n < total:
+        out.append(n)
+        n *= 2
+    return out + [total]
+
+
+def analyse(exp: Experiment, design: Design, table: pd.DataFrame) -> dict[str, Any]:
+    """Indices for every output: a plain dict (the content of sensitivity.json)."""
+    if exp.design not in ("sobol", "morris"):
+        raise ExperimentError(f"sensitivity needs a sobol or morris design; {exp.name} is a "
+                              f"{exp.design} design (use 'jambi-sim sweep' for it).")
+    report: dict[str, Any] = {"experiment": exp.name, "design": exp.design,
+                              "samples": exp.samples, "reps": exp.reps, "points": len(design.points),
+                              "factors": design.names, "outputs": {}, "warnings": []}
+    D = len(design.names)
+    for output in exp.outputs:
+        y, noise = point_means(exp, table, output)
+        entry: dict[str, Any] = {"noise_share": noise}
+        if np.isnan(y).any():
+            msg = (f"{output}: {int(np.isnan(y).sum())} of {len(y)} points have no value (failed "
+                   f"runs or an undefined outcome); no indices for it.")
+            report["warnings"].append(msg)
+            entry["error"] = msg
+            report["outputs"][output] = entry
+            continue
+        if np.nanvar(y) == 0:
+            msg = f"{output}: constant over the design; no indices for it."
+            report["warnings"].append(msg)
+            entry["error"] = msg
+            report["outputs"][output] = entry
+            continue
+        if exp.design == "sobol":
+            a = _sobol(exp, design, y, output)
+            entry.update({k: _list(a[k]) for k in ("S1", "S1_conf", "ST", "ST_conf")})
+            if exp.second_order:
+                entry["S2"] = _list(a["S2"])
+                entry["S2_conf"] = _list(a["S2_conf"])
+            conv = []
+            for n in _sizes(exp.samples):
+                c = _sobol(exp, design, y, output, n)
+                conv.append({"n": n, "runs": n * (2 * D + 2 if exp.second_order else D + 2)
+                             * exp.reps, "S1": _list(c["S1"]), "ST": _list(c["ST"])})
+            entry["convergence"] = conv
+            wide = [f for f, w in zip(design.names, a["ST_conf"]) if w > WIDE_CONF]
+            if wide:
+                report["warnings"].append(
+                    f"{output}: the 95% intervals of the total index of {', '.join(wide[:5])}"
+                    f"{' and others' if len(wide) > 5 else ''} are wider than +-{WIDE_CONF}; "
+                    f"too wide to rank them: raise 'samples' (and 'reps' if the noise share, "
+                    f"{noise:.0%}, is large).")
+        else:
+            a = _morris(exp, design, y, output)
+            entry.update({k: _list(a[k]) for k in ("mu", "mu_star", "sigma", "mu_star_conf")})
+            conv = []
+            for n in _sizes(exp.samples, 2):
+                c = _morris(exp, design, y, output, n)
+                conv.append({"n": n, "runs": n * (D + 1) * exp.reps,
+                             "mu_star": _list(c["mu_star"])})
+            entry["convergence"] = conv
+            top = float(np.max(a["mu_star"]))
+            wide = [f for f, m, w in zip(design.names, a["mu_star"], a["mu_star_conf"])
+                    if m >= 0.25 * top and w > 0.5 * m]
+            if wide:
+                report["warnings"].append(
+                    f"{output}: mu* of {', '.join(wide[:5])} has a 95% interval wider than half "
+                    f"its value; raise 'samples' (trajectories) to rank them.")
+        if not math.isnan(noise) and noise > 0.5:
+            report["warnings"].append(
+                f"{output}: {noise:.0%} of the variance of single runs is noise between "
+                f"replications; the indices of point means need more 'reps'.")
+        report["outputs"][output] = entry
+    return report
+
+
+def _list(a: Any) -> Any:
+    return np.asarray(a, dtype=float).round(6).tolist()
+
+
+def indices_table(report: dict[str, Any]) -> pd.DataFrame:
+    """Tidy indices: output, factor, index, value, conf (95% half-width)."""
+    rows = []
+    names = report["factors"]
+    for output, e in report["outputs"].items():
+        pairs = (("S1", "S1_conf"), ("ST", "ST_conf")) if "ST" in e else \
+            (("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None))
+        for idx, conf in pairs:
+            if idx not in e:
+                continue
+            for i, f in enumerate(names):
+                rows.append({"output": output, "factor": f, "index": idx, "value": e[idx][i],
+                             "conf": e[conf][i] if conf else float("nan"),
+                             "noise_share": e["noise_share"]})
+        if "S2" in e:
+            for i, fi in enumerate(names):
+                for j in range(i + 1, len(names)):
+                    rows.append({"output": output, "factor": f"{fi} x {names[j]}",
+                                 "index": "S2", "value": e["S2"][i][j],
+                                 "conf": e["S2_conf"][i][j], "noise_share": e["noise_share"]})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ figures
+def figures(report: dict[str, Any]) -> dict[str, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figs = {}
+    names = report["factors"]
+    for output, e in report["outputs"].items():
+        if "error" in e:
+            continue
+        key = "ST" if "ST" in e else "mu_star"
+        # largest first; a long screening shows its leaders (all of them are in indices.csv)
+        order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(e[key][i], nan=-1.0))
+        shown = order[:TOP_FACTORS]
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.8))
+        y = np.arange(len(shown))
+
+        def pick(k: str) -> list[float]:
+            return [e[k][i] for i in shown]
+        if "ST" in e:
+            ax.barh(y - 0.2, pick("S1"), 0.4, xerr=pick("S1_conf"), label="first order S1")
+            ax.barh(y + 0.2, pick("ST"), 0.4, xerr=pick("ST_conf"), label="total ST")
+            ax.set_xlabel("Sobol' index (95% bootstrap interval)")
+        else:
+            ax.barh(y - 0.2, pick("mu_star"), 0.4, xerr=pick("mu_star_conf"), label="mu*")
+            ax.barh(y + 0.2, pick("sigma"), 0.4, label="sigma")
+            from sim.runner.catalogue import OUTPUTS
+
+            unit = f", {OUTPUTS[output].unit}" if output in OUTPUTS else ""
+            ax.set_xlabel(f"Morris elementary effect on {output}{unit} (mu* with 95% interval)")
+        ax.set_yticks(y, [names[i] for i in shown])
+        ax.invert_yaxis()
+        noise = e["noise_share"]
+        title = output + ("" if math.isnan(noise) else f" (noise share {noise:.0%})")
+        if "holdout_r2" in e:
+            title += f"; emulator held-out R2 {e['holdout_r2']:.2f}"
+        if len(shown) < len(names):
+            title += (f"\nthe {len(shown)} largest of {len(names)} factors by "
+                      f"{'mu*' if key == 'mu_star' else 'ST'} (all in indices.csv)")
+        ax.set_title(title)
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        figs[f"indices_{output}.png"] = fig
+        if not e.get("convergence"):
+            continue
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ns = [c["n"] for c in e["convergence"]]
+        lead = order[:CONVERGENCE_LINES]
+        for i in lead:
+            ax.plot(ns, [c[key][i] for c in e["convergence"]], marker="o", label=names[i])
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("base samples" if report["design"] == "sobol" else "trajectories")
+        ax.set_ylabel(key)
+        more = f" (the {len(lead)} largest of {len(names)})" if len(lead) < len(names) else ""
+        ax.set_title(f"Convergence of {key} for {output}{more}")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        figs[f"convergence_{output}.png"] = fig
+    return figs
+
+
+TOP_FACTORS = 20  # bars drawn per output, largest index first
+CONVERGENCE_LINES = 8  # factors drawn in a convergence plot
+
+
+def write_report(report: dict[str, Any], folder: Path, draw: bool = True) -> list[str]:
+    """sensitivity.json, indices.csv and figures/ in ``folder``; returns the files written."""
+    folder = Path(folder)
+    written = []
+
+    def atomic(name: str, text: str) -> None:
+        tmp = folder / f".{name}.tmp-{os.getpid()}"
+        tmp.write_text(text)
+        os.replace(tmp, folder / name)
+        written.append(name)
+
+    atomic("sensitivity.json", json.dumps(report, indent=2, default=float) + "\n")
+    atomic("indices.csv", indices_table(report).to_csv(index=False))
+    if draw:
+        import matplotlib.pyplot as plt
+
+        (folder / "figures").mkdir(exist_ok=True)
+        for name, fig in figures(report).items():
+            fig.savefig(folder / "figures" / name, dpi=110)
+            plt.close(fig)
+            written.append(f"figures/{name}")
+    return written
+
+
+def summary_text(report: dict[str, Any], top: int = 8) -> str:
+    lines = []
+    names = report["factors"]
+    for output, e in report["outputs"].items():
+        if "error" in e:
+            continue
+        noise = e["noise_share"]
+        head = f"{output}" + ("" if math.isnan(noise) else f" (noise share {noise:.0%})")
+        if "holdout_r2" in e:
+            head += (f" [emulator: held-out R2 {e['holdout_r2']:.2f}, RMSE "
+                     f"{e['holdout_rmse']:.4g}]")
+        if "ST" in e:
+            order = np.argsort(e["ST"])[::-1][:top]
+            lines.append(head + ": total (first) order, 95% half-width")
+            lines += [f"  {names[i]:40s} ST {e['ST'][i]:6.3f} +-{e['ST_conf'][i]:.3f}   "
+                      f"S1 {e['S1'][i]:6.3f} +-{e['S1_conf'][i]:.3f}" for i in order]
+        else:
+            order = np.argsort(e["mu_star"])[::-1][:top]
+            lines.append(head + ": Morris mu* (95% half-width) and sigma")
+            lines += [f"  {names[i]:40s} mu* {e['mu_star'][i]:12.4g} +-"
+                      f"{e['mu_star_conf'][i]:.3g}  sigma {e['sigma'][i]:12.4g}" for i in order]
+    lines += [f"warning: {w}" for w in report["warnings"]]
+    return "\n".join(lines)

@@ -1,0 +1,170 @@
+"""Experiment files: TOML in ``experiments/``, validated like scenarios.
+
+An experiment names the base scenario, the factors (parameter names as ``sim.run`` accepts
+them, each with values or a range; an empty table ``{}`` takes the schema's plausible range),
+the design (grid, lhs, sobol, morris), the sample size, the replications per point, the root
+seed and the outputs of interest from ``sim.runner.catalogue.OUTPUTS``. Mistakes raise
+:class:`ExperimentError` (a ScenarioError: the CLI prints one paragraph and exits with 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.runner.catalogue import is_output, output_names
+from sim.scenario import ScenarioError
+from sim.scenario.errors import _clean, explain
+
+DESIGNS = ("grid", "lhs", "sobol", "morris")
+MODELS = ("jambi", "ishigami")
+
+
+class ExperimentError(ScenarioError):
+    """An experiment file is wrong; the message is one paragraph for the user."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class Factor(_Strict):
+    """One factor: ``values = [...]`` (grid), or ``range = [lo, hi]`` (with ``levels`` for a
+    grid); neither means the parameter's plausible range from the schema."""
+
+    values: list[Any] | None = Field(None, min_length=1, description="The values to run (grid).")
+    range: tuple[float, float] | None = Field(
+        None, strict=False, description="Lowest and highest value sampled (default: the plausible range).")
+    levels: int | None = Field(None, ge=2, le=1000,
+                               description="Evenly spaced values over the range (grid only).")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Factor:
+        if self.values is not None and (self.range is not None or self.levels is not None):
+            raise ValueError("a factor takes either 'values' or 'range' (with 'levels'), "
+                             "not both")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError(f"a factor's range must be [lo, hi] with lo < hi, got "
+                             f"{list(self.range)}")
+        return self
+
+
+class Experiment(_Strict):
+    name: str = Field(min_length=1, description="Short name; default output folder runs/<name>.")
+    description: str = Field("", description="What the experiment asks.")
+    scenario: str | None = Field(
+        None, description="Base scenario file, relative to the experiment file (default: the "
+                          "historical baseline).")
+    model: Literal["jambi", "ishigami"] = Field(
+        "jambi", description="'jambi': the simulation; 'ishigami': SALib's Ishigami test "
+                             "function, to check the pipeline against analytic indices.")
+    design: Literal["grid", "lhs", "sobol", "morris"] = Field(
+        description="grid: every combination of the factors' values; lhs: Latin hypercube of "
+                    "'samples' points; sobol: Saltelli/Sobol' sample, samples * (2D + 2) "
+                    "points; morris: 'samples' trajectories of D + 1 points.")
+    samples: int = Field(16, ge=1, le=1_000_000, description="Sample size N (not for grid).")
+    reps: int = Field(1, ge=1, le=10_000, description="Replications per design point.")
+    seed: int = Field(20240331, ge=0, le=2**32 - 1, description="Root seed.")
+    outputs: list[str] = Field(min_length=1, description="Outputs from sim.runner.catalogue.OUTPUTS.")
+    factors: dict[str, Factor] = Field(min_length=1, description="Parameters to vary.")
+    fixed: dict[str, Any] = Field(default_factory=dict,
+                                  description="Overrides applied to the base scenario in every run.")
+    morris_levels: int = Field(4, ge=2, le=100, description="Grid levels of a Morris design.")
+    second_order: bool = Field(True, description="Sobol: also second-order indices.")
+    noise_sd: float = Field(0.0, ge=0, description="ishigami only: sd of added noise per rep.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Experiment:
+        bad = [o for o in self.outputs if not is_output(o) and self.model == "jambi"]
+        if bad:
+            raise ValueError(f"outputs: unknown {', '.join(map(repr, bad))}; allowed: "
+                             f"{', '.join(output_names())}, and per year: premium_idr_<year>, "
+                             f"member_months_<year>, active_members_<year>, "
+                             f"citizen_applications_<year>")
+        if self.model == "ishigami" and self.outputs != ["y"]:
+            raise ValueError("outputs: the ishigami model has one output, 'y'")
+        for name, f in self.factors.items():
+            if self.design == "grid" and f.values is None and f.levels is None:
+                raise ValueError(f"factors.{name}: a grid needs 'values' or 'range' with "
+                                 f"'levels'")
+            if self.design != "grid" and (f.values is not None or f.levels is not None):
+                raise ValueError(f"factors.{name}: a {self.design} design samples a range; "
+                                 f"give 'range = [lo, hi]' or {{}} for the plausible range, not "
+                                 f"'values' or 'levels'")
+            if name == "scenario" and f.values is None:
+                raise ValueError("factors.scenario takes 'values', a list of scenario files")
+        if self.design in ("sobol", "morris") and len(self.factors) < 2:
+            raise ValueError(f"a {self.design} design needs at least two factors")
+        return self
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _fail(path: Path | str, msg: str) -> ExperimentError:
+    return ExperimentError(f"{path}: {msg}")
+
+
+def read_spec(path: Path, schema: type[M], missing: str) -> M:
+    """A TOML file checked against ``schema``; every mistake an ExperimentError naming the
+    file (``missing`` says what to use when the file does not exist)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _fail(path, missing) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(path, f"cannot read the file ({exc}).") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(path, f"not valid TOML ({_clean(str(exc))}).") from None
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise ExperimentError(explain(exc, str(path), schema)) from None
+
+
+def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
+    """Load and check an experiment file; returns it and its folder (for relative paths)."""
+    path = Path(path)
+    exp = read_spec(path, Experiment, "no such experiment file. Shipped experiments are in "
+                                      "experiments/ (for example experiments/pathways.toml).")
+    check_names(exp, path)
+    return exp, path.resolve().parent
+
+
+def check_names(exp: Experiment, path: Path | str) -> None:
+    """Every factor and fixed name must be one ``sim.run`` accepts, with a usable range."""
+    if exp.model != "jambi":
+        for name, f in exp.factors.items():
+            if f.range is None and f.values is None:
+                raise _fail(path, f"factors.{name}: the {exp.model} model has no schema: give "
+                                  f"'range = [lo, hi]'.")
+        return
+    from sim.scenario.schema import _resolve, bounds
+
+    for table, names in (("fixed", exp.fixed), ("factors", exp.factors)):
+        for name in names:
+            if table == "factors" and name == "scenario":
+                continue
+            try:
+                _resolve(name)
+            except ScenarioError as exc:
+                raise _fail(path, f"{table}: {exc}") from None
+    for name, f in exp.factors.items():
+        if name != "scenario" and f.values is None:
+            try:
+                b = bounds([name], kind="plausible" if f.range is None else "validation")[name]
+            except ScenarioError as exc:
+                raise _fail(path, f"factors.{name}: {exc}") from None
+            if f.range is not None and not (b.lo <= f.range[0] and f.range[1] <= b.hi):
+                raise _fail(path, f"factors.{name}: range {list(f.range)} is outside the "
+                                  f"allowed range {b.lo} to {b.hi}.")
+
+
+def experiment_hash(exp: Experiment) -> str:
+    return hashlib.sha256(json.dumps(exp.model_dump(mode="json"), sort_keys=True)
+                          .encode()).hexdigest()[:16]

@@ -1,0 +1,283 @@
+"""Sustainability figures and indicators: coverage, waiting and coordination over time,
+with bands across replications, for a scenario with and without a standing Tim Koordinasi.
+
+    python -m sim.studies.sustainability scenarios/sustainability_transition.toml \\
+        scenarios/coordination_shock.toml scenarios/tim_lapses.toml \\
+        scenarios/single_agency.toml --reps 4 --workers 2 \\
+        --sets results/calibration/accepted.csv --max-sets 5 --out results/sustainability
+
+With ``--sets FILE.csv`` (for example ``results/calibration/accepted.csv``) every row's
+parameter values (columns named as ``sim.run`` accepts them; other columns are ignored and
+listed) are applied to each scenario in turn, so the bands span parameter sets as well as
+replications (``--max-sets`` rows at most, the first ones).
+
+For each scenario file it runs two variants under the same seeds (common random numbers):
+``standing Tim`` (the Tim Koordinasi keeps meeting to the end) and ``no standing Tim`` (no
+review meetings after the first political transition, or after the file's own
+``relations.tim_meetings_until``). It writes one figure per scenario
+(``<name>.png``: active members, days from application to card and mean working trust,
+median and 10-90% band across replications) and ``indicators.csv`` / ``indicators.md``
+(one row per scenario and variant: members in March 2024 and at the end, the
+sustainability indicator, recovery time, steady-state gap, time to refill).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.model.sustainability import indicators  # noqa: E402
+from sim.runner.replications import run  # noqa: E402
+from sim.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+from sim.scenario.schema import PAIRS  # noqa: E402
+
+SEIZED = "2024-03-31"  # the seed's observation month (26,469 by March 2024)
+
+
+def variants(sc: Scenario) -> dict[str, Scenario]:
+    """The scenario with a standing Tim, and without one."""
+    r = sc.relations
+    lapse = r.tim_meetings_until or (r.transitions[0] if r.transitions else sc.time.start)
+    return {"standing Tim": sc.with_overrides(tim_meetings_until=None),
+            "no standing Tim": sc.with_overrides(tim_meetings_until=lapse)}
+
+
+def read_sets(path: Path, max_sets: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """Parameter sets from a CSV file: one dict per row (at most ``max_sets``), keyed by the
+    columns that name a parameter; and the columns that do not (ignored)."""
+    from sim.scenario.schema import _resolve
+
+    where = f"parameter-set file {path}"
+    try:
+        df = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{where}: no such file.") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{where}: not a readable CSV table ({exc}).") from None
+    names, ignored = [], []
+    for col in df.columns:
+        try:
+            _resolve(str(col))
+            names.append(col)
+        except (ScenarioError, ValueError, KeyError):
+            ignored.append(str(col))
+    if not names:
+        raise ScenarioError(f"{where}: no column names a parameter (columns: "
+                            f"{', '.join(map(str, df.columns)) or 'none'}); name columns as "
+                            "sim.run accepts them, e.g. 'barriers.turf' (see 'jambi-sim params').")
+    if df.empty:
+        raise ScenarioError(f"{where}: the table has no rows.")
+    rows = df[names].head(max_sets)
+    bad = rows.columns[rows.isna().any()].tolist()
+    if bad:
+        raise ScenarioError(f"{where}: empty values in column(s) {', '.join(bad)}.")
+    return rows.to_dict("records"), ignored
+
+
+def study(sc: Scenario, reps: int, seed: int, workers: int = 1,
+          sets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run both variants (for each parameter set, if given); return their timeseries and
+    per-replication indicators, with a ``set`` column (0 without sets)."""
+    out = {}
+    bases = [sc.with_overrides(**p) for p in sets] if sets else [sc]
+    for label in variants(sc):
+        ts_all, cards_all, per_rep = [], [], []
+        for k, base in enumerate(bases):
+            v = variants(base)[label]
+            res = run(v, reps=reps, seed=seed, workers=workers)
+            ts, cards = res.timeseries.copy(), res.cases.loc[
+                res.cases["outcome"] == "enrolled", ["rep", "outcome_date", "days_to_card"]]
+            per_rep += _indicators(ts, v, k)
+            # a band over sets and replications: each (set, rep) is one sample path
+            ts["set"], cards = k, cards.assign(set=k)
+            ts["rep"] = ts["rep"] + k * reps
+            cards["rep"] = cards["rep"] + k * reps
+            ts_all.append(ts)
+            cards_all.append(cards)
+        out[label] = {"scenario": variants(bases[0])[label], "sets": len(bases),
+                      "timeseries": pd.concat(ts_all, ignore_index=True),
+                      "indicators": pd.DataFrame(per_rep),
+                      "cards": pd.concat(cards_all, ignore_index=True)}
+    return out
+
+
+def _indicators(ts: pd.DataFrame, v: Scenario, k: int) -> list[dict[str, Any]]:
+    per_rep = []
+    for rep, rows in ts.groupby("rep"):
+        recs = rows.to_dict("records")
+        ind = indicators(recs, v)
+        march = rows.loc[rows["date"] == SEIZED, "enrolled"]
+        ind["enrolled_2024_03"] = float(march.iloc[0]) if len(march) else math.nan
+        cov = rows.loc[rows["date"] == SEIZED, "coverage_city"] \
+            if "coverage_city" in rows else []
+        ind["coverage_city_2024_03"] = float(cov.iloc[0]) if len(cov) else math.nan
+        ind["uhc_months"] = float(rows["uhc_prioritas"].sum()) \
+            if "uhc_prioritas" in rows else math.nan
+        ind["set"] = k
+        per_rep.append(ind)
+    return per_rep
+
+
+def _band(ax: Any, ts: pd.DataFrame, col: str, label: str, color: str) -> None:
+    g = ts.groupby("date")[col]
+    x = pd.to_datetime(g.median().index)
+    ax.fill_between(x, g.quantile(0.1).values, g.quantile(0.9).values, color=color, alpha=0.25,
+                    linewidth=0)
+    ax.plot(x, g.median().values, color=color, label=label)
+
+
+def _waiting_band(ax: Any, cards: pd.DataFrame, label: str, color: str) -> None:
+    """Mean days from application to card of the cases enrolled each quarter: per
+    replication, then median and 10-90% band across replications."""
+    c = cards.copy()
+    c["quarter"] = pd.to_datetime(c["outcome_date"]).dt.to_period("Q").dt.start_time
+    per_rep = c.groupby(["quarter", "rep"])["days_to_card"].mean().unstack("rep")
+    ax.fill_between(per_rep.index, per_rep.quantile(0.1, axis=1), per_rep.quantile(0.9, axis=1),
+                    color=color, alpha=0.25, linewidth=0)
+    ax.plot(per_rep.index, per_rep.median(axis=1), color=color, label=label)
+
+
+def figure(name: str, results: dict[str, Any], path: Path) -> None:
+    """Active members, cases in the pipeline and mean trust over time, bands across reps."""
+    fig, axes = plt.subplots(3, 1, figsize=(9, 10), sharex=True)
+    colors = {"standing Tim": "tab:blue", "no standing Tim": "tab:red"}
+    for label, res in results.items():
+        ts = res["timeseries"].copy()
+        ts["coord_mean"] = ts[[f"coord_{p}" for p in PAIRS]].mean(axis=1)
+        _band(axes[0], ts, "enrolled", label, colors[label])
+        _waiting_band(axes[1], res["cards"], label, colors[label])
+        _band(axes[2], ts, "coord_mean", label, colors[label])
+    sc = next(iter(results.values()))["scenario"]
+    axes[0].axhline(sc.program.target, color="grey", ls="--", lw=1, label="target (30,000)")
+    axes[0].scatter([pd.Timestamp(SEIZED)], [sc.program.observed_enrolled], color="black",
+                    zorder=5, label="observed 26,469 (March 2024)")
+    axes[0].set_ylabel("active members (people)")
+    axes[1].set_ylabel("days from application to card\n(cases enrolled that quarter)")
+    axes[2].set_ylabel("working trust, mean of 3 pairs")
+    axes[2].axhline(sc.relations.threshold, color="grey", ls=":", lw=1,
+                    label="working threshold")
+    for d in sc.relations.transitions:
+        for ax in axes:
+            ax.axvline(pd.Timestamp(d), color="black", lw=0.6, alpha=0.5)
+    for ax in axes:
+        ax.legend(loc="best", fontsize=8)
+    first = next(iter(results.values()))
+    paths = int(first["timeseries"]["rep"].nunique())
+    sets = int(first.get("sets", 1))
+    across = (f"{sets} parameter sets x {paths // sets} replications" if sets > 1
+              else f"{paths} replications")
+    axes[0].set_title(f"{name}: median and 10-90% band across {across}\n"
+                      f"(vertical lines: political transitions)")
+    axes[2].set_xlabel("date")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+SPREAD = ("enrolled_2024_03", "enrolled_end", "gap_steady")  # spread across sets reported
+
+
+def table(name: str, results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per variant: the mean of each indicator over every replication (of every
+    parameter set); with several sets, the 10th and 90th percentiles of the sets' own means
+    for the members in March 2024, at the end, and the steady-state gap."""
+    rows = []
+    for label, res in results.items():
+        ind = res["indicators"]
+        sets = int(res.get("sets", 1))
+        row = {"scenario": name, "variant": label, "sets": sets, "reps": len(ind) // sets}
+        for col in ind.columns:
+            if col != "set":
+                row[col] = float(ind[col].mean())
+        if sets > 1:
+            per_set = ind.groupby("set").mean(numeric_only=True)
+            for col in SPREAD:
+                if col in per_set:
+                    row[f"{col}_sets_p10"] = float(per_set[col].quantile(0.1))
+                    row[f"{col}_sets_p90"] = float(per_set[col].quantile(0.9))
+        rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m sim.studies.sustainability",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("scenarios", type=Path, nargs="+")
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--seed", type=int, default=20240331)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--out", type=Path, default=Path("runs/sustainability"))
+    p.add_argument("--sets", type=Path, default=None,
+                   help="CSV of parameter sets (e.g. results/calibration/accepted.csv): "
+                        "bands across sets and replications")
+    p.add_argument("--max-sets", type=int, default=10,
+                   help="use at most this many rows of --sets, the first ones (default 10)")
+    args = p.parse_args(argv)
+    try:
+        return _main(args)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(args: argparse.Namespace) -> int:
+    for flag, value, low in (("--reps", args.reps, 1), ("--workers", args.workers, 1),
+                             ("--max-sets", args.max_sets, 1)):
+        if value < low:
+            raise ScenarioError(f"{flag} must be at least {low}, got {value}.")
+    scenarios = [load_scenario(path) for path in args.scenarios]  # all checked before any run
+    sets = None
+    if args.sets is not None:
+        sets, ignored = read_sets(args.sets, args.max_sets)
+        for sc in scenarios:  # every value checked against the schema before any run
+            for k, params in enumerate(sets):
+                try:
+                    sc.with_overrides(**params)
+                except ScenarioError as exc:
+                    raise ScenarioError(f"parameter-set file {args.sets}, row {k + 1}: "
+                                        f"{exc}") from None
+        if ignored:
+            print(f"{args.sets}: ignoring column(s) that name no parameter: "
+                  f"{', '.join(ignored)}", flush=True)
+        print(f"{len(sets)} parameter set(s) from {args.sets}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for sc in scenarios:
+        results = study(sc, args.reps, args.seed, args.workers, sets)
+        figure(sc.name, results, args.out / f"{sc.name}.png")
+        rows += table(sc.name, results)
+        print(f"{sc.name}: done ({dt.datetime.now():%H:%M:%S})", flush=True)
+    df = pd.DataFrame(rows)
+    df.to_csv(args.out / "indicators.csv", index=False)
+    keep = ["scenario", "variant", "sets", "reps", "enrolled_2024_03", "enrolled_end",
+            "coverage_city_2024_03", "coverage_city_end", "gap_steady",
+            "sustain_all_held"] + [f"sustain_{p}_months" for p in PAIRS] + \
+        [f"sustain_{p}_share" for p in PAIRS] + [f"sustain_{p}_recover" for p in PAIRS] + \
+        [f"coord_{p}_end" for p in PAIRS] + ["uhc_months"] + \
+        ["recovery_months", "refill_months_mean"] + \
+        [f"{c}_sets_{q}" for c in SPREAD for q in ("p10", "p90")]
+    md = df[[c for c in keep if c in df.columns]].round(3)
+    (args.out / "indicators.md").write_text(markdown(md))
+    print(md.to_string(index=False))
+    return 0
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """A plain markdown table (no extra dependency)."""
+    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
