@@ -90,6 +90,12 @@ class Clock:
     def t(self, d: dt.date) -> float:
         return float(d.toordinal() - self._ord0)
 
+    def month_ends(self) -> set[int]:
+        """The model days that end a calendar month inside the run, and the last day."""
+        last = self.horizon - 1
+        return {d for d in range(last + 1)
+                if d == last or self.date(d + 1).month != self.date(d).month}
+
     def next_month_start(self, t: float) -> float:
         d = self.date(t)
         first = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)

@@ -16,13 +16,62 @@ decision of a kind for a household is the same in every scenario run under one s
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from sim._mesa import Agent, mesa
 from sim.engine.desk import ServiceDesk
+from sim.engine.events import LATE, EventQueue
 from sim.engine.worktime import WorkCalendar
+from sim.model.component import Component
 
 SEGMENTS = ("poor_household", "institutional", "homeless_neglected", "mental_disorder")
+
+
+# Who the agents call: each protocol is what one collaborator must answer, and names the
+# class that does (the agents do not import them: those classes build the agents).
+class Life(Protocol):
+    """What a household's decisions set in motion (:class:`sim.model.population.Population`)."""
+
+    def hear(self, hh: Household, t: float) -> None: ...
+    def consider(self, hh: Household, t: float) -> None: ...
+    def apply(self, hh: Household, t: float) -> None: ...
+    def enroll(self, hh: Household, t: float) -> None: ...
+    def case_closed(self, hh: Household) -> None: ...
+
+
+class Visits(Protocol):
+    """The journey log's side of a service (:class:`sim.model.cases.Journey`)."""
+
+    def serve_case(self, case: Any, t_start: float, t_end: float) -> None: ...
+
+
+class CaseHandler(Protocol):
+    """What an office's decision sets in motion (:class:`sim.model.pathways.CaseFlow`)."""
+
+    journey: Visits
+    rework_prob: dict[str, float]
+    p_mismatch: float
+
+    def still_wanted(self, case: Any, t: float) -> bool: ...
+    def approve(self, case: Any, t: float) -> None: ...
+    def rework(self, case: Any, t: float) -> None: ...
+    def reject(self, case: Any, t: float, reason: str) -> None: ...
+    def wait_for_dtks(self, case: Any, t: float) -> None: ...
+    def release_holds(self, t: float, stall_days: float) -> int: ...
+
+
+class OfficeRules(Protocol):
+    """What the barriers decide at a desk (:class:`sim.model.coordination.CoordinationRules`)."""
+
+    def queue_key(self, stage: str, work_time: float, complex_case: bool) -> float: ...
+    def diverges(self, stage: str, u: float) -> bool: ...
+
+
+class Trust(Protocol):
+    """Working trust, moved by the Tim's meetings (:class:`sim.model.relations.Relations`)."""
+
+    def review(self, t: float) -> None: ...
 
 
 class Household(Agent):
@@ -32,7 +81,7 @@ class Household(Agent):
     draws. ``life`` is the population component that acts on its decisions.
     """
 
-    def __init__(self, model: mesa.Model, life: Any, idx: int, rt: int, segment: str,
+    def __init__(self, model: mesa.Model, life: Life, idx: int, rt: int, segment: str,
                  members: int, eligible: bool, has_docs: bool, in_dtks: bool,
                  cost_factor: float, patience: float):
         super().__init__(model)
@@ -85,7 +134,8 @@ class Office(Agent):
     stage = "office"
 
     def __init__(self, model: mesa.Model, name: str, calendar: WorkCalendar, servers: int,
-                 sample: Any, flow: Any, rules: Any, events: Any):
+                 sample: Callable[[Any], float], flow: CaseHandler, rules: OfficeRules,
+                 events: EventQueue):
         super().__init__(model)
         self.name = name
         self.calendar = calendar
@@ -205,22 +255,28 @@ class BPJSKesehatan(DownstreamAgency):
     stage = "bpjs"
 
 
-class TimKoordinasi(Agent):
+class TimKoordinasi(Agent, Component):
     """The mayor's Tim Koordinasi JKN Daerah: it sets policy (its directives weight the
     power and politics barriers, :mod:`sim.model.coordination`) and holds periodic review
     meetings; it approves no case (its sitting is only the what-if ``approval_sittings``)."""
 
     stage = "tim"
 
-    def __init__(self, model: mesa.Model, name: str, agencies: list[Office], flow: Any,
-                 stall_days: float):
+    def __init__(self, model: mesa.Model, name: str, agencies: list[Office], flow: CaseHandler,
+                 stall_days: float, meetings: list[float], relations: Trust | None = None):
         super().__init__(model)
         self.name = name
         self.agencies = agencies
         self.flow = flow
         self.stall_days = stall_days
+        self.meetings = meetings  # model times of its review meetings
         self.escalated = 0
-        self.relations: Any = None  # working trust (sim.model.relations), if coordination evolves
+        self.relations = relations  # working trust (sim.model.relations), if it evolves
+
+    def start(self, events: EventQueue) -> None:
+        """Put the review meetings on the queue (the model runs the Tim as a component)."""
+        for t in self.meetings:
+            events.schedule(t, self.review, priority=LATE)
 
     def review(self, t: float) -> None:
         """Review meeting: escalate stalled cases at the agencies, release held hand-offs."""

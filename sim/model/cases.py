@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.scenario.offices import OFFICES as KINDS
+
 # Route steps. Offices have a desk; the other steps are places a case waits.
-OFFICES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs")
+OFFICES = KINDS  # the office kinds (sim.scenario.offices), in the manual route order
 STAGES = ("docs", "rt", "lurah", "camat", "dinsos", "dtks", "dinkes", "tim", "quota", "bpjs",
           "activation")
 STAGE_CODE = {s: i for i, s in enumerate(STAGES)}

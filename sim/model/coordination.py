@@ -53,12 +53,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Protocol
 
 from sim.engine.worktime import Clock, WorkCalendar
 from sim.scenario import Scenario
+from sim.scenario.offices import AGENCIES
 
-AGENCIES = ("dinsos", "dinkes", "bpjs")
 DOWNSTREAM = ("dinkes", "bpjs")  # agencies that receive what another agency approved
 UPSTREAM = {"dinkes": "dinsos", "bpjs": "dinkes"}  # who approved what they judge
 # A hand-off's draws: uniforms for verify, hold, escalate, bounce and settle; unit
@@ -66,10 +66,22 @@ UPSTREAM = {"dinkes": "dinsos", "bpjs": "dinkes"}  # who approved what they judg
 HANDOFF_DRAWS = ("uniform",) * 5 + ("exponential",) * 2
 
 
-class CoordinationRules:
-    """Effective barrier levels and their effects for one scenario."""
+class PairTrust(Protocol):
+    """Working trust between agency pairs, when coordination evolves
+    (:class:`sim.model.relations.Relations`): how strongly the barriers bite on a pair's
+    hand-off, and what each hand-off, bounce or blame does to the pair."""
 
-    def __init__(self, scenario: Scenario, clock: Clock):
+    def factor(self, src: str, dst: str) -> float: ...
+    def hold_factor(self, src: str) -> float: ...
+    def handed_off(self, src: str, dst: str, bounced: bool) -> None: ...
+    def blamed(self, stage: str, upstream: str | None = None) -> None: ...
+
+
+class CoordinationRules:
+    """Effective barrier levels and their effects for one scenario; with ``relations``,
+    each agency pair's working trust scales the barriers on its hand-offs."""
+
+    def __init__(self, scenario: Scenario, clock: Clock, relations: PairTrust | None = None):
         b, c = scenario.barriers, scenario.coordination
         self.c = c
         self.clock = clock
@@ -90,7 +102,7 @@ class CoordinationRules:
         freeze = int(round(b.politics * (1 - hier) * c.freeze_days))
         self.freezes = self._freeze_windows(freeze, c.election_dates)
         # working trust between agency pairs (sim.model.relations); None = fixed dials
-        self.relations: Any = None
+        self.relations = relations
 
     def _freeze_windows(self, days: int, elections: tuple[dt.date, ...]) -> list[tuple[float, float]]:
         if days <= 0:

@@ -27,12 +27,14 @@ a row of the journey log (:class:`~sim.model.cases.Journey`).
 
 from __future__ import annotations
 
-from typing import Any
-
+from sim._mesa import mesa
 from sim.engine.events import EventQueue
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
+from sim.model.agents import Household, Office
 from sim.model.cases import OFFICES, OUTCOMES, RESULT_CODE, Case, CaseRecord, Journey, VisitCount
+from sim.model.city import City
+from sim.model.component import Component
 from sim.model.coordination import HANDOFF_DRAWS, CoordinationRules
 from sim.model.program import Program, Quota
 from sim.scenario import Scenario
@@ -63,17 +65,20 @@ def routes(tim_gate: bool) -> dict[str, tuple[str, ...]]:
             for mode, offices in OFFICE_ROUTES.items()}
 
 
-class CaseFlow:
+class CaseFlow(Component):
     """Moves cases along their route; the only place that changes a case's state.
 
-    With ``tables`` (the default) every case is kept in ``cases`` and every visit in the
-    ``journey`` log, for the case and journey tables. Without, a closed case is let go and
-    visits are only counted: ``record`` keeps what the outcome catalogue needs either way.
+    It builds the :class:`~sim.model.city.City` whose offices serve its cases (the offices
+    hand their decisions back to it) and the :class:`~sim.model.program.Quota` that gives
+    them slots. With ``tables`` (the default) every case is kept in ``cases`` and every
+    visit in the ``journey`` log, for the case and journey tables. Without, a closed case
+    is let go and visits are only counted: ``record`` keeps what the outcome catalogue
+    needs either way.
     """
 
-    def __init__(self, scenario: Scenario, clock: Clock, events: EventQueue, streams: Streams,
-                 rules: CoordinationRules, program: Program, trace: list[tuple] | None = None,
-                 tables: bool = True):
+    def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
+                 streams: Streams, rules: CoordinationRules, program: Program,
+                 trace: list[tuple] | None = None, tables: bool = True):
         self.sc = scenario
         self.beh = scenario.behaviour
         self.coord = scenario.coordination
@@ -82,7 +87,6 @@ class CaseFlow:
         self.rules = rules
         self.program = program
         self.trace = trace
-        self.city: Any = None  # attached by the model once the offices exist
         self.quota = Quota(program, self._admitted, self._withdrawn)
         self.routes = routes(rules.approval_gate)
         # the office a step belongs to, for logs: the office itself, or the last one before
@@ -125,6 +129,9 @@ class CaseFlow:
         self.u_resend = k("resend", "exponential")
         self.u_reapply = k("reapply:rejected", ("uniform", "exponential"), per_block=1)
         self.u_reconsider = k("reconsider", "exponential", per_block=3)
+        self.horizon = 0.0  # the end of the last day run (for the audit)
+        # the offices, last: they register as Mesa agents and hand their decisions back here
+        self.city = City(model, scenario, clock, events, streams, rules, self)
 
     def pathway_at(self, t: float) -> str:
         """The pathway in force on day t."""
@@ -152,7 +159,7 @@ class CaseFlow:
             self.journey.close(case.visit, t, result)
             case.visit = -1
 
-    def office(self, case: Case) -> Any:
+    def office(self, case: Case) -> Office:
         """The office serving the case's current step."""
         return case.offices[case.idx]
 
@@ -164,7 +171,7 @@ class CaseFlow:
         return True
 
     # ---------------------------------------------------------------- opening
-    def start(self, hh: Any, t: float) -> None:
+    def open_case(self, hh: Household, t: float) -> None:
         """Open a case: first a Dukcapil trip if the KK/KTP is missing, then the route."""
         pathway = self.pathway_at(t)
         route = "referral" if hh.referred else pathway
@@ -302,7 +309,7 @@ class CaseFlow:
                      stage=stage if bounce else nxt)
         self.events.schedule(arrive, self._arrive, case, case.token)
 
-    def _verification_round(self, case: Case, t: float, office: Any) -> None:
+    def _verification_round(self, case: Case, t: float, office: Office) -> None:
         """Accountability: the sender collects letters and sign-offs, then re-checks."""
         case.verified, case.verifying = case.idx, True
         case.verifications += 1
@@ -443,3 +450,58 @@ class CaseFlow:
         self.log(t, outcome, case, reason, stage="bpjs" if outcome == "enrolled" else None)
         if case.admitted:
             self.quota.release(case, t)
+
+    # ------------------------------------------------------------ component
+    def day_end(self, day: int) -> None:
+        self.horizon = day + 1.0
+
+    def audit(self) -> list[str]:
+        """Every case is counted once, located once, and closed cleanly; the desks, the
+        journey log and the quota agree with the cases."""
+        bad = []
+        if len(self.record) != self.open + sum(self.counts.values()):
+            bad.append(f"cases {len(self.record)} != open {self.open} + closed {self.counts}")
+        if self.open != sum(self.where.values()):
+            bad.append(f"open {self.open} != located {self.where}")
+        if any(v < 0 for v in self.where.values()):
+            bad.append(f"negative location count {self.where}")
+        in_desks = sum(d.in_system for d in self.city.desks)
+        if self.where["queue"] != in_desks:
+            bad.append(f"queue count {self.where['queue']} != desks {in_desks}")
+        for d in self.city.desks:
+            if not (0 <= d.busy <= d.servers):
+                bad.append(f"desk {d.name}: queue {len(d.queue)} busy {d.busy}")
+        return bad + (self.audit_cases(self.cases) if self.tables else [])
+
+    def audit_cases(self, cases: list[Case]) -> list[str]:
+        """The cases' own states, and the journey log and the quota against them:
+        ``cases`` is every case (with tables) or every open case (without, a closed case
+        is let go: the model finds the open ones through their households)."""
+        bad, q = [], self.quota
+        if len(cases) != (len(self.record) if self.tables else self.open):
+            bad.append(f"{len(cases)} cases reachable, {len(self.record)} recorded, "
+                       f"{self.open} open")
+        places = {c.where for c in cases if c.outcome is None}
+        if not places <= set(PLACES):
+            bad.append(f"open case in unknown place {places}")
+        for c in cases:
+            if (c.outcome is None) == bool(c.where == ""):
+                bad.append(f"case {c.id}: outcome {c.outcome} but where '{c.where}'")
+            if c.outcome is not None and c.t_outcome < c.t_applied:
+                bad.append(f"case {c.id} ends before it starts")
+            if c.outcome is not None and c.visit != -1:
+                bad.append(f"case {c.id} closed with a visit still open")
+        horizon, j = self.horizon, self.journey
+        for i in range(len(j) if self.tables else 0):
+            t_in, t_out = j.t_in[i], j.t_out[i]
+            if t_in > horizon or t_out < t_in or t_out > horizon:
+                bad.append(f"journey row {i}: in {t_in} out {t_out} outside the run so far")
+            if j.t_start[i] < t_in or j.t_end[i] < j.t_start[i]:
+                bad.append(f"journey row {i}: service {j.t_start[i]}..{j.t_end[i]} before "
+                           f"arrival {t_in}")
+        pending = sum(c.members for c in cases if c.admitted)
+        if pending != q.pending:
+            bad.append(f"pending members {q.pending} != {pending}")
+        if sum(c.where == "quota" for c in cases if c.outcome is None) != len(q.waiting):
+            bad.append(f"cases at the quota != waiting list {len(q.waiting)}")
+        return bad

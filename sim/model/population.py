@@ -28,6 +28,7 @@ from sim.engine.events import URGENT, EventQueue
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
 from sim.model.agents import Household
+from sim.model.component import Component
 from sim.model.program import Quota
 from sim.scenario import Scenario
 
@@ -58,8 +59,10 @@ class _Left:
 LEFT = _Left()
 
 
-class Population:
-    """Households of one replication, and the events of their lives."""
+class Population(Component):
+    """Households of one replication, and the events of their lives. As a component it
+    builds the first day's households and puts the city-wide events (campaigns, central
+    PBI-JK take-overs, re-verification tranches) on the queue when the model starts."""
 
     def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
                  streams: Streams, quota: Quota, n_rt: int,
@@ -188,7 +191,7 @@ class Population:
     def _count(self, hh: Household, sign: int) -> None:
         """Add (+1) or remove (-1) a household's contribution to the people stocks."""
         if hh.status == "enrolled":
-            self.quota.active += sign * hh.members
+            self.quota.count_active(sign * hh.members)
         elif hh.status == "uninsured" and hh.eligible:
             self.eligible_people += sign * hh.members
             if hh.aware:
@@ -310,6 +313,23 @@ class Population:
             self.leave(hh, t, "death")
         else:
             self.quota.admit(t)
+
+    # ------------------------------------------------------------ component
+    def start(self, events: EventQueue) -> None:
+        self.build()
+        self.schedule_city_events()
+
+    def audit(self) -> list[str]:
+        """The people stocks agree with the households they count."""
+        bad = []
+        active = sum(h.members for h in self.households if h.status == "enrolled")
+        if active != self.quota.active:
+            bad.append(f"active members {self.quota.active} != {active}")
+        elig = [h for h in self.households if h.status == "uninsured" and h.eligible]
+        if sum(h.members for h in elig) != self.eligible_people or \
+                sum(h.members for h in elig if h.aware) != self.aware_people:
+            bad.append("eligible/aware stocks out of step with households")
+        return bad
 
     # ------------------------------------------------------- city-wide events
     def schedule_city_events(self) -> None:

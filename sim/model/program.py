@@ -1,10 +1,13 @@
-"""The programme's rules: premiums, the budget quota, BPJS activation and DTKS dates.
+"""The programme: its rules, its membership counts and its money.
 
 :class:`Program` answers questions of the rules in force on a day (the premium rate, the
 yearly cap on active members, the next BPJS activation date, the next DTKS fixing date).
 :class:`Quota` owns the programme's membership counts: people with an active card
 (``active``), people whose case was admitted to BPJS but not yet closed (``pending``),
-and the cases waiting for a free slot (``waiting``). Nothing else changes them.
+and the cases waiting for a free slot (``waiting``). They change only through its
+methods (``tests/test_structure.py`` checks that nothing else assigns them).
+:class:`Ledger` owns the money: premiums and member-months accrued day by day for the
+active members, by month, and the spending of a year so far.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from sim.engine.events import LATE, EventQueue
 from sim.engine.worktime import Clock, dtks_fix_times, monthly_cutoff_activation
+from sim.model.component import Component
 from sim.scenario import Scenario
 
 
@@ -99,9 +104,9 @@ class Program:
                 for y in range(self.clock.start.year + 1, self.clock.end.year + 1)]
 
 
-class Quota:
+class Quota(Component):
     """Active, pending and waiting members under the yearly cap; admits first come, first
-    served.
+    served, whenever a slot may have come free and at the start of each budget year.
 
     ``admit_to(case, t)`` is called for each case given a slot; it may close other cases
     (and so call :meth:`release`) before returning: the queue is consistent before each
@@ -154,8 +159,58 @@ class Quota:
             self.pending -= case.members
         self.admit(t)
 
-    def change_active(self, people: int, t: float) -> None:
-        """Members gained (+) or lost (-) an active card."""
+    def count_active(self, people: int) -> None:
+        """Members gained (+) or lost (-) an active card. Nothing is admitted here: the
+        caller admits (:meth:`admit`) once the change it is part of is complete (a
+        household that leaves first closes its case)."""
         self.active += people
-        if people < 0:
-            self.admit(t)
+
+    # ------------------------------------------------------------ component
+    def start(self, events: EventQueue) -> None:
+        """A new budget year may bring a higher cap: admit on each January 1st."""
+        for t in self.program.year_starts():
+            events.schedule(t, self.admit, priority=LATE)
+
+    def audit(self) -> list[str]:
+        bad = []
+        if self.active < 0 or self.pending < 0:
+            bad.append(f"negative member counts: active {self.active}, pending {self.pending}")
+        return bad
+
+
+class Ledger(Component):
+    """Premiums owed for the active members, accrued day by day, by calendar month.
+
+    ``premium_by_month`` (IDR) and ``member_months`` (active members x months) are keyed
+    ``YYYY-MM``; a day adds the active members x that day's rate / the days in its month.
+    The rate per day is worked out once, so a day's accrual does no calendar arithmetic.
+    """
+
+    def __init__(self, program: Program, clock: Clock, quota: Quota):
+        self.quota = quota
+        self.premium_by_month: dict[str, float] = {}
+        self.member_months: dict[str, float] = {}
+        self._days: list[tuple[str, int, float]] = []  # per model day: month, its days, rate
+        for d in range(clock.horizon + 1):
+            today = clock.date(d)
+            first = dt.date(today.year, today.month, 1)
+            nxt = dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
+            self._days.append((f"{today.year:04d}-{today.month:02d}", (nxt - first).days,
+                               program.premium_rate_at(d)))
+
+    def day_end(self, day: int) -> None:
+        month, days_in_month, rate = self._days[day]
+        active = self.quota.active
+        self.premium_by_month[month] = self.premium_by_month.get(month, 0.0) + \
+            active * rate / days_in_month
+        self.member_months[month] = self.member_months.get(month, 0.0) + \
+            active / days_in_month
+
+    def spent_in(self, year: int) -> float:
+        """Premium spending of a calendar year so far (IDR)."""
+        prefix = f"{year:04d}-"
+        return sum(v for k, v in self.premium_by_month.items() if k.startswith(prefix))
+
+    def of_month(self, month: str) -> float:
+        """The premium owed for one month so far (IDR)."""
+        return self.premium_by_month.get(month, 0.0)

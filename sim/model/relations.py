@@ -70,8 +70,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 
+from sim.engine.events import LATE, EventQueue
 from sim.engine.worktime import Clock
+from sim.model.component import Component
 from sim.model.coordination import AGENCIES, UPSTREAM
 from sim.scenario import Scenario
 from sim.scenario.schema import PAIRS
@@ -192,3 +195,26 @@ class Relations:
         out = {f"coord_{p}": round(s, 6) for p, s in self.state.items()}
         out.update({f"pressure_{a}": round(v, 6) for a, v in self.pressure.items()})
         return out
+
+
+class TrustDynamics(Component):
+    """Working trust run as a component of the model: its dated shocks (transitions,
+    staff rotations) go on the queue at the start; at each month end every agency senses
+    its backlog (cases at its desk per regular staff member) and the rules move the
+    pairs; the pairs' states and the agencies' pressure are columns of the timeseries."""
+
+    def __init__(self, relations: Relations, backlog: Callable[[str], int],
+                 staff: dict[str, int]):
+        self.relations = relations
+        self.backlog = backlog  # cases in an agency's queue or in service now
+        self.staff = staff  # each agency's regular staff
+
+    def start(self, events: EventQueue) -> None:
+        for t, name, args in self.relations.dated_events():
+            events.schedule(t, getattr(self.relations, name), *args, priority=LATE)
+
+    def month_end(self, t: float) -> None:
+        self.relations.month(t, {a: (self.backlog(a), n) for a, n in self.staff.items()})
+
+    def row(self, t: float) -> dict[str, float]:
+        return self.relations.row()

@@ -27,24 +27,31 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sim.engine.events import LATE, EventQueue
 from sim.engine.worktime import Clock
-from sim.model.program import Program
+from sim.model.component import Component
+from sim.model.program import Ledger, Program
 from sim.scenario import Scenario
 from sim.scenario.schema import PAIRS
 
 UHC_COVERAGE, UHC_ACTIVE = 0.98, 0.80  # DOMAIN.md: UHC Prioritas
 
 
-class SustainabilityRules:
-    """The budget rule and the UHC Prioritas feedback, run at year starts and month ends."""
+class SustainabilityRules(Component):
+    """The budget rule and the UHC Prioritas feedback, run at year starts and month ends.
 
-    def __init__(self, scenario: Scenario, clock: Clock, program: Program,
-                 spent: Callable[[int], float], uninsured: Callable[[], int]):
+    Its timeseries columns (coverage, active share, arrears, UHC Prioritas, budget) are
+    written with ``columns`` (the model sets it when coordination evolves, as in the
+    sustainability scenarios), so the historical runs keep their columns."""
+
+    def __init__(self, scenario: Scenario, clock: Clock, program: Program, ledger: Ledger,
+                 uninsured: Callable[[], int], columns: bool = False):
         self.s = scenario.sustainability
         self.clock = clock
         self.program = program
-        self.spent = spent  # premium spending of a calendar year so far (IDR)
+        self.spent = ledger.spent_in  # premium spending of a calendar year so far (IDR)
         self.uninsured = uninsured  # eligible uninsured people in the model now
+        self.columns = columns
         self.budgets = {int(y): v for y, v in scenario.program.budget_idr_by_year.items()}
         self.uhc = False
         self.coverage = math.nan
@@ -54,6 +61,12 @@ class SustainabilityRules:
     def budget_of(self, year: int) -> float:
         known = [y for y in self.budgets if y <= year] or sorted(self.budgets)[:1]
         return self.budgets[max(known)]
+
+    def start(self, events: EventQueue) -> None:
+        """A responsive budget is set each January 1st (before the quota admits)."""
+        if self.s.budget_rule == "responsive":
+            for t in self.program.year_starts():
+                events.schedule(t, self.new_year, priority=LATE)
 
     def new_year(self, t: float) -> None:
         """January 1st: a responsive budget is set from last year's spending."""
@@ -77,7 +90,9 @@ class SustainabilityRules:
             self.program.uhc_now = self.uhc
 
     def row(self, t: float) -> dict[str, Any]:
-        """The timeseries columns at a month end."""
+        """The timeseries columns at a month end (with ``columns``)."""
+        if not self.columns:
+            return {}
         return {"coverage_city": round(self.coverage, 6),
                 "active_share": round(self.active_share, 6), "arrears": int(self.arrears),
                 "uhc_prioritas": int(self.uhc),

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from sim.model.cases import REFERRAL_ROUTES
+from sim.scenario.offices import OFFICES
 
 PATHWAYS = ("manual", "online")
-FUNNEL_STAGES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs", "activation")
+FUNNEL_STAGES = (*OFFICES, "activation")
 
 
 def quantile_from_counts(counts: np.ndarray, q: float, scale: float = 10.0) -> float | None:

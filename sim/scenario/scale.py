@@ -23,11 +23,12 @@ from numbers import Real
 from typing import Any
 
 from sim.scenario.errors import ScenarioError
+from sim.scenario.offices import OFFICES
 from sim.scenario.schema import Scenario
 
 POPULATION_COUNTS = ("uninsured_people_start", "lapas_residents", "panti_jompo_residents",
                      "panti_asuhan_residents")
-SCALED_DESKS = ("lurah", "camat", "dinsos", "dinkes", "bpjs")
+SCALED_DESKS = OFFICES[1:]  # every office kind but the RT head
 
 
 def _round(x: float) -> int:

@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 from sim.studies.calibrate import Calibration
 from sim.studies.spec import ExperimentError
 

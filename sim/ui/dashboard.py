@@ -32,12 +32,13 @@ from sim.runner.funnel import days_by_year, funnel_table  # noqa: E402
 from sim.runner.records import case_table, journey_table  # noqa: E402
 from sim.runner.replications import collector_paused  # noqa: E402
 from sim.scenario import Barriers, Scenario  # noqa: E402
+from sim.scenario.offices import OFFICES  # noqa: E402
 from sim.show.i18n import RESULTS, date_text, num, pathway, rupiah, stage, tr  # noqa: E402
 from sim.show.plots import OI, RC, funnel_panel  # noqa: E402
 
 BARRIER_NAMES = tuple(Barriers.model_fields)
 CAMPAIGN_MONTHS = {0: (), 1: (3,), 2: (3, 9), 4: (1, 4, 7, 10), 12: tuple(range(1, 13))}
-OFFICE_QUEUES = ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs")
+OFFICE_QUEUES = OFFICES
 
 
 @dataclasses.dataclass(frozen=True)
