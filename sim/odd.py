@@ -51,7 +51,7 @@ def parameter_block(baseline: Path = BASELINE) -> str:
                                        or r["source"].lower().endswith("(assumption)"))]
     out = [BEGIN, "",
            f"{len(rows)} parameters; {len(sourced)} have a source other than an assumption "
-           f"(a figure in DOMAIN.md or a regulation), {len(rows) - len(sourced)} are "
+           f"(a document in docs/sources.md or a regulation), {len(rows) - len(sourced)} are "
            f"assumptions (the source says 'assumption' first or in brackets). 'Baseline' is the "
            f"value in `{baseline.relative_to(ROOT) if baseline.is_relative_to(ROOT) else baseline}` "
            f"where it differs from the schema default (the calibrated values).", "",

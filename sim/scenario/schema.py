@@ -6,9 +6,10 @@ Perwal Jambi No. 3/2021, online after). TOML files in ``scenarios/`` override
 some of the defaults. The same schema feeds validation (``Scenario.from_toml``),
 the parameter docs (``parameter_table``) and sensitivity bounds (``bounds``).
 
-Sources are figures from ``shared/context/DOMAIN.md`` (the domain brief of the
-thesis "Analisis Interdepartemental Coordination dalam Pelaksanaan Program
-Jambi Bugar di Kota Jambi"), or the word ``assumption``.
+Sources are figures from a named document (the thesis "Analisis Interdepartemental
+Coordination dalam Pelaksanaan Program Jambi Bugar di Kota Jambi", a regulation, a BPS
+table, a news report), each with the section of ``docs/sources.md`` that records it, or
+the word ``assumption``.
 """
 
 from __future__ import annotations
@@ -63,14 +64,14 @@ def D(default: str, *, meaning: str, source: str) -> Any:
 # --------------------------------------------------------------------------- time
 class Time(_Section):
     start: dt.date = D("2018-01-01", meaning="First simulated day.",
-                       source="RPJMD 2018-2023 (DOMAIN.md: The program)")
+                       source="RPJMD 2018-2023, seed 1.7.1 (docs/sources.md#programme-and-target)")
     end: dt.date = D("2024-03-31", meaning="Last simulated day (inclusive).",
-                     source="26,469 enrolled by March 2024 (DOMAIN.md: Observed enrollment)")
+                     source="26,469 enrolled by March 2024, seed 1.7.1 (docs/sources.md#enrollment-in-march-2024)")
     online_from: dt.date | None = D(
         "2021-03-01",
         meaning="Date the Jambi Bugar website replaces the manual pathway for new applications; "
                 "empty (omit or set pathway_mode='manual') means never.",
-        source="Perwal Jambi No. 3/2021 (DOMAIN.md: The two pathways); the month is an assumption")
+        source="Perwal Jambi No. 3/2021 (docs/sources.md#the-two-pathways); the month is an assumption")
     pathway_mode: Literal["switch", "manual", "online"] = P(
         "switch", unit="choice", source=ASSUMPTION,
         meaning="'switch': manual before online_from, online after; 'manual': website never; "
@@ -79,21 +80,21 @@ class Time(_Section):
 
 # --------------------------------------------------------------------- population
 class Population(_Section):
-    n_kecamatan: int = P(11, unit="districts", lo=1, hi=50, plausible=(11, 11), plausible_source="11 kecamatan (DOMAIN.md): fixed", source="11 kecamatan (DOMAIN.md: actors)",
+    n_kecamatan: int = P(11, unit="districts", lo=1, hi=50, plausible=(11, 11), plausible_source="11 kecamatan (docs/sources.md#administrative-units): fixed", source="11 kecamatan (docs/sources.md#administrative-units)",
                          meaning="Number of kecamatan, each with a Camat office.")
-    n_kelurahan: int = P(62, unit="wards", lo=1, hi=500, plausible=(62, 62), plausible_source="62 kelurahan (DOMAIN.md): fixed", source="62 kelurahan until 2022 (DOMAIN.md)",
+    n_kelurahan: int = P(62, unit="wards", lo=1, hi=500, plausible=(62, 62), plausible_source="62 kelurahan (docs/sources.md#administrative-units): fixed", source="62 kelurahan until 2022 (docs/sources.md#administrative-units)",
                          meaning="Number of kelurahan (Lurah offices) before the split.")
     n_kelurahan_new: int = P(6, unit="wards", lo=0, hi=100,
-                             plausible=(6, 6), plausible_source="Kepmendagri 100.1.1-6117/2022 (DOMAIN.md): fixed", source="6 more from Jan 2023, Kepmendagri 100.1.1-6117/2022 (DOMAIN.md)",
+                             plausible=(6, 6), plausible_source="Kepmendagri 100.1.1-6117/2022 (docs/sources.md#administrative-units): fixed", source="6 more from Jan 2023, Kepmendagri 100.1.1-6117/2022 (docs/sources.md#administrative-units)",
                              meaning="Kelurahan created by splitting existing ones on split_date.")
-    split_date: dt.date = D("2023-01-01", source="Kepmendagri 100.1.1-6117/2022 (DOMAIN.md)",
+    split_date: dt.date = D("2023-01-01", source="Kepmendagri 100.1.1-6117/2022 (docs/sources.md#administrative-units)",
                             meaning="Date the new kelurahan open their own Lurah offices.")
     n_rt: int = P(1652, unit="neighbourhoods", lo=1, hi=20000,
-                  plausible=(1500, 1700), plausible_source="assumption around 1,652 RTs in 2024 (DOMAIN.md)", source="1,652 RTs in Sept 2024, jambiprima.com (DOMAIN.md)",
+                  plausible=(1500, 1700), plausible_source="assumption around 1,652 RTs in 2024 (docs/sources.md#administrative-units)", source="1,652 RTs in Sept 2024, jambiprima.com (docs/sources.md#administrative-units)",
                   meaning="Number of RTs, each with an RT head.")
     uninsured_people_start: int = P(
         32344, unit="people", lo=0, hi=700000,
-        plausible=(28000, 38000), plausible_source="assumption: about +-15% around the DOMAIN.md figure", source="604,772 - 572,428 covered by JKN in Dec 2017 (DOMAIN.md: Kota Jambi JKN coverage)",
+        plausible=(28000, 38000), plausible_source="assumption: about +-15% around the Dec 2017 figure (docs/sources.md#jkn-coverage)", source="604,772 - 572,428 covered by JKN in Dec 2017 (docs/sources.md#jkn-coverage)",
         meaning="Residents without any JKN card at the start.")
     eligible_share: float = P(0.85, unit="share", lo=0, hi=1, plausible=(0.7, 0.95), source=ASSUMPTION,
                               meaning="Share of the uninsured who belong to an eligible segment.")
@@ -102,7 +103,7 @@ class Population(_Section):
         meaning="Share of modelled households who think they qualify but are not eligible; "
                 "they can apply and are rejected at the DTKS check.")
     household_size: float = P(4.74, unit="people/household", lo=1, hi=15,
-                              plausible=(4.0, 5.0), source="4.74, average poor household, Jambi prov. Mar 2024 (DOMAIN.md)",
+                              plausible=(4.0, 5.0), source="4.74, average poor household, Jambi prov. Mar 2024, BPS (docs/sources.md#population-and-poverty)",
                               meaning="Mean members per poor household (1 + Poisson).")
     share_homeless_neglected: float = P(
         0.02, unit="share of households", lo=0, hi=1, plausible=(0.005, 0.05), source=ASSUMPTION,
@@ -123,7 +124,7 @@ class Population(_Section):
     arrivals_per_year: float = P(
         500.0, unit="households/year", lo=0, hi=100000,
         plausible=(100.0, 1500.0), source="assumption; city grew 591,134 (2017) to ~633,650 (2023) and PBI-JK fell "
-               "175,264 (2022) to 165,174 (2024) (DOMAIN.md)",
+               "175,264 (2022) to 165,174 (2024) (docs/sources.md#population-and-poverty, docs/sources.md#central-pbi-jk)",
         meaning="Newly eligible uninsured households (impoverishment, in-migration, people "
                 "dropped from central PBI-JK), Poisson.")
     valid_docs_share: float = P(0.8, unit="share", lo=0, hi=1, plausible=(0.6, 0.95), source=ASSUMPTION,
@@ -135,7 +136,7 @@ class Population(_Section):
 # ---------------------------------------------------------------------- awareness
 class Awareness(_Section):
     initial: float = P(0.40, unit="share", lo=0, hi=1,
-                       plausible=(0.2, 0.6), source="assumption; seed: many poor did not know the program (DOMAIN.md)",
+                       plausible=(0.2, 0.6), source="assumption; seed: many poor did not know the program (docs/sources.md#citizen-burden-and-awareness)",
                        meaning="Share of households aware of Jambi Bugar on the first day.")
     background_per_year: float = P(0.30, unit="1/year", lo=0, hi=50, plausible=(0.1, 0.6), source=ASSUMPTION,
                                    meaning="Hazard of hearing of the program from media, clinics.")
@@ -156,7 +157,7 @@ class Awareness(_Section):
 class Behaviour(_Section):
     apply_prob_manual: float = P(
         0.60, unit="probability", lo=0, hi=1,
-        plausible=(0.4, 0.8), source="assumption; seed: registration thought too convoluted (DOMAIN.md)",
+        plausible=(0.4, 0.8), source="assumption; seed: registration thought too convoluted (docs/sources.md#citizen-burden-and-awareness)",
         meaning="Chance an aware household applies when the manual pathway is in force.")
     apply_prob_online: float = P(0.80, unit="probability", lo=0, hi=1, plausible=(0.6, 0.95), source=ASSUMPTION,
                                  meaning="Chance an aware household applies via the RT head online.")
@@ -176,10 +177,10 @@ class Behaviour(_Section):
     burden_per_wait_day: float = P(0.002, unit="burden/day", lo=0, hi=10, plausible=(0.001, 0.004), source=ASSUMPTION,
                                    meaning="Burden a household feels per day waited.")
     burden_per_visit: float = P(0.06, unit="burden/visit", lo=0, hi=10,
-                                plausible=(0.03, 0.12), source="assumption; seed: citizens went to many offices (DOMAIN.md)",
+                                plausible=(0.03, 0.12), source="assumption; seed: citizens went to many offices (docs/sources.md#citizen-burden-and-awareness)",
                                 meaning="Burden a household feels per in-person visit.")
     burden_per_100k_idr: float = P(0.08, unit="burden/Rp100,000", lo=0, hi=10,
-                                   plausible=(0.04, 0.16), source="assumption; seed: transport costs (DOMAIN.md)",
+                                   plausible=(0.04, 0.16), source="assumption; seed: transport costs (docs/sources.md#citizen-burden-and-awareness)",
                                    meaning="Burden per Rp100,000 spent on trips.")
     reapply_prob: float = P(0.3, unit="probability", lo=0, hi=1, plausible=(0.1, 0.5), source=ASSUMPTION,
                             meaning="Chance a household wrongly rejected, or deactivated while "
@@ -191,7 +192,7 @@ class Behaviour(_Section):
     cost_camat_idr: float = P(20000.0, unit="IDR/visit", lo=0, hi=1e7, plausible=(10000.0, 40000.0), source=ASSUMPTION,
                               meaning="Mean round-trip transport to the Camat office.")
     cost_city_idr: float = P(40000.0, unit="IDR/visit", lo=0, hi=1e7,
-                             plausible=(20000.0, 80000.0), source="assumption; seed: transport costs (DOMAIN.md)",
+                             plausible=(20000.0, 80000.0), source="assumption; seed: transport costs (docs/sources.md#citizen-burden-and-awareness)",
                              meaning="Mean round-trip transport to a city agency or Dukcapil.")
 
 
@@ -284,16 +285,16 @@ class Offices(_Section):
 class Batches(_Section):
     bpjs_cutoff_day: int = P(
         20, unit="day of month", lo=1, hi=31,
-        plausible=(15, 25), source="monthly cut-off for PBI APBD, non-UHC-Prioritas regions (DOMAIN.md); day: assumption",
+        plausible=(15, 25), source="monthly cut-off for PBI APBD, non-UHC-Prioritas regions (docs/sources.md#bpjs-activation-and-uhc-prioritas); day: assumption",
         meaning="Registrations by this day activate on the 1st of next month, later ones a month on.")
     uhc_prioritas_from: dt.date | None = P(
         None, unit="date", strict=False,
-        source="UHC Prioritas needs >=80% active members; Kota Jambi had 76.14% in 2024 (DOMAIN.md)",
+        source="UHC Prioritas needs >=80% active members; Kota Jambi had 76.14% in 2024 (docs/sources.md#bpjs-activation-and-uhc-prioritas)",
         meaning="From this date cards activate the day of registration; empty = never.")
     dtks_fixes_per_year_before: int = P(3, unit="1/year", lo=1, hi=12,
-                                        plausible=(2, 4), plausible_source="assumption around 3 a year in 2019 (DOMAIN.md)", source="DTKS fixed 3 times a year in 2019 (DOMAIN.md)",
+                                        plausible=(2, 4), plausible_source="assumption around 3 a year in 2019 (docs/sources.md#dtks-updates)", source="DTKS fixed 3 times a year in 2019 (docs/sources.md#dtks-updates)",
                                         meaning="DTKS fixing dates per year before dtks_monthly_from.")
-    dtks_monthly_from: dt.date = D("2021-01-01", source="Permensos 3/2021 (DOMAIN.md)",
+    dtks_monthly_from: dt.date = D("2021-01-01", source="Permensos 3/2021 (docs/sources.md#dtks-updates)",
                                    meaning="From this date the DTKS is updated monthly.")
     dtks_mismatch_prob: float = P(0.05, unit="probability", lo=0, hi=1, plausible=(0.02, 0.1), source=ASSUMPTION,
                                   meaning="Chance an eligible case's KK data mismatches the DTKS "
@@ -303,25 +304,25 @@ class Batches(_Section):
 # ------------------------------------------------------------------------ program
 class Program(_Section):
     target: int = P(30000, unit="people", lo=0, hi=1000000,
-                    plausible=(30000, 30000), plausible_source="30,000 (DOMAIN.md): fixed", source="30,000 people over 2018-2023 (DOMAIN.md: Target)",
+                    plausible=(30000, 30000), plausible_source="30,000, seed 1.7.1 (docs/sources.md#programme-and-target): fixed", source="30,000 people over 2018-2023, seed 1.7.1 (docs/sources.md#programme-and-target)",
                     meaning="Programme target; also the cap on active members (the quota).")
     observed_enrolled: int = P(26469, unit="people", lo=0, hi=1000000,
-                               plausible=(26469, 26469), plausible_source="observation (DOMAIN.md): fixed", source="26,469 by March 2024, Azzahro 2024 (DOMAIN.md)",
+                               plausible=(26469, 26469), plausible_source="observation (docs/sources.md#enrollment-in-march-2024): fixed", source="26,469 by March 2024, Azzahro 2024 in seed 1.7.1 (docs/sources.md#enrollment-in-march-2024)",
                                meaning="Observation shown on the coverage figure (not used in runs).")
     budget_idr_by_year: dict[str, float] = P(
         {"2018": 6.9e9, "2019": 9.0e9, "2020": 12.6e9, "2021": 13.6e9, "2022": 14.9e9,
          "2023": 16.21e9, "2024": 16.21e9},
         unit="IDR/year",
-        source="2021 Rp13.6 bn (Setyawati 2021) and 2023 Rp16.21 bn (DOMAIN.md); other years "
+        source="2021 Rp13.6 bn (Setyawati 2021) and 2023 Rp16.21 bn, seed 1.7.1 (docs/sources.md#budgets); other years "
                "assumption",
         meaning="Premium budget per year; caps active members at budget / yearly premium.")
     premium_idr_before: float = P(23000.0, unit="IDR/member/month", lo=0, hi=1e7,
-                                  plausible=(23000.0, 23000.0), plausible_source="Perpres 19/2016 (DOMAIN.md): fixed by law", source="Rp23,000 from April 2016, Perpres 19/2016 (DOMAIN.md)",
+                                  plausible=(23000.0, 23000.0), plausible_source="Perpres 19/2016 (docs/sources.md#premiums): fixed by law", source="Rp23,000 from April 2016, Perpres 19/2016 (docs/sources.md#premiums)",
                                   meaning="Class III premium before premium_change_date.")
     premium_idr_after: float = P(42000.0, unit="IDR/member/month", lo=0, hi=1e7,
-                                 plausible=(42000.0, 42000.0), plausible_source="Perpres 75/2019 (DOMAIN.md): fixed by law", source="Rp42,000 from 1 Aug 2019, Perpres 75/2019 (DOMAIN.md)",
+                                 plausible=(42000.0, 42000.0), plausible_source="Perpres 75/2019 (docs/sources.md#premiums): fixed by law", source="Rp42,000 from 1 Aug 2019, Perpres 75/2019 (docs/sources.md#premiums)",
                                  meaning="Class III premium from premium_change_date.")
-    premium_change_date: dt.date = D("2019-08-01", source="Perpres 75/2019 art. 29 (DOMAIN.md)",
+    premium_change_date: dt.date = D("2019-08-01", source="Perpres 75/2019 art. 29 (docs/sources.md#premiums)",
                                      meaning="Date the premium rises.")
     city_premium_idr_from: dict[str, float] = P(
         {"2020-07-01": 25500.0, "2021-01-01": 37800.0},
@@ -331,7 +332,7 @@ class Program(_Section):
                "member's share, Rp25,500 in Jul-Dec 2020 (central Rp16,500), and from 2021 "
                "Rp35,000 plus its Rp2,800 part of the Rp7,000 contribution (central Rp4,200): "
                "Rp37,800 (Kompas 14 May 2020; Republika 14 May 2020; Grid/PMK on bantuan "
-               "iuran); 30,000 x Rp37,800 x 12 = Rp13.608 bn, the 2021 budget (DOMAIN.md). "
+               "iuran); 30,000 x Rp37,800 x 12 = Rp13.608 bn, the 2021 budget (docs/sources.md#premiums). "
                "Which scheme Kota Jambi used is an assumption: {} (the full premium) is the "
                "sensitivity case scenarios/premium_full.toml",
         meaning="What the city pays per member-month from each date, where it is less than "
@@ -342,7 +343,7 @@ class Program(_Section):
         plausible_source="assumption; the 2018 budget (Rp6.9 bn, itself an assumption) pays "
                          "for about 25,000 at Rp23,000 (issue 11)",
         source="assumption; the programme is in RPJMD 2018-2023 and its 2018 budget pays for "
-               "members from the first day (DOMAIN.md: The program)",
+               "members from the first day (docs/sources.md#programme-and-target)",
         meaning="Active Jambi Bugar members (PBI APBD) on the first simulated day: eligible "
                 "poor households already carded, who then leave, are re-verified and may "
                 "reapply like everyone else.")
@@ -366,11 +367,11 @@ class Exits(_Section):
     income_rise_per_year: float = P(
         0.02, unit="1/household/year", lo=0, hi=5,
         plausible=(0.01, 0.06),
-        plausible_source="BPS (DOMAIN.md): Kota Jambi's poor fell from about 54,000 (2021) to 47,250 "
+        plausible_source="BPS (docs/sources.md#population-and-poverty): Kota Jambi's poor fell from about 54,000 (2021) to 47,250 "
                          "(Mar 2024), a net fall of about 4.9%/year, after the province's rate rose "
                          "7.92% (2018) to 8.09% (2021); the gross hazard out of poverty is at least "
                          "the net fall in 2021-24, so the range reaches 6%/year",
-        source="assumption; poverty fell 8.09% (2021) to 7.10% (2024) (DOMAIN.md)",
+        source="assumption; poverty fell 8.09% (2021) to 7.10% (2024), BPS (docs/sources.md#population-and-poverty)",
         meaning="Hazard of rising out of poverty (no longer eligible).")
     central_pbi_dates: tuple[dt.date, ...] = P(
         (dt.date(2019, 1, 1), dt.date(2020, 1, 1), dt.date(2021, 1, 1), dt.date(2022, 1, 1),
@@ -379,14 +380,14 @@ class Exits(_Section):
         meaning="Dates the central PBI-JK quota is revised and takes over some households.")
     central_pbi_share: tuple[float, ...] = P(
         (0.02, 0.02, 0.02, 0.08, 0.02, 0.02), unit="share", strict=False,
-        source="PBI-JK 134,064 (2021) -> 175,264 (2022) -> 170,142 (2023) (DOMAIN.md; Jambi "
+        source="PBI-JK 134,064 (2021) -> 175,264 (2022) -> 170,142 (2023) (docs/sources.md#central-pbi-jk; Jambi "
                "Independent, 3 Jun 2024, which says regional members listed in DTKS were moved "
                "to central PBI-JK from 2021 under PMK 78/2020, hence the larger 2022 share); "
                "shares assumption",
         meaning="Share of households moved to central PBI-JK at each date (same length).")
     reverification_dates: tuple[dt.date, ...] = P(
         tuple(dt.date(y, 7, 1) for y in range(2019, 2025)), unit="dates", strict=False,
-        source="periodic data cleaning deactivates members in tranches (DOMAIN.md); dates "
+        source="periodic data cleaning deactivates members in tranches (docs/sources.md#deactivation-and-reactivation); dates "
                "assumption",
         meaning="Dates of re-verification tranches.")
     reverification_share: float = P(0.04, unit="share", lo=0, hi=1, plausible=(0.02, 0.08), source=ASSUMPTION,
@@ -394,7 +395,7 @@ class Exits(_Section):
     reverification_wrongful: float = P(
         0.5, unit="share", lo=0, hi=1,
         plausible=(0.3, 0.7), source="assumption; deleted PBI members can be reactivated within 6 months, Permensos "
-               "21/2019 (DOMAIN.md)",
+               "21/2019 (docs/sources.md#deactivation-and-reactivation)",
         meaning="Share of deactivated households still eligible (they may reapply).")
 
 
@@ -421,11 +422,11 @@ class Barriers(_Section):
 
 class Hierarchy(_Section):
     enabled: bool = P(True, unit="flag", source="Tim Koordinasi JKN Daerah formed by the mayor "
-                      "(DOMAIN.md)", meaning="Tim Koordinasi reviews and directs the agencies.")
+                      "(docs/sources.md#tim-koordinasi-jkn-daerah)", meaning="Tim Koordinasi reviews and directs the agencies.")
     strength: float = P(0.5, unit="level", lo=0, hi=1, plausible=(0.0, 1.0), plausible_source="assumption: the whole scale", source=ASSUMPTION,
                         meaning="Weight of the Tim's directives on power and politics barriers.")
     review_interval_days: int = P(90, unit="days", lo=1, hi=3650,
-                                  plausible=(30, 180), source="assumption; periodic review meetings (DOMAIN.md)",
+                                  plausible=(30, 180), source="assumption; periodic review meetings (docs/sources.md#tim-koordinasi-jkn-daerah)",
                                   meaning="Days between review and evaluation meetings.")
     stall_days: int = P(60, unit="days", lo=0, hi=3650, plausible=(30, 120), source=ASSUMPTION,
                         meaning="Cases waiting longer than this are escalated at a review.")
@@ -434,7 +435,7 @@ class Hierarchy(_Section):
         source="assumption; the seed describes the Tim as setting policy, coordinating and "
                "holding periodic review and evaluation meetings ('menetapkan kebijakan, "
                "mengoordinasikan ... pertemuan review dan evaluasi secara berkala'), not as "
-               "approving cases (DOMAIN.md: actors); off (issue 11)",
+               "approving cases (docs/sources.md#tim-koordinasi-jkn-daerah); off (issue 11)",
         meaning="A what-if only: submissions to BPJS wait for the Tim's approval sitting (a "
                 "case gate). Off: the Tim acts through directives and review meetings.")
     approval_interval_days: int = P(14, unit="days", lo=1, hi=365, plausible=(7, 30), source=ASSUMPTION,
@@ -443,14 +444,14 @@ class Hierarchy(_Section):
 
 
 class Network(_Section):
-    enabled: bool = P(True, unit="flag", source="assumption; Peters' network mechanism (DOMAIN.md)",
+    enabled: bool = P(True, unit="flag", source="assumption; Peters' network mechanism (docs/sources.md#coordination-theory)",
                       meaning="Informal staff ties between agencies.")
     strength: float = P(0.3, unit="level", lo=0, hi=1, plausible=(0.0, 1.0), plausible_source="assumption: the whole scale", source=ASSUMPTION,
                         meaning="Share of hand-off latency and format bounces resolved informally.")
 
 
 class Collaboration(_Section):
-    enabled: bool = P(False, unit="flag", source="assumption; Peters' collaboration (DOMAIN.md)",
+    enabled: bool = P(False, unit="flag", source="assumption; Peters' collaboration (docs/sources.md#coordination-theory)",
                       meaning="Shared database and joint verification.")
     strength: float = P(0.7, unit="level", lo=0, hi=1, plausible=(0.3, 1.0), source=ASSUMPTION,
                         meaning="How far the shared database removes mismatches and divergence.")
@@ -520,23 +521,23 @@ class Relations(_Section):
     gain_per_handoff: float = P(
         0.002, plausible=(0.0005, 0.005), unit="share of (1 - s)", lo=0, hi=1,
         source="assumption; coordination is easier at the implementation level, with real "
-               "clients (DOMAIN.md: Coordination theory)",
+               "clients (docs/sources.md#coordination-theory)",
         meaning="Growth per case handed off between the pair without a bounce.")
     loss_per_bounce: float = P(0.003, plausible=(0.001, 0.01), unit="share of s", lo=0, hi=1,
-                               source="assumption; Peters' specialization (DOMAIN.md)",
+                               source="assumption; Peters' specialization (docs/sources.md#coordination-theory)",
                                meaning="Erosion per case bounced between the pair.")
     loss_per_blame: float = P(0.02, plausible=(0.005, 0.05), unit="share of s", lo=0, hi=1,
-                              source="assumption; Peters' accountability (DOMAIN.md)",
+                              source="assumption; Peters' accountability (docs/sources.md#coordination-theory)",
                               meaning="Erosion per case the downstream agency rejects after "
                                       "upstream approved it (blame).")
     review_gain: float = P(
         0.30, plausible=(0.1, 0.5), unit="share of (1 - s)", lo=0, hi=1,
         source="assumption; Tim Koordinasi holds periodic review and evaluation meetings "
-               "(DOMAIN.md: actors)",
+               "(docs/sources.md#tim-koordinasi-jkn-daerah)",
         meaning="Growth of every pair at each Tim review meeting, times hierarchy strength.")
     tie_gain_per_month: float = P(
         0.03, plausible=(0.01, 0.06), unit="share of (1 - s) per month", lo=0, hi=1,
-        source="assumption; Peters' networks, formal and informal ties (DOMAIN.md)",
+        source="assumption; Peters' networks, formal and informal ties (docs/sources.md#coordination-theory)",
         meaning="Monthly growth from informal ties, times the pair's tie strength.")
     ties_regrow_per_month: float = P(0.02, plausible=(0.005, 0.05),
                                      unit="share of gap per month", lo=0, hi=1,
@@ -546,7 +547,7 @@ class Relations(_Section):
     collab_gain_per_month: float = P(
         0.03, plausible=(0.01, 0.06), unit="share of (1 - s) per month", lo=0, hi=1,
         source="assumption; Peters' collaboration: shared database, joint verification "
-               "(DOMAIN.md)",
+               "(docs/sources.md#coordination-theory)",
         meaning="Monthly growth from shared data, times collaboration strength, while the "
                 "website is kept up.")
     decay_per_month: float = P(0.04, plausible=(0.02, 0.08),
@@ -554,7 +555,7 @@ class Relations(_Section):
                                meaning="Monthly erosion without upkeep (relationships fade).")
     transition_loss: float = P(
         0.3, plausible=(0.1, 0.5), unit="share of s", lo=0, hi=1,
-        source="assumption; Peters' politics: different political masters (DOMAIN.md)",
+        source="assumption; Peters' politics: different political masters (docs/sources.md#coordination-theory)",
         meaning="Share of every pair's state lost at a political transition.")
     rotation_loss: float = P(0.5, plausible=(0.2, 0.8), unit="share", lo=0, hi=1,
                              source="assumption; staff rotation breaks informal ties",
@@ -562,18 +563,18 @@ class Relations(_Section):
                                      "of an agency whose staff rotate.")
     pressure_queue_per_staff: float = P(
         10.0, plausible=(5.0, 20.0), unit="cases/staff", lo=0.1, hi=1000,
-        source="assumption; Peters' performance management (DOMAIN.md)",
+        source="assumption; Peters' performance management (docs/sources.md#coordination-theory)",
         meaning="Queue per staff member at which an agency is fully pressed on its own targets.")
     pressure_effect: float = P(
         0.5, plausible=(0.2, 1.0), unit="multiplier", lo=0, hi=10,
-        source="assumption; Peters' performance management (DOMAIN.md)",
+        source="assumption; Peters' performance management (docs/sources.md#coordination-theory)",
         meaning="A fully pressed agency gains (1 - pressure_effect) of its joint-work trust and "
                 "holds hand-offs for its report (1 + pressure_effect) times as often.")
     dominant: Literal["dinsos", "dinkes", "bpjs"] = P(
-        "bpjs", unit="agency", source="assumption; Peters' power (DOMAIN.md)",
+        "bpjs", unit="agency", source="assumption; Peters' power (docs/sources.md#coordination-theory)",
         meaning="The dominant agency, which sets the pace of joint steps on its pairs.")
     pace_drag: float = P(0.5, plausible=(0.2, 0.8), unit="share", lo=0, hi=1,
-                         source="assumption; Peters' power (DOMAIN.md)",
+                         source="assumption; Peters' power (docs/sources.md#coordination-theory)",
                          meaning="At power = 1, growth on the dominant agency's pairs is cut by "
                                  "this share.")
     transitions: tuple[dt.date, ...] = P(
@@ -582,7 +583,7 @@ class Relations(_Section):
                "date is not in the seed",
         meaning="Political transitions (new or acting mayor).")
     rpjmd_end: dt.date | None = D(
-        "2024-01-01", source="RPJMD 2018-2023 ends (DOMAIN.md: The program)",
+        "2024-01-01", source="RPJMD 2018-2023 ends (docs/sources.md#programme-and-target)",
         meaning="End of the medium-term plan: the programme loses its plan mandate; a "
                 "transition of its own (transition_loss); empty = never.")
     rotations: dict[str, str] = P(
@@ -648,18 +649,18 @@ class Sustainability(_Section):
                 "Dinas Sosial -> Dinas Kesehatan hand-off; empty = never.")
     uhc_feedback: bool = P(False, unit="flag",
                            source="UHC Prioritas: >98% coverage, >=80% active, no arrears "
-                                  "(DOMAIN.md: actors)",
+                                  "(docs/sources.md#bpjs-activation-and-uhc-prioritas)",
                            meaning="Check UHC Prioritas each month end; while it holds BPJS "
                                    "activates the day of registration.")
     city_population: int = P(633650, plausible=(633650, 633650), unit="people", lo=1, hi=10000000,
-                             source="about 633,650 mid-2023 (DOMAIN.md: Context figures)",
+                             source="about 633,650 mid-2023, BPS (docs/sources.md#population-and-poverty)",
                              meaning="Residents, the denominator of JKN coverage.")
     other_uninsured: int = P(
         0, plausible=(0, 2000), unit="people", lo=0, hi=10000000,
-        source="assumption; 98.49% covered in 2024 (DOMAIN.md) leaves about 9,600 uninsured",
+        source="assumption; 98.49% covered in 2024 (docs/sources.md#jkn-coverage) leaves about 9,600 uninsured",
         meaning="Uninsured residents outside the model's eligible households.")
     active_share_2024: float = P(0.7614, plausible=(0.7614, 0.7614), unit="share", lo=0, hi=1,
-                                 source="76.14% of members active in 2024 (DOMAIN.md)",
+                                 source="76.14% of members active in 2024, UHC award (docs/sources.md#jkn-coverage)",
                                  meaning="Share of JKN members active in 2024.")
     active_share_trend: float = P(0.01, plausible=(0.0, 0.02),
                                   unit="share/year", lo=-0.5, hi=0.5, source=ASSUMPTION,
