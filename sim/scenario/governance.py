@@ -261,7 +261,7 @@ class Sustainability(_Section):
                            meaning="Check UHC Prioritas each month end; while it holds BPJS "
                                    "activates the day of registration.")
     city_population: int = P(633650, plausible=(633650, 633650), unit="people", lo=1, hi=10000000,
-                             source="about 633,650 mid-2023, BPS (docs/sources.md#population-and-poverty)",
+                             source="about 633,650 mid-2023 (docs/sources.md#population-and-poverty)",
                              meaning="Residents, the denominator of JKN coverage.")
     other_uninsured: int = P(
         0, plausible=(0, 2000), unit="people", lo=0, hi=10000000,
