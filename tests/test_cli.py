@@ -134,7 +134,7 @@ def test_parameter_docs_match_the_code() -> None:
 def test_every_parameter_has_unit_meaning_and_source() -> None:
     for row in parameter_table():
         assert row["unit"] and row["meaning"], row["parameter"]
-        assert row["source"] == "assumption" or "DOMAIN.md" in row["source"] or \
+        assert row["source"] == "assumption" or "docs/sources.md#" in row["source"] or \
             "assumption" in row["source"], row["parameter"]
 
 

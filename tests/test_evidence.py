@@ -4,6 +4,7 @@ triangulation flags single-source ratings, and bad files exit 2 without a traceb
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -113,9 +114,11 @@ def test_shipped_study_builds_and_marks_unrated(tmp_path: Path, capsys) -> None:
     quotes = " ".join(s["text"] for s in study["sources"])
     assert "menunggu waktu berbulan-bulan" in quotes
     assert "kurang efektif melibatkan dua sektor lintas" in quotes
-    seed = Path("/work/shared/context/000_d68849532ca7de9b.txt")
-    if seed.exists():  # every quote is verbatim from the seed (line breaks aside)
-        flat = " ".join(seed.read_text(encoding="utf-8").split())
+    # The thesis text is not in the repository (docs/sources.md#the-source-thesis); where a
+    # copy is at hand, JAMBI_SIM_SEED_TEXT=<path> checks every quote against it.
+    seed = os.environ.get("JAMBI_SIM_SEED_TEXT")
+    if seed and Path(seed).is_file():  # every quote is verbatim from the seed (line breaks aside)
+        flat = " ".join(Path(seed).read_text(encoding="utf-8").split())
         for s in study["sources"]:
             assert " ".join(s["text"].split()) in flat, s["id"]
 

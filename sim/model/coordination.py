@@ -1,7 +1,7 @@
 """What coordination does: Peters' seven barriers and three mechanisms, in one place.
 
 B. Guy Peters (2018), "The challenge of policy coordination", Policy Design and
-Practice 1(1), as used by the thesis (DOMAIN.md, "Coordination theory"). Every
+Practice 1(1), as used by the thesis (section 1.5.1; docs/sources.md#coordination-theory). Every
 barrier is a level in [0, 1] (0 = absent). They act only where a case crosses from
 one agency to another (Lurah/Camat -> Dinas Sosial -> Dinas Kesehatan -> BPJS), and on
 those agencies' own desks. Each effect below names its direction and quotes the seed.

@@ -1,6 +1,6 @@
 """The two enrollment pathways as explicit routes, and the life of a case along them.
 
-Manual (before the website; DOMAIN.md "The two pathways"): the citizen goes in person
+Manual (before the website; docs/sources.md#the-two-pathways): the citizen goes in person
 to the RT head, the Lurah (SKTM), the Camat (SKTM endorsement), Dinas Sosial
 (recommendation, DTKS check) and Dinas Kesehatan (registration); Dinas Kesehatan sends
 the registration to BPJS on paper; BPJS activates at the next monthly cut-off.

@@ -23,8 +23,8 @@ What moves the state (learning). Gains are a share of ``1 - s`` and losses a sha
 
 1. *Joint work without conflict* -- each case handed off between the pair without a
    bounce adds ``gain_per_handoff``. Source: coordination is easier at the
-   implementation level, where real clients are involved (DOMAIN.md, "Coordination
-   theory", wider Peters literature).
+   implementation level, where real clients are involved (wider Peters literature;
+   docs/sources.md#coordination-theory).
 2. *Bounces* -- each case bounced between the pair removes ``loss_per_bounce``
    (Peters' specialization).
 3. *Blame* -- a case the downstream agency rejects after the upstream agency approved it

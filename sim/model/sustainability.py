@@ -11,10 +11,10 @@ Every input dated after March 2024 is an assumption (``Sustainability`` in the s
 - **Premium changes** (``premium_changes``) enter the premium rate and the caps.
 - **UHC Prioritas feedback** (``uhc_feedback``): at each month end the city is UHC
   Prioritas if JKN coverage > 98%, at least 80% of members are active and the year's
-  premium spending is within its budget (no arrears) (DOMAIN.md, "The actors", BPJS).
+  premium spending is within its budget (no arrears) (docs/sources.md#bpjs-activation-and-uhc-prioritas).
   While it is, BPJS activates registrations the same day; otherwise at the monthly
   cut-off. Coverage = 1 - (eligible uninsured people in the model + ``other_uninsured``)
-  / ``city_population``; the active share is ``active_share_2024`` (76.14%, DOMAIN.md)
+  / ``city_population``; the active share is ``active_share_2024`` (76.14%, docs/sources.md#jkn-coverage)
   moved by ``active_share_trend`` a year (assumption).
 
 The indicators (:func:`indicators`) read the monthly timeseries only.
@@ -34,7 +34,7 @@ from sim.model.program import Ledger, Program
 from sim.scenario import Scenario
 from sim.scenario.schema import PAIRS
 
-UHC_COVERAGE, UHC_ACTIVE = 0.98, 0.80  # DOMAIN.md: UHC Prioritas
+UHC_COVERAGE, UHC_ACTIVE = 0.98, 0.80  # docs/sources.md#bpjs-activation-and-uhc-prioritas
 
 
 class SustainabilityRules(Component):
