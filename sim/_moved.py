@@ -3,8 +3,9 @@
 ``import sim.metrics`` (and ``from sim.metrics import case_table``) gives the module that
 now lives at ``sim.runner.records``: the same module object, not a copy, so a name patched
 on one is patched on the other. ``CHANGELOG.md`` lists the moves. The finder answers only
-for the names below and is appended last to ``sys.meta_path``, so it never shadows a real
-module.
+for the names below, none of which is a module any more; it goes first on
+``sys.meta_path``, because ``sim.experiments`` is ``sim.studies`` and the path finder
+would otherwise load ``sim.experiments.spec`` a second time from ``sim/studies/spec.py``.
 """
 
 from __future__ import annotations
@@ -71,4 +72,4 @@ FINDER = MovedFinder()
 
 def install() -> None:
     if not any(isinstance(f, MovedFinder) for f in sys.meta_path):
-        sys.meta_path.append(FINDER)
+        sys.meta_path.insert(0, FINDER)

@@ -13,11 +13,9 @@ Referred segments (institutional residents, homeless and neglected people, peopl
 mental disorder) enter at Dinas Sosial and make no visits; an institution's case carries
 its whole roster (bulk enrollment).
 
-A route is a sequence of steps. Office steps have a desk; the others are places a case
-waits: ``tim`` (the Tim Koordinasi's approval sitting: only in the what-if
-``coordination.hierarchy.approval_sittings``; the seed describes the Tim as setting policy and
-holding review meetings, not as a case gate), ``quota`` (a free slot under the budget cap) and ``activation`` (the BPJS cut-off).
-A hand-off goes from one office to the next office of the route, and the case passes the
+A route (:mod:`sim.model.routes`) is a sequence of steps: offices, and places a case waits
+(the Tim's sitting, only in a what-if: the thesis describes the Tim as setting policy and
+holding review meetings, not as a case gate; the quota; the BPJS activation). A hand-off goes from one office to the next office of the route, and the case passes the
 waiting steps between them on arrival.
 
 Every case ends in exactly one terminal state (enrolled, rejected, abandoned) or is
@@ -37,32 +35,10 @@ from sim.model.city import City
 from sim.model.component import Component
 from sim.model.coordination import HANDOFF_DRAWS, CoordinationRules
 from sim.model.program import Program, Quota
+from sim.model.routes import PLACES, VISITED, routes
 from sim.scenario import Scenario
 
-OFFICE_ROUTES = {
-    "manual": ("rt", "lurah", "camat", "dinsos", "dinkes", "bpjs"),
-    "online": ("rt", "lurah", "dinsos", "dinkes", "bpjs"),
-    "referral": ("dinsos", "dinkes", "bpjs"),
-    # one agency end to end (sustainability.single_agency_from): Dinas Sosial verifies and
-    # registers; no Dinas Sosial -> Dinas Kesehatan hand-off
-    "single": ("rt", "lurah", "dinsos", "bpjs"),
-    "referral_single": ("dinsos", "bpjs"),
-}
-# Offices the citizen visits in person, by route.
-VISITED = {"manual": frozenset({"rt", "lurah", "camat", "dinsos", "dinkes"}),
-           "online": frozenset({"rt"}), "referral": frozenset(),
-           "single": frozenset({"rt"}), "referral_single": frozenset()}
 BOUNCED, HANDED_OFF = RESULT_CODE["bounced"], RESULT_CODE["handed_off"]
-# Where an open case can be.
-PLACES = ("docs", "queue", "transit", "citizen", "dtks", "tim", "quota", "activation")
-
-
-def routes(tim_gate: bool) -> dict[str, tuple[str, ...]]:
-    """Every route's steps: the offices, with the Tim's sitting (only if its approval
-    sittings are switched on) and the quota before BPJS, and activation after it."""
-    gates = ("tim", "quota") if tim_gate else ("quota",)
-    return {mode: offices[:-1] + gates + (offices[-1], "activation")
-            for mode, offices in OFFICE_ROUTES.items()}
 
 
 class CaseFlow(Component):

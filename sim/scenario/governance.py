@@ -19,6 +19,7 @@ from sim.scenario.errors import _clean
 from sim.scenario.offices import AGENCIES
 from sim.scenario.params import ASSUMPTION, D, P, _iso_key, _Section
 
+
 # ----------------------------------------------------------------- coordination
 class Barriers(_Section):
     """Peters' (2018) seven barriers, each in [0, 1]; 0 = absent. See sim/coordination.py."""

@@ -20,18 +20,29 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from sim.model.cases import REFERRAL_ROUTES
+from sim.runner.funnel import days_by_year, funnel_table
+from sim.runner.totals import Tally
+from sim.show.i18n import BARRIERS, date_text, num, pathway, rupiah, stage, subtitle, tr
 
-from sim.model.cases import REFERRAL_ROUTES  # noqa: E402
-from sim.runner.funnel import days_by_year, funnel_table  # noqa: E402
-from sim.runner.totals import Tally  # noqa: E402
-from sim.show.i18n import BARRIERS, date_text, num, pathway, rupiah, stage, subtitle, tr  # noqa: E402
+# Arguments of pyplot.subplots that belong to the figure rather than to its grid of axes.
+_FIGURE_KEYS = {"figsize", "dpi", "facecolor", "edgecolor", "frameon", "layout",
+                "constrained_layout", "tight_layout"}
+
+
+def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Figure, Any]:
+    """A figure and its axes, as ``pyplot.subplots`` makes them, without pyplot: the
+    figure belongs to no backend, so drawing never changes the caller's backend or
+    pyplot's list of open figures (nothing to close), and PNG and SVG are written by
+    ``fig.savefig`` all the same."""
+    fig = Figure(**{k: kwargs.pop(k) for k in list(kwargs) if k in _FIGURE_KEYS})
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies.
 OI = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -74,7 +85,7 @@ def coverage(ts: pd.DataFrame | Tally, scenario: Any, lang: str = "en",
              reps: int | None = None, seed: int | None = None, ax: Any = None) -> Any:
     """Active members over time against the target and the budget quota, from a
     timeseries table or a :class:`~sim.runner.totals.Tally` of the replications."""
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         if isinstance(ts, Tally):
             band = ts.coverage_band()
             mean, lo, hi, cap = band["mean"], band["lo"], band["hi"], band["cap"]
@@ -84,7 +95,7 @@ def coverage(ts: pd.DataFrame | Tally, scenario: Any, lang: str = "en",
             mean, lo, hi = g["enrolled"].mean(), g["enrolled"].min(), g["enrolled"].max()
             cap = g["quota_cap"].first()
         own = ax is None
-        fig, ax = plt.subplots(figsize=(11, 6)) if own else (ax.figure, ax)
+        fig, ax = subplots(figsize=(11, 6)) if own else (ax.figure, ax)
         ax.fill_between(mean.index, lo, hi, color=OI["blue"], alpha=0.25, lw=0,
                         label=tr("sim_band", lang))
         ax.plot(mean.index, mean, color=OI["blue"], lw=2.5, label=tr("sim_mean", lang))
@@ -190,11 +201,11 @@ def funnel(cases: pd.DataFrame | Tally, reps: int, lang: str = "en", sub: str = 
     """Where applications were lost, one panel per pathway."""
     tab = cases.funnel_table() if isinstance(cases, Tally) else funnel_table(cases, reps)
     panels = [p for p in ("manual", "online") if (tab["pathway"] == p).any()]
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         n = max(1, len(panels))
         height = 2.5 + 0.45 * max((len(tab[tab["pathway"] == p]) * 1.6 for p in panels),
                                   default=8)
-        fig, axes = plt.subplots(1, n, figsize=(8.5 * n, height), squeeze=False)
+        fig, axes = subplots(1, n, figsize=(8.5 * n, height), squeeze=False)
         for i, (ax, p) in enumerate(zip(axes[0], panels)):
             t = tab[tab["pathway"] == p]
             funnel_panel(ax, t, lang, legend=i == 0)
@@ -213,8 +224,8 @@ def days_to_card(cases: pd.DataFrame | Tally, lang: str = "en", sub: str = "",
     """Median days to card (middle half as a bar) by year of application and pathway,
     with the share of each year's applications still without an outcome."""
     tab = cases.days_by_year() if isinstance(cases, Tally) else days_by_year(cases)
-    with plt.rc_context(RC):
-        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(11, 7.5), sharex=True,
+    with matplotlib.rc_context(RC):
+        fig, (ax, ax2) = subplots(2, 1, figsize=(11, 7.5), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1.2]})
         paths = [p for p in ("manual", "online") if (tab["pathway"] == p).any()]
         offset = {p: (i - (len(paths) - 1) / 2) * 0.22 for i, p in enumerate(paths)}
@@ -268,7 +279,6 @@ def save_figures(staged: Any, figures: dict[str, Any], folder: str = "figures") 
         buf = io.StringIO()
         fig.savefig(buf, format="svg", bbox_inches="tight")
         staged.write_text(f"{folder}/{stem}.svg", buf.getvalue())
-        plt.close(fig)
         names += [f"{folder}/{stem}.png", f"{folder}/{stem}.svg"]
     return names
 
@@ -277,9 +287,9 @@ def save_figures(staged: Any, figures: dict[str, Any], folder: str = "figures") 
 def fan(runs: Sequence[tuple[float, pd.DataFrame]], param: str, scenario: Any, reps: int,
         seed: int, lang: str = "en", column: str = "enrolled") -> Any:
     """One band (10th to 90th percentile across replications) and mean line per value."""
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(11, 6))
-        cmap = plt.get_cmap("viridis")
+    with matplotlib.rc_context(RC):
+        fig, ax = subplots(figsize=(11, 6))
+        cmap = matplotlib.colormaps["viridis"]
         name = BARRIERS[lang].get(param, param)
         ends = []
         for i, (value, ts) in enumerate(runs):
@@ -325,9 +335,9 @@ def compare_figures(results: Sequence[Any], lang: str = "en") -> dict[str, Any]:
                    calibrated=all(r.scenario.calibrated_by for r in results))
     colors = {n: SERIES[i % len(SERIES)] for i, n in enumerate(names)}
     figs: dict[str, Any] = {}
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         # coverage
-        fig, ax = plt.subplots(figsize=(11, 6))
+        fig, ax = subplots(figsize=(11, 6))
         for r in results:
             g = r.timeseries.assign(date=pd.to_datetime(r.timeseries["date"])).groupby("date")
             m = g["enrolled"].mean()
@@ -348,7 +358,7 @@ def compare_figures(results: Sequence[Any], lang: str = "en") -> dict[str, Any]:
         _titles(fig, tr("compare_coverage_title", lang), sub)
         figs["compare_coverage"] = fig
         # funnel: arrivals at each step, all pathways
-        fig, ax = plt.subplots(figsize=(11, 6.5))
+        fig, ax = subplots(figsize=(11, 6.5))
         tabs = {r.scenario.name: funnel_table(r.cases, int(r.summary["reps"]), by=None)
                 for r in results}
         steps = [s for s in ("applied", "rt", "lurah", "camat", "dinsos", "dinkes", "tim",
@@ -369,7 +379,7 @@ def compare_figures(results: Sequence[Any], lang: str = "en") -> dict[str, Any]:
         _titles(fig, tr("compare_funnel_title", lang), sub)
         figs["compare_funnel"] = fig
         # days to card by year
-        fig, ax = plt.subplots(figsize=(11, 6))
+        fig, ax = subplots(figsize=(11, 6))
         for i, r in enumerate(results):
             d = r.cases[(~r.cases["route"].isin(REFERRAL_ROUTES)) & (r.cases["outcome"] == "enrolled")]
             yr = pd.to_datetime(d["applied"]).dt.year
@@ -385,7 +395,7 @@ def compare_figures(results: Sequence[Any], lang: str = "en") -> dict[str, Any]:
                 tr("days_note", lang, end=date_text(end, lang)))
         figs["compare_days_to_card"] = fig
         # visits and cost
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 5.5))
+        fig, (a1, a2) = subplots(1, 2, figsize=(12, 5.5))
         v = [results_value(r, "visits_per_enrollee") for r in results]
         c = [results_value(r, "citizen_cost_idr_per_enrollee") for r in results]
         a1.bar(names, v, color=[colors[n] for n in names])
@@ -401,7 +411,7 @@ def compare_figures(results: Sequence[Any], lang: str = "en") -> dict[str, Any]:
         _titles(fig, tr("compare_cost_title", lang), sub)
         figs["compare_cost"] = fig
         # budget
-        fig, ax = plt.subplots(figsize=(11, 6))
+        fig, ax = subplots(figsize=(11, 6))
         years = sorted({y for r in results for y in r.summary["premium_idr_by_year"]})
         w = 0.8 / len(results)
         for i, r in enumerate(results):

@@ -35,13 +35,11 @@ def write_calibration(result: dict[str, Any], cal: Calibration, out: Path,
     staged.write_text("accepted.csv", result["accepted"][keep].round(6).to_csv(index=False))
     staged.write_text("README.md", report_markdown(rep, cal))
     if draw:
-        import matplotlib.pyplot as plt
 
         from sim.studies.plots import calibration_figures
 
         for name, fig in calibration_figures(result, cal).items():
             staged.save_figure(name, fig)
-            plt.close(fig)
     rep["provenance"] = {"package_version": __version__, "command": command,
                          "files": dict(staged.files)}
     staged.write_json("summary.json", rep)

@@ -125,14 +125,12 @@ def table_markdown(table: pd.DataFrame, spec: HeldOut, command: str) -> str:
 
 def figures(table: pd.DataFrame, spec: HeldOut, scalars: pd.DataFrame,
             timeseries: pd.DataFrame, scenario: Any) -> dict[str, Any]:
-    import matplotlib
+    from sim.show.plots import subplots
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     figs: dict[str, Any] = {}
     n = len(spec.patterns)
-    fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 3.4), squeeze=False)
+    fig, axes = subplots(1, n, figsize=(3.0 * n, 3.4), squeeze=False)
     for ax, p, r in zip(axes.flat, spec.patterns, table.itertuples()):
         v = p.per_rep(scalars)
         ax.scatter(np.linspace(-0.1, 0.1, len(v)), v, s=10, color="0.5", label="replications")
@@ -170,7 +168,7 @@ def figures(table: pd.DataFrame, spec: HeldOut, scalars: pd.DataFrame,
 
     ts = timeseries.assign(date=pd.to_datetime(timeseries["date"]))
     g = ts.groupby("date")["enrolled"]
-    fig, ax = plt.subplots(figsize=(9, 4.2))
+    fig, ax = subplots(figsize=(9, 4.2))
     ax.fill_between(g.mean().index, g.quantile(0.025), g.quantile(0.975), color="tab:blue",
                     alpha=0.2, label="2.5-97.5% of replications")
     ax.plot(g.mean().index, g.mean(), color="tab:blue", label="active members (mean)")
@@ -196,7 +194,6 @@ def heldout(spec: HeldOut, scenario: Path, out: Path, command: str, workers: int
             reps: int | None = None, progress: Any = None, draw: bool = True
             ) -> pd.DataFrame:
     """Run, evaluate and write the validation folder (atomically); return the table."""
-    import matplotlib.pyplot as plt
 
     from sim._version import __version__
     from sim.runner.replications import run
@@ -217,7 +214,6 @@ def heldout(spec: HeldOut, scenario: Path, out: Path, command: str, workers: int
     if draw:
         for name, fig in figures(table, spec, scalars, res.timeseries, sc).items():
             staged.save_figure(name, fig)
-            plt.close(fig)
     staged.write_json("summary.json", {
         "name": spec.name, "scenario": spec.scenario, "reps": spec.reps, "seed": spec.seed,
         "passed": int((table["result"] == "pass").sum()), "patterns": len(table),

@@ -25,10 +25,8 @@ def _label(v: Any) -> str:
 
 
 def sweep_figures(table: pd.DataFrame, factors: list[str], outputs: list[str]) -> dict[str, Any]:
-    import matplotlib
+    from sim.show.plots import subplots
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     ok = table[table["status"] == "ok"]
     figs: dict[str, Any] = {}
@@ -37,7 +35,7 @@ def sweep_figures(table: pd.DataFrame, factors: list[str], outputs: list[str]) -
     for output in outputs:
         ncol = min(3, len(factors))
         nrow = int(np.ceil(len(factors) / ncol))
-        fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+        fig, axes = subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
         for ax, f in zip(axes.flat, factors):
             # Mean over the other factors and the reps at each value of f; the band is the
             # 10th to 90th percentile of single runs there (replication and other factors).
@@ -63,7 +61,7 @@ def sweep_figures(table: pd.DataFrame, factors: list[str], outputs: list[str]) -
         if len(factors) >= 2:
             a, b = factors[0], factors[1]
             piv = ok.pivot_table(index=a, columns=b, values=output, aggfunc="mean")
-            fig, ax = plt.subplots(figsize=(1.2 * piv.shape[1] + 3, 0.6 * piv.shape[0] + 2))
+            fig, ax = subplots(figsize=(1.2 * piv.shape[1] + 3, 0.6 * piv.shape[0] + 2))
             im = ax.imshow(piv.to_numpy(dtype=float), aspect="auto", cmap="viridis")
             ax.set_xticks(range(piv.shape[1]), [_label(c) for c in piv.columns], fontsize=8)
             ax.set_yticks(range(piv.shape[0]), [_label(i) for i in piv.index], fontsize=8)
@@ -81,14 +79,12 @@ def write_sweep_figures(table: pd.DataFrame, factors: list[str], outputs: list[s
                         folder) -> list[str]:
     from pathlib import Path
 
-    import matplotlib.pyplot as plt
 
     out = Path(folder) / "figures"
     out.mkdir(exist_ok=True)
     written = []
     for name, fig in sweep_figures(table, factors, outputs).items():
         fig.savefig(out / name, dpi=100)
-        plt.close(fig)
         written.append(f"figures/{name}")
     return written
 
@@ -97,17 +93,15 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
     """``prior_posterior.png``: each factor's prior range, every run point and the accepted
     ones against the largest implausibility; ``targets.png``: each target output, every point
     against the accepted ones, with the observation and its total sd."""
-    import matplotlib
+    from sim.show.plots import subplots
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     rep, pts, acc = result["report"], result["points"], result["accepted"]
     names = rep["factors"]
     figs: dict[str, Any] = {}
     ncol = 4
     nrow = int(np.ceil(len(names) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.6 * nrow), squeeze=False)
+    fig, axes = subplots(nrow, ncol, figsize=(3.6 * ncol, 2.6 * nrow), squeeze=False)
     cut = rep["cutoff"]
     for ax, n in zip(axes.flat, names):
         lo, hi = rep["posterior"][n]["prior"]
@@ -132,7 +126,7 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
 
     targets = rep["targets"]
     jitter = np.random.default_rng(0)  # horizontal spread of the dots only (no model draw)
-    fig, axes = plt.subplots(1, len(targets), figsize=(3.2 * len(targets), 3.6), squeeze=False)
+    fig, axes = subplots(1, len(targets), figsize=(3.2 * len(targets), 3.6), squeeze=False)
     for ax, t in zip(axes.flat, targets):
         o = t["output"]
         ax.scatter(jitter.uniform(-0.15, 0.15, len(pts)), pts[o], s=8, color="0.55",
@@ -168,7 +162,7 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
     stock = targets[0]["output"]
     if pair and all(n in pts for n in pair):
         a, b = pair
-        fig, ax = plt.subplots(figsize=(7.5, 5.2))
+        fig, ax = subplots(figsize=(7.5, 5.2))
         sc = ax.scatter(pts[a], pts[b], c=pts[stock], cmap="viridis", s=22,
                         edgecolors=np.where(pts["I_max"] < cut, "tab:red", "none"),
                         linewidths=1.0)

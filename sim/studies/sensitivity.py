@@ -210,10 +210,8 @@ def indices_table(report: dict[str, Any]) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ figures
 def figures(report: dict[str, Any]) -> dict[str, Any]:
-    import matplotlib
+    from sim.show.plots import subplots
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     figs = {}
     names = report["factors"]
@@ -224,7 +222,7 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
         # largest first; a long screening shows its leaders (all of them are in indices.csv)
         order = sorted(range(len(names)), key=lambda i: -np.nan_to_num(e[key][i], nan=-1.0))
         shown = order[:TOP_FACTORS]
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.8))
+        fig, ax = subplots(figsize=(8, 0.35 * len(shown) + 1.8))
         y = np.arange(len(shown))
 
         def pick(k: str) -> list[float]:
@@ -255,7 +253,7 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
         figs[f"indices_{output}.png"] = fig
         if not e.get("convergence"):
             continue
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = subplots(figsize=(7, 4))
         ns = [c["n"] for c in e["convergence"]]
         lead = order[:CONVERGENCE_LINES]
         for i in lead:
@@ -289,12 +287,10 @@ def write_report(report: dict[str, Any], folder: Path, draw: bool = True) -> lis
     atomic("sensitivity.json", json.dumps(report, indent=2, default=float) + "\n")
     atomic("indices.csv", indices_table(report).to_csv(index=False))
     if draw:
-        import matplotlib.pyplot as plt
 
         (folder / "figures").mkdir(exist_ok=True)
         for name, fig in figures(report).items():
             fig.savefig(folder / "figures" / name, dpi=110)
-            plt.close(fig)
             written.append(f"figures/{name}")
     return written
 

@@ -30,16 +30,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.model.sustainability import indicators  # noqa: E402
-from sim.runner.replications import run  # noqa: E402
-from sim.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
-from sim.scenario.schema import PAIRS  # noqa: E402
+from sim.model.sustainability import indicators
+from sim.runner.replications import run
+from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario.schema import PAIRS
+from sim.show.plots import subplots
 
 SEIZED = "2024-03-31"  # the seed's observation month (26,469 by March 2024)
 
@@ -149,7 +146,7 @@ def _waiting_band(ax: Any, cards: pd.DataFrame, label: str, color: str) -> None:
 
 def figure(name: str, results: dict[str, Any], path: Path) -> None:
     """Active members, cases in the pipeline and mean trust over time, bands across reps."""
-    fig, axes = plt.subplots(3, 1, figsize=(9, 10), sharex=True)
+    fig, axes = subplots(3, 1, figsize=(9, 10), sharex=True)
     colors = {"standing Tim": "tab:blue", "no standing Tim": "tab:red"}
     for label, res in results.items():
         ts = res["timeseries"].copy()
@@ -181,7 +178,6 @@ def figure(name: str, results: dict[str, Any], path: Path) -> None:
     axes[2].set_xlabel("date")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 SPREAD = ("enrolled_2024_03", "enrolled_end", "gap_steady")  # spread across sets reported

@@ -22,7 +22,6 @@ import os
 import threading
 import time
 
-import matplotlib.pyplot as plt
 import solara
 import solara.lab
 
@@ -52,7 +51,6 @@ threading.Thread(target=lambda: baseline(START.scenario(SCENARIO), START.seed),
 def png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
     return buf.getvalue()
 
 

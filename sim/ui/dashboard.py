@@ -18,23 +18,20 @@ from collections.abc import Callable
 from typing import Any
 
 import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from sim.model import JambiBugarModel  # noqa: E402
-from sim.model.cases import REFERRAL_ROUTES  # noqa: E402
-from sim.runner.funnel import days_by_year, funnel_table  # noqa: E402
-from sim.runner.records import case_table, journey_table  # noqa: E402
-from sim.runner.replications import collector_paused  # noqa: E402
-from sim.scenario import Barriers, Scenario  # noqa: E402
-from sim.scenario.offices import OFFICES  # noqa: E402
-from sim.show.i18n import RESULTS, date_text, num, pathway, rupiah, stage, tr  # noqa: E402
-from sim.show.plots import OI, RC, funnel_panel  # noqa: E402
+from sim.model import JambiBugarModel
+from sim.model.cases import REFERRAL_ROUTES
+from sim.runner.funnel import days_by_year, funnel_table
+from sim.runner.records import case_table, journey_table
+from sim.runner.replications import collector_paused
+from sim.scenario import Barriers, Scenario
+from sim.scenario.offices import OFFICES
+from sim.show.i18n import RESULTS, date_text, num, pathway, rupiah, stage, tr
+from sim.show.plots import OI, RC, funnel_panel, subplots
 
 BARRIER_NAMES = tuple(Barriers.model_fields)
 CAMPAIGN_MONTHS = {0: (), 1: (3,), 2: (3, 9), 4: (1, 4, 7, 10), 12: tuple(range(1, 13))}
@@ -219,8 +216,8 @@ COLORS = {"base": OI["grey"], "changed": OI["blue"]}
 
 def fig_coverage(base: Run, changed: Run, lang: str) -> Any:
     """Active members, both scenarios, against the target and the budget quota."""
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(10, 5.4))
+    with matplotlib.rc_context(RC):
+        fig, ax = subplots(figsize=(10, 5.4))
         sc = changed.scenario
         for which, r in (("base", base), ("changed", changed)):
             ts = r.timeseries
@@ -253,8 +250,8 @@ def fig_coverage(base: Run, changed: Run, lang: str) -> Any:
 
 
 def fig_funnel(base: Run, changed: Run, lang: str) -> Any:
-    with plt.rc_context(RC):
-        fig, axes = plt.subplots(1, 2, figsize=(14, 6.5))
+    with matplotlib.rc_context(RC):
+        fig, axes = subplots(1, 2, figsize=(14, 6.5))
         for ax, which, r in zip(axes, ("base", "changed"), (base, changed)):
             funnel_panel(ax, funnel_table(r.cases, 1, by=None), lang, legend=which == "base")
             ax.set_title(_name(which, lang), loc="left")
@@ -264,8 +261,8 @@ def fig_funnel(base: Run, changed: Run, lang: str) -> Any:
 
 
 def fig_backlog(base: Run, changed: Run, lang: str) -> Any:
-    with plt.rc_context(RC):
-        fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    with matplotlib.rc_context(RC):
+        fig, axes = subplots(1, 2, figsize=(13, 4.8), sharey=True)
         colors = [OI["black"], OI["sky"], OI["purple"], OI["orange"], OI["blue"],
                   OI["vermillion"]]
         for ax, which, r in zip(axes, ("base", "changed"), (base, changed)):
@@ -285,8 +282,8 @@ def fig_backlog(base: Run, changed: Run, lang: str) -> Any:
 
 
 def fig_days(base: Run, changed: Run, lang: str) -> Any:
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(10, 4.8))
+    with matplotlib.rc_context(RC):
+        fig, ax = subplots(figsize=(10, 4.8))
         for k, (which, r) in enumerate((("base", base), ("changed", changed))):
             tab = days_by_year(r.cases)
             for p, marker in (("manual", "s"), ("online", "o")):
@@ -305,8 +302,8 @@ def fig_days(base: Run, changed: Run, lang: str) -> Any:
 
 
 def fig_cost(base: Run, changed: Run, lang: str) -> Any:
-    with plt.rc_context(RC):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4.4))
+    with matplotlib.rc_context(RC):
+        fig, (a1, a2) = subplots(1, 2, figsize=(10, 4.4))
         names, visits, cost = [], [], []
         for which, r in (("base", base), ("changed", changed)):
             c = r.cases
@@ -345,8 +342,8 @@ def fig_replay(run: Run, case_id: int, lang: str) -> Any:
     row = run.cases[run.cases["case_id"] == case_id].iloc[0]
     t0 = run.scenario.time.start
     applied = (dt.date.fromisoformat(row["applied"]) - t0).days
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(11, 0.9 + 0.5 * max(len(j), 2)))
+    with matplotlib.rc_context(RC):
+        fig, ax = subplots(figsize=(11, 0.9 + 0.5 * max(len(j), 2)))
         prev = None
         for k, v in enumerate(j.itertuples()):
             y = len(j) - k
