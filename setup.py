@@ -28,9 +28,6 @@ if os.environ.get("JAMBI_SIM_NO_COMPILE", "") in ("", "0"):
             # beyond what Cython proves safe (the results equal the .py's; tests check)
             compiler_directives={"binding": True, "embedsignature": False},
         )
-    # Python's small-object arenas in transparent huge pages (sim/_hugepages.c): plain C,
-    # no Cython needed; it changes where objects live, not what the model computes
-    ext_modules.append(Extension("sim._hugepages", ["sim/_hugepages.c"], optional=True))
 
 # build the extensions on every core (the C compiles dominate the install's time)
 setup(ext_modules=ext_modules, options={"build_ext": {"parallel": os.cpu_count() or 1}})

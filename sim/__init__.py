@@ -15,9 +15,6 @@ from sim._version import __version__  # noqa: E402
 
 # The compiled core is used only where it is current and not switched off (JAMBI_SIM_PURE=1).
 _compiled.install()
-# Python's small objects in transparent huge pages, where built and available; it changes
-# where objects live, not what is computed (JAMBI_SIM_HUGEPAGES=0 switches it off).
-_compiled.use_huge_pages()
 
 # The public names are imported on first use (PEP 562), so ``jambi-sim`` starts, and
 # installs its signal handlers, before the heavy imports (numpy, pandas, Mesa).

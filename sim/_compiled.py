@@ -16,15 +16,6 @@ per event. The Python source stays the reference:
 * ``JAMBI_SIM_NO_COMPILE=1`` at install time builds nothing, and where the build fails
   (no compiler) the install still succeeds, pure Python.
 
-Beside the compiled modules, ``pip install`` builds one small C extension,
-``sim/_hugepages.c``: it serves Python's small-object arenas from memory marked for
-transparent huge pages (:func:`use_huge_pages`, on at import unless
-``JAMBI_SIM_HUGEPAGES=0``). It changes where objects live, never what is computed. In a
-city ten times the size it saved 1-7% of the run time in four full benchmark runs; at city
-scale it cost about 1.5% (14 paired runs; the kernel zeroes a 2 MiB page at its first
-touch).
-``jambi-sim bench`` compares both ways.
-
 This module imports only the standard library: ``setup.py`` reads the list below before
 any dependency is installed.
 """
@@ -48,8 +39,6 @@ COMPILED_MODULES = (
 )
 
 PURE_ENV = "JAMBI_SIM_PURE"
-HUGEPAGES_ENV = "JAMBI_SIM_HUGEPAGES"
-THP_SETTING = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -138,34 +127,3 @@ def core() -> str:
     if kinds == {True}:
         return "compiled"
     return "pure Python" if kinds == {False} else "mixed"
-
-
-def use_huge_pages(setting: Path = THP_SETTING) -> bool:
-    """Serve Python's small-object arenas from transparent huge pages from now on
-    (``sim/_hugepages.c``; sim/__init__.py calls this). Nothing happens with
-    ``JAMBI_SIM_HUGEPAGES=0``, without the extension (not built, or not Linux), or where
-    the kernel has transparent huge pages switched off. True if they are in use."""
-    if os.environ.get(HUGEPAGES_ENV, "") == "0":
-        return False
-    try:
-        if "[never]" in setting.read_text():
-            return False
-    except OSError:
-        return False  # no transparent huge pages on this system
-    try:
-        from sim import _hugepages
-    except ImportError:
-        return False
-    return bool(_hugepages.install())
-
-
-def memory_pages() -> str:
-    """``"huge pages"`` if Python's arenas come from huge-page memory in this process
-    (the allocator is installed and has made arenas: not so under
-    ``PYTHONMALLOC=malloc``), else ``"standard pages"``."""
-    try:
-        from sim import _hugepages
-    except ImportError:
-        return "standard pages"
-    st = _hugepages.stats()
-    return "huge pages" if st["installed"] and st["arenas"] > 0 else "standard pages"

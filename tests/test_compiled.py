@@ -32,15 +32,13 @@ for frame in (r.cases, r.journey, r.timeseries):
     h.update(frame.to_csv(index=False, float_format="%.17g").encode())
 stats = {k: v for k, v in r.stats.items() if not k.endswith("_s")}
 h.update(json.dumps(stats, sort_keys=True, default=repr).encode())
-from sim._compiled import memory_pages
 print(json.dumps({"core": core(), "digest": h.hexdigest(), "cases": len(r.cases),
-                  "visits": len(r.journey), "pages": memory_pages()}))
+                  "visits": len(r.journey)}))
 """
 
 
-def _digest(scenario: str, factor: float, pure: bool, huge_pages: bool = True) -> dict:
-    env = {**os.environ, _compiled.PURE_ENV: "1" if pure else "0",
-           _compiled.HUGEPAGES_ENV: "1" if huge_pages else "0"}
+def _digest(scenario: str, factor: float, pure: bool) -> dict:
+    env = {**os.environ, _compiled.PURE_ENV: "1" if pure else "0"}
     out = subprocess.run([sys.executable, "-c", _DIGEST, str(ROOT / scenario), str(factor)],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -151,84 +149,3 @@ def test_every_listed_module_exists_and_the_model_wiring_is_not_compiled() -> No
     for name in _compiled.COMPILED_MODULES:
         assert (ROOT / Path(*name.split("."))).with_suffix(".py").exists(), name
     assert "sim.model" not in _compiled.COMPILED_MODULES  # Mesa's DataCollector lambdas
-
-
-# ------------------------------------------------------------------ huge pages
-def _huge_pages_expected() -> bool:
-    """Huge pages should be in use here: Linux, the kernel has them, the extension built."""
-    try:
-        setting = _compiled.THP_SETTING.read_text()
-    except OSError:
-        return False
-    try:
-        from sim import _hugepages  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):  # CI installs with a compiler: the extension must be built
-            pytest.fail("sim/_hugepages.c was not built under CI")
-        return False
-    return "[never]" not in setting
-
-
-def test_huge_pages_change_no_result() -> None:
-    """Where objects live must not change what is computed."""
-    huge = _digest("scenarios/online_2021.toml", 0.2, pure=False, huge_pages=True)
-    standard = _digest("scenarios/online_2021.toml", 0.2, pure=False, huge_pages=False)
-    assert standard["pages"] == "standard pages"
-    assert huge["pages"] == ("huge pages" if _huge_pages_expected() else "standard pages")
-    assert huge["cases"] > 1000
-    assert huge["digest"] == standard["digest"]
-
-
-_ARENAS = r"""
-import json
-from sim import _hugepages
-from sim.runner import run_one
-from sim.scenario import Scenario, scaled
-seen = {}
-sc = scaled(Scenario.from_toml("scenarios/online_2021.toml"), 0.5)
-for rep in range(3):
-    run_one(sc, seed=1, rep=rep, tables=False)
-    seen[f"rep{rep}"] = _hugepages.stats()
-seen["start"] = _hugepages.stats()
-junk = [(i, float(i)) for i in range(1_000_000)]  # about 100 MiB of small objects
-seen["made"] = _hugepages.stats()
-del junk  # pymalloc gives the emptied arenas back
-seen["freed"] = _hugepages.stats()
-junk = [(i, float(i)) for i in range(1_000_000)]
-seen["made_again"] = _hugepages.stats()
-print(json.dumps(seen))
-"""
-
-
-def test_huge_page_arenas_are_reused() -> None:
-    """Arenas pymalloc gives back serve its next requests, so memory stays bounded: a
-    worker running replication after replication holds the arenas of one."""
-    if not _huge_pages_expected():
-        pytest.skip("no transparent huge pages, or sim/_hugepages.c not built")
-    out = subprocess.run([sys.executable, "-c", _ARENAS], capture_output=True, text=True,
-                         cwd=ROOT, timeout=600,
-                         env={**os.environ, _compiled.HUGEPAGES_ENV: "1"})
-    assert out.returncode == 0, out.stderr[-2000:]
-    seen = json.loads(out.stdout.strip().splitlines()[-1])
-    # replication after replication: no arenas beyond those the first one needed
-    assert seen["rep0"]["installed"] and seen["rep0"]["arenas"] > 20
-    assert seen["rep2"]["arenas"] <= seen["rep0"]["arenas"] + 1
-    start, made, freed, again = (seen[k] for k in ("start", "made", "freed", "made_again"))
-    new = made["arenas"] - start["arenas"]
-    assert new >= 60  # 1 MiB arenas
-    assert freed["spare"] >= new * 0.9  # given back ...
-    assert again["arenas"] - made["arenas"] <= 2  # ... and taken again, not carved anew
-    assert again["spare"] <= freed["spare"] - new * 0.9
-
-
-def test_huge_pages_stay_off_when_asked_or_unavailable(tmp_path: Path) -> None:
-    never = tmp_path / "enabled"
-    never.write_text("always madvise [never]\n")
-    assert _compiled.use_huge_pages(setting=never) is False
-    assert _compiled.use_huge_pages(setting=tmp_path / "missing") is False
-    out = subprocess.run([sys.executable, "-c",
-                          "import sim; from sim._compiled import memory_pages; "
-                          "print(memory_pages())"], capture_output=True, text=True, cwd=ROOT,
-                         env={**os.environ, _compiled.HUGEPAGES_ENV: "0"}, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "standard pages"
