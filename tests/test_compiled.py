@@ -7,8 +7,10 @@ last bit: the case table, the journey log, the timeseries and every statistic.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -226,6 +228,108 @@ def test_every_listed_module_exists_and_the_model_wiring_is_not_compiled() -> No
     for name in _compiled.COMPILED_MODULES:
         assert (ROOT / Path(*name.split("."))).with_suffix(".py").exists(), name
     assert "sim.model" not in _compiled.COMPILED_MODULES  # Mesa's DataCollector lambdas
+
+
+# ------------------------------------------------------------------ declarations
+# A compiled class's fields are declared twice: its __slots__ in the .py (the Python
+# side's one declaration) and its `cdef` attributes in the .pxd (their C types). Cython
+# allows no other split: a class declared in a .pxd must declare all its attributes
+# there, and Cython's pure-Python declarations would make Cython a runtime dependency
+# and cost the pure-Python reference its __slots__. These tests keep the two lists equal.
+_CDEF_FIELD = re.compile(r"^\s+cdef\s+(?:(?:public|readonly)\s+)?([^(]*)$")
+
+
+def pxd_fields(text: str) -> dict[str, list[str]]:
+    """The attributes of each ``cdef class`` in a .pxd, in order: ``cdef public long long
+    a, b`` declares ``a`` and ``b``; methods (``cdef``/``cpdef`` with parentheses) are
+    not attributes."""
+    classes: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        code = line.split("#", 1)[0].rstrip()
+        if not code.strip():
+            continue
+        head = re.match(r"^cdef class (\w+)", code)
+        if head:
+            current = classes.setdefault(head.group(1), [])
+            continue
+        if not code[0].isspace():
+            current = None  # a decorator, cimport or other top-level line
+            continue
+        field = _CDEF_FIELD.match(code)
+        if current is not None and field:
+            first, *more = (part.strip() for part in field.group(1).split(","))
+            names = [first.split()[-1].lstrip("*"), *more]
+            assert all(n.isidentifier() for n in names), line
+            current.extend(names)
+    return classes
+
+
+def py_declarations(text: str) -> dict[str, tuple[list[str] | None, set[str] | None]]:
+    """For each class of a .py: its literal ``__slots__`` (None without) and the
+    attributes its ``__init__`` sets on ``self`` (None without an ``__init__``)."""
+    out = {}
+    for node in ast.parse(text).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        slots, init = None, None
+        for item in node.body:
+            if isinstance(item, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "__slots__" for t in item.targets):
+                slots = list(ast.literal_eval(item.value))
+            elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                init = set()
+                for sub in ast.walk(item):
+                    targets = sub.targets if isinstance(sub, ast.Assign) else \
+                        [sub.target] if isinstance(sub, (ast.AnnAssign, ast.AugAssign)) else []
+                    for target in targets:
+                        for t in ast.walk(target):
+                            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
+                                    and t.value.id == "self":
+                                init.add(t.attr)
+        out[node.name] = (slots, init)
+    return out
+
+
+def declaration_errors(py_text: str, pxd_text: str) -> list[str]:
+    """Where a .py and its .pxd disagree about a class's fields (empty: they agree)."""
+    errors = []
+    classes = py_declarations(py_text)
+    for name, fields in pxd_fields(pxd_text).items():
+        if name not in classes:
+            errors.append(f"{name}: in the .pxd, not in the .py")
+            continue
+        slots, init = classes[name]
+        if slots != fields:
+            errors.append(f"{name}: __slots__ {slots} but the .pxd declares {fields}")
+        if init is not None and slots is not None and init != set(slots):
+            errors.append(f"{name}: __init__ sets {sorted(init - set(slots))} beyond "
+                          f"__slots__ and leaves {sorted(set(slots) - init)} unset")
+    return errors
+
+
+@pytest.mark.parametrize("module", [m for m in _compiled.COMPILED_MODULES
+                                    if (ROOT / Path(*m.split("."))).with_suffix(".pxd").exists()])
+def test_py_and_pxd_declare_the_same_fields(module: str) -> None:
+    base = ROOT / Path(*module.split("."))
+    pxd = base.with_suffix(".pxd").read_text(encoding="utf-8")
+    assert pxd_fields(pxd), f"{module}: no cdef class in its .pxd"
+    assert declaration_errors(base.with_suffix(".py").read_text(encoding="utf-8"), pxd) == []
+
+
+def test_the_declaration_check_can_fail() -> None:
+    pxd = ("cimport cython\n@cython.final\ncdef class A:\n    cdef public long long x, y\n"
+           "    cdef public object z  # note\n    cpdef fire(self)\n"
+           "cdef class B:\n    cdef double *p\n")
+    assert pxd_fields(pxd) == {"A": ["x", "y", "z"], "B": ["p"]}
+    good = ("class A:\n    __slots__ = ('x', 'y', 'z')\n    def __init__(self):\n"
+            "        self.x, self.y = 1, 2\n        self.z: int = 0\n"
+            "class B:\n    __slots__ = ('p',)\n")
+    assert declaration_errors(good, pxd) == []
+    assert declaration_errors(good.replace("'y', 'z'", "'z', 'y'"), pxd)  # order matters
+    assert declaration_errors(good.replace("'y', ", ""), pxd)  # a field missing
+    assert declaration_errors(good.replace("        self.z: int = 0\n", ""), pxd)  # unset
+    assert declaration_errors(good.replace("class B:\n    __slots__ = ('p',)\n", ""), pxd)
 
 
 # ------------------------------------------------------------------ a wheel install

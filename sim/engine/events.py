@@ -36,6 +36,8 @@ class Event:
     unique. Up to three arguments are kept in ``a``, ``b``, ``c``; more as a tuple in
     ``a`` (``nargs`` -1)."""
 
+    # The fields, declared once for Python; events.pxd gives them C types in the compiled
+    # core (tests/test_compiled.py checks that the two lists agree).
     __slots__ = ("time", "order", "callback", "nargs", "a", "b", "c")
 
     def __lt__(self, other: Event) -> bool:
@@ -76,6 +78,8 @@ def _event(time: float, order: int, callback: Callable[..., Any], args: tuple) -
 
 
 class EventQueue:
+    # The fields, declared once for Python; events.pxd gives them C types in the compiled
+    # core (tests/test_compiled.py checks that the two lists agree).
     __slots__ = ("_heap", "_counter", "processed", "now", "_buckets", "_keys", "_near",
                  "horizon", "beyond")
 
