@@ -3,15 +3,67 @@
 Everything else about the package is in pyproject.toml. The extensions are optional: a
 machine without a C compiler gets the pure-Python package, and JAMBI_SIM_NO_COMPILE=1
 skips them on purpose.
+
+Beside the extensions the build writes ``sim/_core_digest.json``: the SHA-256 of the
+``.py`` and ``.pxd`` each extension was compiled from, so the import uses an extension
+only while those are the sources beside it (sim/_compiled.py). It goes where the
+extensions go: into the source tree for an editable install, into the wheel otherwise.
 """
 
+import json
 import os
 import runpy
+import threading
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
-modules = runpy.run_path(os.path.join("sim", "_compiled.py"), run_name="_compiled_list")[
-    "COMPILED_MODULES"]
+_compiled = runpy.run_path(os.path.join("sim", "_compiled.py"), run_name="_compiled_list")
+modules = _compiled["COMPILED_MODULES"]
+
+# Hashed before Cython reads the sources: a file edited during the build then fails the
+# import's check (loaded from source), instead of passing it with an extension of the
+# older text.
+SOURCES = _compiled["source_digest"](os.path.abspath("."), modules)
+
+
+class BuildExtWithDigest(build_ext):
+    """build_ext that records the sources of the extensions it built (or found up to
+    date). A module whose extension failed to build (they are optional) is left out of
+    the record, so an older extension of it still lying in the tree is not trusted."""
+
+    def run(self):
+        self._built = set()
+        self._lock = threading.Lock()
+        super().run()
+        if not self.extensions:
+            return
+        record = {"version": 1,
+                  "modules": {n: SOURCES[n] for n in sorted(self._built) if n in SOURCES}}
+        target = self._digest_path()
+        self.mkpath(os.path.dirname(target))
+        with open(target, "w", encoding="utf-8") as f:
+            json.dump(record, f, indent=1, sort_keys=True)
+            f.write("\n")
+
+    def build_extension(self, ext):
+        super().build_extension(ext)  # raises if it failed (then caught for optional ones)
+        with self._lock:
+            self._built.add(ext.name)
+
+    def _digest_path(self):
+        name = _compiled["DIGEST_NAME"]
+        if self.inplace:  # editable install / build_ext --inplace: beside the sources
+            package_dir = self.get_finalized_command("build_py").get_package_dir("sim")
+            return os.path.join(package_dir, name)
+        return os.path.join(self.build_lib, "sim", name)
+
+    def get_outputs(self):
+        outputs = super().get_outputs()
+        if self.extensions:
+            outputs.append(os.path.join(self.build_lib, "sim", _compiled["DIGEST_NAME"]))
+        return outputs
+
 
 ext_modules = []
 if os.environ.get("JAMBI_SIM_NO_COMPILE", "") in ("", "0"):
@@ -28,9 +80,7 @@ if os.environ.get("JAMBI_SIM_NO_COMPILE", "") in ("", "0"):
             # beyond what Cython proves safe (the results equal the .py's; tests check)
             compiler_directives={"binding": True, "embedsignature": False},
         )
-    # Python's small-object arenas in transparent huge pages (sim/_hugepages.c): plain C,
-    # no Cython needed; it changes where objects live, not what the model computes
-    ext_modules.append(Extension("sim._hugepages", ["sim/_hugepages.c"], optional=True))
 
 # build the extensions on every core (the C compiles dominate the install's time)
-setup(ext_modules=ext_modules, options={"build_ext": {"parallel": os.cpu_count() or 1}})
+setup(ext_modules=ext_modules, cmdclass={"build_ext": BuildExtWithDigest},
+      options={"build_ext": {"parallel": os.cpu_count() or 1}})

@@ -46,17 +46,15 @@ def _model(path: Path, factor: float, seed: int) -> dict[str, Any]:
     from sim.runner.replications import run_one
     from sim.scenario import Scenario, scaled
 
-    from sim._compiled import core, memory_pages
+    from sim._compiled import core
 
     sc = scaled(Scenario.from_toml(path), factor)
     kind = core()  # imports the model's core: compiled, or the pure-Python reference
-    pages = memory_pages()  # Python's arenas in huge pages (sim/_hugepages.c) or not
     before = _rss_now_kib()
     stats = run_one(sc, seed, 0, tables=False).stats  # the simulation, not its output tables
     # runtime_s and cpu_s both cover the simulation (model construction and run), as the
     # peer's cover its run: not the outcome scalars or freeing the model afterwards
     return {"kind": "model", "factor": factor, "scenario": sc.name, "core": kind,
-            "pages": pages,
             **{k: v for k, v in stats.items() if isinstance(v, (int, float))},
             "rss_before_kib": before, "peak_rss_kib": _peak_kib()}
 
@@ -74,18 +72,15 @@ def _simpy(path: Path, seed: int, cases: int) -> dict[str, Any]:
 
 def measure(kind: str, scenario: Path, seed: int, factor: float = 1.0,
             cases: int | None = None, timeout: float = 1800.0,
-            pure: bool = False, huge_pages: bool = True) -> dict[str, Any]:
+            pure: bool = False) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; its JSON line plus the process's wall
     time (``process_wall_s``, start-up and imports included). ``pure``: the model's
-    pure-Python reference, not its compiled core (``JAMBI_SIM_PURE=1``). ``huge_pages``
-    False: Python's arenas in standard pages (``JAMBI_SIM_HUGEPAGES=0``)."""
+    pure-Python reference, not its compiled core (``JAMBI_SIM_PURE=1``)."""
     import os
 
-    from sim._compiled import HUGEPAGES_ENV, PURE_ENV
+    from sim._compiled import PURE_ENV
 
     env = {**os.environ, PURE_ENV: "1" if pure else "0"}
-    if not huge_pages:  # else as the caller's environment says (on by default)
-        env[HUGEPAGES_ENV] = "0"
     cmd = [sys.executable, "-m", "benchmarks.child", kind, str(scenario), "--seed", str(seed)]
     if kind == "model":
         cmd += ["--factor", repr(float(factor))]

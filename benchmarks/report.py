@@ -70,8 +70,8 @@ def _spread(row: dict[str, Any]) -> str:
 
 
 def _against(res: dict[str, Any], key: str, label: str) -> list[list[str]]:
-    """Rows comparing a reference run (``res[key]``: the pure-Python core, or standard
-    pages) with the measured one at the same population, by CPU time."""
+    """Rows comparing a reference run (``res[key]``: the pure-Python core) with the
+    measured one at the same population, by CPU time."""
     return [[f"{r['factor']:g}x", r.get(label, "unknown"), f"{r['cpu_s']:.2f}",
              f"{c['cpu_s']:.2f}" if c else "n/a",
              f"{r['cpu_s'] / c['cpu_s']:.2f}" if c else "n/a",
@@ -127,9 +127,6 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
     tgt = [[t["target"], "n/a" if t["value"] is None else f"{t['value']:.2f} {t['unit']}",
             "" if t["value_cpu"] is None else f"{t['value_cpu']:.2f} {t['unit']}",
             f"{t['op']} {t['goal']:g} {t['unit']}", _status(t["met"])] for t in res["targets"]]
-    pages = _against(res, "standard_pages", "pages") or [
-        ["all", res.get("pages", "standard pages"), "", "", "", "", "not measured: huge pages "
-         "were not in use (not built, not available, or JAMBI_SIM_HUGEPAGES=0)"]]
     return [
         (f"One city-scale replication of {res['scenario']} (1x, {runs})", ["measure", "value"],
          one),
@@ -142,10 +139,6 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
          f"above measured the {res.get('core', 'installed')} core",
          ["population", "reference core", "reference CPU (s)", "measured CPU (s)",
           "reference / measured", "reference vs 1x", "reference hand-offs/s (CPU)"], pure),
-        (f"Huge pages against standard pages (JAMBI_SIM_HUGEPAGES=0, sim/_hugepages.c); the "
-         f"tables above measured the core with {res.get('pages', 'unknown')}",
-         ["population", "reference pages", "reference CPU (s)", "measured CPU (s)",
-          "reference / measured", "reference vs 1x", "reference hand-offs/s (CPU)"], pages),
         ("SimPy peer: six-office chain, same offices (benchmarks/simpy_peer.py)",
          ["measure", "value"], simpy),
         ("Sweep on all cores (sim.run)", ["measure", "value"], sweep),

@@ -30,10 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "online_2021.toml"
 SEED = 20240331
 # Five rounds: two full runs with three put the 10x ratio 0.45 apart (11.35, 11.80).
-FULL = {"factors": (1, 2, 4, 10), "repeats": 5, "sweep_reps": 100, "pure_factors": (1, 10),
-        "standard_pages_factors": (1, 10)}
-QUICK = {"factors": (1, 2), "repeats": 1, "sweep_reps": 8, "pure_factors": (1,),
-         "standard_pages_factors": (1,)}
+FULL = {"factors": (1, 2, 4, 10), "repeats": 5, "sweep_reps": 100, "pure_factors": (1, 10)}
+QUICK = {"factors": (1, 2), "repeats": 1, "sweep_reps": 8, "pure_factors": (1,)}
 # (name, measured key, comparison, goal, unit): the issue's targets.
 TARGETS = (
     ("model hand-offs/s over SimPy's", "simpy_ratio", ">=", 0.4, "x"),
@@ -58,7 +56,6 @@ def _median(rows: list[dict[str, Any]], key: str) -> float:
 VARIANTS = {
     "scaling": ("factors", "", {}),
     "pure": ("pure_factors", " (pure Python)", {"pure": True}),
-    "standard_pages": ("standard_pages_factors", " (standard pages)", {"huge_pages": False}),
 }
 
 
@@ -88,7 +85,6 @@ def _rows(factors: tuple[float, ...], runs: dict[float, list[dict[str, Any]]],
         done = runs[factor]
         first = done[0]
         row = {"factor": factor, "runs": len(done), "core": first.get("core", "unknown"),
-               "pages": first.get("pages", "unknown"),
                "households": first["households"],
                "handoffs": first["handoffs"], "events": first["events"],
                "runtime_s": _median(done, "runtime_s"),
@@ -112,17 +108,11 @@ def _rows(factors: tuple[float, ...], runs: dict[float, list[dict[str, Any]]],
 def measure_variants(plan: dict[str, Any], say: Progress = _say, scenario: Path = SCENARIO,
                      seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
     """Rows of every variant in ``VARIANTS`` at its plan's factors, measured in
-    interleaved rounds (:func:`_rounds`). Where huge pages are not in use (not built, not
-    available, or ``JAMBI_SIM_HUGEPAGES=0``) the standard-pages variant would repeat the
-    installed core's runs, and is left out."""
-    from sim._compiled import memory_pages
-
-    variants = {v: spec for v, spec in VARIANTS.items()
-                if v != "standard_pages" or memory_pages() == "huge pages"}
-    jobs = [(v, f) for v, (key, _, _) in variants.items() for f in plan[key]]
+    interleaved rounds (:func:`_rounds`)."""
+    jobs = [(v, f) for v, (key, _, _) in VARIANTS.items() for f in plan[key]]
     runs = _rounds(jobs, plan["repeats"], say, scenario, seed)
     return {v: _rows(tuple(plan[key]), {f: runs[(v, f)] for f in plan[key]})
-            for v, (key, _, _) in variants.items()}
+            for v, (key, _, _) in VARIANTS.items()}
 
 
 def scaling(factors: tuple[float, ...], repeats: int, say: Progress = _say,
@@ -130,8 +120,7 @@ def scaling(factors: tuple[float, ...], repeats: int, say: Progress = _say,
             variant: str = "scaling") -> list[dict[str, Any]]:
     """One replication at each population factor, ``repeats`` fresh processes each, in
     interleaved rounds (the median is kept); ratios are against the first factor.
-    ``variant``: one of ``VARIANTS`` (the installed core, the pure-Python reference, or
-    the installed core in standard pages)."""
+    ``variant``: one of ``VARIANTS`` (the installed core or the pure-Python reference)."""
     runs = _rounds([(variant, f) for f in factors], repeats, say, scenario, seed)
     return _rows(factors, {f: runs[(variant, f)] for f in factors})
 
@@ -221,12 +210,10 @@ def run_suite(quick: bool = False, say: Progress = _say) -> dict[str, Any]:
     res: dict[str, Any] = {"quick": quick, "scenario": _rel(SCENARIO), "seed": SEED,
                            "plan": {k: list(v) if isinstance(v, tuple) else v
                                     for k, v in plan.items()}}
-    # the installed core; the pure-Python reference (what compiling contributes); the
-    # installed core with Python's arenas in standard pages (what huge pages contribute)
+    # the installed core; the pure-Python reference (what compiling contributes)
     res.update(measure_variants(plan, say))
     res["replication"] = res["scaling"][0]
     res["core"] = res["replication"]["core"]
-    res["pages"] = res["replication"]["pages"]
     res["simpy"] = simpy_peer(plan["repeats"], say)
     rep, peer = res["replication"], res["simpy"]
     res["simpy_ratio"] = rep["handoffs_per_s"] / peer["handoffs_per_s"]

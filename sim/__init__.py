@@ -18,9 +18,6 @@ _compiled.install()
 # Module paths from before the layers (``sim.metrics``, ``sim.experiments``...) stay aliases
 # of the modules' new homes (sim/_moved.py; CHANGELOG.md).
 _moved.install()
-# Python's small objects in transparent huge pages, where built and available; it changes
-# where objects live, not what is computed (JAMBI_SIM_HUGEPAGES=0 switches it off).
-_compiled.use_huge_pages()
 
 # The layers, bottom to top. A module imports from its own layer and the layers below it,
 # never from one above (tests/test_structure.py checks every import):
@@ -33,8 +30,7 @@ _compiled.use_huge_pages()
 #   ui        the jambi-sim command and the workshop dashboard
 # Under all of them: sim._version, sim._mesa, sim._compiled, sim._moved and sim.checks.
 LAYERS = ("engine", "scenario", "model", "runner", "show", "studies", "ui")
-FOUNDATION = ("sim", "sim._version", "sim._mesa", "sim._compiled", "sim._moved", "sim.checks",
-              "sim._hugepages")
+FOUNDATION = ("sim", "sim._version", "sim._mesa", "sim._compiled", "sim._moved", "sim.checks")
 
 # The public names are imported on first use (PEP 562), so ``jambi-sim`` starts, and
 # installs its signal handlers, before the heavy imports (numpy, pandas, Mesa).

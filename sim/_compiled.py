@@ -11,19 +11,15 @@ per event. The Python source stays the reference:
 * ``JAMBI_SIM_PURE=1`` in the environment loads every module from its ``.py`` file, so
   the tests run one replication both ways and require identical results
   (``tests/test_compiled.py``);
-* a compiled module older than its ``.py`` (the source was edited after installing) is
-  never used: the ``.py`` is loaded, with a warning to re-run ``pip install -e .``;
+* an extension is used only if the ``.py`` and ``.pxd`` it was built from are the files
+  beside it now: the build records their SHA-256 (:func:`source_digest`) in
+  ``sim/_core_digest.json``, installed with the extensions (editable installs and
+  wheels alike), and the import compares. A source edited after installing, or an
+  extension without a record, sends the whole core to its ``.py`` files, with one
+  warning to reinstall. Content, not modification times: a wheel lays its files down in
+  any order, so a ``.py`` may well be newer than its extension;
 * ``JAMBI_SIM_NO_COMPILE=1`` at install time builds nothing, and where the build fails
   (no compiler) the install still succeeds, pure Python.
-
-Beside the compiled modules, ``pip install`` builds one small C extension,
-``sim/_hugepages.c``: it serves Python's small-object arenas from memory marked for
-transparent huge pages (:func:`use_huge_pages`, on at import unless
-``JAMBI_SIM_HUGEPAGES=0``). It changes where objects live, never what is computed. In a
-city ten times the size it saved 1-7% of the run time in four full benchmark runs; at city
-scale it cost about 1.5% (14 paired runs; the kernel zeroes a 2 MiB page at its first
-touch).
-``jambi-sim bench`` compares both ways.
 
 This module imports only the standard library: ``setup.py`` reads the list below before
 any dependency is installed.
@@ -48,24 +44,54 @@ COMPILED_MODULES = (
 )
 
 PURE_ENV = "JAMBI_SIM_PURE"
-HUGEPAGES_ENV = "JAMBI_SIM_HUGEPAGES"
-THP_SETTING = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+# Written by setup.py's build_ext beside the extensions (never committed): for each
+# compiled module, the SHA-256 of the .py and .pxd its extension was built from.
+DIGEST_NAME = "_core_digest.json"
+_SOURCE_SUFFIXES = (".py", ".pxd")
 _ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sha256(path: Path) -> str | None:
+    import hashlib  # here, not at the top: ``import sim`` alone does not need it
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def source_digest(root: Path = _ROOT, modules: tuple[str, ...] = COMPILED_MODULES,
+                  ) -> dict[str, dict[str, str]]:
+    """For each module, the SHA-256 of its ``.py`` and (where there is one) its ``.pxd``,
+    keyed by suffix: what setup.py records before compiling, and what the import checks."""
+    out: dict[str, dict[str, str]] = {}
+    for name in modules:
+        base = Path(root).joinpath(*name.split("."))
+        out[name] = {suffix: digest for suffix in _SOURCE_SUFFIXES
+                     if (digest := _sha256(base.with_suffix(suffix))) is not None}
+    return out
 
 
 class SourceFirst(importlib.abc.MetaPathFinder):
     """Loads the compiled modules of ``modules`` (under ``root``) from their ``.py`` when
-    asked to (``pure``) or when any of their extensions is older than its ``.py`` or
-    ``.pxd``; otherwise it leaves the import to the normal machinery, which prefers the
-    extension. All or none: the extensions share C types (an Event, a desk entry, a case),
-    so one module from source beside another compiled against its old types would fail
-    to import."""
+    asked to (``pure``) or when any extension's sources changed since it was built (their
+    SHA-256 differs from the build's ``record``, or the record is missing); otherwise it
+    leaves the import to the normal machinery, which prefers the extension. All or none:
+    the extensions share C types (an Event, a desk entry, a case), so one module from
+    source beside another compiled against its old types would fail to import. Any name
+    not in ``modules`` gets None at once.
+
+    ``record``: the build's JSON record, by default ``DIGEST_NAME`` in the package of the
+    modules (``sim/_core_digest.json``)."""
 
     def __init__(self, pure: bool, modules: tuple[str, ...] = COMPILED_MODULES,
-                 root: Path = _ROOT):
+                 root: Path = _ROOT, record: Path | None = None):
         self.pure = pure
         self.modules = frozenset(modules)
         self.root = Path(root)
+        package = sorted(self.modules)[0].split(".")[0] if self.modules else ""
+        self.record = Path(record) if record is not None else \
+            self.root / package / DIGEST_NAME
         self.stale: list[str] = []
         self._checked = False
 
@@ -80,29 +106,47 @@ class SourceFirst(importlib.abc.MetaPathFinder):
                 return cand
         return None
 
-    def _newer_source(self, name: str) -> Path | None:
-        """The module's ``.py`` or ``.pxd`` if it is newer than its extension."""
-        src, ext = self.source(name), self.extension(name)
-        if ext is None or not src.exists():
+    def _recorded(self) -> dict[str, dict[str, str]] | None:
+        """The build's record of its sources, None if missing or unreadable."""
+        import json
+
+        try:
+            data = json.loads(self.record.read_text(encoding="utf-8"))
+            modules = data["modules"]
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        built = ext.stat().st_mtime
-        for path in (src, src.with_suffix(".pxd")):
-            if path.exists() and path.stat().st_mtime > built:
-                return path
-        return None
+        return modules if isinstance(modules, dict) else None
 
     def _check(self) -> None:
-        """Find the stale extensions, once; warn if there are any."""
+        """Find the extensions whose sources are not those they were built from, once;
+        one warning if there are any."""
         if self._checked:
             return
         self._checked = True
-        for name in sorted(self.modules):
-            newer = self._newer_source(name)
-            if newer is not None:
+        compiled = [n for n in sorted(self.modules)
+                    if self.extension(n) is not None and self.source(n).exists()]
+        if not compiled:
+            return
+        recorded = self._recorded()
+        current = source_digest(self.root, tuple(compiled))
+        for name in compiled:
+            if recorded is None or recorded.get(name) != current[name]:
                 self.stale.append(name)
-                warnings.warn(f"{self.extension(name).name} is older than {newer.name}: "
-                              "using the Python source of the whole compiled core; re-run "
-                              "`pip install -e .` to recompile", stacklevel=3)
+        if self.stale:
+            first = self.stale[0]
+            if recorded is None:
+                why = f"no record of the sources it was built from ({self.record.name})"
+            elif first not in recorded:
+                why = f"{self.record.name} has no record of {first}"
+            else:
+                changed = [s for s in _SOURCE_SUFFIXES
+                           if recorded[first].get(s) != current[first].get(s)]
+                why = " and ".join(self.source(first).with_suffix(s).name for s in changed) \
+                    + " changed since it was built"
+            more = f" (and {len(self.stale) - 1} more module(s))" if len(self.stale) > 1 else ""
+            warnings.warn(f"compiled {first}{more}: {why}; using the Python source of the "
+                          "whole compiled core. Reinstall to recompile (`pip install -e .` "
+                          "in a checkout, else `pip install` again).", stacklevel=3)
 
     def find_spec(self, name, path=None, target=None):  # noqa: ANN001 (importlib protocol)
         if name not in self.modules:
@@ -138,34 +182,3 @@ def core() -> str:
     if kinds == {True}:
         return "compiled"
     return "pure Python" if kinds == {False} else "mixed"
-
-
-def use_huge_pages(setting: Path = THP_SETTING) -> bool:
-    """Serve Python's small-object arenas from transparent huge pages from now on
-    (``sim/_hugepages.c``; sim/__init__.py calls this). Nothing happens with
-    ``JAMBI_SIM_HUGEPAGES=0``, without the extension (not built, or not Linux), or where
-    the kernel has transparent huge pages switched off. True if they are in use."""
-    if os.environ.get(HUGEPAGES_ENV, "") == "0":
-        return False
-    try:
-        if "[never]" in setting.read_text():
-            return False
-    except OSError:
-        return False  # no transparent huge pages on this system
-    try:
-        from sim import _hugepages
-    except ImportError:
-        return False
-    return bool(_hugepages.install())
-
-
-def memory_pages() -> str:
-    """``"huge pages"`` if Python's arenas come from huge-page memory in this process
-    (the allocator is installed and has made arenas: not so under
-    ``PYTHONMALLOC=malloc``), else ``"standard pages"``."""
-    try:
-        from sim import _hugepages
-    except ImportError:
-        return "standard pages"
-    st = _hugepages.stats()
-    return "huge pages" if st["installed"] and st["arenas"] > 0 else "standard pages"

@@ -179,47 +179,29 @@ def test_measure_can_run_the_pure_python_reference() -> None:
     assert out["core"] == "pure Python"
 
 
-def test_measure_can_switch_huge_pages_off() -> None:
-    from sim._compiled import memory_pages
-
-    scenario = ROOT / "scenarios" / "online_2021.toml"
-    assert measure("model", scenario, seed=3, factor=0.05, huge_pages=False)["pages"] == \
-        "standard pages"
-    # on: as in this process (huge pages where built and available)
-    assert measure("model", scenario, seed=3, factor=0.05)["pages"] == memory_pages()
-
-
 def test_variants_are_measured_in_interleaved_rounds(monkeypatch) -> None:
     """Each round takes every (variant, factor) once, so the machine's drift over
     minutes touches each alike; each variant's rows get its own runs."""
     calls = []
 
-    def fake(kind, scenario, seed, factor=1.0, pure=False, huge_pages=True):
-        calls.append((factor, pure, huge_pages))
+    def fake(kind, scenario, seed, factor=1.0, pure=False):
+        calls.append((factor, pure))
         return {"runtime_s": factor * (2.0 if pure else 1.0), "cpu_s": factor,
                 "process_wall_s": factor + 1, "peak_rss_kib": 1000 * factor,
                 "rss_before_kib": 500, "households": int(100 * factor),
                 "handoffs": int(300 * factor), "events": int(900 * factor),
-                "core": "pure Python" if pure else "compiled",
-                "pages": "huge pages" if huge_pages else "standard pages"}
+                "core": "pure Python" if pure else "compiled"}
 
     monkeypatch.setattr(suite, "measure", fake)
-    monkeypatch.setattr("sim._compiled.memory_pages", lambda: "huge pages")
-    plan = {"factors": (1, 2), "pure_factors": (1,), "standard_pages_factors": (1,),
-            "repeats": 3}
+    plan = {"factors": (1, 2), "pure_factors": (1,), "repeats": 3}
     res = suite.measure_variants(plan, say=lambda _: None)
-    jobs = [(1, False, True), (2, False, True), (1, True, True), (1, False, False)]
+    jobs = [(1, False), (2, False), (1, True)]
     # each round starts one job further on
     assert calls == jobs + jobs[1:] + jobs[:1] + jobs[2:] + jobs[:2]
     assert [r["factor"] for r in res["scaling"]] == [1, 2]
     assert res["scaling"][1]["time_ratio"] == 2.0 and res["scaling"][0]["runs"] == 3
     assert res["pure"][0]["core"] == "pure Python" and res["pure"][0]["runtime_s"] == 2.0
-    assert res["standard_pages"][0]["pages"] == "standard pages"
-    # without huge pages in use, the standard-pages runs would repeat the main ones
-    calls.clear()
-    monkeypatch.setattr("sim._compiled.memory_pages", lambda: "standard pages")
-    res = suite.measure_variants(plan, say=lambda _: None)
-    assert "standard_pages" not in res and len(calls) == 3 * 3
+    assert set(res) == {"scaling", "pure"}
 
 
 def test_scaling_rows_are_relative_to_the_first_factor() -> None:

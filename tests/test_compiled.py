@@ -7,11 +7,14 @@ last bit: the case table, the journey log, the timeseries and every statistic.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -32,15 +35,13 @@ for frame in (r.cases, r.journey, r.timeseries):
     h.update(frame.to_csv(index=False, float_format="%.17g").encode())
 stats = {k: v for k, v in r.stats.items() if not k.endswith("_s")}
 h.update(json.dumps(stats, sort_keys=True, default=repr).encode())
-from sim._compiled import memory_pages
 print(json.dumps({"core": core(), "digest": h.hexdigest(), "cases": len(r.cases),
-                  "visits": len(r.journey), "pages": memory_pages()}))
+                  "visits": len(r.journey)}))
 """
 
 
-def _digest(scenario: str, factor: float, pure: bool, huge_pages: bool = True) -> dict:
-    env = {**os.environ, _compiled.PURE_ENV: "1" if pure else "0",
-           _compiled.HUGEPAGES_ENV: "1" if huge_pages else "0"}
+def _digest(scenario: str, factor: float, pure: bool) -> dict:
+    env = {**os.environ, _compiled.PURE_ENV: "1" if pure else "0"}
     out = subprocess.run([sys.executable, "-c", _DIGEST, str(ROOT / scenario), str(factor)],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -70,19 +71,35 @@ def test_compiled_core_gives_the_reference_results(scenario: str, factor: float)
 
 
 # ------------------------------------------------------------------ the finder
-def _package(tmp_path: Path) -> tuple[Path, Path]:
-    pkg = tmp_path / "fakecore"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    src = pkg / "hot.py"
+HOT, OTHER = "fakecore.hot", "fakecore.other"
+
+
+def _module(pkg: Path, stem: str) -> tuple[Path, Path]:
+    """A module's source and a stand-in for its extension (never loaded by these tests)."""
+    src = pkg / f"{stem}.py"
     src.write_text("WHERE = 'source'\n")
     ext = src.with_suffix(_compiled.importlib.machinery.EXTENSION_SUFFIXES[0])
     ext.write_bytes(b"not really a shared library")
     return src, ext
 
 
-def _spec(finder: _compiled.SourceFirst):
-    return finder.find_spec("fakecore.hot")
+def _package(tmp_path: Path) -> tuple[Path, Path]:
+    pkg = tmp_path / "fakecore"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    return _module(pkg, "hot")
+
+
+def _record(tmp_path: Path, names: tuple[str, ...] = (HOT,)) -> Path:
+    """What setup.py writes after building ``names``: their sources' SHA-256, now."""
+    path = tmp_path / "fakecore" / _compiled.DIGEST_NAME
+    path.write_text(json.dumps({"version": 1,
+                                "modules": _compiled.source_digest(tmp_path, names)}))
+    return path
+
+
+def _finder(tmp_path: Path, names: tuple[str, ...] = (HOT,), pure: bool = False):
+    return _compiled.SourceFirst(pure, names, tmp_path)
 
 
 def _newer(path: Path, than: Path) -> None:
@@ -92,59 +109,119 @@ def _newer(path: Path, than: Path) -> None:
     os.utime(path, (now, now))
 
 
-def test_finder_defers_to_a_current_extension(tmp_path: Path) -> None:
+def _spec_quietly(finder: _compiled.SourceFirst, name: str = HOT):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning when the extensions are current
+        return finder.find_spec(name)
+
+
+def test_finder_defers_to_an_extension_built_from_the_current_source(tmp_path: Path) -> None:
+    _package(tmp_path)
+    assert _compiled.DIGEST_NAME == "_core_digest.json"
+    _record(tmp_path)
+    finder = _finder(tmp_path)
+    assert _spec_quietly(finder) is None and finder.stale == []
+
+
+def test_finder_ignores_modification_times(tmp_path: Path) -> None:
+    """A wheel lays its files down in any order: a .py (or .pxd) newer than its extension,
+    but with the recorded content, is no reason to leave the extension."""
     src, ext = _package(tmp_path)
-    _newer(ext, than=src)
-    finder = _compiled.SourceFirst(False, ("fakecore.hot",), tmp_path)
-    assert _spec(finder) is None and finder.stale == []
-
-
-def test_finder_loads_the_source_of_a_stale_extension_with_a_warning(tmp_path: Path) -> None:
-    src, ext = _package(tmp_path)
-    _newer(src, than=ext)
-    finder = _compiled.SourceFirst(False, ("fakecore.hot",), tmp_path)
-    with pytest.warns(UserWarning, match="older than hot.py"):
-        spec = _spec(finder)
-    assert Path(spec.origin) == src and finder.stale == ["fakecore.hot"]
-
-
-def test_one_stale_extension_sends_every_module_to_its_source(tmp_path: Path) -> None:
-    """The compiled modules share C types: one module from source beside another compiled
-    against its old types fails to import, so a stale extension makes all load from
-    source. An edited .pxd makes its extension stale too."""
-    src, ext = _package(tmp_path)
-    other = src.with_name("other.py")
-    other.write_text("WHERE = 'source'\n")
-    other_ext = other.with_suffix(ext.suffix)
-    other_ext.write_bytes(b"not really a shared library")
-    _newer(ext, than=src)
-    _newer(other_ext, than=other)
-    names = ("fakecore.hot", "fakecore.other")
-    finder = _compiled.SourceFirst(False, names, tmp_path)
-    assert finder.find_spec("fakecore.other") is None and finder.stale == []
     pxd = src.with_suffix(".pxd")
     pxd.write_text("cdef class Hot: pass\n")
+    _record(tmp_path)
+    _newer(src, than=ext)
     _newer(pxd, than=ext)
-    finder = _compiled.SourceFirst(False, names, tmp_path)
-    with pytest.warns(UserWarning, match="older than hot.pxd"):
-        spec = finder.find_spec("fakecore.other")
-    assert Path(spec.origin) == other and finder.stale == ["fakecore.hot"]
-    assert Path(finder.find_spec("fakecore.hot").origin) == src
+    finder = _finder(tmp_path)
+    assert _spec_quietly(finder) is None and finder.stale == []
+
+
+def test_an_edited_source_sends_every_module_to_its_source_with_one_warning(
+        tmp_path: Path) -> None:
+    """The compiled modules share C types: one module from source beside another compiled
+    against its old types fails to import, so one changed source sends all of them to
+    their .py, with one warning naming the module."""
+    src, ext = _package(tmp_path)
+    other, _ = _module(src.parent, "other")
+    _record(tmp_path, (HOT, OTHER))
+    _newer(ext, than=src)  # the edit keeps the extension the newer file: mtimes say nothing
+    src.write_text("WHERE = 'edited source'\n")
+    finder = _finder(tmp_path, (HOT, OTHER))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        spec = finder.find_spec(OTHER)
+        assert Path(finder.find_spec(HOT).origin) == src
+    assert Path(spec.origin) == other and finder.stale == [HOT]
+    assert len(seen) == 1
+    message = str(seen[0].message)
+    assert "fakecore.hot" in message and "hot.py changed" in message
+    assert "whole compiled core" in message and "Reinstall" in message
+
+
+def test_an_edited_or_added_pxd_makes_the_extension_stale(tmp_path: Path) -> None:
+    src, _ = _package(tmp_path)
+    _record(tmp_path)
+    pxd = src.with_suffix(".pxd")
+    pxd.write_text("cdef class Hot: pass\n")  # not there at build time
+    with pytest.warns(UserWarning, match="hot.pxd changed"):
+        assert Path(_finder(tmp_path).find_spec(HOT).origin) == src
+    _record(tmp_path)
+    assert _spec_quietly(_finder(tmp_path)) is None
+    pxd.write_text("cdef class Hot:\n    cdef public double x\n")
+    with pytest.warns(UserWarning, match="hot.pxd changed"):
+        assert Path(_finder(tmp_path).find_spec(HOT).origin) == src
+
+
+@pytest.mark.parametrize("record", ["missing", "unreadable", "without the module"])
+def test_an_extension_without_a_record_is_not_used(tmp_path: Path, record: str) -> None:
+    """An extension the build did not record (no record at all, a damaged one, or one
+    from a build where this module failed) may be from any older source."""
+    src, ext = _package(tmp_path)
+    other, _ = _module(src.parent, "other")
+    if record == "unreadable":
+        (src.parent / _compiled.DIGEST_NAME).write_text("{not json")
+    elif record == "without the module":
+        _record(tmp_path, (OTHER,))
+    finder = _finder(tmp_path, (HOT, OTHER))
+    with pytest.warns(UserWarning, match="fakecore.hot.*whole compiled core") as seen:
+        assert Path(finder.find_spec(OTHER).origin) == other
+    assert len(seen) == 1
+    assert finder.stale == ([HOT] if record == "without the module" else [HOT, OTHER])
 
 
 def test_finder_loads_the_source_when_asked_for_pure_python(tmp_path: Path) -> None:
-    src, ext = _package(tmp_path)
-    _newer(ext, than=src)
-    finder = _compiled.SourceFirst(True, ("fakecore.hot",), tmp_path)
-    spec = _spec(finder)
-    assert Path(spec.origin) == src
-    assert finder.find_spec("fakecore.other") is None  # only the listed modules
+    src, _ = _package(tmp_path)
+    _record(tmp_path)
+    finder = _finder(tmp_path, pure=True)
+    assert Path(finder.find_spec(HOT).origin) == src
+
+
+def test_finder_answers_only_for_the_compiled_modules(tmp_path: Path) -> None:
+    """Every other name gets None at once, and costs no hashing."""
+    _package(tmp_path)
+    (tmp_path / "fakecore" / "hot.py").write_text("edited, unrecorded")
+    for pure in (False, True):
+        finder = _finder(tmp_path, pure=pure)
+        for name in ("fakecore.other", "fakecore", "json", "sim.model", "hot"):
+            assert finder.find_spec(name) is None
+        assert not finder._checked and finder.stale == []
+    sim_finder = _compiled.SourceFirst(True)  # the real one, forced to source
+    assert sim_finder.find_spec("numpy") is None and sim_finder.find_spec("sim") is None
+    assert sim_finder.find_spec("sim.model") is None
 
 
 def test_finder_leaves_a_module_without_an_extension_alone(tmp_path: Path) -> None:
     src, ext = _package(tmp_path)
     ext.unlink()
-    assert _spec(_compiled.SourceFirst(True, ("fakecore.hot",), tmp_path)) is None
+    assert _finder(tmp_path, pure=True).find_spec(HOT) is None
+    assert _spec_quietly(_finder(tmp_path)) is None  # nothing compiled: nothing to check
+
+
+def test_the_installed_record_matches_the_sources() -> None:
+    """Where the core is compiled, the build's record is the sources' digest now."""
+    _require_compiled()
+    record = json.loads((Path(_compiled.__file__).parent / _compiled.DIGEST_NAME).read_text())
+    assert record["modules"] == _compiled.source_digest()
 
 
 def test_every_listed_module_exists_and_the_model_wiring_is_not_compiled() -> None:
@@ -153,82 +230,172 @@ def test_every_listed_module_exists_and_the_model_wiring_is_not_compiled() -> No
     assert "sim.model" not in _compiled.COMPILED_MODULES  # Mesa's DataCollector lambdas
 
 
-# ------------------------------------------------------------------ huge pages
-def _huge_pages_expected() -> bool:
-    """Huge pages should be in use here: Linux, the kernel has them, the extension built."""
-    try:
-        setting = _compiled.THP_SETTING.read_text()
-    except OSError:
-        return False
-    try:
-        from sim import _hugepages  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):  # CI installs with a compiler: the extension must be built
-            pytest.fail("sim/_hugepages.c was not built under CI")
-        return False
-    return "[never]" not in setting
+# ------------------------------------------------------------------ declarations
+# A compiled class's fields are declared twice: its __slots__ in the .py (the Python
+# side's one declaration) and its `cdef` attributes in the .pxd (their C types). Cython
+# allows no other split: a class declared in a .pxd must declare all its attributes
+# there, and Cython's pure-Python declarations would make Cython a runtime dependency
+# and cost the pure-Python reference its __slots__. These tests keep the two lists equal.
+_CDEF_FIELD = re.compile(r"^\s+cdef\s+(?:(?:public|readonly)\s+)?([^(]*)$")
 
 
-def test_huge_pages_change_no_result() -> None:
-    """Where objects live must not change what is computed."""
-    huge = _digest("scenarios/online_2021.toml", 0.2, pure=False, huge_pages=True)
-    standard = _digest("scenarios/online_2021.toml", 0.2, pure=False, huge_pages=False)
-    assert standard["pages"] == "standard pages"
-    assert huge["pages"] == ("huge pages" if _huge_pages_expected() else "standard pages")
-    assert huge["cases"] > 1000
-    assert huge["digest"] == standard["digest"]
+def pxd_fields(text: str) -> dict[str, list[str]]:
+    """The attributes of each ``cdef class`` in a .pxd, in order: ``cdef public long long
+    a, b`` declares ``a`` and ``b``; methods (``cdef``/``cpdef`` with parentheses) are
+    not attributes."""
+    classes: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        code = line.split("#", 1)[0].rstrip()
+        if not code.strip():
+            continue
+        head = re.match(r"^cdef class (\w+)", code)
+        if head:
+            current = classes.setdefault(head.group(1), [])
+            continue
+        if not code[0].isspace():
+            current = None  # a decorator, cimport or other top-level line
+            continue
+        field = _CDEF_FIELD.match(code)
+        if current is not None and field:
+            first, *more = (part.strip() for part in field.group(1).split(","))
+            names = [first.split()[-1].lstrip("*"), *more]
+            assert all(n.isidentifier() for n in names), line
+            current.extend(names)
+    return classes
 
 
-_ARENAS = r"""
-import json
-from sim import _hugepages
-from sim.runner.replications import run_one
-from sim.scenario import Scenario, scaled
-seen = {}
-sc = scaled(Scenario.from_toml("scenarios/online_2021.toml"), 0.5)
-for rep in range(3):
-    run_one(sc, seed=1, rep=rep, tables=False)
-    seen[f"rep{rep}"] = _hugepages.stats()
-seen["start"] = _hugepages.stats()
-junk = [(i, float(i)) for i in range(1_000_000)]  # about 100 MiB of small objects
-seen["made"] = _hugepages.stats()
-del junk  # pymalloc gives the emptied arenas back
-seen["freed"] = _hugepages.stats()
-junk = [(i, float(i)) for i in range(1_000_000)]
-seen["made_again"] = _hugepages.stats()
-print(json.dumps(seen))
+def py_declarations(text: str) -> dict[str, tuple[list[str] | None, set[str] | None]]:
+    """For each class of a .py: its literal ``__slots__`` (None without) and the
+    attributes its ``__init__`` sets on ``self`` (None without an ``__init__``)."""
+    out = {}
+    for node in ast.parse(text).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        slots, init = None, None
+        for item in node.body:
+            if isinstance(item, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "__slots__" for t in item.targets):
+                slots = list(ast.literal_eval(item.value))
+            elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                init = set()
+                for sub in ast.walk(item):
+                    targets = sub.targets if isinstance(sub, ast.Assign) else \
+                        [sub.target] if isinstance(sub, (ast.AnnAssign, ast.AugAssign)) else []
+                    for target in targets:
+                        for t in ast.walk(target):
+                            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
+                                    and t.value.id == "self":
+                                init.add(t.attr)
+        out[node.name] = (slots, init)
+    return out
+
+
+def declaration_errors(py_text: str, pxd_text: str) -> list[str]:
+    """Where a .py and its .pxd disagree about a class's fields (empty: they agree)."""
+    errors = []
+    classes = py_declarations(py_text)
+    for name, fields in pxd_fields(pxd_text).items():
+        if name not in classes:
+            errors.append(f"{name}: in the .pxd, not in the .py")
+            continue
+        slots, init = classes[name]
+        if slots != fields:
+            errors.append(f"{name}: __slots__ {slots} but the .pxd declares {fields}")
+        if init is not None and slots is not None and init != set(slots):
+            errors.append(f"{name}: __init__ sets {sorted(init - set(slots))} beyond "
+                          f"__slots__ and leaves {sorted(set(slots) - init)} unset")
+    return errors
+
+
+@pytest.mark.parametrize("module", [m for m in _compiled.COMPILED_MODULES
+                                    if (ROOT / Path(*m.split("."))).with_suffix(".pxd").exists()])
+def test_py_and_pxd_declare_the_same_fields(module: str) -> None:
+    base = ROOT / Path(*module.split("."))
+    pxd = base.with_suffix(".pxd").read_text(encoding="utf-8")
+    assert pxd_fields(pxd), f"{module}: no cdef class in its .pxd"
+    assert declaration_errors(base.with_suffix(".py").read_text(encoding="utf-8"), pxd) == []
+
+
+def test_the_declaration_check_can_fail() -> None:
+    pxd = ("cimport cython\n@cython.final\ncdef class A:\n    cdef public long long x, y\n"
+           "    cdef public object z  # note\n    cpdef fire(self)\n"
+           "cdef class B:\n    cdef double *p\n")
+    assert pxd_fields(pxd) == {"A": ["x", "y", "z"], "B": ["p"]}
+    good = ("class A:\n    __slots__ = ('x', 'y', 'z')\n    def __init__(self):\n"
+            "        self.x, self.y = 1, 2\n        self.z: int = 0\n"
+            "class B:\n    __slots__ = ('p',)\n")
+    assert declaration_errors(good, pxd) == []
+    assert declaration_errors(good.replace("'y', 'z'", "'z', 'y'"), pxd)  # order matters
+    assert declaration_errors(good.replace("'y', ", ""), pxd)  # a field missing
+    assert declaration_errors(good.replace("        self.z: int = 0\n", ""), pxd)  # unset
+    assert declaration_errors(good.replace("class B:\n    __slots__ = ('p',)\n", ""), pxd)
+
+
+# ------------------------------------------------------------------ a wheel install
+_CHECK_INSTALLED = r"""
+import json, sim, sim._compiled as c
+print(json.dumps({"core": c.core(), "file": sim.__file__}))
 """
 
 
-def test_huge_page_arenas_are_reused() -> None:
-    """Arenas pymalloc gives back serve its next requests, so memory stays bounded: a
-    worker running replication after replication holds the arenas of one."""
-    if not _huge_pages_expected():
-        pytest.skip("no transparent huge pages, or sim/_hugepages.c not built")
-    out = subprocess.run([sys.executable, "-c", _ARENAS], capture_output=True, text=True,
-                         cwd=ROOT, timeout=600,
-                         env={**os.environ, _compiled.HUGEPAGES_ENV: "1"})
-    assert out.returncode == 0, out.stderr[-2000:]
-    seen = json.loads(out.stdout.strip().splitlines()[-1])
-    # replication after replication: no arenas beyond those the first one needed
-    assert seen["rep0"]["installed"] and seen["rep0"]["arenas"] > 20
-    assert seen["rep2"]["arenas"] <= seen["rep0"]["arenas"] + 1
-    start, made, freed, again = (seen[k] for k in ("start", "made", "freed", "made_again"))
-    new = made["arenas"] - start["arenas"]
-    assert new >= 60  # 1 MiB arenas
-    assert freed["spare"] >= new * 0.9  # given back ...
-    assert again["arenas"] - made["arenas"] <= 2  # ... and taken again, not carved anew
-    assert again["spare"] <= freed["spare"] - new * 0.9
+def _copy_project(dest: Path) -> Path:
+    """The files a wheel is built from, as a fresh checkout has them (no .venv, no
+    extensions, no record, no build/ from this tree)."""
+    import shutil
+
+    skip = shutil.ignore_patterns("__pycache__", "*.so", "*.c", "*.pyc", _compiled.DIGEST_NAME)
+    for folder in ("sim", "benchmarks"):
+        shutil.copytree(ROOT / folder, dest / folder, ignore=skip)
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, dest / name)
+    return dest
 
 
-def test_huge_pages_stay_off_when_asked_or_unavailable(tmp_path: Path) -> None:
-    never = tmp_path / "enabled"
-    never.write_text("always madvise [never]\n")
-    assert _compiled.use_huge_pages(setting=never) is False
-    assert _compiled.use_huge_pages(setting=tmp_path / "missing") is False
-    out = subprocess.run([sys.executable, "-c",
-                          "import sim; from sim._compiled import memory_pages; "
-                          "print(memory_pages())"], capture_output=True, text=True, cwd=ROOT,
-                         env={**os.environ, _compiled.HUGEPAGES_ENV: "0"}, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "standard pages"
+@pytest.mark.integration
+def test_a_wheel_install_uses_the_compiled_core_without_a_warning(tmp_path: Path) -> None:
+    """pip wheel, then pip install of that wheel into a fresh venv: the files are laid
+    down in the wheel's order (a .py may be newer than its extension), and the compiled
+    core must still be used, silently."""
+    import shutil
+    import sysconfig
+
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler}): the wheel would be pure Python")
+    project = _copy_project(tmp_path / "project")
+    wheels = tmp_path / "wheels"
+    env = {k: v for k, v in os.environ.items()
+           if k not in (_compiled.PURE_ENV, "JAMBI_SIM_NO_COMPILE", "PYTHONPATH")}
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q",
+                          "-w", str(wheels)], cwd=project, env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    (wheel,) = wheels.glob("jambi_sim-*.whl")
+    assert "-cp311-" in wheel.name, wheel.name  # a platform wheel: the extensions are in it
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert f"sim/{_compiled.DIGEST_NAME}" in names and "sim/model/cases.py" in names
+
+    fresh = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-m", "venv", str(fresh)], check=True, timeout=300)
+    python = fresh / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; "
+                                "print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    # the dependencies (numpy, Mesa, ...) from this test's environment, after fresh's own
+    # site-packages; a plain path, so this environment's .pth files (its editable sim)
+    # are not run there
+    (site / "zz_test_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    out = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q",
+                          str(wheel)], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    # run outside the checkout, so its sim/ is not on the path
+    run = subprocess.run([str(python), "-W", "error", "-c", _CHECK_INSTALLED], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stderr == ""  # no warning of any kind (and -W error would have failed it)
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert Path(seen["file"]).resolve().is_relative_to(site.resolve()), seen["file"]
+    assert seen["core"] == "compiled"

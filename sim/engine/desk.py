@@ -21,6 +21,8 @@ class Waiting:
     arrival, or -inf once promoted), arrival number and time. The service's end event
     carries it on to ``_finish``."""
 
+    # The fields, declared once for Python; desk.pxd gives them C types in the compiled
+    # core (tests/test_compiled.py checks that the two lists agree).
     __slots__ = ("key", "seq", "t_arr", "item")
 
     def __lt__(self, other: Waiting) -> bool:
@@ -35,6 +37,12 @@ class ServiceDesk:
     ``on_service(item, t_start, t_end)`` hears when a service is booked (for a journey
     log); ``on_done(item, t)`` receives each served item.
     """
+
+    # The fields, declared once for Python; desk.pxd gives them C types in the compiled
+    # core (tests/test_compiled.py checks that the two lists agree).
+    __slots__ = ("name", "servers", "calendar", "events", "sample", "on_done", "on_start",
+                 "on_service", "queue", "busy", "_seq", "arrivals", "started", "completed",
+                 "wait_total", "waited", "departed", "sojourn_total", "_area", "_last_t")
 
     def __init__(self, name: str, servers: int, calendar: WorkCalendar, events: EventQueue,
                  sample: Callable[[Any], float], on_done: Callable[[Any, float], None],

@@ -40,6 +40,8 @@ class Case:
     per event). In the compiled core (``cases.pxd``) a case keeps its numbers in itself.
     """
 
+    # The fields, declared once for Python; cases.pxd gives them C types in the compiled
+    # core (tests/test_compiled.py checks that the two lists agree).
     __slots__ = ("id", "household", "hidx", "cost_factor", "pathway", "route", "steps", "idx",
                  "t_applied", "members", "visits", "cost", "tolerance", "outcome", "t_outcome",
                  "outcome_stage", "reason", "where", "token", "complex_case", "verifying",
