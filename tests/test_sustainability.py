@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pytest
 from conftest import small
 
 from sim.engine.worktime import Clock
@@ -88,7 +89,7 @@ def test_sustainability_figure_and_table(tmp_path) -> None:
     res = study(sc, reps=2, seed=1)
     assert set(res) == {"standing Tim", "no standing Tim"}
     assert res["no standing Tim"]["scenario"].relations.tim_meetings_until == dt.date(2018, 10, 1)
-    figure("small", res, tmp_path / "small.png")
+    figure("small", res).savefig(tmp_path / "small.png")
     assert (tmp_path / "small.png").stat().st_size > 10_000
     rows = table("small", res)
     assert [r["variant"] for r in rows] == ["standing Tim", "no standing Tim"]
@@ -99,7 +100,6 @@ def test_sustainability_figure_and_table(tmp_path) -> None:
 def test_bands_across_parameter_sets(tmp_path) -> None:
     """With a table of parameter sets, every set runs under the same seeds, the table
     reports the spread of the sets' own means, and a set's values reach its runs."""
-    import pandas as pd
 
     from sim.studies.sustainability import study, table
 
@@ -121,8 +121,38 @@ def test_bands_across_parameter_sets(tmp_path) -> None:
     assert row["enrolled_end_sets_p10"] < row["enrolled_end_sets_p90"]
 
 
+def test_the_sustainability_command_writes_its_study(tmp_path, capsys) -> None:
+    """``jambi-sim sustainability``: a figure per scenario and the indicators, staged and
+    recorded like a run's files."""
+    import json
+    import tomllib
+
+    from sim.ui.cli import main
+
+    scen = tmp_path / "s.toml"
+    scen.write_text('name = "tiny"\n[time]\nend = "2018-09-30"\npathway_mode = "online"\n'
+                    '[population]\nuninsured_people_start = 800\nn_rt = 40\n'
+                    'n_kelurahan = 4\nn_kelurahan_new = 0\nn_kecamatan = 2\n'
+                    'arrivals_per_year = 10\nlapas_residents = 0\npanti_asuhan = 0\n'
+                    'panti_jompo = 0\n[program]\ntarget = 800\n[relations]\n'
+                    'enabled = true\ntransitions = [2018-06-01]\n')
+    tomllib.loads(scen.read_text())
+    out = tmp_path / "study"
+    assert main(["sustainability", str(scen), "--reps", "1", "--out", str(out)]) == 0
+    assert (out / "tiny.png").stat().st_size > 10_000
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["provenance"]["files"]) == {"tiny.png", "indicators.csv",
+                                                    "indicators.md"}
+    table = (out / "indicators.md").read_text()
+    assert "| standing Tim |" in table and "| no standing Tim |" in table
+    assert "standing Tim" in capsys.readouterr().out
+
+
 def test_parameter_set_file_mistakes_exit_2(tmp_path, capsys) -> None:
-    from sim.studies.sustainability import main
+    from sim.ui.cli import main as cli
+
+    def main(argv: list[str]) -> int:
+        return cli(["sustainability", *argv])
 
     scen = tmp_path / "s.toml"
     scen.write_text('name = "s"\n')
@@ -141,5 +171,24 @@ def test_parameter_set_file_mistakes_exit_2(tmp_path, capsys) -> None:
         assert str(path) in err and "Traceback" not in err
         assert not out.exists()  # nothing run, nothing written
     assert "barriers.turf" in err and "row 1" in err
-    assert main([str(scen), "--reps", "0", "--out", str(tmp_path / "o")]) == 2
-    assert "--reps" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # a flag out of range: argparse's exit 2
+        main([str(scen), "--reps", "0", "--out", str(tmp_path / "o")])
+    assert stop.value.code == 2 and "--reps" in capsys.readouterr().err
+
+
+def test_a_run_past_march_2024_reports_the_indicators() -> None:
+    """``summary.json`` of a run that goes on after the thesis's last observation carries
+    the sustainability indicators (mean and interval over replications); one that ends
+    before has none."""
+    import sim
+
+    late = sim.run(small(time={"end": "2024-06-30"}), reps=2, seed=4)
+    block = late.summary["sustainability"]
+    assert {"gap_steady", "enrolled_end", "refill_months_mean"} <= set(block)
+    per_rep = [indicators(late.timeseries[late.timeseries["rep"] == r].to_dict("records"),
+                          late.scenario)["gap_steady"] for r in (0, 1)]
+    assert block["gap_steady"]["mean"] == pytest.approx(sum(per_rep) / 2)
+    assert block["gap_steady"]["reps"] == 2
+    assert block["gap_steady"]["ci_low"] <= block["gap_steady"]["mean"]
+    early = sim.run(small(), reps=1, seed=4)
+    assert "sustainability" not in early.summary

@@ -6,6 +6,7 @@ writing them to files is :mod:`sim.runner.staging`'s job.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -13,6 +14,9 @@ import numpy as np
 import pandas as pd
 
 from sim.model.cases import OUTCOMES, REFERRAL_ROUTES, STAGES
+from sim.model.sustainability import indicators
+
+SEED_MONTH = dt.date(2024, 3, 31)  # the last month the thesis observed (26,469 members)
 
 CASE_COLUMNS = ["rep", "case_id", "household_id", "segment", "pathway", "route", "members",
                 "kecamatan", "kelurahan", "rt", "applied", "outcome", "outcome_stage", "reason",
@@ -163,7 +167,10 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
             "household_left": int(cases["left"].sum()),
             "runtime_s": runtime_s, **{k: v for k, v in f.counts.items()},
             "in_process": f.open, "applied": len(f.record), "households": len(model.households),
-            "visits_logged": len(f.journey)}
+            "visits_logged": len(f.journey),
+            # the sustainability indicators, for a run that goes on after the seed's data
+            **({"sustainability": indicators(model.monthly, model.scenario)}
+               if model.scenario.time.end > SEED_MONTH else {})}
 
 
 def mean_ci(values: list[float] | np.ndarray, level: float = 0.95) -> dict[str, float]:
@@ -196,6 +203,21 @@ def _pathway_figures(cases: pd.DataFrame, reps: int) -> dict[str, Any]:
 
 def _q(x: np.ndarray, q: float) -> float | None:
     return float(np.quantile(x, q)) if len(x) else None
+
+
+def _sustainability(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each sustainability indicator's mean and 95% interval across replications (NaN
+    where a replication has none: the interval then spans the ones that have it)."""
+    if not stats or "sustainability" not in stats[0]:
+        return {}
+    names = list(stats[0]["sustainability"])
+    out = {}
+    for name in names:
+        values = [s["sustainability"].get(name, math.nan) for s in stats]
+        finite = [v for v in values if math.isfinite(v)]
+        out[name] = {**mean_ci(finite), "reps": len(finite)} if finite else \
+            {"mean": None, "ci_low": None, "ci_high": None, "reps": 0}
+    return {"sustainability": out}
 
 
 def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.DataFrame,
@@ -236,6 +258,7 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
         "events": float(np.mean([s["events"] for s in stats])),
         "escalated_by_review": float(np.mean([s["escalated"] for s in stats])),
         "runtime_s_per_rep": float(np.mean([s["runtime_s"] for s in stats])),
+        **_sustainability(stats),
         "notes": {
             "enrolled_end": "active members (people) on end_date; mean and 95% t-interval "
                             "across reps",
@@ -253,5 +276,9 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
                                 "abandoned_because_household_left instead",
             "per_enrollee": "visits and citizen cost average over enrolled cases only; "
                             "failed earlier attempts are not added",
+            "sustainability": "only for runs ending after March 2024: indicators of each "
+                              "replication's monthly rows (sim.model.sustainability."
+                              "indicators), mean and 95% t-interval over the replications "
+                              "where the indicator is finite (reps)",
         },
     }

@@ -1,7 +1,7 @@
 """Sustainability figures and indicators: coverage, waiting and coordination over time,
 with bands across replications, for a scenario with and without a standing Tim Koordinasi.
 
-    python -m sim.studies.sustainability scenarios/sustainability_transition.toml \\
+    jambi-sim sustainability scenarios/sustainability_transition.toml \\
         scenarios/coordination_shock.toml scenarios/tim_lapses.toml \\
         scenarios/single_agency.toml --reps 4 --workers 2 \\
         --sets results/calibration/accepted.csv --max-sets 5 --out results/sustainability
@@ -23,10 +23,9 @@ sustainability indicator, recovery time, steady-state gap, time to refill).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import math
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +143,7 @@ def _waiting_band(ax: Any, cards: pd.DataFrame, label: str, color: str) -> None:
     ax.plot(per_rep.index, per_rep.median(axis=1), color=color, label=label)
 
 
-def figure(name: str, results: dict[str, Any], path: Path) -> None:
+def figure(name: str, results: dict[str, Any]) -> Any:
     """Active members, cases in the pipeline and mean trust over time, bands across reps."""
     fig, axes = subplots(3, 1, figsize=(9, 10), sharex=True)
     colors = {"standing Tim": "tab:blue", "no standing Tim": "tab:red"}
@@ -177,7 +176,7 @@ def figure(name: str, results: dict[str, Any], path: Path) -> None:
                       f"(vertical lines: political transitions)")
     axes[2].set_xlabel("date")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    return fig
 
 
 SPREAD = ("enrolled_2024_03", "enrolled_end", "gap_steady")  # spread across sets reported
@@ -205,67 +204,55 @@ def table(name: str, results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sim.studies.sustainability",
-                                description=__doc__.split("\n")[0])
-    p.add_argument("scenarios", type=Path, nargs="+")
-    p.add_argument("--reps", type=int, default=5)
-    p.add_argument("--seed", type=int, default=20240331)
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--out", type=Path, default=Path("runs/sustainability"))
-    p.add_argument("--sets", type=Path, default=None,
-                   help="CSV of parameter sets (e.g. results/calibration/accepted.csv): "
-                        "bands across sets and replications")
-    p.add_argument("--max-sets", type=int, default=10,
-                   help="use at most this many rows of --sets, the first ones (default 10)")
-    args = p.parse_args(argv)
-    try:
-        return _main(args)
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-def _main(args: argparse.Namespace) -> int:
-    for flag, value, low in (("--reps", args.reps, 1), ("--workers", args.workers, 1),
-                             ("--max-sets", args.max_sets, 1)):
+def check_inputs(paths: list[Path], reps: int, workers: int, sets_file: Path | None,
+                 max_sets: int) -> tuple[list[Scenario], list[dict[str, Any]] | None,
+                                         list[str]]:
+    """Every scenario and parameter set, checked before any run: the scenarios, the sets
+    (None without ``sets_file``) and the set file's columns that name no parameter."""
+    for flag, value, low in (("--reps", reps, 1), ("--workers", workers, 1),
+                             ("--max-sets", max_sets, 1)):
         if value < low:
             raise ScenarioError(f"{flag} must be at least {low}, got {value}.")
-    scenarios = [load_scenario(path) for path in args.scenarios]  # all checked before any run
-    sets = None
-    if args.sets is not None:
-        sets, ignored = read_sets(args.sets, args.max_sets)
-        for sc in scenarios:  # every value checked against the schema before any run
-            for k, params in enumerate(sets):
-                try:
-                    sc.with_overrides(**params)
-                except ScenarioError as exc:
-                    raise ScenarioError(f"parameter-set file {args.sets}, row {k + 1}: "
-                                        f"{exc}") from None
-        if ignored:
-            print(f"{args.sets}: ignoring column(s) that name no parameter: "
-                  f"{', '.join(ignored)}", flush=True)
-        print(f"{len(sets)} parameter set(s) from {args.sets}", flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
+    scenarios = [load_scenario(path) for path in paths]
+    if sets_file is None:
+        return scenarios, None, []
+    sets, ignored = read_sets(sets_file, max_sets)
+    for sc in scenarios:  # every value checked against the schema before any run
+        for k, params in enumerate(sets):
+            try:
+                sc.with_overrides(**params)
+            except ScenarioError as exc:
+                raise ScenarioError(f"parameter-set file {sets_file}, row {k + 1}: "
+                                    f"{exc}") from None
+    return scenarios, sets, ignored
+
+
+INDICATOR_COLUMNS = ["scenario", "variant", "sets", "reps", "enrolled_2024_03", "enrolled_end",
+                     "coverage_city_2024_03", "coverage_city_end", "gap_steady",
+                     "sustain_all_held"] + [f"sustain_{p}_months" for p in PAIRS] + \
+    [f"sustain_{p}_share" for p in PAIRS] + [f"sustain_{p}_recover" for p in PAIRS] + \
+    [f"coord_{p}_end" for p in PAIRS] + ["uhc_months", "recovery_months",
+                                         "refill_months_mean"] + \
+    [f"{c}_sets_{q}" for c in SPREAD for q in ("p10", "p90")]
+
+
+def write_study(staged: Any, scenarios: list[Scenario], reps: int, seed: int, workers: int,
+                sets: list[dict[str, Any]] | None,
+                say: Callable[[str], None] = lambda text: None) -> pd.DataFrame:
+    """Run every scenario's two variants; write ``<scenario>.png``, ``indicators.csv`` and
+    ``indicators.md`` through ``staged`` (a :class:`sim.runner.staging.StagedOutput`);
+    return the indicators' table as written to ``indicators.md``."""
     rows = []
     for sc in scenarios:
-        results = study(sc, args.reps, args.seed, args.workers, sets)
-        figure(sc.name, results, args.out / f"{sc.name}.png")
+        results = study(sc, reps, seed, workers, sets)
+        staged.save_figure(f"{sc.name}.png", figure(sc.name, results))
         rows += table(sc.name, results)
-        print(f"{sc.name}: done ({dt.datetime.now():%H:%M:%S})", flush=True)
+        say(f"{sc.name}: done ({dt.datetime.now():%H:%M:%S})")
     df = pd.DataFrame(rows)
-    df.to_csv(args.out / "indicators.csv", index=False)
-    keep = ["scenario", "variant", "sets", "reps", "enrolled_2024_03", "enrolled_end",
-            "coverage_city_2024_03", "coverage_city_end", "gap_steady",
-            "sustain_all_held"] + [f"sustain_{p}_months" for p in PAIRS] + \
-        [f"sustain_{p}_share" for p in PAIRS] + [f"sustain_{p}_recover" for p in PAIRS] + \
-        [f"coord_{p}_end" for p in PAIRS] + ["uhc_months"] + \
-        ["recovery_months", "refill_months_mean"] + \
-        [f"{c}_sets_{q}" for c in SPREAD for q in ("p10", "p90")]
-    md = df[[c for c in keep if c in df.columns]].round(3)
-    (args.out / "indicators.md").write_text(markdown(md))
-    print(md.to_string(index=False))
-    return 0
+    staged.write_csv("indicators.csv", df)
+    md = df[[c for c in INDICATOR_COLUMNS if c in df.columns]].round(3)
+    staged.write_text("indicators.md", markdown(md))
+    return md
 
 
 def markdown(df: pd.DataFrame) -> str:
@@ -273,7 +260,3 @@ def markdown(df: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -82,7 +82,7 @@ def Labelled(text: str, cls: str, widget):
         widget()
 
 
-def mechanism(s: "Settings", set_s, lang: str, name: str) -> None:
+def mechanism(s: Settings, set_s, lang: str, name: str) -> None:
     """A mechanism's on/off box and its strength slider (disabled while it is off)."""
     on, strength = getattr(s, name), getattr(s, f"{name}_strength")
     solara.Checkbox(label=tr(name, lang), value=on,

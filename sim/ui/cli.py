@@ -10,6 +10,7 @@
     jambi-sim compare A.toml B.toml [...] [--reps 10] [--lang id]
     jambi-sim calibrate CALIBRATION.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim heldout HELDOUT.toml [--reps N] [--workers N] [--out DIR]
+    jambi-sim sustainability SCENARIO.toml ... [--reps N] [--sets FILE.csv] [--out DIR]
     jambi-sim odd [--check]
     jambi-sim evidence EVIDENCE.toml [--mapping MAPPING.toml] [--out DIR]
     jambi-sim dashboard [--scenario FILE] [--lang id|en] [--host 127.0.0.1] [--port 8765]
@@ -155,6 +156,24 @@ def build_parser() -> argparse.ArgumentParser:
                     help="output folder (default runs/<name>)")
     ho.add_argument("--quiet", action="store_true", help="print nothing but errors")
     ho.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    su = sub.add_parser("sustainability", help="each scenario with and without a standing Tim "
+                                               "Koordinasi: coverage, waiting and trust to "
+                                               "the end, with the sustainability indicators")
+    su.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
+    su.add_argument("--reps", type=_int_in(1, 10000, "--reps"), default=5,
+                    help="replications per scenario, variant and set (default 5)")
+    su.add_argument("--seed", type=_int_in(0, 2**63 - 1, "--seed"), default=20240331,
+                    help="root seed (default 20240331)")
+    su.add_argument("--workers", type=_int_in(1, 256, "--workers"), default=1,
+                    help="worker processes; results do not depend on it (default 1)")
+    su.add_argument("--sets", type=Path, default=None, metavar="FILE.csv",
+                    help="parameter sets, one a row (e.g. results/calibration/accepted.csv): "
+                         "bands across sets and replications")
+    su.add_argument("--max-sets", type=_int_in(1, 100000, "--max-sets"), default=10,
+                    help="use at most this many rows of --sets, the first ones (default 10)")
+    su.add_argument("--out", type=Path, default=None,
+                    help="output folder (default runs/sustainability)")
+    su.add_argument("--quiet", action="store_true", help="print nothing but errors")
     od = sub.add_parser("odd", help="regenerate the parameter table of docs/ODD.md from the "
                                     "schema (--check: only compare)")
     od.add_argument("--check", action="store_true",
@@ -259,7 +278,8 @@ COMMANDS = {  # command -> module of its cmd_<command> function
     "run": "commands", "validate": "commands", "params": "commands", "whatif": "commands",
     "compare": "commands", "odd": "commands", "evidence": "commands", "bench": "commands",
     "sweep": "study_commands", "sensitivity": "study_commands", "calibrate": "study_commands",
-    "heldout": "study_commands", "golden": "golden", "dashboard": "serve"}
+    "heldout": "study_commands", "sustainability": "study_commands", "golden": "golden",
+    "dashboard": "serve"}
 
 
 def command(name: str) -> Any:

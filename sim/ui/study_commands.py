@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,4 +167,42 @@ def cmd_heldout(args: argparse.Namespace) -> int:
                   f"(range {r.accepted_range}; observed: {r.observed})")
         print(f"Wrote {out}/ (table.md, table.csv, summary.json"
               f"{'' if args.no_figures else ', patterns.png, curve.png'}).")
+    return 0
+
+
+def cmd_sustainability(args: argparse.Namespace) -> int:
+    """Both variants of each scenario, written into a staged folder like ``run``'s."""
+    import time
+
+    from sim._version import __version__
+    from sim.runner.staging import StagedOutput
+    from sim.studies.sustainability import check_inputs, write_study
+
+    scenarios, sets, ignored = check_inputs(args.scenarios, args.reps, args.workers,
+                                            args.sets, args.max_sets)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    if ignored:
+        say(f"{args.sets}: ignoring column(s) that name no parameter: {', '.join(ignored)}")
+    if sets is not None:
+        say(f"{len(sets)} parameter set(s) from {args.sets}")
+    command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
+    staged = StagedOutput(args.out or Path("runs") / "sustainability",
+                          note=f"command: {command}")
+    args.staging = staged.staging
+    t0 = time.perf_counter()
+    table = write_study(staged, scenarios, args.reps, args.seed, args.workers, sets, say)
+    staged.write_json("summary.json", {
+        "command": "sustainability", "reps": args.reps, "seed": args.seed,
+        "sets": len(sets) if sets else None,
+        "provenance": {"package_version": __version__, "command": command,
+                       "scenario_files": {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+                                          for p in args.scenarios},
+                       "sets_file": str(args.sets) if args.sets else None,
+                       "wall_time_s": round(time.perf_counter() - t0, 3),
+                       "files": staged.files}})
+    final = staged.finish()
+    args.staging = None
+    say(table.to_string(index=False))
+    say(f"Wrote {final}/ (indicators.csv, indicators.md, summary.json and one figure per "
+        f"scenario).")
     return 0
