@@ -79,3 +79,11 @@ def test_the_command_runs_as_a_module() -> None:
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert "online_2021.toml: ok" in out.stdout
+
+
+def test_the_changelog_lists_every_move() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "CHANGELOG.md").read_text(encoding="utf-8")
+    missing = [old for old, new in MOVED.items() if f"| `{old}` | `{new}` |" not in text]
+    assert not missing, missing
