@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +15,13 @@ from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def small(**sections: Any) -> Scenario:
-    """A tenth of the city over two years (website from mid-2019), with section overrides."""
+def small_data(name: str = "small", **sections: Any) -> dict[str, Any]:
+    """The small scenario as data: a tenth of the city over two years (website from
+    2019), with section overrides merged in (``time={"end": "2018-12-31"}``)."""
     data: dict[str, Any] = {
-        "name": "small",
         "time": {"start": "2018-01-01", "end": "2019-12-31", "online_from": "2019-01-01"},
         "population": {"uninsured_people_start": 3000, "n_rt": 160, "n_kelurahan": 8,
                        "n_kelurahan_new": 2, "n_kecamatan": 3, "split_date": "2019-06-01",
@@ -25,6 +29,7 @@ def small(**sections: Any) -> Scenario:
                        "panti_jompo": 1},
         "program": {"target": 3000},
     }
+    data["name"] = name
     for sec, values in sections.items():
         if isinstance(values, dict):
             node = data.setdefault(sec, {})
@@ -35,7 +40,42 @@ def small(**sections: Any) -> Scenario:
                     node[k] = v
         else:
             data[sec] = values
-    return Scenario.from_dict(data, origin="test scenario")
+    return data
+
+
+def small(**sections: Any) -> Scenario:
+    """The small scenario (:func:`small_data`) as a :class:`Scenario`."""
+    return Scenario.from_dict(small_data(**sections), origin="test scenario")
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dt.date) or (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+        return str(value)  # a TOML date, not a string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def small_toml(name: str = "small", **sections: Any) -> str:
+    """The small scenario as the text of a scenario file, for tests of files and commands."""
+    data = small_data(name, **sections)
+    lines = [f"{k} = {_toml(v)}" for k, v in data.items() if not isinstance(v, dict)]
+
+    def table(path: str, node: dict[str, Any]) -> None:
+        lines.append(f"[{path}]")
+        lines.extend(f"{k} = {_toml(v)}" for k, v in node.items() if not isinstance(v, dict))
+        for k, v in node.items():
+            if isinstance(v, dict):
+                table(f"{path}.{k}", v)
+
+    for k, v in data.items():
+        if isinstance(v, dict):
+            table(k, v)
+    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture

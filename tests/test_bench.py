@@ -18,8 +18,8 @@ import benchmarks
 from benchmarks import suite
 from benchmarks.child import measure
 from benchmarks.simpy_peer import OFFICES, _lognormal, run_peer
-from sim.ui.cli import main
 from sim.scenario import Scenario, ScenarioError, scaled
+from sim.ui.cli import main
 
 BASE = Scenario.from_toml(ROOT / "scenarios" / "online_2021.toml")
 DESKS = ("lurah", "camat", "dinsos", "dinkes", "bpjs")

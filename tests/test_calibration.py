@@ -7,30 +7,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import small_toml
 
-from sim.ui.cli import main
 from sim.studies.calibrate import Target, implausibility, load_calibration
 from sim.studies.spec import ExperimentError
+from sim.ui.cli import main
 
-SCENARIO = """
-name = "tiny"
-[time]
-start = 2018-01-01
-end = 2019-12-31
-online_from = 2019-01-01
-[population]
-uninsured_people_start = 2000
-n_rt = 100
-n_kelurahan = 6
-n_kelurahan_new = 0
-n_kecamatan = 3
-arrivals_per_year = 40
-lapas_residents = 0
-panti_asuhan = 0
-panti_jompo = 0
-[program]
-target = 2000
-"""
+SCENARIO = small_toml("tiny", population={"uninsured_people_start": 2000, "n_rt": 100},
+                      program={"target": 2000})
 
 CALIBRATION = """
 name = "tiny_calibration"

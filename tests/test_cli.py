@@ -10,29 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SCENARIOS
+from conftest import ROOT, SCENARIOS, small_toml
 
 import sim
+from sim.scenario import ScenarioError, parameter_table
 from sim.show.odd import parameters_markdown
 from sim.ui.cli import main
-from sim.scenario import ScenarioError, parameter_table
 
-SMALL_TOML = """
-name = "small_cli"
-[time]
-start = 2018-01-01
-end = 2019-06-30
-online_from = 2019-01-01
-[population]
-uninsured_people_start = 2000
-n_rt = 100
-n_kelurahan = 6
-n_kelurahan_new = 1
-n_kecamatan = 2
-arrivals_per_year = 40.0
-[program]
-target = 2000
-"""
+SMALL_TOML = small_toml("small_cli", time={"end": "2019-06-30"},
+                        population={"uninsured_people_start": 2000, "n_rt": 100},
+                        program={"target": 2000})
 
 SUMMARY_KEYS = {"scenario", "seed", "reps", "version", "enrolled_end", "target", "gap_end",
                 "days_to_card", "visits_per_enrollee", "citizen_cost_idr_per_enrollee", "cases",

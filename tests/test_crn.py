@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from conftest import small
+
 from sim.model import JambiBugarModel
 
 BARRIERS = ("specialization", "power", "performance_management", "turf", "beliefs",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from sim.ui.cli import main
 from sim.scenario import Scenario
+from sim.ui.cli import main
 
 EVIDENCE = ROOT / "evidence"
 MAPPING = EVIDENCE / "mapping.toml"

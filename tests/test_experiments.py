@@ -18,9 +18,9 @@ import pytest
 from conftest import ROOT
 
 import sim
-from sim.ui.cli import main
-from sim.studies import load_experiment, sweep
 from sim.runner.catalogue import OUTPUTS, output_names, scalars
+from sim.studies import load_experiment, sweep
+from sim.ui.cli import main
 
 TINY_FIXED = """
 [fixed]

@@ -7,32 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import small_toml
 
 import sim
-from sim.ui.cli import main
 from sim.studies.heldout import load_heldout
 from sim.studies.spec import ExperimentError
+from sim.ui.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = """
-name = "tiny"
-[time]
-start = 2018-01-01
-end = 2019-12-31
-online_from = 2019-01-01
-[population]
-uninsured_people_start = 1500
-n_rt = 80
-n_kelurahan = 5
-n_kelurahan_new = 0
-n_kecamatan = 2
-arrivals_per_year = 30
-lapas_residents = 0
-panti_asuhan = 0
-panti_jompo = 0
-[program]
-target = 2000
-"""
+SCENARIO = small_toml("tiny", population={"uninsured_people_start": 1500, "n_rt": 80},
+                      program={"target": 2000})
 HELDOUT = """
 name = "tiny_heldout"
 scenario = "tiny.toml"

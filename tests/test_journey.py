@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import small
-from sim.runner.records import case_table, journey_table
+
 from sim.model import JambiBugarModel
+from sim.runner.records import case_table, journey_table
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.runner.records import case_table
 from sim.model import JambiBugarModel
+from sim.runner.records import case_table
 
 pytestmark = pytest.mark.integration  # a city-scale replication
 

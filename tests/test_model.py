@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.model.agents import Camat, Household, Lurah, RTHead
 from sim.model import JambiBugarModel
-from sim.model.population import LEFT
+from sim.model.agents import Camat, Household, Lurah, RTHead
 from sim.model.pathways import OUTCOMES
+from sim.model.population import LEFT
 
 
 def finish(model: JambiBugarModel) -> JambiBugarModel:

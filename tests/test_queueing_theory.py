@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from sim.engine.worktime import Clock, WorkCalendar
-from sim.engine.events import EventQueue
 from sim.engine.desk import ServiceDesk
+from sim.engine.events import EventQueue
+from sim.engine.worktime import Clock, WorkCalendar
 
 # (lambda, mu, c): utilisation rho = lambda / (c mu) is 0.8, 0.8, 0.8 and 0.85.
 CONFIGS: list[tuple[float, float, int]] = [(0.8, 1.0, 1), (1.6, 1.0, 2), (4.0, 1.25, 4),

@@ -20,33 +20,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, small
+from conftest import ROOT, small, small_toml
 
 import sim
 from sim import checks
-from sim.ui.cli import main
-from sim.ui.golden import compare
 from sim.engine import worktime
 from sim.runner.records import summarize
 from sim.runner.staging import MARKER
 from sim.scenario import Scenario, ScenarioError, source
+from sim.ui.cli import main
+from sim.ui.golden import compare
 
-TINY_TOML = """
-name = "tiny"
-[time]
-start = 2018-01-01
-end = 2018-12-31
-online_from = 2018-06-01
-[population]
-uninsured_people_start = 1500
-n_rt = 60
-n_kelurahan = 4
-n_kelurahan_new = 1
-n_kecamatan = 2
-arrivals_per_year = 30.0
-[program]
-target = 1500
-"""
+TINY_TOML = small_toml("tiny", time={"end": "2018-12-31", "online_from": "2018-06-01"},
+                       population={"uninsured_people_start": 1500, "n_rt": 60},
+                       program={"target": 1500})
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import small
+from conftest import small, small_toml
 
 import sim
-from sim.show.i18n import T, console_summary, num, pct, rupiah, subtitle, tr
 from sim.runner.funnel import STEPS, days_by_year, funnel_table
+from sim.show.i18n import T, console_summary, num, pct, rupiah, subtitle, tr
 
 
 @pytest.fixture(scope="module")
@@ -124,31 +124,17 @@ def test_console_summary_in_indonesian(result) -> None:
 
 
 # ------------------------------------------------------------- whatif, compare
-SMALL_TOML = """
-name = "{name}"
-[time]
-start = 2018-01-01
-end = 2019-03-31
-online_from = 2018-10-01
-[population]
-uninsured_people_start = 1500
-n_rt = 80
-n_kelurahan = 4
-n_kelurahan_new = 1
-n_kecamatan = 2
-arrivals_per_year = 30.0
-[program]
-target = 1500
-[barriers]
-turf = {turf}
-"""
+def small_file(name: str, turf: float) -> str:
+    return small_toml(name, time={"end": "2019-03-31", "online_from": "2018-10-01"},
+                      population={"uninsured_people_start": 1500, "n_rt": 80},
+                      program={"target": 1500}, barriers={"turf": turf})
 
 
 @pytest.fixture
 def two_files(tmp_path):
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
-    a.write_text(SMALL_TOML.format(name="base", turf=0.3))
-    b.write_text(SMALL_TOML.format(name="low_turf", turf=0.0))
+    a.write_text(small_file("base", 0.3))
+    b.write_text(small_file("low_turf", 0.0))
     return a, b
 
 
@@ -260,7 +246,7 @@ def test_run_prints_its_summary_in_indonesian(tmp_path, capsys) -> None:
     from sim.ui.cli import main
 
     p = tmp_path / "s.toml"
-    p.write_text(SMALL_TOML.format(name="kecil", turf=0.3))
+    p.write_text(small_file("kecil", 0.3))
     assert main(["run", str(p), "--reps", "1", "--workers", "1", "--lang", "id",
                  "--no-figures", "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out

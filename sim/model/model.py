@@ -40,7 +40,7 @@ from sim.checks import seed_and_rep
 from sim.engine.events import EventQueue
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
-from sim.model.agents import Household, Office, TimKoordinasi
+from sim.model.agents import TimKoordinasi
 from sim.model.cases import OFFICES
 from sim.model.component import Component
 from sim.model.coordination import CoordinationRules
@@ -127,49 +127,18 @@ class JambiBugarModel(mesa.Model):
         })
 
     # ------------------------------------------------------------- read-outs
-    @property
-    def households(self) -> list[Household]:
-        return self.population.households
-
-    @property
-    def agencies(self) -> dict[str, Office]:
-        return self.city.agencies
-
-    @property
-    def active_members(self) -> int:
-        return self.quota.active
-
-    @property
-    def pending_members(self) -> int:
-        return self.quota.pending
-
-    @property
-    def eligible_people(self) -> int:
-        return self.population.eligible_people
-
-    @property
-    def aware_people(self) -> int:
-        return self.population.aware_people
-
-    @property
-    def escalated(self) -> int:
-        return self.tim.escalated
-
-    @property
-    def applied(self) -> int:
-        return len(self.flow.record)
-
-    @property
-    def in_process(self) -> int:
-        return self.flow.open
-
-    @property
-    def premium_by_month(self) -> dict[str, float]:
-        return self.ledger.premium_by_month
-
-    @property
-    def member_months(self) -> dict[str, float]:
-        return self.ledger.member_months
+    # Each stock is its owner's; the model only reads them through.
+    households = property(lambda self: self.population.households)
+    agencies = property(lambda self: self.city.agencies)
+    active_members = property(lambda self: self.quota.active)
+    pending_members = property(lambda self: self.quota.pending)
+    eligible_people = property(lambda self: self.population.eligible_people)
+    aware_people = property(lambda self: self.population.aware_people)
+    escalated = property(lambda self: self.tim.escalated)
+    applied = property(lambda self: len(self.flow.record))
+    in_process = property(lambda self: self.flow.open)
+    premium_by_month = property(lambda self: self.ledger.premium_by_month)
+    member_months = property(lambda self: self.ledger.member_months)
 
     @property
     def date(self) -> dt.date:
