@@ -8,9 +8,9 @@ last bit: the case table, the journey log, the timeseries and every statistic.
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from sim import _compiled
+from sim.engine.fields import pxd_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -231,52 +232,21 @@ def test_every_listed_module_exists_and_the_model_wiring_is_not_compiled() -> No
 
 
 # ------------------------------------------------------------------ declarations
-# A compiled class's fields are declared twice: its __slots__ in the .py (the Python
-# side's one declaration) and its `cdef` attributes in the .pxd (their C types). Cython
-# allows no other split: a class declared in a .pxd must declare all its attributes
-# there, and Cython's pure-Python declarations would make Cython a runtime dependency
-# and cost the pure-Python reference its __slots__. These tests keep the two lists equal.
-_CDEF_FIELD = re.compile(r"^\s+cdef\s+(?:(?:public|readonly)\s+)?([^(]*)$")
-
-
-def pxd_fields(text: str) -> dict[str, list[str]]:
-    """The attributes of each ``cdef class`` in a .pxd, in order: ``cdef public long long
-    a, b`` declares ``a`` and ``b``; methods (``cdef``/``cpdef`` with parentheses) are
-    not attributes."""
-    classes: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.splitlines():
-        code = line.split("#", 1)[0].rstrip()
-        if not code.strip():
-            continue
-        head = re.match(r"^cdef class (\w+)", code)
-        if head:
-            current = classes.setdefault(head.group(1), [])
-            continue
-        if not code[0].isspace():
-            current = None  # a decorator, cimport or other top-level line
-            continue
-        field = _CDEF_FIELD.match(code)
-        if current is not None and field:
-            first, *more = (part.strip() for part in field.group(1).split(","))
-            names = [first.split()[-1].lstrip("*"), *more]
-            assert all(n.isidentifier() for n in names), line
-            current.extend(names)
-    return classes
-
-
-def py_declarations(text: str) -> dict[str, tuple[list[str] | None, set[str] | None]]:
-    """For each class of a .py: its literal ``__slots__`` (None without) and the
-    attributes its ``__init__`` sets on ``self`` (None without an ``__init__``)."""
+# A compiled class's fields are declared once, in its .pxd (with their C types); the .py
+# takes its __slots__ from there (sim/engine/fields.py). These tests check that every
+# class of a .pxd does so, and that its __init__ sets exactly those fields.
+def py_declarations(text: str) -> dict[str, tuple[str | None, set[str] | None]]:
+    """For each class of a .py: the source of its ``__slots__`` value (None without) and
+    the attributes its ``__init__`` sets on ``self`` (None without an ``__init__``)."""
     out = {}
     for node in ast.parse(text).body:
         if not isinstance(node, ast.ClassDef):
             continue
-        slots, init = None, None
+        slots_src, init = None, None
         for item in node.body:
             if isinstance(item, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id == "__slots__" for t in item.targets):
-                slots = list(ast.literal_eval(item.value))
+                slots_src = ast.unparse(item.value)
             elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
                 init = set()
                 for sub in ast.walk(item):
@@ -287,34 +257,38 @@ def py_declarations(text: str) -> dict[str, tuple[list[str] | None, set[str] | N
                             if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
                                     and t.value.id == "self":
                                 init.add(t.attr)
-        out[node.name] = (slots, init)
+        out[node.name] = (slots_src, init)
     return out
 
 
 def declaration_errors(py_text: str, pxd_text: str) -> list[str]:
-    """Where a .py and its .pxd disagree about a class's fields (empty: they agree)."""
+    """Where a .py does not take a .pxd class's fields from it, or its ``__init__`` does
+    not set exactly those fields (empty: all is well)."""
     errors = []
     classes = py_declarations(py_text)
     for name, fields in pxd_fields(pxd_text).items():
         if name not in classes:
             errors.append(f"{name}: in the .pxd, not in the .py")
             continue
-        slots, init = classes[name]
-        if slots != fields:
-            errors.append(f"{name}: __slots__ {slots} but the .pxd declares {fields}")
-        if init is not None and slots is not None and init != set(slots):
-            errors.append(f"{name}: __init__ sets {sorted(init - set(slots))} beyond "
-                          f"__slots__ and leaves {sorted(set(slots) - init)} unset")
+        slots_src, init = classes[name]
+        if slots_src != f"slots(__file__, '{name}')":
+            errors.append(f"{name}: __slots__ = {slots_src}, not the .pxd's fields")
+        if init is not None and init != set(fields):
+            errors.append(f"{name}: __init__ sets {sorted(init - set(fields))} beyond the "
+                          f"fields and leaves {sorted(set(fields) - init)} unset")
     return errors
 
 
 @pytest.mark.parametrize("module", [m for m in _compiled.COMPILED_MODULES
                                     if (ROOT / Path(*m.split("."))).with_suffix(".pxd").exists()])
-def test_py_and_pxd_declare_the_same_fields(module: str) -> None:
+def test_each_compiled_class_takes_its_fields_from_its_pxd(module: str) -> None:
     base = ROOT / Path(*module.split("."))
     pxd = base.with_suffix(".pxd").read_text(encoding="utf-8")
     assert pxd_fields(pxd), f"{module}: no cdef class in its .pxd"
     assert declaration_errors(base.with_suffix(".py").read_text(encoding="utf-8"), pxd) == []
+    mod = importlib.import_module(module)
+    for name, fields in pxd_fields(pxd).items():
+        assert tuple(getattr(mod, name).__slots__) == tuple(fields), name
 
 
 def test_the_declaration_check_can_fail() -> None:
@@ -322,14 +296,15 @@ def test_the_declaration_check_can_fail() -> None:
            "    cdef public object z  # note\n    cpdef fire(self)\n"
            "cdef class B:\n    cdef double *p\n")
     assert pxd_fields(pxd) == {"A": ["x", "y", "z"], "B": ["p"]}
-    good = ("class A:\n    __slots__ = ('x', 'y', 'z')\n    def __init__(self):\n"
+    good = ("class A:\n    __slots__ = slots(__file__, 'A')\n    def __init__(self):\n"
             "        self.x, self.y = 1, 2\n        self.z: int = 0\n"
-            "class B:\n    __slots__ = ('p',)\n")
+            "class B:\n    __slots__ = slots(__file__, 'B')\n")
     assert declaration_errors(good, pxd) == []
-    assert declaration_errors(good.replace("'y', 'z'", "'z', 'y'"), pxd)  # order matters
-    assert declaration_errors(good.replace("'y', ", ""), pxd)  # a field missing
+    assert declaration_errors(good.replace("slots(__file__, 'A')", "('x', 'y', 'z')"), pxd)
     assert declaration_errors(good.replace("        self.z: int = 0\n", ""), pxd)  # unset
-    assert declaration_errors(good.replace("class B:\n    __slots__ = ('p',)\n", ""), pxd)
+    assert declaration_errors(good.replace("self.x, self.y", "self.x, self.w"), pxd)  # extra
+    assert declaration_errors(good.replace("class B:\n    __slots__ = slots(__file__, 'B')\n",
+                                           ""), pxd)
 
 
 # ------------------------------------------------------------------ a wheel install

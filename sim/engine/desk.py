@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sim.engine.events import EventQueue
+from sim.engine.fields import slots
 from sim.engine.worktime import WorkCalendar
 
 
@@ -21,9 +22,7 @@ class Waiting:
     arrival, or -inf once promoted), arrival number and time. The service's end event
     carries it on to ``_finish``."""
 
-    # The fields, declared once for Python; desk.pxd gives them C types in the compiled
-    # core (tests/test_compiled.py checks that the two lists agree).
-    __slots__ = ("key", "seq", "t_arr", "item")
+    __slots__ = slots(__file__, "Waiting")  # the fields: desk.pxd
 
     def __lt__(self, other: Waiting) -> bool:
         return self.key < other.key or (self.key == other.key and self.seq < other.seq)
@@ -38,11 +37,7 @@ class ServiceDesk:
     log); ``on_done(item, t)`` receives each served item.
     """
 
-    # The fields, declared once for Python; desk.pxd gives them C types in the compiled
-    # core (tests/test_compiled.py checks that the two lists agree).
-    __slots__ = ("name", "servers", "calendar", "events", "sample", "on_done", "on_start",
-                 "on_service", "queue", "busy", "_seq", "arrivals", "started", "completed",
-                 "wait_total", "waited", "departed", "sojourn_total", "_area", "_last_t")
+    __slots__ = slots(__file__, "ServiceDesk")  # the fields: desk.pxd
 
     def __init__(self, name: str, servers: int, calendar: WorkCalendar, events: EventQueue,
                  sample: Callable[[Any], float], on_done: Callable[[Any, float], None],

@@ -1,8 +1,9 @@
 # Types for the compiled core (sim/_compiled.py): Cython reads this beside events.py; the
 # Python source stays the reference. An Event keeps its numbers in itself and is reused
 # from a free list (see the module's docstring).
-# The fields of each class are those of its __slots__ in the .py, in the same order
-# (tests/test_compiled.py); where the class has an __init__, it sets every one.
+# The fields are declared here only: the .py takes its __slots__ from this file
+# (sim/engine/fields.py); where the class has an __init__, it sets every one
+# (tests/test_compiled.py).
 cimport cython
 
 @cython.final

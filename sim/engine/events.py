@@ -23,6 +23,8 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
+from sim.engine.fields import slots
+
 # Priorities for events at the same time (lower runs first).
 URGENT, NORMAL, LATE = 0, 1, 2
 _PRIO_SHIFT = 48  # order = priority << 48 | counter
@@ -38,9 +40,7 @@ class Event:
     same results, but one more object per event costs the compiled core about 2% at city
     scale and 3.5% at ten times the city (A/B, paired rounds)."""
 
-    # The fields, declared once for Python; events.pxd gives them C types in the compiled
-    # core (tests/test_compiled.py checks that the two lists agree).
-    __slots__ = ("time", "order", "callback", "nargs", "a", "b", "c")
+    __slots__ = slots(__file__, "Event")  # the fields: events.pxd
 
     def __lt__(self, other: Event) -> bool:
         return self.time < other.time or (self.time == other.time and self.order < other.order)
@@ -80,10 +80,7 @@ def _event(time: float, order: int, callback: Callable[..., Any], args: tuple) -
 
 
 class EventQueue:
-    # The fields, declared once for Python; events.pxd gives them C types in the compiled
-    # core (tests/test_compiled.py checks that the two lists agree).
-    __slots__ = ("_heap", "_counter", "processed", "now", "_buckets", "_keys", "_near",
-                 "horizon", "beyond")
+    __slots__ = slots(__file__, "EventQueue")  # the fields: events.pxd
 
     def __init__(self, horizon: float = float("inf")) -> None:
         """``horizon``: the end of the run; an event at or after it could never run, so it

@@ -2,8 +2,9 @@
 # Python source stays the reference. Numbers sit in the case itself, not in objects of
 # their own: a large city keeps thousands of open cases, and each object is one more
 # memory read per event.
-# The fields of each class are those of its __slots__ in the .py, in the same order
-# (tests/test_compiled.py); where the class has an __init__, it sets every one.
+# The fields are declared here only: the .py takes its __slots__ from this file
+# (sim/engine/fields.py); where the class has an __init__, it sets every one
+# (tests/test_compiled.py).
 cdef class Case:
     cdef public long long id
     cdef public object household

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.fields import slots
 from sim.scenario.offices import OFFICES as KINDS
 
 # Route steps. Offices have a desk; the other steps are places a case waits.
@@ -40,13 +41,7 @@ class Case:
     per event). In the compiled core (``cases.pxd``) a case keeps its numbers in itself.
     """
 
-    # The fields, declared once for Python; cases.pxd gives them C types in the compiled
-    # core (tests/test_compiled.py checks that the two lists agree).
-    __slots__ = ("id", "household", "hidx", "cost_factor", "pathway", "route", "steps", "idx",
-                 "t_applied", "members", "visits", "cost", "tolerance", "outcome", "t_outcome",
-                 "outcome_stage", "reason", "where", "token", "complex_case", "verifying",
-                 "verified", "reworks", "bounces", "verifications", "held_since", "admitted",
-                 "offices", "visit", "handoff", "draws")
+    __slots__ = slots(__file__, "Case")  # the fields: cases.pxd
 
     def __init__(self, cid: int, hh: Any, pathway: str, route: str, steps: tuple[str, ...],
                  t: float, tolerance: float):
