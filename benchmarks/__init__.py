@@ -1,4 +1,4 @@
-"""The benchmark suite of ``jambi-sim bench`` (issue 6): one replication's time and
+"""The benchmark suite of ``jambi-sim bench`` (issues 6 and 21): one replication's time and
 memory, scaling with population, a sweep on all cores and a plain SimPy peer of the same
 pathway, in one run. See :mod:`benchmarks.suite` for what is measured and
 :mod:`benchmarks.report` for how it is shown.

@@ -43,10 +43,9 @@ def _cpu_s() -> float:
 
 
 def _model(path: Path, factor: float, seed: int) -> dict[str, Any]:
+    from sim._compiled import core
     from sim.runner.replications import run_one
     from sim.scenario import Scenario, scaled
-
-    from sim._compiled import core
 
     sc = scaled(Scenario.from_toml(path), factor)
     kind = core()  # imports the model's core: compiled, or the pure-Python reference

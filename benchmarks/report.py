@@ -119,6 +119,18 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
              ["share outside the simulation itself",
               f"{100 * sw.get('outside_simulation_share', float('nan')):.1f}%"],
              ["worker start method", sw["start_method"]]]
+    bt, en = res["pool"]["batch"], res["pool"]["ensemble"]
+    pool = [["workers", str(bt["workers"])],
+            ["starting the workers (once, before the calls)", f"{bt['start_s']:.1f} s"],
+            [f"batch of {bt['reps']} replications: first call, wall", f"{bt['first_wall_s']:.1f} s"],
+            [f"batch of {bt['reps']} replications: second call, wall", f"{bt['wall_s']:.1f} s"],
+            ["second call: replication time in the workers, summed", f"{bt['model_time_s']:.1f} s"],
+            ["second call: share outside replications", f"{100 * bt['outside_share']:.1f}%"],
+            [f"ensemble of {en['sets']} parameter sets x 1 replication ({en['sets_file']}), "
+             f"wall", f"{en['wall_s']:.1f} s"],
+            ["ensemble: replication time in the workers, summed", f"{en['model_time_s']:.1f} s"],
+            ["ensemble: wall over summed replication time / workers", f"{en['ratio']:.2f}"]]
+    ref = res["reference"]
     pure = _against(res, "pure", "core")
     if res.get("pure"):
         pure.append(["SimPy ratio (CPU)", "", "", "", "", "",
@@ -142,7 +154,10 @@ def sections(res: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]
         ("SimPy peer: six-office chain, same offices (benchmarks/simpy_peer.py)",
          ["measure", "value"], simpy),
         ("Sweep on all cores (sim.run)", ["measure", "value"], sweep),
-        ("Targets of issue 6 (ratios in this run, not timed tests)",
+        ("A warm worker pool (sim.runner.WorkerPool): a small batch and an ensemble",
+         ["measure", "value"], pool),
+        (f"Targets of issue 21 (ratios in this run, not timed tests; reference: "
+         f"{ref['cpu_s']:.2f} s CPU per city replication at {ref['commit']}, {ref['date']})",
          ["target", "measured (wall)", "by CPU time", "goal", "status"], tgt),
     ]
 

@@ -215,32 +215,42 @@ def test_scaling_rows_are_relative_to_the_first_factor() -> None:
     assert a["handoffs_per_s"] == pytest.approx(a["handoffs"] / a["runtime_s"])
 
 
-def _fake(ratio: float, t10: float | None, kib: float, outside: float) -> dict:
+def _fake(ratio: float, t10: float | None, kib: float, outside: float, cpu: float = 1.0,
+          batch: float = 0.03, ensemble: float = 1.1) -> dict:
     rows = [{"factor": 1, "time_ratio": 1.0, "kib_per_household": None},
             {"factor": 10 if t10 is not None else 2, "time_ratio": t10 or 2.0,
              "kib_per_household": kib}]
-    return {"scaling": rows, "simpy_ratio": ratio, "sweep": {"outside_share": outside}}
+    return {"scaling": rows, "simpy_ratio": ratio, "sweep": {"outside_share": outside},
+            "replication": {"cpu_s": cpu * suite.REFERENCE["cpu_s"]},
+            "pool": {"batch": {"outside_share": batch}, "ensemble": {"ratio": ensemble}}}
+
+
+KEYS = ["simpy_ratio", "cpu_over_reference", "batch_outside_pct", "ensemble_ratio",
+        "time_ratio_10x", "kib_per_household", "sweep_outside_pct"]
 
 
 def test_targets_are_marked_met_or_not() -> None:
-    met = {t["key"]: t["met"] for t in suite.targets(_fake(0.45, 11.5, 1.9, 0.04))}
-    assert met == {"simpy_ratio": True, "time_ratio_10x": True, "kib_per_household": True,
-                   "sweep_outside_pct": True}
-    met = {t["key"]: t["met"] for t in suite.targets(_fake(0.3, 14.0, 3.2, 0.2))}
-    assert set(met.values()) == {False}
+    good = _fake(1.6, 11.5, 1.4, 0.04, cpu=0.3, batch=0.04, ensemble=1.1)
+    met = {t["key"]: t["met"] for t in suite.targets(good)}
+    assert met == dict.fromkeys(KEYS, True)
+    bad = _fake(0.45, 14.0, 1.9, 0.2, cpu=0.9, batch=0.24, ensemble=1.4)
+    met = {t["key"]: t["met"] for t in suite.targets(bad)}
+    assert list(met) == KEYS and set(met.values()) == {False}
     quick = {t["key"]: t["met"] for t in suite.targets(_fake(0.3, None, 3.2, 0.2))}
     assert quick["time_ratio_10x"] is None
     res = _fake(0.3, 14.0, 3.2, 0.2)
     res["simpy_ratio_cpu"], res["scaling"][1]["cpu_ratio"] = 0.35, 13.0
     cpu = {t["key"]: t["value_cpu"] for t in suite.targets(res)}
-    assert cpu == {"simpy_ratio": 0.35, "time_ratio_10x": 13.0, "kib_per_household": None,
-                   "sweep_outside_pct": None}
-    res["simpy_ratio"], res["scaling"][1]["time_ratio"] = 0.5, 11.0  # a busy machine's wall
+    assert cpu == {**dict.fromkeys(KEYS), "simpy_ratio": 0.35, "time_ratio_10x": 13.0}
+    res["simpy_ratio"], res["scaling"][1]["time_ratio"] = 1.6, 11.0  # a busy machine's wall
     met = {t["key"]: t["met"] for t in suite.targets(res)}  # CPU time decides
     assert (met["simpy_ratio"], met["time_ratio_10x"]) == (False, False)
-    res["simpy_ratio_cpu"], res["scaling"][1]["cpu_ratio"] = 0.41, 11.9
+    res["simpy_ratio_cpu"], res["scaling"][1]["cpu_ratio"] = 1.51, 11.9
     met = {t["key"]: t["met"] for t in suite.targets(res)}
     assert (met["simpy_ratio"], met["time_ratio_10x"]) == (True, True)
+    # the reference: one third of its CPU time is the goal
+    assert {t["key"]: t["value"] for t in suite.targets(_fake(1, 1, 1, 0, cpu=0.5))}[
+        "cpu_over_reference"] == pytest.approx(0.5)
 
 
 # ------------------------------------------------------------------ bad flags
@@ -325,9 +335,11 @@ def test_bench_quick_end_to_end(tmp_path: Path) -> None:
     assert rep["handoffs"] > 0 and peer["handoffs"] > 0
     assert res["simpy_ratio"] == pytest.approx(rep["handoffs_per_s"] / peer["handoffs_per_s"])
     assert res["sweep"]["reps"] == 8 and 0 < res["sweep"]["model_time_s"]
-    assert [t["key"] for t in res["targets"]] == ["simpy_ratio", "time_ratio_10x",
-                                                  "kib_per_household", "sweep_outside_pct"]
-    assert [t["met"] is None for t in res["targets"]] == [False, True, False, False]
+    assert [t["key"] for t in res["targets"]] == KEYS
+    assert [t["met"] is None for t in res["targets"]] == [k == "time_ratio_10x" for k in KEYS]
+    batch, ens = res["pool"]["batch"], res["pool"]["ensemble"]
+    assert batch["reps"] == 4 and ens["sets"] == 4 and ens["model_time_s"] > 0
+    assert ens["ratio"] == pytest.approx(ens["wall_s"] / (ens["model_time_s"] / ens["workers"]))
     md = (tmp_path / "b.md").read_text()
     assert md.startswith("# Benchmarks") and "`jambi-sim bench --quick --out b.md" in md
     assert "CPU" in md and "ratio model / SimPy" in md and "load average" in md

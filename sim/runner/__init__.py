@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 _REPLICATIONS = {"run", "run_one", "Result", "RepResult", "ResourceError", "check_memory",
-                 "available_memory", "collector_paused", "die_with_parent"}
+                 "available_memory", "collector_paused", "die_with_parent", "WorkerPool"}
 
 
 def __getattr__(name: str):  # PEP 562: the names of the former ``sim/runner.py``

@@ -209,17 +209,86 @@ def _quiet_resource_tracker() -> None:
         os.close(devnull)
 
 
-def _in_parallel(jobs: list[tuple[Scenario, int, int, bool]], workers: int
-                 ) -> Iterator[RepResult]:
-    """Replications in rep order from ``workers`` processes, with at most two jobs per
-    worker in flight, so finished tables never pile up in the parent."""
+def _new_pool(workers: int) -> ProcessPoolExecutor:
     _quiet_resource_tracker()  # before the pool: its queues' semaphores start the tracker
     # spawn, not fork: forking while the pool's manager thread runs can deadlock a worker
     # (CPython's fork-with-threads hazard), and a stopped run must never hang; the workers'
     # parent-death watch (_worker_init) also needs them to be children of this process.
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
                                initargs=(os.getpid(),),
                                mp_context=multiprocessing.get_context("spawn"))
+
+
+class WorkerPool:
+    """Worker processes that stay up between calls: ``sim.run(..., pool=pool)`` and
+    :meth:`replications` reuse them instead of starting new interpreters each time (about
+    a second each: Python, numpy, pandas, Mesa and the model's modules), which matters
+    for many small batches (a dashboard's changes, an ensemble of parameter sets).
+
+    Its creator owns it (the command line or the dashboard; nothing in ``sim`` keeps one):
+    ``close()``, or the end of a ``with`` block, ends the workers. They die with their
+    parent in any case, SIGKILL included, as ``run``'s own do. A call that is stopped
+    (Ctrl-C, an error in a callback) kills the workers, since a running replication
+    cannot be cancelled; the next call starts fresh ones. Results do not depend on the
+    pool: replication ``r`` of seed ``S`` is the same in any process.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = checks.whole_number("workers", workers, 1, MAX_WORKERS)
+        self._executor: ProcessPoolExecutor | None = None
+
+    def executor(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = _new_pool(self.workers)
+        return self._executor
+
+    def pids(self) -> list[int]:
+        """The workers' process ids (empty before the first call)."""
+        ex = self._executor
+        return sorted((getattr(ex, "_processes", None) or {}).keys()) if ex else []
+
+    def start(self) -> WorkerPool:
+        """Start every worker now (they import the model), so the first call is warm."""
+        ex = self.executor()
+        for f in [ex.submit(_warm) for _ in range(self.workers)]:
+            f.result()
+        return self
+
+    def replications(self, jobs: list[tuple[Scenario, int, int, bool]]
+                     ) -> Iterator[RepResult]:
+        """``run_one(scenario, seed, rep, tables)`` of each job, in job order, on the
+        workers (an ensemble: one scenario per parameter set)."""
+        return _in_parallel(list(jobs), self.workers, self)
+
+    def kill(self) -> None:
+        if self._executor is not None:
+            _stop(self._executor)
+            self._executor = None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        self.kill() if kind is not None else self.close()
+
+
+def _warm() -> int:
+    """A worker's first task: import what a replication needs."""
+    import sim.model.model  # noqa: F401
+
+    return os.getpid()
+
+
+def _in_parallel(jobs: list[tuple[Scenario, int, int, bool]], workers: int,
+                 warm: WorkerPool | None = None) -> Iterator[RepResult]:
+    """Replications in rep order from ``workers`` processes (or ``warm``'s), with at most
+    two jobs per worker in flight, so finished tables never pile up in the parent."""
+    pool = warm.executor() if warm is not None else _new_pool(workers)
     window = 2 * workers
     pending: deque[Future[RepResult]] = deque()
     done = False
@@ -239,7 +308,10 @@ def _in_parallel(jobs: list[tuple[Scenario, int, int, bool]], workers: int
             yield res
         done = True
     finally:
-        if done:
+        if warm is not None:
+            if not done:
+                warm.kill()  # a running replication cannot be cancelled
+        elif done:
             pool.shutdown(wait=True)
         else:
             _stop(pool)
@@ -248,7 +320,7 @@ def _in_parallel(jobs: list[tuple[Scenario, int, int, bool]], workers: int
 def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int = 0,
         workers: int = 1, progress: Callable[[int], None] | None = None,
         sink: Callable[[RepResult], None] | None = None, cases: bool = True,
-        **overrides: Any) -> Result:
+        pool: WorkerPool | None = None, **overrides: Any) -> Result:
     """Run ``reps`` replications of a scenario and summarise them.
 
     Args:
@@ -264,6 +336,8 @@ def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int 
         cases: False skips the case table and the journey log (for studies that need only
             the scalars of ``Result.scalars()``); the summary then lacks the figures drawn
             from cases (days to card, visits, by pathway).
+        pool: a :class:`WorkerPool` to run on (its workers, kept warm between calls)
+            instead of processes started for this call; ``workers`` is then the pool's.
         **overrides: flat parameter overrides, as for ``JambiBugarModel``.
 
     Raises:
@@ -277,8 +351,11 @@ def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int 
     checks.callable_arg("sink", sink, "a RepResult")
     if not isinstance(cases, bool):
         raise TypeError(f"cases must be True or False, got {cases!r}")
+    if pool is not None and not isinstance(pool, WorkerPool):
+        raise TypeError(f"pool must be a sim.runner.WorkerPool or None, got "
+                        f"{type(pool).__name__}")
     sc = load_scenario(scenario).with_overrides(**overrides)
-    workers = min(workers, reps)
+    workers = pool.workers if pool is not None else min(workers, reps)
     check_memory(sc, workers)
     jobs = [(sc, seed, r, cases) for r in range(reps)]
     tally = Tally()
@@ -286,7 +363,8 @@ def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int 
     kept_ts: list[pd.DataFrame] = []
     kept_cases: list[pd.DataFrame] = []
     kept_journey: list[pd.DataFrame] = []
-    results = map(_one, jobs) if workers <= 1 else _in_parallel(jobs, workers)
+    results = _in_parallel(jobs, workers, pool) if pool is not None else \
+        map(_one, jobs) if workers <= 1 else _in_parallel(jobs, workers)
     try:
         for res in results:
             if cases:
