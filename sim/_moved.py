@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import sys
 
 MOVED = {
@@ -29,7 +30,7 @@ MOVED = {
     # the show layer
     "sim.plots": "sim.show.plots", "sim.i18n": "sim.show.i18n", "sim.odd": "sim.show.odd",
     # the studies layer (the sweep "engine" is not the event engine)
-    "sim.experiments": "sim.studies", "sim.experiments.engine": "sim.studies.sweep",
+    "sim.experiments": "sim.studies", "sim.experiments.engine": "sim.studies.sweeps",
     "sim.experiments.spec": "sim.studies.spec", "sim.experiments.design": "sim.studies.design",
     "sim.experiments.sensitivity": "sim.studies.sensitivity",
     "sim.experiments.calibrate": "sim.studies.calibrate",
@@ -58,10 +59,30 @@ class _Alias(importlib.abc.Loader):
     def exec_module(self, module) -> None:  # noqa: ANN001
         sys.modules[module.__name__] = importlib.import_module(self.target)
 
+    def get_code(self, name: str):  # noqa: ANN201 (``python -m`` of a former path)
+        spec = importlib.util.find_spec(self.target)
+        if spec is None or not hasattr(spec.loader, "get_code"):
+            raise ImportError(f"{name} is now {self.target}, which cannot be run with -m")
+        return spec.loader.get_code(self.target)
+
+
+def new_home(name: str) -> str | None:
+    """Where a former module path now lives: listed, or under a listed package
+    (``sim.experiments.calibration_report`` -> ``sim.studies.calibration_report``); None
+    for any other name."""
+    if name in MOVED:
+        return MOVED[name]
+    head, _, rest = name.rpartition(".")
+    while head:
+        if head in MOVED:
+            return f"{MOVED[head]}.{name[len(head) + 1:]}"
+        head, _, rest = head.rpartition(".")
+    return None
+
 
 class MovedFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):  # noqa: ANN001 (importlib protocol)
-        new = MOVED.get(name)
+        new = new_home(name) if name.startswith("sim.") else None
         if new is None:
             return None
         return importlib.machinery.ModuleSpec(name, _Alias(new))

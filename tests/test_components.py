@@ -17,6 +17,7 @@ from conftest import small
 from sim.engine.events import EventQueue
 from sim.model import JambiBugarModel
 from sim.model.component import Component
+from sim.model.program import Quota
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
 QUOTA_COUNTS = {"active", "pending", "waiting"}
@@ -31,13 +32,23 @@ def writes_outside_quota(source: str, filename: str) -> list[str]:
             inside |= {id(n) for n in ast.walk(node)}
     found = []
     for node in ast.walk(tree):
+        if id(node) in inside:
+            continue
         targets = node.targets if isinstance(node, ast.Assign) else \
             [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
-        for target in targets:
-            for t in ast.walk(target):
-                if isinstance(t, ast.Attribute) and t.attr in QUOTA_COUNTS and \
-                        id(node) not in inside:
-                    found.append(f"{filename}:{node.lineno}: {ast.unparse(node)}")
+        hit = any(isinstance(t, ast.Attribute) and t.attr in QUOTA_COUNTS
+                  for target in targets for t in ast.walk(target))
+        if isinstance(node, ast.Call):
+            f = node.func
+            # x.waiting.append(...), .popleft(), .clear(): the waiting list changed in place
+            hit = hit or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute)
+                          and f.value.attr == "waiting")
+            # setattr(x, "active", ...)
+            hit = hit or (isinstance(f, ast.Name) and f.id == "setattr" and len(node.args) > 1
+                          and isinstance(node.args[1], ast.Constant)
+                          and node.args[1].value in QUOTA_COUNTS)
+        if hit:
+            found.append(f"{filename}:{node.lineno}: {ast.unparse(node)}")
     return found
 
 
@@ -55,13 +66,19 @@ def test_the_ownership_check_can_fail() -> None:
            "        self.quota.waiting = []\n")
     assert writes_outside_quota(src, "x.py") == [
         "x.py:6: self.quota.active += 2", "x.py:7: self.quota.waiting = []"]
+    src = ("class Quota:\n    def f(self):\n        self.waiting.popleft()\n"
+           "def g(flow):\n    flow.quota.waiting.append(1)\n"
+           "    setattr(flow.quota, 'pending', 0)\n    flow.queue.append(2)\n")
+    assert writes_outside_quota(src, "y.py") == [
+        "y.py:5: flow.quota.waiting.append(1)", "y.py:6: setattr(flow.quota, 'pending', 0)"]
 
 
 class Probe(Component):
     """A toy mechanism: an event on the first of each month, a column, an invariant."""
 
-    def __init__(self, model_days: int):
+    def __init__(self, model_days: int, quota: Quota | None = None):
         self.model_days = model_days
+        self.quota = quota  # a part of the model it reads, given when it is built
         self.fired: list[float] = []
         self.days = 0
         self.months = 0
@@ -80,7 +97,10 @@ class Probe(Component):
         self.months += 1
 
     def row(self, t: float) -> dict[str, int]:
-        return {"probe_events": len(self.fired), "probe_months": self.months}
+        row = {"probe_events": len(self.fired), "probe_months": self.months}
+        if self.quota is not None:
+            row["probe_active"] = self.quota.active
+        return row
 
     def audit(self) -> list[str]:
         return [] if self.days >= self.months else ["probe: more months than days"]
@@ -105,6 +125,33 @@ def test_a_component_runs_without_editing_the_model() -> None:
     # the probe draws nothing and touches nothing: the model's own columns are unchanged
     assert [{k: v for k, v in r.items() if not k.startswith("probe_")}
             for r in model.monthly] == plain.monthly
+
+
+def test_a_component_made_from_the_built_model_gets_its_parts() -> None:
+    """A factory given instead of a component is called with the built model, so the
+    component holds the part it reads from the start (no attaching afterwards)."""
+    made: list[Probe] = []
+
+    def factory(model: JambiBugarModel) -> Probe:
+        made.append(Probe(model.clock.horizon, model.quota))
+        return made[0]
+
+    model = JambiBugarModel(small(), seed=2, components=[factory])
+    assert model.components[-1] is made[0] and made[0].quota is model.quota
+    for _ in range(model.clock.horizon):
+        model.step()
+    assert all(r["probe_active"] == r["enrolled"] for r in model.monthly)
+
+
+def test_the_components_order_keeps_the_timeseries_columns() -> None:
+    """With coordination evolving, the trust columns come before the sustainability ones,
+    as they did before the model ran its parts as components."""
+    model = JambiBugarModel(small(relations={"enabled": True}), seed=1)
+    while model.running:
+        model.step()
+    cols = list(model.monthly[0])
+    assert cols.index("coord_dinsos_dinkes") < cols.index("pressure_dinsos") < \
+        cols.index("coverage_city") < cols.index("budget_idr")
 
 
 def test_a_components_audit_is_the_models() -> None:

@@ -1,7 +1,7 @@
 """Kill tests: a run killed at any moment never leaves a results folder that looks complete.
 
 ``jambi-sim run`` writes into ``DIR.partial-<pid>/`` (with ``INCOMPLETE.txt``) and swaps
-it into ``DIR`` at the end (sim/output.py). These tests SIGKILL the real CLI at random moments
+it into ``DIR`` at the end (sim/runner/staging.py). These tests SIGKILL the real CLI at random moments
 (delays from a seeded Generator, spread from start-up to near the end of a measured normal
 run) and check what is left on disk:
 
@@ -202,7 +202,7 @@ def start_and_kill(cmd: list[str], cwd: Path, out: Path, delay: float,
 def staging_outcome(staging: Path, where: str) -> str:
     """Classify the staging folder a killed run left next to unchanged results.
 
-    The contract (sim/output.py) is a folder holding INCOMPLETE.txt from the moment it appears
+    The contract (sim/runner/staging.py) is a folder holding INCOMPLETE.txt from the moment it appears
     until after the swap; the exact-instant tests below pin the two edges.
     """
     names = set(snapshot(staging))

@@ -360,7 +360,7 @@ def test_shipped_experiments_load_and_name_real_parameters() -> None:
     assert {f.stem for f in files} >= {"pathways", "barriers_morris", "barriers_sobol",
                                        "interventions"}
     from sim.studies import build_design
-    from sim.studies.sweep import make_jobs
+    from sim.studies.sweeps import make_jobs
 
     for f in files:
         if f.stem in ("heldout", "calibration"):  # their own loaders, tested with them

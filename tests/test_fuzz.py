@@ -771,9 +771,9 @@ def test_deeply_nested_array_is_a_clear_error(tmp_path: Path) -> None:
 
 
 KNOWN_RUN_BUGS = {
-    # sim/model.py _yearly_caps line ~109: int('²⁰²¹') raises (str.isdigit() accepts it).
+    # sim/model/program.py _yearly_caps line ~109: int('²⁰²¹') raises (str.isdigit() accepts it).
     "non_ascii_year_key": '[program.budget_idr_by_year]\n"²⁰²¹" = 1e9\n',
-    # sim/model.py _yearly_caps line ~115: no budget -> inf // bill = nan -> int(nan) raises.
+    # sim/model/program.py _yearly_caps line ~115: no budget -> inf // bill = nan -> int(nan) raises.
     "empty_budget_table": "[program]\nbudget_idr_by_year = {}\n",
     # sim/engine/worktime.py public_holidays line ~39: fromisoformat(f'{year}-..') needs 4 digits.
     "year_before_1000": "[time]\nstart = 0999-01-01\nend = 0999-04-01\nonline_from = 0999-02-01\n",

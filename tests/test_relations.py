@@ -1,4 +1,4 @@
-"""Coordination that evolves (sim/relations.py): each rule moves working trust in its
+"""Coordination that evolves (sim/model/relations.py): each rule moves working trust in its
 documented direction, trust moves the barriers, and with the dynamics off nothing changes.
 
 Model-level comparisons are paired (same seed): common random numbers keep the population,

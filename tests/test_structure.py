@@ -71,12 +71,36 @@ def imports_of(path: Path, modules: set[str], me: str | None = None) -> set[str]
 C_MODULES: set[str] = set()
 
 
+def resolve(name: str, modules: set[str]) -> str | None:
+    """The module an imported name is: itself, or the new home of a former path
+    (``sim.metrics`` is ``sim.runner.records``); None outside sim."""
+    if name in modules:
+        return name
+    from sim._moved import new_home
+
+    home = new_home(name) if name.startswith("sim.") else None
+    while home is not None and home not in modules and "." in home:
+        home = home.rpartition(".")[0]  # ``sim.metrics.case_table``: the module part
+    return home if home in modules else None
+
+
 def import_graph() -> dict[str, set[str]]:
     files = sorted(SIM.rglob("*.py"))
     modules = {module_name(p) for p in files} | C_MODULES
-    graph = {module_name(p): {m for m in imports_of(p, modules) if m in modules}
+    graph = {module_name(p): {r for m in imports_of(p, modules)
+                              if (r := resolve(m, modules)) is not None}
              for p in files}
     return graph | {m: set() for m in C_MODULES}
+
+
+def test_an_import_through_a_former_path_is_an_arrow_to_its_new_home() -> None:
+    modules = {"sim.runner.records", "sim.engine.desk", "sim.runner"}
+    assert resolve("sim.metrics", modules) == "sim.runner.records"
+    assert resolve("sim.engine.desk", modules) == "sim.engine.desk"
+    assert resolve("numpy", modules) is None
+    graph = {"sim.engine.desk": {resolve("sim.metrics", modules)}}
+    assert upward_imports(graph) == [
+        "sim.engine.desk (engine) imports sim.runner.records (runner)"]
 
 
 def test_c_modules_are_known() -> None:

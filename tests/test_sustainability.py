@@ -1,4 +1,4 @@
-"""Sustainability inputs (sim/sustainability.py) and indicators move as documented."""
+"""Sustainability inputs (sim/model/sustainability.py) and indicators move as documented."""
 
 from __future__ import annotations
 
@@ -155,7 +155,12 @@ def test_parameter_set_file_mistakes_exit_2(tmp_path, capsys) -> None:
         return cli(["sustainability", *argv])
 
     scen = tmp_path / "s.toml"
-    scen.write_text('name = "s"\n')
+    scen.write_text('name = "s"\n')  # coordination does not evolve: nothing to follow
+    assert main([str(scen), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "relations.enabled" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+    scen.write_text('name = "s"\n[relations]\nenabled = true\n')
     cases = {
         "none.csv": None,  # missing
         "nocols.csv": "I_max,point\n1.0,3\n",

@@ -15,7 +15,7 @@ from sim.engine.desk import ServiceDesk
 from sim.engine.events import EventQueue
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock, WorkCalendar
-from sim.model.agents import AGENCY_CLASSES, Camat, Lurah, Office, RTHead
+from sim.model.agents import AGENCY_CLASSES, Camat, CaseHandler, Lurah, Office, RTHead
 from sim.model.cases import OFFICES
 from sim.model.coordination import CoordinationRules
 from sim.scenario import Scenario
@@ -25,7 +25,7 @@ class City:
     """The offices of every office type, and who serves whom."""
 
     def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
-                 streams: Streams, rules: CoordinationRules, flow: Any):
+                 streams: Streams, rules: CoordinationRules, flow: CaseHandler):
         pop, offices = scenario.population, scenario.offices
         self.behaviour = scenario.behaviour
         self.params = {s: getattr(offices, s) for s in OFFICES}

@@ -21,9 +21,9 @@ The model only wires its parts together; each part owns its state:
 =====================  ==================================================================
 
 The parts that act at fixed points of the calendar are the model's ``components``
-(:mod:`sim.model.component`), run in this order: population, ledger, flow, sustain, quota,
-tim, then the trust dynamics if coordination evolves, then any extra components given to
-the model. ``step()`` advances one calendar day. Work is driven by the event queue, so
+(:mod:`sim.model.component`), run in this order: population, ledger, flow, the trust
+dynamics if coordination evolves, sustain, quota, tim, the trust shocks if it evolves, then
+any extra components given to the model. ``step()`` advances one calendar day. Work is driven by the event queue, so
 cost grows with hand-offs, decisions and arrivals, not with agents x days: a waiting
 household or an empty office costs nothing. The model imports no I/O, plotting or CLI code.
 """
@@ -31,7 +31,7 @@ household or an empty office costs nothing. The model imports no I/O, plotting o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ from sim.model.coordination import CoordinationRules
 from sim.model.pathways import CaseFlow
 from sim.model.population import Population
 from sim.model.program import Ledger, Program
-from sim.model.relations import Relations, TrustDynamics
+from sim.model.relations import Relations, TrustDynamics, TrustShocks
 from sim.model.sustainability import SustainabilityRules
 from sim.scenario import Scenario, load_scenario
 
@@ -66,8 +66,10 @@ class JambiBugarModel(mesa.Model):
             (``sim.runner.records``). False keeps only what the outcome catalogue needs
             (``flow.record``) and lets closed cases and departed households go:
             ``run_one(..., tables=False)``.
-        components: extra :class:`~sim.model.component.Component` objects, run after the
-            model's own (a new mechanism, a probe for a test).
+        components: extra components, run after the model's own (a new mechanism, a
+            probe for a test): each a :class:`~sim.model.component.Component`, or a
+            function that makes one from the built model (``lambda m: Mine(m.quota)``),
+            so it gets the parts it needs when it is built.
         **kwargs: flat parameter overrides, e.g. ``turf=0.8`` or
             ``offices__dinsos__staff=6`` (see ``Scenario.with_overrides``). Named
             ``kwargs`` because Mesa's SolaraViz only passes extra parameters to that name.
@@ -75,7 +77,8 @@ class JambiBugarModel(mesa.Model):
 
     def __init__(self, scenario: Scenario | str | Path | None = None, seed: int = 0,
                  rep: int = 0, trace: bool = False, tables: bool = True,
-                 components: Sequence[Component] = (), **kwargs: Any):
+                 components: Sequence[Component | Callable[[JambiBugarModel], Component]] = (),
+                 **kwargs: Any):
         seed, rep = seed_and_rep(seed, rep)  # errors name the argument
         self.scenario = sc = load_scenario(scenario).with_overrides(**kwargs)
         self.streams = Streams(seed, rep)
@@ -107,13 +110,16 @@ class JambiBugarModel(mesa.Model):
                                            lambda: self.population.eligible_people,
                                            columns=self.evolving)
         # The order is part of the model: events put on the queue at the same time and
-        # priority run in the order the components put them there (sim.model.component).
-        self.components: list[Component] = [self.population, self.ledger, self.flow,
-                                            self.sustain, self.quota, self.tim]
+        # priority run in the order the components put them there, and the timeseries
+        # columns follow it (sim.model.component).
+        trust: list[Component] = []
         if self.evolving:
             staff = {a: getattr(sc.offices, a).staff for a in self.city.agencies}
-            self.components.append(TrustDynamics(self.relations, self.city.queue, staff))
-        self.components += list(components)
+            trust = [TrustDynamics(self.relations, self.city.queue, staff)]
+        self.components: list[Component] = [
+            self.population, self.ledger, self.flow, *trust, self.sustain, self.quota,
+            self.tim, *([TrustShocks(self.relations)] if trust else [])]
+        self.components += [c if isinstance(c, Component) else c(self) for c in components]
         for part in self.components:
             part.start(self.events)
         self._month_ends = clock.month_ends()

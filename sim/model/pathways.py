@@ -35,7 +35,7 @@ from sim.model.city import City
 from sim.model.component import Component
 from sim.model.coordination import HANDOFF_DRAWS, CoordinationRules
 from sim.model.program import Program, Quota
-from sim.model.routes import PLACES, VISITED, routes
+from sim.model.routes import OFFICE_ROUTES, PLACES, VISITED, routes  # noqa: F401 (former home)
 from sim.scenario import Scenario
 
 BOUNCED, HANDED_OFF = RESULT_CODE["bounced"], RESULT_CODE["handed_off"]

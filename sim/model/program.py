@@ -88,6 +88,10 @@ class Program:
         """The cap on active plus pending members at model time t."""
         return self._cap_list[max(0, bisect_right(self._year_starts, t) - 1)]
 
+    def set_uhc(self, reached: bool) -> None:
+        """UHC Prioritas reached (or lost) by the feedback rule: activation follows it."""
+        self.uhc_now = reached
+
     def activation_time(self, t: float) -> float:
         """When a card registered at t becomes active: the same day under UHC Prioritas,
         otherwise at the monthly cut-off."""

@@ -198,10 +198,10 @@ class Relations:
 
 
 class TrustDynamics(Component):
-    """Working trust run as a component of the model: its dated shocks (transitions,
-    staff rotations) go on the queue at the start; at each month end every agency senses
-    its backlog (cases at its desk per regular staff member) and the rules move the
-    pairs; the pairs' states and the agencies' pressure are columns of the timeseries."""
+    """Working trust run as a component of the model: at each month end every agency
+    senses its backlog (cases at its desk per regular staff member) and the rules move
+    the pairs; the pairs' states and the agencies' pressure are columns of the timeseries.
+    Its dated shocks are :class:`TrustShocks`', queued after the Tim's meetings."""
 
     def __init__(self, relations: Relations, backlog: Callable[[str], int],
                  staff: dict[str, int]):
@@ -209,12 +209,20 @@ class TrustDynamics(Component):
         self.backlog = backlog  # cases in an agency's queue or in service now
         self.staff = staff  # each agency's regular staff
 
-    def start(self, events: EventQueue) -> None:
-        for t, name, args in self.relations.dated_events():
-            events.schedule(t, getattr(self.relations, name), *args, priority=LATE)
-
     def month_end(self, t: float) -> None:
         self.relations.month(t, {a: (self.backlog(a), n) for a, n in self.staff.items()})
 
     def row(self, t: float) -> dict[str, float]:
         return self.relations.row()
+
+
+class TrustShocks(Component):
+    """The dated shocks to working trust (political transitions, staff rotations), put on
+    the queue at the start."""
+
+    def __init__(self, relations: Relations):
+        self.relations = relations
+
+    def start(self, events: EventQueue) -> None:
+        for t, name, args in self.relations.dated_events():
+            events.schedule(t, getattr(self.relations, name), *args, priority=LATE)

@@ -34,6 +34,9 @@ from sim.model.program import Ledger, Program
 from sim.scenario import Scenario
 from sim.scenario.schema import PAIRS
 
+# The last month the thesis observed (26,469 active members in March 2024): every input
+# after it is an assumption.
+SEED_MONTH = dt.date(2024, 3, 31)
 UHC_COVERAGE, UHC_ACTIVE = 0.98, 0.80  # docs/sources.md#bpjs-activation-and-uhc-prioritas
 
 
@@ -87,7 +90,7 @@ class SustainabilityRules(Component):
         if s.uhc_feedback:
             self.uhc = (self.coverage > UHC_COVERAGE and self.active_share >= UHC_ACTIVE
                         and not self.arrears)
-            self.program.uhc_now = self.uhc
+            self.program.set_uhc(self.uhc)
 
     def row(self, t: float) -> dict[str, Any]:
         """The timeseries columns at a month end (with ``columns``)."""
@@ -187,8 +190,8 @@ def indicators(rows: Sequence[dict[str, Any]], scenario: Scenario) -> dict[str, 
             out[f"sustain_{pair}_share"] = float(h["share_above"])
             out[f"sustain_{pair}_recover"] = float(h["months_to_recover"])
             held_all = held_all and h["held_to_end"]
-    if event is not None:
-        out["sustain_all_held"] = float(held_all)
+    if event is not None and rows and any(f"coord_{p}" in rows[0] for p in PAIRS):
+        out["sustain_all_held"] = float(held_all)  # only where the pairs were followed
     if shock is not None:
         out["recovery_months"] = recovery_months(dates, enrolled, shock)
     if rows and "coverage_city" in rows[-1]:
@@ -196,7 +199,7 @@ def indicators(rows: Sequence[dict[str, Any]], scenario: Scenario) -> dict[str, 
     tail = rows[-12:]
     out["gap_steady"] = (sum(float(row["gap"]) for row in tail) / len(tail)) if tail else math.nan
     refills = [recovery_months(dates, enrolled, d, tolerance=0.0)
-               for d in scenario.exits.reverification_dates if d > dt.date(2024, 3, 31)]
+               for d in scenario.exits.reverification_dates if d > SEED_MONTH]
     refills = [x for x in refills if not math.isnan(x)]
     out["refill_months_mean"] = sum(refills) / len(refills) if refills else math.nan
     return out

@@ -14,13 +14,14 @@
 
 from __future__ import annotations
 
-_REPLICATIONS = {"run", "run_one", "Result", "RepResult", "ResourceError", "check_memory",
-                 "available_memory", "collector_paused", "die_with_parent", "WorkerPool"}
+_SUBMODULES = {"replications", "records", "catalogue", "totals", "funnel", "staging"}
 
 
 def __getattr__(name: str):  # PEP 562: the names of the former ``sim/runner.py``
-    if name in _REPLICATIONS:
-        from sim.runner import replications
+    if not name.startswith("_") and name not in _SUBMODULES:
+        import importlib
 
-        return getattr(replications, name)
+        replications = importlib.import_module("sim.runner.replications")
+        if hasattr(replications, name):
+            return getattr(replications, name)
     raise AttributeError(f"module 'sim.runner' has no attribute {name!r}")

@@ -6,7 +6,6 @@ writing them to files is :mod:`sim.runner.staging`'s job.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any
 
@@ -14,9 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.cases import OUTCOMES, REFERRAL_ROUTES, STAGES
-from sim.model.sustainability import indicators
-
-SEED_MONTH = dt.date(2024, 3, 31)  # the last month the thesis observed (26,469 members)
+from sim.model.sustainability import SEED_MONTH, indicators
 
 CASE_COLUMNS = ["rep", "case_id", "household_id", "segment", "pathway", "route", "members",
                 "kecamatan", "kelurahan", "rt", "applied", "outcome", "outcome_stage", "reason",
@@ -215,8 +212,11 @@ def _sustainability(stats: list[dict[str, Any]]) -> dict[str, Any]:
     for name in names:
         values = [s["sustainability"].get(name, math.nan) for s in stats]
         finite = [v for v in values if math.isfinite(v)]
+        never = sum(v == math.inf for v in values)  # e.g. a pair that never recovered
         out[name] = {**mean_ci(finite), "reps": len(finite)} if finite else \
             {"mean": None, "ci_low": None, "ci_high": None, "reps": 0}
+        if never:
+            out[name]["reps_never"] = never
     return {"sustainability": out}
 
 
@@ -279,6 +279,7 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
             "sustainability": "only for runs ending after March 2024: indicators of each "
                               "replication's monthly rows (sim.model.sustainability."
                               "indicators), mean and 95% t-interval over the replications "
-                              "where the indicator is finite (reps)",
+                              "where the indicator is finite (reps); reps_never counts the "
+                              "replications where it is infinite (never recovered)",
         },
     }

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from sim.scenario.params import ASSUMPTION, D, P, _iso_key, _Section
 
+
 # --------------------------------------------------------------------------- time
 class Time(_Section):
     start: dt.date = D("2018-01-01", meaning="First simulated day.",

@@ -22,7 +22,7 @@ from sim.scenario.params import ASSUMPTION, D, P, _iso_key, _Section
 
 # ----------------------------------------------------------------- coordination
 class Barriers(_Section):
-    """Peters' (2018) seven barriers, each in [0, 1]; 0 = absent. See sim/coordination.py."""
+    """Peters' (2018) seven barriers, each in [0, 1]; 0 = absent. See sim/model/coordination.py."""
 
     specialization: float = P(0.3, unit="level", lo=0, hi=1, plausible=(0.0, 1.0), plausible_source="assumption: the whole scale", source=ASSUMPTION,
                               meaning="Silos: data-format mismatches bounce cases between agencies.")
@@ -124,7 +124,7 @@ PAIRS = ("dinsos_dinkes", "dinkes_bpjs", "dinsos_bpjs")
 
 class Relations(_Section):
     """Working trust (relational capital) between each pair of agencies, in [0, 1], moved
-    by the agencies' own experience. See sim/relations.py for each rule and its source."""
+    by the agencies' own experience. See sim/model/relations.py for each rule and its source."""
 
     enabled: bool = P(False, unit="flag",
                       source="assumption; off keeps the historical baseline (fixed dials) "
@@ -235,7 +235,7 @@ class Relations(_Section):
 # ------------------------------------------------------------- sustainability
 class Sustainability(_Section):
     """Inputs after the seed (March 2024) that decide whether coverage holds to 2029;
-    every one is an assumption. See sim/sustainability.py."""
+    every one is an assumption. See sim/model/sustainability.py."""
 
     budget_rule: Literal["fixed", "responsive"] = P(
         "fixed", unit="choice", source=ASSUMPTION,

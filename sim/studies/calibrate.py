@@ -261,7 +261,7 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
               scheduler: str | None = None, progress: Any = None,
               say: Any = print) -> dict[str, Any]:
     """Run the waves and the final check; return the report (plain data)."""
-    from sim.studies.sweep import sweep
+    from sim.studies.sweeps import sweep
 
     t0 = time.perf_counter()
     outputs = cal.outputs()

@@ -64,7 +64,7 @@ def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
          f"{rep['cpu_count']}-core machine; {rep['runs_total']} runs). Method: history "
          f"matching in {len(rep['waves'])} wave(s) with a Gaussian-process emulator per "
          f"target, common random numbers, cut-off {rep['cutoff']} on the largest "
-         f"implausibility; see `sim/experiments/calibrate.py` and `docs/observations.md`.",
+         f"implausibility; see `sim/studies/calibrate.py` and `docs/observations.md`.",
          "", "## Targets and the calibrated set (final check)", "",
          "| target | output | observed | sd (obs, definition, discrepancy) | calibrated mean "
          "| 95% CI of the mean | 2.5-97.5% of runs | I |", "|---|---|---|---|---|---|---|---|"]

@@ -43,7 +43,7 @@ def evaluate(X: np.ndarray, names: list[str], outputs: list[str], reps: int = 1,
     Works as ``ProblemSpec.evaluate(evaluate, names, outputs, reps=..., seed=...)``.
     """
     from sim.scenario import bounds, load_scenario
-    from sim.studies.sweep import Job, _chunks, _key, _local
+    from sim.studies.sweeps import Job, _chunks, _key, _local
 
     X = np.atleast_2d(np.asarray(X, dtype=float))
     if X.shape[1] != len(names):

@@ -31,13 +31,13 @@ from typing import Any
 
 import pandas as pd
 
-from sim.model.sustainability import indicators
+from sim.model.sustainability import SEED_MONTH, indicators
 from sim.runner.replications import run
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.schema import PAIRS
 from sim.show.plots import subplots
 
-SEIZED = "2024-03-31"  # the seed's observation month (26,469 by March 2024)
+SEIZED = SEED_MONTH.isoformat()  # the observation month (26,469 by March 2024)
 
 
 def variants(sc: Scenario) -> dict[str, Scenario]:
@@ -214,6 +214,11 @@ def check_inputs(paths: list[Path], reps: int, workers: int, sets_file: Path | N
         if value < low:
             raise ScenarioError(f"{flag} must be at least {low}, got {value}.")
     scenarios = [load_scenario(path) for path in paths]
+    for path, sc in zip(paths, scenarios):
+        if not sc.relations.enabled:
+            raise ScenarioError(f"{path}: the study follows working trust with and without a "
+                                f"standing Tim, so the scenario needs relations.enabled = true "
+                                f"(as scenarios/sustainability_transition.toml has).")
     if sets_file is None:
         return scenarios, None, []
     sets, ignored = read_sets(sets_file, max_sets)
@@ -260,3 +265,8 @@ def markdown(df: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # the former ``python -m sim.sustainability_plots``
+    raise SystemExit("This study is now a command: jambi-sim sustainability SCENARIO.toml ... "
+                     "[--reps N] [--sets FILE.csv] (see jambi-sim sustainability --help).")

@@ -33,7 +33,7 @@ def _run(args: argparse.Namespace) -> tuple[Any, Any, Any, Path]:
 
     from sim.studies.design import build_design
     from sim.studies.spec import load_experiment
-    from sim.studies.sweep import sweep, write_table
+    from sim.studies.sweeps import sweep, write_table
 
     exp, folder = load_experiment(args.experiment)
     if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://", "inproc://",
