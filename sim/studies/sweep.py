@@ -10,9 +10,8 @@
   it finishes. Running the same experiment again runs only the keys not in that file; a
   torn last line (a killed process) is ignored.
 - A run that raises is recorded with its error (status ``error``) and the sweep carries on.
-- Local cores: a process pool with an explicit ``forkserver`` context (the caller's global
-  start method is never touched; the worker function is importable, so this works from a
-  notebook). A cluster: ``scheduler="tcp://host:8786"`` sends the same chunks to a Dask
+- Local cores: ``run``'s process pool (an explicit ``spawn`` context, so the caller's global
+  start method is never touched; workers die with this process, even on SIGKILL). A cluster: ``scheduler="tcp://host:8786"`` sends the same chunks to a Dask
   distributed scheduler.
 """
 
@@ -25,7 +24,7 @@ import json
 import math
 import multiprocessing
 import os
-import sys
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -212,20 +211,37 @@ def _local(chunks: list[list[Job]], workers: int) -> Iterator[list[dict[str, Any
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    from sim.runner.replications import _quiet_resource_tracker, _stop, _worker_init
+
+    # The same pool as ``run``'s: spawned children of this process that the kernel kills
+    # when it dies (PR_SET_PDEATHSIG in _worker_init), whatever kills it (SIGKILL included),
+    # and Ctrl-C left to the parent. Not a forkserver: its server and the workers it forks
+    # are not our children, so they outlived a killed study and held the caller's stdout.
+    _quiet_resource_tracker()  # before the pool: its queues' semaphores start the tracker
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+                               initargs=(os.getpid(),),
+                               mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(chunk: list[Job]):
+        # a worker may start at any submit: block Ctrl-C and SIGTERM until it ignores them
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            return pool.submit(run_chunk, chunk)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
     finished_all = False
     try:
         pending = set()
         todo = iter(chunks)
         for c in itertools.islice(todo, 2 * workers):
-            pending.add(pool.submit(run_chunk, c))
+            pending.add(submit(c))
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 nxt = next(todo, None)
                 if nxt is not None:
-                    pending.add(pool.submit(run_chunk, nxt))
+                    pending.add(submit(nxt))
                 try:
                     records = fut.result()
                 except BrokenProcessPool:
@@ -235,11 +251,10 @@ def _local(chunks: list[list[Job]], workers: int) -> Iterator[list[dict[str, Any
                 yield records
         finished_all = True
     finally:
-        if not finished_all:  # interrupted: do not wait for runs nobody will keep
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                if proc.is_alive():
-                    proc.terminate()
-        pool.shutdown(wait=finished_all, cancel_futures=True)
+        if finished_all:
+            pool.shutdown(wait=True)
+        else:  # interrupted: do not wait for runs nobody will keep
+            _stop(pool)
 
 
 def _dask(chunks: list[list[Job]], address: str) -> Iterator[list[dict[str, Any]]]:
