@@ -314,7 +314,8 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
         tables.append(table)
         X_all.append(np.asarray([[p[n] for n in names] for p in design.points], dtype=float))
         waves_info.append({"wave": w + 1, "points": len(design.points), "reps": exp.reps,
-                           "runs": res.runs, "ran_now": res.ran, "wall_s": round(wave_wall, 1)})
+                           "runs": res.runs, "ran_now": res.ran, "reused": res.reused,
+                           "wall_s": round(wave_wall, 1)})
         means, _ = point_stats(table, outputs)
         if w == 0:
             emulators = fit_emulators(X_all[0], means, outputs, lo, hi, names, cal.seed)
@@ -415,6 +416,7 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
         "alternative": cal.alternative.model_dump() if cal.alternative else None,
         "tradeoff_pair": _top_two(screen.get(targets[0].output, {})),
         "chosen": chosen, "chosen_I_max": float(best["I_max"]),
+        "runs_reused": int(sum(w["reused"] for w in waves_info) + fres.reused),
         "final_check": final, "posterior": posterior, "correlations": corr,
         # this invocation's own time, with each sweep counted at the time its runs took
         "wall_s": round(time.perf_counter() - t0 - swept_now + swept_total, 1),

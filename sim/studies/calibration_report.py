@@ -82,10 +82,11 @@ def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
     L += ["", "What the model computes for each target:", ""]
     for t in rep["targets"]:
         L.append(f"- **{t['name']}** (`{t['output']}`): {t['computes']} Source: {t['source']}")
-    L += ["", "## Waves", "", "| wave | points | reps | runs | wall (s) | emulator: "
-          "non-implausible share of the prior box |", "|---|---|---|---|---|---|"]
+    L += ["", "## Waves", "", "| wave | points | reps | runs | reused | wall (s) | emulator: "
+          "non-implausible share of the prior box |", "|---|---|---|---|---|---|---|"]
     for w in rep["waves"]:
-        L.append(f"| {w['wave']} | {w['points']} | {w['reps']} | {w['runs']} | {w['wall_s']} | "
+        L.append(f"| {w['wave']} | {w['points']} | {w['reps']} | {w['runs']} | "
+                 f"{w.get('reused', '-')} | {w['wall_s']} | "
                  f"{w.get('emulated_non_implausible_share', '-')} |")
     L += ["", f"Points run: {rep['points_run']}; accepted (largest implausibility below "
           f"{rep['cutoff']} on the simulator): **{rep['accepted']}** "

@@ -5,9 +5,9 @@
   by their parameters, not by noise, and a run's result depends only on its parameters, the
   root seed and ``r``: identical whatever the number of workers, the engine or the order of
   completion.
-- Resumable: each run is keyed by a hash of its full scenario, seed, rep, model and package
-  version, and appended to ``DIR/runs.jsonl`` (one JSON line, flushed and fsynced) as soon as
-  it finishes. Running the same experiment again runs only the keys not in that file; a
+- Resumable: each run is keyed by a hash of its full scenario, seed, rep, model, package
+  version and a digest of the model's code (sim._compiled.model_digest), and appended to
+  ``DIR/runs.jsonl`` (one JSON line, flushed and fsynced) as soon as it finishes. Running the same experiment again runs only the keys not in that file; a
   torn last line (a killed process) is ignored.
 - A run that raises is recorded with its error (status ``error``) and the sweep carries on.
 - Local cores: ``run``'s process pool (an explicit ``spawn`` context, so the caller's global
@@ -105,9 +105,14 @@ def _freeze_imports() -> None:
 
 # ------------------------------------------------------------------ jobs
 def _key(model: str, content: str, seed: int, rep: int) -> str:
+    """A run's identity: the model (for the simulation, a digest of its installed code, so
+    that a changed model never reuses runs of the old one), the full scenario content, the
+    seed and the replication."""
     from sim import __version__
+    from sim._compiled import model_digest
 
-    text = json.dumps([model, content, seed, rep, __version__])
+    code = model_digest() if model == "jambi" else ""
+    text = json.dumps([model, content, seed, rep, __version__, code])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

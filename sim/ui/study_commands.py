@@ -133,7 +133,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     files = write_calibration(result, cal, Path(out), command, draw=not args.no_figures)
     rep = result["report"]
     say(f"{rep['accepted']} of {rep['points_run']} points non-implausible "
-        f"({rep['runs_total']} runs, {rep['wall_s'] / 60:.1f} min). Calibrated set:")
+        f"({rep['runs_total']} runs, {rep['runs_reused']} of them found from an earlier "
+        f"attempt of the same model; {rep['wall_s'] / 60:.1f} min). Calibrated set:")
     for k, v in rep["chosen"].items():
         say(f"  {k} = {v:.6g}")
     for name, f in rep["final_check"].items():
