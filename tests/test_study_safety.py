@@ -65,3 +65,92 @@ def test_the_model_digest_follows_the_model_sources(tmp_path: Path) -> None:
     assert _compiled.model_digest() == _compiled.model_digest(ROOT, ("sim/engine",
                                                                      "sim/scenario",
                                                                      "sim/model"))
+
+
+# ------------------------------------------------------------------ one name per parameter
+import numpy as np  # noqa: E402
+
+import sim  # noqa: E402
+from sim.scenario import ScenarioError  # noqa: E402
+from sim.ui.cli import main  # noqa: E402
+
+
+def test_two_names_for_one_parameter_are_refused_by_the_api() -> None:
+    with pytest.raises(ScenarioError, match="same parameter .barriers.turf"):
+        sim.Scenario().with_overrides(turf=0, barriers__turf=1)
+    with pytest.raises(ScenarioError, match="same parameter"):
+        sim.run(None, turf=0, barriers__turf=1)
+    with pytest.raises(ScenarioError, match="same parameter"):
+        sim.salib_problem(["turf", "barriers.turf"])
+    # the negative twin: distinct parameters, each by any of its names
+    sc = sim.Scenario().with_overrides(turf=0.25, **{"offices.dinsos.staff": 3})
+    assert sc.barriers.turf == 0.25 and sc.offices.dinsos.staff == 3
+
+
+@pytest.mark.parametrize("tables", [
+    '[factors]\nturf = { values = [0.5] }\n"barriers.turf" = { values = [0.1] }\n',
+    '[factors]\nturf = { values = [0.5] }\n[fixed]\nbarriers__turf = 0.1\n',
+    '[factors]\nturf = { values = [0.5] }\n[fixed]\npower = 0.1\n"barriers.power" = 0.2\n'])
+def test_an_experiment_naming_one_parameter_twice_exits_2(tmp_path: Path, capsys,
+                                                           tables: str) -> None:
+    exp = write(tmp_path, 'name = "x"\ndesign = "grid"\noutputs = ["gap_to_target"]\n'
+                + tables)
+    assert main(["sweep", str(exp), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "name the same parameter" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sets_file_with_two_columns_for_one_parameter_is_refused(tmp_path: Path) -> None:
+    from sim.studies.sustainability import read_sets
+
+    (tmp_path / "sets.csv").write_text("turf,barriers.turf\n0.1,0.9\n")
+    with pytest.raises(ScenarioError, match="same parameter"):
+        read_sets(tmp_path / "sets.csv", 5)
+    (tmp_path / "ok.csv").write_text("turf,power,I_max\n0.1,0.9,1.0\n")
+    sets, ignored = read_sets(tmp_path / "ok.csv", 5)
+    assert sets == [{"turf": 0.1, "power": 0.9}] and ignored == ["I_max"]
+
+
+# ------------------------------------------------------------------ outputs and arguments
+@pytest.mark.parametrize("kw, match", [
+    ({"outputs": ["gap_to_targt"]}, "unknown 'gap_to_targt'"),
+    ({"outputs": "gap_to_target"}, "outputs must be a list"),
+    ({"outputs": ["active_members_2050"]}, "active_members_2050"),
+    ({"reps": 0}, "reps must be"), ({"seed": -1}, "seed must be"),
+    ({"seed": 2**64}, "seed must be"), ({"seed": 1.5}, "seed must be"),
+    ({"names": "turf"}, "names must be"), ({"X": [[np.nan]]}, "NaN"),
+])
+def test_evaluate_refuses_input_mistakes_naming_the_argument(kw, match) -> None:
+    args = {"X": np.array([[0.5]]), "names": ["turf"], "outputs": ["gap_to_target"]} | kw
+    with pytest.raises((TypeError, ValueError), match=match):
+        sim.evaluate(**args)
+
+
+def test_salib_problem_refuses_an_unknown_output() -> None:
+    with pytest.raises(ScenarioError, match="unknown 'nope'"):
+        sim.salib_problem(["turf", "power"], ["nope"])
+    assert sim.salib_problem(["turf", "power"], ["gap_to_target"])["outputs"] == \
+        ["gap_to_target"]
+
+
+def test_an_output_outside_the_simulated_years_is_refused_at_load(tmp_path: Path,
+                                                                  capsys) -> None:
+    text = ONE_RUN.replace('["active_members_end"]', '["active_members_2050"]')
+    assert main(["sweep", str(write(tmp_path, text)), "--out", str(tmp_path / "o"),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "active_members_2050" in err and "2018 to 2018" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_heldout_refuses_an_output_outside_the_simulated_years(tmp_path: Path) -> None:
+    from sim.studies.heldout import load_heldout
+    from sim.studies.spec import ExperimentError
+
+    text = (ROOT / "experiments" / "heldout.toml").read_text()
+    text = text.replace('scenario = "../scenarios/', f'scenario = "{ROOT}/scenarios/')
+    load_heldout(write(tmp_path, text, "h.toml"))  # the negative twin: the shipped file
+    bad = text.replace('a = ["', 'a = ["active_members_2050", "', 1)
+    with pytest.raises(ExperimentError, match="active_members_2050"):
+        load_heldout(write(tmp_path, bad, "bad.toml"))

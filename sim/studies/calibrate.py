@@ -46,7 +46,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.runner.catalogue import is_output
 from sim.studies.design import Design, build_design
-from sim.studies.spec import Experiment, ExperimentError, Factor, check_names, read_spec
+from sim.studies.spec import (
+    Experiment,
+    ExperimentError,
+    Factor,
+    check_names,
+    check_outputs_exist,
+    read_spec,
+)
 
 
 class _Strict(BaseModel):
@@ -140,7 +147,9 @@ def load_calibration(path: str | Path) -> tuple[Calibration, Path]:
     path = Path(path)
     cal = read_spec(path, Calibration, "no such calibration file (the shipped one is "
                                        "experiments/calibration.toml).")
-    check_names(cal.experiment(0), path)
+    exp = cal.experiment(0)
+    check_names(exp, path)
+    check_outputs_exist(exp, path, path.resolve().parent)  # outputs within the simulated years
     return cal, path.resolve().parent
 
 

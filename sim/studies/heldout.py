@@ -79,6 +79,15 @@ def load_heldout(path: str | Path) -> tuple[HeldOut, Path]:
     if not scenario.is_file():
         raise ExperimentError(f"{path}: scenario = '{_clean(spec.scenario)}' is not a file "
                               f"(it is read relative to {path.resolve().parent}).")
+    from sim.runner.catalogue import check_outputs
+    from sim.scenario import Scenario, ScenarioError
+
+    try:  # every output must exist in the simulated years: refused now, not after the runs
+        sc = Scenario.from_toml(scenario)
+        for p in spec.patterns:
+            check_outputs(list(dict.fromkeys(p.a + p.b)), sc, f"patterns '{p.name}': outputs")
+    except ScenarioError as exc:
+        raise ExperimentError(f"{path}: {exc}") from None
     return spec, scenario
 
 

@@ -42,14 +42,34 @@ def evaluate(X: np.ndarray, names: list[str], outputs: list[str], reps: int = 1,
     (common random numbers). ``scenario``: a Scenario, a TOML path or None (the baseline).
     Works as ``ProblemSpec.evaluate(evaluate, names, outputs, reps=..., seed=...)``.
     """
+    from sim import checks
+    from sim.runner.catalogue import check_outputs
     from sim.scenario import bounds, load_scenario
+    from sim.scenario.names import resolve_all
+    from sim.scenario.schema import Scenario
     from sim.studies.sweep import Job, _chunks, _key, _local
 
-    X = np.atleast_2d(np.asarray(X, dtype=float))
-    if X.shape[1] != len(names):
-        raise ValueError(f"X has {X.shape[1]} columns for {len(names)} names")
+    # every input mistake is an error naming its argument, never a NaN in the result
+    reps = checks.whole_number("reps", reps, 1, 10_000)
+    seed = checks.whole_number("seed", seed, 0, checks.MAX_SEED)
+    workers = checks.whole_number("workers", workers, 1, 256)
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names or \
+            not all(isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a non-empty list of parameter names such as "
+                        f"['turf', 'offices.dinsos.staff'], got {names!r:.80}")
+    resolve_all(Scenario, names, "names")
+    try:
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+    except (TypeError, ValueError):
+        raise TypeError(f"X must be a matrix of numbers (rows, {len(names)}), got "
+                        f"{type(X).__name__}") from None
+    if X.ndim != 2 or X.shape[1] != len(names):
+        raise ValueError(f"X has {X.shape[-1]} columns for {len(names)} names")
+    if not np.isfinite(X).all():
+        raise ValueError("X holds NaN or infinite values")
     integer = {n: b.integer for n, b in bounds(list(names), kind="validation").items()}
     base = load_scenario(scenario)
+    outputs = check_outputs(outputs, base)
     jobs = []
     for i, row in enumerate(X):
         sc = base.with_overrides(**{n: (int(round(x)) if integer[n] else float(x))

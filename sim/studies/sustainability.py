@@ -73,6 +73,13 @@ def read_sets(path: Path, max_sets: int) -> tuple[list[dict[str, Any]], list[str
                             "sim.run accepts them, e.g. 'barriers.turf' (see 'jambi-sim params').")
     if df.empty:
         raise ScenarioError(f"{where}: the table has no rows.")
+    from sim.scenario.names import resolve_all
+    from sim.scenario.schema import Scenario
+
+    try:
+        resolve_all(Scenario, [str(n) for n in names], "columns")
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
     rows = df[names].head(max_sets)
     bad = rows.columns[rows.isna().any()].tolist()
     if bad:
