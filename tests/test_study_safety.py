@@ -154,3 +154,91 @@ def test_heldout_refuses_an_output_outside_the_simulated_years(tmp_path: Path) -
     bad = text.replace('a = ["', 'a = ["active_members_2050", "', 1)
     with pytest.raises(ExperimentError, match="active_members_2050"):
         load_heldout(write(tmp_path, bad, "bad.toml"))
+
+
+# ------------------------------------------------------------------ inputs read once
+TINY = """name = "tiny"
+[time]
+start = 2018-01-01
+end = 2018-06-30
+online_from = 2018-03-01
+[population]
+uninsured_people_start = 600
+n_rt = 30
+n_kelurahan = 6
+n_kelurahan_new = 0
+n_kecamatan = 3
+arrivals_per_year = 20
+lapas_residents = 0
+panti_asuhan = 0
+panti_jompo = 0
+[program]
+target = 600
+"""
+
+
+def _edit_during_the_run(monkeypatch, paths: list[Path]) -> None:
+    """Replace every scenario file with other content once the first run starts."""
+    import sim.runner.replications as reps
+    import sim.studies.workshop as workshop
+
+    real = reps.run
+
+    def run(*a, **kw):
+        for p in paths:
+            if p.exists():
+                p.write_text(TINY.replace('"tiny"', '"edited"'))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(reps, "run", run)
+    monkeypatch.setattr(workshop, "run", run)
+
+
+@pytest.mark.parametrize("command", ["whatif", "compare"])
+def test_whatif_and_compare_hash_the_bytes_they_ran(command: str, tmp_path: Path,
+                                                    monkeypatch) -> None:
+    import hashlib
+    import json
+
+    files = [write(tmp_path, TINY, "a.toml"), write(tmp_path, TINY.replace('"tiny"', '"b"'),
+                                                    "b.toml")]
+    want = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    _edit_during_the_run(monkeypatch, files)
+    out = tmp_path / "out"
+    args = (["whatif", str(files[0]), "--param", "turf", "--values", "0,1"]
+            if command == "whatif" else ["compare", *map(str, files)])
+    assert main([*args, "--reps", "1", "--out", str(out), "--quiet"]) == 0
+    got = json.loads((out / "summary.json").read_text())["provenance"]["scenario_files"]
+    assert got == ({str(files[0]): want[str(files[0])]} if command == "whatif" else want)
+
+
+def test_dashboard_passes_the_scenario_it_read_to_the_server(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """/dev/stdin (here a named pipe) is read once: the server gets the text."""
+    import os
+    import threading
+
+    from sim.ui import serve
+
+    fifo = tmp_path / "stdin"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(TINY), daemon=True)
+    writer.start()
+    seen: dict[str, str] = {}
+
+    class Started(Exception):
+        pass
+
+    def execve(exe, cmd, env):  # the server is not started: its environment is kept
+        seen.update(env)
+        raise Started
+
+    monkeypatch.setattr(os, "execve", execve)
+    monkeypatch.setattr(os, "name", "posix")
+    with pytest.raises(Started):
+        main(["dashboard", "--scenario", str(fifo)])
+    writer.join(5)
+    assert seen["JAMBI_SIM_SCENARIO_TOML"] == TINY
+    # the server builds its scenario from that text, without opening the pipe again
+    sc = serve.scenario_from_env(seen)
+    assert sc.name == "tiny" and sc.population.uninsured_people_start == 600

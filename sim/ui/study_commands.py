@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import shlex
 import sys
 from collections.abc import Iterator
@@ -178,9 +177,11 @@ def cmd_sustainability(args: argparse.Namespace) -> int:
     from sim._version import __version__
     from sim.runner.staging import StagedOutput
     from sim.studies.sustainability import check_inputs, write_study
+    from sim.ui.inputs import hashes, read_scenario
 
-    scenarios, sets, ignored = check_inputs(args.scenarios, args.reps, args.workers,
-                                            args.sets, args.max_sets)
+    sources = [read_scenario(p) for p in args.scenarios]  # read once: run and hashed
+    scenarios, sets, ignored = check_inputs([s.scenario for s in sources], args.reps,
+                                            args.workers, args.sets, args.max_sets)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     if ignored:
         say(f"{args.sets}: ignoring column(s) that name no parameter: {', '.join(ignored)}")
@@ -196,8 +197,7 @@ def cmd_sustainability(args: argparse.Namespace) -> int:
         "command": "sustainability", "reps": args.reps, "seed": args.seed,
         "sets": len(sets) if sets else None,
         "provenance": {"package_version": __version__, "command": command,
-                       "scenario_files": {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-                                          for p in args.scenarios},
+                       "scenario_files": hashes(sources),
                        "sets_file": str(args.sets) if args.sets else None,
                        "wall_time_s": round(time.perf_counter() - t0, 3),
                        "files": staged.files}})
