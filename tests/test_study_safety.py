@@ -242,3 +242,124 @@ def test_dashboard_passes_the_scenario_it_read_to_the_server(tmp_path: Path,
     # the server builds its scenario from that text, without opening the pipe again
     sc = serve.scenario_from_env(seen)
     assert sc.name == "tiny" and sc.population.uninsured_people_start == 600
+
+
+# ------------------------------------------------------------------ output folders
+def test_sweep_never_replaces_a_users_file(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "results.csv").write_text("my own table\n")
+    exp = write(tmp_path, ONE_RUN)
+    assert main(["sweep", str(exp), "--format", "csv", "--out", str(out), "--quiet"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (out / "results.csv").read_text() == "my own table\n"
+    # the negative twin: a new folder, then the same command again over its own results
+    fresh = tmp_path / "fresh"
+    for _ in range(2):
+        assert main(["sweep", str(exp), "--format", "csv", "--out", str(fresh), "--quiet",
+                     "--no-figures"]) == 0
+    assert (fresh / "results.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", ".hidden", ""])
+def test_an_experiment_name_cannot_leave_the_output_folder(tmp_path: Path, capsys,
+                                                          name: str) -> None:
+    exp = write(tmp_path, ONE_RUN.replace('name = "one_run"', f'name = "{name}"'))
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        assert main(["sweep", str(exp), "--quiet"]) == 2
+    finally:
+        os.chdir(cwd)
+    assert "name" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "exp.toml"]
+    assert [p.name for p in work.iterdir()] == []
+
+
+def test_a_corrupt_run_store_gives_no_traceback(tmp_path: Path, capsys) -> None:
+    exp_path = write(tmp_path, ONE_RUN)
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp_path), "--out", str(out), "--quiet", "--no-figures"]) == 0
+    with open(out / "runs.jsonl", "ab") as fh:  # a non-UTF-8 byte and junk records
+        fh.write(b'{"key": "\xff\xfe"}\n[1, 2]\n{"key": "k", "outputs": [1]}\n')
+    assert main(["sweep", str(exp_path), "--out", str(out), "--quiet", "--no-figures"]) == 0
+    (out / "experiment.json").write_text("[1, 2, 3]")
+    assert main(["sweep", str(exp_path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "not a jambi-sim experiment record" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ evidence
+EVIDENCE = """
+[study]
+id = "t"
+scale = "low-medium-high"
+[[sources]]
+id = "A"
+kind = "interview"
+text = "..."
+[[sources]]
+id = "B"
+kind = "observation"
+text = "..."
+[barriers.turf]
+rating = "medium"
+confidence = "medium"
+sources = ["A", "B"]
+"""
+MAPPING = ROOT / "evidence" / "mapping.toml"
+
+
+def _evidence(tmp_path: Path, text: str, out: Path) -> int:
+    return main(["evidence", str(write(tmp_path, text, "ev.toml")), "--mapping", str(MAPPING),
+                 "--out", str(out)])
+
+
+def test_evidence_never_replaces_a_users_file(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "t_scenario.toml").write_text("# my notes\n")
+    assert _evidence(tmp_path, EVIDENCE, out) == 2
+    assert "jambi-sim" in capsys.readouterr().err
+    assert (out / "t_scenario.toml").read_text() == "# my notes\n"
+    # the negative twin: a new folder, written twice (the second time over its own files)
+    fresh = tmp_path / "fresh"
+    assert _evidence(tmp_path, EVIDENCE, fresh) == 0
+    assert _evidence(tmp_path, EVIDENCE, fresh) == 0
+    assert (fresh / "t_scenario.toml").exists() and (fresh / "t_triangulation.md").exists()
+
+
+@pytest.mark.parametrize("text, words", [
+    (EVIDENCE.replace('id = "t"', 'id = "../../x"'), "study.id"),
+    (EVIDENCE.replace('id = "B"', 'id = "A"'), "given twice"),
+    (EVIDENCE.replace('sources = ["A", "B"]', 'sources = ["A", "A"]'), "more than once"),
+    (EVIDENCE.replace('sources = ["A", "B"]', 'sources = "A"'), "list of source ids"),
+    (EVIDENCE.replace("[barriers.turf]\n", "[barriers]\nturf = 3\n[x]\n"), "must be a table"),
+    ('sources = 3\n[study]\nid = "t"\nscale = "low-medium-high"\n', "sources must be a list"),
+    (EVIDENCE.replace('[study]\nid = "t"', '[study]\nid = 5'), "study.id"),
+])
+def test_malformed_evidence_exits_2_without_a_traceback(tmp_path: Path, capsys, text: str,
+                                                       words: str) -> None:
+    out = tmp_path / "out"
+    assert _evidence(tmp_path, text, out) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert not out.exists() and not (tmp_path.parent / "x_scenario.toml").exists()
+
+
+def test_a_mapping_whose_range_runs_backwards_is_refused(tmp_path: Path, capsys) -> None:
+    import re
+
+    text = MAPPING.read_text()
+    bad, n = re.subn(r"lo = ([0-9.]+), hi = ([0-9.]+)", r"lo = 0.9, hi = 0.1", text, count=1)
+    if not n:
+        pytest.skip("the shipped mapping gives no explicit lo/hi")
+    mapping = write(tmp_path, bad, "mapping.toml")
+    ev = write(tmp_path, EVIDENCE, "ev.toml")
+    assert main(["evidence", str(ev), "--mapping", str(mapping), "--out",
+                 str(tmp_path / "out")]) == 2
+    assert "lo < hi" in capsys.readouterr().err

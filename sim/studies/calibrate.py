@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.runner.catalogue import is_output
 from sim.studies.design import Design, build_design
 from sim.studies.spec import (
+    NAME_PATTERN,
     Experiment,
     ExperimentError,
     Factor,
@@ -92,7 +93,7 @@ class Alternative(_Strict):
 
 
 class Calibration(_Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, pattern=NAME_PATTERN)  # folder runs/<name>
     description: str = ""
     scenario: str | None = Field(None, description="Base scenario, relative to this file.")
     seed: int = Field(20240331, ge=0, le=2**32 - 1)

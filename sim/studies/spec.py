@@ -22,6 +22,7 @@ from sim.scenario import ScenarioError
 from sim.scenario.errors import _clean, explain
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # a name that makes a folder name
 MODELS = ("jambi", "ishigami")
 
 
@@ -55,7 +56,10 @@ class Factor(_Strict):
 
 
 class Experiment(_Strict):
-    name: str = Field(min_length=1, description="Short name; default output folder runs/<name>.")
+    # a folder name: letters, digits, '_', '-', '.', so runs/<name> stays inside runs/
+    name: str = Field(min_length=1, pattern=NAME_PATTERN,
+                      description="Short name (letters, digits, _ - .); default output folder "
+                                  "runs/<name>.")
     description: str = Field("", description="What the experiment asks.")
     scenario: str | None = Field(
         None, description="Base scenario file, relative to the experiment file (default: the "

@@ -150,22 +150,34 @@ class RunStore:
 
     def __init__(self, folder: Path, exp: Experiment):
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
         meta = folder / META_FILE
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise ExperimentError(f"--out {folder}: exists and is not a folder; give a "
+                                  f"folder path.")
+        if folder.is_dir() and not meta.exists() and any(folder.iterdir()):
+            # results.csv, figures... would replace files of the user's
+            raise ExperimentError(f"--out {folder}: the folder is not empty and holds no "
+                                  f"jambi-sim run store ({META_FILE}); its files would be "
+                                  f"replaced. Choose a new or empty folder.")
+        folder.mkdir(parents=True, exist_ok=True)
         info = {"name": exp.name, "hash": experiment_hash(exp),
                 "experiment": exp.model_dump(mode="json")}
         if meta.exists():
             try:
-                old = json.loads(meta.read_text())
+                old = json.loads(meta.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 old = {}
+            if not isinstance(old, dict):  # a corrupt or foreign experiment.json
+                raise ExperimentError(f"{meta}: is not a jambi-sim experiment record (not a "
+                                      f"JSON object); give another --out, or remove the "
+                                      f"folder to start again.")
             if old.get("name") != exp.name:
                 raise ExperimentError(
                     f"{folder}: holds the runs of another experiment ('{old.get('name')}'); "
                     f"give another --out, or remove the folder to start again.")
         # The same experiment, perhaps edited (more samples or reps): runs are keyed by their
         # content, so every run that is still part of the design is reused.
-        if not meta.exists() or json.loads(meta.read_text()).get("hash") != info["hash"]:
+        if not meta.exists() or old.get("hash") != info["hash"]:
             tmp = meta.with_suffix(".tmp")
             tmp.write_text(json.dumps(info, indent=2) + "\n")
             os.replace(tmp, meta)
@@ -175,13 +187,15 @@ class RunStore:
         done: dict[str, dict[str, Any]] = {}
         if not self.path.exists():
             return done
-        with open(self.path, encoding="utf-8") as fh:
+        # errors="replace": a corrupt byte spoils its line (skipped), not the whole store
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 try:
                     rec = json.loads(line)
                 except ValueError:
                     continue  # a line torn by a kill
-                if isinstance(rec, dict) and "key" in rec:
+                if isinstance(rec, dict) and isinstance(rec.get("key"), str) and \
+                        isinstance(rec.get("outputs", {}), dict):
                     done[rec["key"]] = rec
         return done
 
@@ -352,7 +366,7 @@ def make_table(exp: Experiment, design: Design, jobs: list[Job],
         outs = rec.get("outputs") or {}
         for o in exp.outputs:
             v = outs.get(o)
-            row[o] = float("nan") if v is None else float(v)
+            row[o] = float(v) if isinstance(v, (int, float)) else float("nan")
         row["wall_s"] = float(rec.get("wall_s", float("nan")))
         row["status"] = rec.get("status", "missing")
         row["error"] = rec.get("error", "")
