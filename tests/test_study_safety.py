@@ -363,3 +363,48 @@ def test_a_mapping_whose_range_runs_backwards_is_refused(tmp_path: Path, capsys)
     assert main(["evidence", str(ev), "--mapping", str(mapping), "--out",
                  str(tmp_path / "out")]) == 2
     assert "lo < hi" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ size of a study
+HUGE_SOBOL = """
+name = "huge"
+design = "sobol"
+samples = 1000000
+reps = 10000
+outputs = ["gap_to_target"]
+[factors]
+turf = {}
+power = {}
+"""
+HUGE_GRID = """
+name = "huge_grid"
+design = "grid"
+outputs = ["gap_to_target"]
+[factors]
+turf = { range = [0, 1], levels = 1000 }
+power = { range = [0, 1], levels = 1000 }
+beliefs = { range = [0, 1], levels = 1000 }
+politics = { range = [0, 1], levels = 1000 }
+"""
+
+
+@pytest.mark.parametrize("text", [HUGE_SOBOL, HUGE_GRID])
+def test_an_oversized_design_is_refused_before_it_is_drawn(tmp_path: Path, capsys,
+                                                            text: str) -> None:
+    out = tmp_path / "out"
+    assert main(["sweep", str(write(tmp_path, text)), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "GiB of memory" in err and "runs fit" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_the_shipped_experiments_fit_in_memory() -> None:
+    from sim.studies.design import check_size
+    from sim.studies.spec import load_experiment
+
+    for path in sorted((ROOT / "experiments").glob("*.toml")):
+        if path.stem in ("calibration", "heldout"):
+            continue
+        exp, _ = load_experiment(path)
+        points, runs, need = check_size(exp)
+        assert runs >= points >= 1 and need < 2**30, path.name

@@ -151,6 +151,10 @@ def load_calibration(path: str | Path) -> tuple[Calibration, Path]:
     exp = cal.experiment(0)
     check_names(exp, path)
     check_outputs_exist(exp, path, path.resolve().parent)  # outputs within the simulated years
+    from sim.studies.design import check_size
+
+    for w in range(len(cal.waves)):  # every wave's size, before the first run
+        check_size(cal.experiment(w))
     return cal, path.resolve().parent
 
 
