@@ -408,3 +408,60 @@ def test_the_shipped_experiments_fit_in_memory() -> None:
         exp, _ = load_experiment(path)
         points, runs, need = check_size(exp)
         assert runs >= points >= 1 and need < 2**30, path.name
+
+
+# ------------------------------------------------------------------ studies that cannot mean anything
+ISHIGAMI = """
+name = "ishigami"
+model = "ishigami"
+design = "{design}"
+samples = {samples}
+reps = 1
+seed = 3
+second_order = false
+outputs = ["y"]
+[factors]
+x1 = {{ range = [-3.141592653589793, 3.141592653589793] }}
+x2 = {{ range = [-3.141592653589793, 3.141592653589793] }}
+x3 = {{ range = [-3.141592653589793, 3.141592653589793] }}
+"""
+
+
+def _sensitivity(tmp_path: Path, design: str, samples: int) -> int:
+    exp = write(tmp_path, ISHIGAMI.format(design=design, samples=samples))
+    return main(["sensitivity", str(exp), "--out", str(tmp_path / "out"), "--quiet",
+                 "--workers", "1", "--no-figures"])
+
+
+def test_a_sobol_study_with_one_sample_warns(tmp_path: Path, capsys) -> None:
+    assert _sensitivity(tmp_path, "sobol", 1) == 0
+    err = capsys.readouterr().err
+    assert "samples = 1 is too few for a sobol study" in err
+
+
+def test_a_sobol_study_with_enough_samples_does_not_warn(tmp_path: Path, capsys) -> None:
+    assert _sensitivity(tmp_path, "sobol", 2048) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_sensitivity_study_whose_runs_failed_exits_nonzero(tmp_path: Path, capsys,
+                                                            monkeypatch) -> None:
+    import importlib
+
+    sweep_module = importlib.import_module("sim.studies.sweep")
+
+    def broken(*a, **kw):
+        raise RuntimeError("deliberate failure")
+
+    monkeypatch.setattr(sweep_module, "_ishigami", broken)
+    assert _sensitivity(tmp_path, "sobol", 16) == 1
+    err = capsys.readouterr().err
+    assert "run(s) failed" in err and "result is empty" in err
+
+
+def test_an_lhs_study_of_two_points_is_refused_before_running(tmp_path: Path,
+                                                             capsys) -> None:
+    assert _sensitivity(tmp_path, "lhs", 2) == 2
+    err = capsys.readouterr().err
+    assert "at least 10 points" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

@@ -79,7 +79,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from sim.studies.sensitivity import analyse, summary_text, write_report
+    from sim.studies.sensitivity import (
+        MIN_LHS_POINTS,
+        analyse,
+        has_indices,
+        summary_text,
+        write_report,
+    )
     from sim.studies.spec import load_experiment
 
     exp, _ = load_experiment(args.experiment)
@@ -87,6 +93,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         raise ExperimentError(f"{args.experiment}: sensitivity needs design = 'sobol', "
                               f"'morris' or 'lhs' (an emulator), not '{exp.design}'; run it "
                               f"with 'jambi-sim sweep'.")
+    if exp.design == "lhs" and exp.samples < MIN_LHS_POINTS:  # refused before any run
+        raise ExperimentError(f"{args.experiment}: an emulator needs at least "
+                              f"{MIN_LHS_POINTS} points (some to fit it, some held out to "
+                              f"check it); samples = {exp.samples}. Raise 'samples'.")
     exp, design, res, out = _run(args)
     if exp.design == "lhs":
         from sim.studies.surrogate import analyse_surrogate
@@ -98,6 +108,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary_text(report))
         print(f"Wrote {out}/: {', '.join(files)}")
+    elif report["warnings"]:  # what the study cannot support is said even when quiet
+        print("\n".join(f"jambi-sim: warning: {w}" for w in report["warnings"]),
+              file=sys.stderr)
+    if not has_indices(report):
+        print(f"jambi-sim: error: no output has indices (see the warnings above and "
+              f"{out}/); the study's result is empty.", file=sys.stderr)
+        return 1
     return 0
 
 
