@@ -465,3 +465,24 @@ def test_an_lhs_study_of_two_points_is_refused_before_running(tmp_path: Path,
     err = capsys.readouterr().err
     assert "at least 10 points" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------ labels
+def test_whatif_refuses_switch_values_other_than_0_and_1(tmp_path: Path, capsys) -> None:
+    param = "coordination__network__enabled"
+    assert main(["whatif", str(write(tmp_path, TINY, "a.toml")), "--param", param,
+                 "--values", "2,3", "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "give 0 (off) and 1 (on)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_labels_come_from_the_canonical_value() -> None:
+    from sim.studies.workshop import WorkshopError, canonical_values, value_labels
+
+    assert canonical_values("coordination__network__enabled", [0, 1]) == [False, True]
+    assert value_labels([False, True]) == ["off", "on"]
+    assert value_labels([0.001, 0.004]) == ["0.001", "0.004"]
+    assert value_labels([0.0, 0.25, 1.0]) == ["0.00", "0.25", "1.00"]
+    assert value_labels([2, 8]) == ["2", "8"]
+    with pytest.raises(WorkshopError, match="twice"):
+        canonical_values("offices__dinsos__staff", [2, 2.0])

@@ -146,13 +146,20 @@ def _finish_workshop(args, staged, command: str, files: dict[str, str], elapsed:
 def cmd_whatif(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.studies.workshop import WorkshopError, check_param, parse_values, whatif, write_whatif
+    from sim.studies.workshop import (
+        WorkshopError,
+        canonical_values,
+        check_param,
+        parse_values,
+        whatif,
+        write_whatif,
+    )
     from sim.ui.inputs import hashes, read_scenario
 
     source = read_scenario(args.scenario)  # read once: validated, simulated and hashed
     scenario = source.scenario
     try:
-        values = parse_values(args.values)
+        values = canonical_values(args.param, parse_values(args.values))
         check_param(scenario, args.param, values)  # before any folder or run
     except WorkshopError as exc:
         raise UsageError(str(exc)) from None
