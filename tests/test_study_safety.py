@@ -486,3 +486,54 @@ def test_labels_come_from_the_canonical_value() -> None:
     assert value_labels([2, 8]) == ["2", "8"]
     with pytest.raises(WorkshopError, match="twice"):
         canonical_values("offices__dinsos__staff", [2, 2.0])
+
+
+# ------------------------------------------------------------------ calibrate --apply
+def _marked(tmp_path: Path, name: str = "what_if.toml", inside_table: bool = False) -> Path:
+    from sim.studies.calibration_report import BEGIN_SET, END_SET
+
+    block = f"{BEGIN_SET}\n{END_SET}\n"
+    text = ('name = "what_if"\n' + ("" if inside_table else block) + "[program]\n"
+            "target = 2000\n" + (block if inside_table else ""))
+    return write(tmp_path, text, name)
+
+
+def test_apply_keeps_a_link_a_link_and_escapes_the_source(tmp_path: Path) -> None:
+    from sim.scenario import Scenario
+    from sim.studies.calibration_report import apply_calibration
+
+    real = _marked(tmp_path, "real.toml")
+    link = tmp_path / "link.toml"
+    link.symlink_to(real)
+    assert apply_calibration(link, {"barriers.turf": 0.25}, 'runs/a"b\nc (jambi-sim)')
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    sc = Scenario.from_toml(real)  # still valid TOML with a quote and a newline in --out
+    assert sc.barriers.turf == 0.25 and sc.calibrated_by == 'runs/a"b\nc (jambi-sim)'
+
+
+def test_apply_refuses_a_read_only_file(tmp_path: Path) -> None:
+    from sim.studies.calibration_report import apply_calibration
+    from sim.studies.spec import ExperimentError
+
+    path = _marked(tmp_path)
+    before = path.read_text()
+    path.chmod(0o444)
+    with pytest.raises(ExperimentError, match="read-only"):
+        apply_calibration(path, {"barriers.turf": 0.25}, "runs/x")
+    assert path.read_text() == before
+
+
+def test_apply_block_inside_a_table_is_refused_before_any_run(tmp_path: Path,
+                                                            capsys) -> None:
+    from test_calibration import _files
+
+    cal = _files(tmp_path)
+    bad = _marked(tmp_path, "bad.toml", inside_table=True)
+    runs = tmp_path / "runs"
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "report"), "--runs",
+                 str(runs), "--apply", str(bad), "--quiet"]) == 2
+    assert "after the table header" in capsys.readouterr().err
+    assert not runs.exists()
+    from sim.studies.calibration_report import check_apply
+
+    check_apply([_marked(tmp_path, "good.toml")])  # the negative twin
