@@ -537,3 +537,17 @@ def test_apply_block_inside_a_table_is_refused_before_any_run(tmp_path: Path,
     from sim.studies.calibration_report import check_apply
 
     check_apply([_marked(tmp_path, "good.toml")])  # the negative twin
+
+
+# ------------------------------------------------------------------ sustainability inputs
+def test_sustainability_refuses_a_scenario_without_relations(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["sustainability", str(write(tmp_path, TINY, "norel.toml")), "--reps", "1",
+                 "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "relations.enabled = true" in err and "Traceback" not in err
+    assert not out.exists()
+    # the negative twin: the shipped scenario made for the study passes the check
+    from sim.studies.sustainability import check_inputs
+
+    check_inputs([ROOT / "scenarios" / "sustainability_transition.toml"], 1, 1, None, 1)

@@ -211,7 +211,7 @@ def table(name: str, results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def check_inputs(paths: list[Path], reps: int, workers: int, sets_file: Path | None,
+def check_inputs(paths: list[Path | Scenario], reps: int, workers: int, sets_file: Path | None,
                  max_sets: int) -> tuple[list[Scenario], list[dict[str, Any]] | None,
                                          list[str]]:
     """Every scenario and parameter set, checked before any run: the scenarios, the sets
@@ -222,6 +222,7 @@ def check_inputs(paths: list[Path], reps: int, workers: int, sets_file: Path | N
             raise ScenarioError(f"{flag} must be at least {low}, got {value}.")
     scenarios = [load_scenario(path) for path in paths]
     if sets_file is None:
+        _check_relations(paths, scenarios)
         return scenarios, None, []
     sets, ignored = read_sets(sets_file, max_sets)
     for sc in scenarios:  # every value checked against the schema before any run
@@ -231,7 +232,19 @@ def check_inputs(paths: list[Path], reps: int, workers: int, sets_file: Path | N
             except ScenarioError as exc:
                 raise ScenarioError(f"parameter-set file {sets_file}, row {k + 1}: "
                                     f"{exc}") from None
+    _check_relations(paths, scenarios)
     return scenarios, sets, ignored
+
+
+def _check_relations(paths: list[Any], scenarios: list[Scenario]) -> None:
+    for path, sc in zip(paths, scenarios):  # the study reads the pairs' coordination states
+        if not sc.relations.enabled:
+            shown = f"scenario '{sc.name}'" if isinstance(path, Scenario) else path
+            raise ScenarioError(f"{shown}: the sustainability study follows the agencies' "
+                                f"working relations, which this scenario leaves off; set "
+                                f"relations.enabled = true (a [relations] table), as "
+                                f"scenarios/sustainability_transition.toml does.")
+
 
 
 INDICATOR_COLUMNS = ["scenario", "variant", "sets", "reps", "enrolled_2024_03", "enrolled_end",
