@@ -30,7 +30,7 @@ def _resumable(bar: Any, kept: str) -> Iterator[None]:
 def _run(args: argparse.Namespace) -> tuple[Any, Any, Any, Path]:
     from tqdm import tqdm
 
-    from sim.studies.design import build_design
+    from sim.studies.design import build_design, study_size
     from sim.studies.spec import load_experiment
     from sim.studies.sweep import sweep, write_table
 
@@ -44,9 +44,11 @@ def _run(args: argparse.Namespace) -> tuple[Any, Any, Any, Path]:
     design = build_design(exp)
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else \
         f"{args.workers} local worker(s)"
+    _, _, need = study_size(exp)  # checked against the machine by build_design
     say(f"Experiment '{exp.name}' ({args.experiment}): {exp.design} design, "
         f"{len(design.points)} point(s) x {exp.reps} rep(s) = {len(design.points) * exp.reps} "
-        f"run(s), seed {exp.seed}, on {where}; runs kept in {out}/runs.jsonl.")
+        f"run(s), seed {exp.seed}, on {where}; about {need / 2**20:,.0f} MiB of memory in this "
+        f"process; runs kept in {out}/runs.jsonl.")
     bar = tqdm(total=0, unit="run", disable=args.quiet or None, file=sys.stderr,
                smoothing=0.1)
 
@@ -137,9 +139,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise ExperimentError(f"--scheduler {args.scheduler}: give a Dask scheduler address "
                               f"such as tcp://127.0.0.1:8786.")
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    planned = sum(w.samples * w.reps for w in cal.waves) + cal.final_reps
     say(f"Calibration '{cal.name}' ({args.calibration}): {len(cal.waves)} wave(s), "
-        f"{len(cal.factors)} factors, {len(cal.targets)} targets; runs kept in {runs}/, "
-        f"report in {out}/.")
+        f"{len(cal.factors)} factors, {len(cal.targets)} targets, {planned:,} run(s) "
+        f"planned; runs kept in {runs}/, report in {out}/.")
     command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
     bar = tqdm(total=None, unit="run", disable=args.quiet or None, file=sys.stderr)
     with _resumable(bar, f"{runs}/"):
