@@ -207,11 +207,15 @@ def heldout(spec: HeldOut, scenario: Path, out: Path, command: str, workers: int
     from sim._version import __version__
     from sim.runner.replications import run
     from sim.runner.staging import StagedOutput, check_out_dir
+    import hashlib
+
     from sim.scenario import Scenario
+    from sim.scenario.source import read_bytes
 
     if reps is not None:
         spec = spec.model_copy(update={"reps": reps})
-    sc = Scenario.from_toml(scenario)
+    data = read_bytes(scenario)  # read once: run and hashed
+    sc = Scenario.from_bytes(data, origin=str(scenario))
     check_out_dir(out)
     res = run(sc, reps=spec.reps, seed=spec.seed, workers=workers, cases=False,
               progress=progress)
@@ -228,6 +232,8 @@ def heldout(spec: HeldOut, scenario: Path, out: Path, command: str, workers: int
         "passed": int((table["result"] == "pass").sum()), "patterns": len(table),
         "table": table.to_dict(orient="records"),
         "provenance": {"package_version": __version__, "command": command,
+                       "scenario_file": str(scenario),
+                       "scenario_sha256": hashlib.sha256(data).hexdigest(),
                        "files": dict(staged.files)}})
     staged.finish()
     return table
