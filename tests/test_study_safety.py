@@ -551,3 +551,16 @@ def test_sustainability_refuses_a_scenario_without_relations(tmp_path: Path, cap
     from sim.studies.sustainability import check_inputs
 
     check_inputs([ROOT / "scenarios" / "sustainability_transition.toml"], 1, 1, None, 1)
+
+
+def test_the_shipped_studies_have_enough_samples_for_their_design() -> None:
+    """The negative twin of the too-few-samples warnings and refusals."""
+    from sim.studies.sensitivity import MIN_LHS_POINTS, MIN_MORRIS_R, MIN_SOBOL_N
+    from sim.studies.spec import load_experiment
+
+    need = {"sobol": MIN_SOBOL_N, "morris": MIN_MORRIS_R, "lhs": MIN_LHS_POINTS, "grid": 1}
+    for path in sorted((ROOT / "experiments").glob("*.toml")):
+        if path.stem in ("calibration", "heldout"):
+            continue
+        exp, _ = load_experiment(path)
+        assert exp.samples >= need[exp.design], path.name
