@@ -182,3 +182,32 @@ def core() -> str:
     if kinds == {True}:
         return "compiled"
     return "pure Python" if kinds == {False} else "mixed"
+
+
+MODEL_PACKAGES = ("sim/engine", "sim/scenario", "sim/model")
+_model_digest: dict[Path, str] = {}
+
+
+def model_digest(root: Path = _ROOT, packages: tuple[str, ...] = MODEL_PACKAGES) -> str:
+    """SHA-256 (hex, 16 characters) of every ``.py`` source of the model (the engine, the
+    scenario and the model packages), by relative path and content: what a stored run's key
+    depends on, so a study resumed after the model changed runs again instead of mixing
+    runs of the old model into the new table (the package version alone never changed).
+    The installed model's digest is computed once per process."""
+    import hashlib
+
+    root = Path(root)
+    cached = root == _ROOT and packages == MODEL_PACKAGES  # the installed model's code
+    if cached and root in _model_digest:
+        return _model_digest[root]
+    h = hashlib.sha256()
+    for package in packages:
+        for path in sorted(root.joinpath(package).rglob("*.py")):
+            if "__pycache__" in path.parts:
+                continue
+            h.update(path.relative_to(root).as_posix().encode() + b"\0")
+            h.update(path.read_bytes() + b"\0")
+    digest = h.hexdigest()[:16]
+    if cached:
+        _model_digest[root] = digest
+    return digest

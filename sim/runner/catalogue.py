@@ -115,6 +115,37 @@ def is_output(name: str) -> bool:
     return False
 
 
+def check_outputs(outputs: Any, scenario: Any = None, what: str = "outputs") -> list[str]:
+    """``outputs`` as a list of catalogue names, or a ValueError (a ScenarioError) naming
+    ``what`` and every unknown name: a misspelt output, a string in place of a list, or a
+    yearly output outside the simulated years of ``scenario`` (when given), which could
+    only ever be NaN."""
+    from sim.scenario.errors import ScenarioError
+
+    if isinstance(outputs, str) or not isinstance(outputs, (list, tuple)) or \
+            not all(isinstance(o, str) for o in outputs):
+        raise ScenarioError(f"{what} must be a list of output names such as "
+                            f"['gap_to_target'], got {outputs!r:.80}")
+    if not outputs:
+        raise ScenarioError(f"{what} must name at least one output (sim.OUTPUTS).")
+    bad = [o for o in outputs if not is_output(o)]
+    if scenario is not None:
+        t = scenario.time
+        bad += [o for o in outputs if o not in bad and o not in OUTPUTS and
+                not t.start.year <= int(o[-4:]) <= t.end.year]
+    if bad:
+        years = (f" (yearly outputs exist for {scenario.time.start.year} to "
+                 f"{scenario.time.end.year}, the simulated years)" if scenario is not None
+                 else "")
+        raise ScenarioError(f"{what}: unknown {', '.join(map(repr, bad))}{years}; allowed: "
+                            f"{', '.join(output_names())}, and per year: "
+                            f"{', '.join(p + '<year>' for p in YEARLY_PREFIXES)}.")
+    seen = sorted({o for o in outputs if outputs.count(o) > 1})
+    if seen:
+        raise ScenarioError(f"{what}: {', '.join(map(repr, seen))} given more than once.")
+    return list(outputs)
+
+
 def output_names() -> list[str]:
     """Every fixed name in the catalogue (yearly premiums left out)."""
     return [n for n in OUTPUTS if "<" not in n]

@@ -46,6 +46,22 @@ def resolve(root: type[BaseModel], key: str) -> tuple[str, ...]:
                         f"{', '.join('.'.join(m) for m in matches)}.")
 
 
+def resolve_all(root: type[BaseModel], keys: Any, what: str = "override"
+                ) -> dict[str, tuple[str, ...]]:
+    """Every name of ``keys`` to its schema path, refusing two names for one parameter
+    (``turf`` and ``barriers.turf``): which one would win is an accident of order."""
+    out: dict[str, tuple[str, ...]] = {}
+    seen: dict[tuple[str, ...], str] = {}
+    for key in keys:
+        path = resolve(root, key)
+        if path in seen:
+            raise ScenarioError(f"{what} '{_clean(seen[path])}' and '{_clean(key)}' name the "
+                                f"same parameter ({'.'.join(path)}); give it once.")
+        seen[path] = key
+        out[key] = path
+    return out
+
+
 def integer_paths(root: type[BaseModel]) -> set[tuple[str, ...]]:
     """The schema paths of the integer parameters."""
     return {p for p, info in leaves(root) if info.annotation is int}

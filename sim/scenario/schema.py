@@ -58,7 +58,14 @@ from sim.scenario.governance import (
     Relations,
     Sustainability,
 )
-from sim.scenario.names import Bound, coerce, integer_paths, resolve, select_bounds
+from sim.scenario.names import (
+    Bound,
+    coerce,
+    integer_paths,
+    resolve,
+    resolve_all,
+    select_bounds,
+)
 from sim.scenario.params import ASSUMPTION, MAX_DATE, MIN_DATE, D, P, _iso_key, _Section
 from sim.scenario.source import decode, read_bytes
 from sim.scenario.table import parameter_rows
@@ -176,12 +183,14 @@ class Scenario(_Section):
     def with_overrides(self, **overrides: Any) -> Scenario:
         """A copy with flat overrides: a unique leaf name (``turf=0.5``) or a path with
         double underscores (``offices__dinsos__staff=6``) or dots (``**{"barriers.turf": 0.5}``).
-        A whole float for an integer parameter (a sampled ``6.0``) is taken as the integer."""
+        A whole float for an integer parameter (a sampled ``6.0``) is taken as the integer.
+        Two names for one parameter (``turf`` and ``barriers__turf``) are refused."""
         if not overrides:
             return self
         data = self.model_dump()
+        paths = resolve_all(Scenario, overrides, "overrides")
         for key, value in overrides.items():
-            path = _resolve(key)
+            path = paths[key]
             node = data
             for part in path[:-1]:
                 node = node[part]

@@ -87,7 +87,7 @@ T: dict[str, dict[str, Any]] = {
         "whatif_headline": "{param} from {lo} to {hi}: {diff} active members on {date}",
         "whatif_band": "band: 10th to 90th percentile of {reps} replications, common "
                        "random numbers",
-        "value": "value", "enrolled_end": "Active members at end",
+        "value": "value", "on": "on", "off": "off", "enrolled_end": "Active members at end",
         "ci95": "95% CI", "diff_first": "Difference from {first} (paired)",
         "days_median": "Median days to card", "abandoned_share": "Closed cases abandoned",
         "visits": "Visits per enrolled household", "cost": "Cost to the citizen",
@@ -175,7 +175,8 @@ T: dict[str, dict[str, Any]] = {
         "whatif_headline": "{param} dari {lo} ke {hi}: {diff} peserta aktif pada {date}",
         "whatif_band": "pita: persentil ke-10 sampai ke-90 dari {reps} replikasi, bilangan "
                        "acak bersama",
-        "value": "nilai", "enrolled_end": "Peserta aktif di akhir",
+        "value": "nilai", "on": "aktif", "off": "nonaktif",
+        "enrolled_end": "Peserta aktif di akhir",
         "ci95": "IK 95%", "diff_first": "Selisih dibanding {first} (berpasangan)",
         "days_median": "Median hari sampai kartu", "abandoned_share": "Berkas selesai yang mundur",
         "visits": "Kunjungan per rumah tangga terdaftar", "cost": "Biaya warga",

@@ -46,7 +46,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.runner.catalogue import is_output
 from sim.studies.design import Design, build_design
-from sim.studies.spec import Experiment, ExperimentError, Factor, check_names, read_spec
+from sim.studies.spec import (
+    NAME_PATTERN,
+    Experiment,
+    ExperimentError,
+    Factor,
+    check_names,
+    check_outputs_exist,
+    read_spec,
+)
 
 
 class _Strict(BaseModel):
@@ -85,7 +93,7 @@ class Alternative(_Strict):
 
 
 class Calibration(_Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, pattern=NAME_PATTERN)  # folder runs/<name>
     description: str = ""
     scenario: str | None = Field(None, description="Base scenario, relative to this file.")
     seed: int = Field(20240331, ge=0, le=2**32 - 1)
@@ -140,7 +148,13 @@ def load_calibration(path: str | Path) -> tuple[Calibration, Path]:
     path = Path(path)
     cal = read_spec(path, Calibration, "no such calibration file (the shipped one is "
                                        "experiments/calibration.toml).")
-    check_names(cal.experiment(0), path)
+    exp = cal.experiment(0)
+    check_names(exp, path)
+    check_outputs_exist(exp, path, path.resolve().parent)  # outputs within the simulated years
+    from sim.studies.design import check_size
+
+    for w in range(len(cal.waves)):  # every wave's size, before the first run
+        check_size(cal.experiment(w))
     return cal, path.resolve().parent
 
 
@@ -314,7 +328,8 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
         tables.append(table)
         X_all.append(np.asarray([[p[n] for n in names] for p in design.points], dtype=float))
         waves_info.append({"wave": w + 1, "points": len(design.points), "reps": exp.reps,
-                           "runs": res.runs, "ran_now": res.ran, "wall_s": round(wave_wall, 1)})
+                           "runs": res.runs, "ran_now": res.ran, "reused": res.reused,
+                           "wall_s": round(wave_wall, 1)})
         means, _ = point_stats(table, outputs)
         if w == 0:
             emulators = fit_emulators(X_all[0], means, outputs, lo, hi, names, cal.seed)
@@ -415,6 +430,7 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
         "alternative": cal.alternative.model_dump() if cal.alternative else None,
         "tradeoff_pair": _top_two(screen.get(targets[0].output, {})),
         "chosen": chosen, "chosen_I_max": float(best["I_max"]),
+        "runs_reused": int(sum(w["reused"] for w in waves_info) + fres.reused),
         "final_check": final, "posterior": posterior, "correlations": corr,
         # this invocation's own time, with each sweep counted at the time its runs took
         "wall_s": round(time.perf_counter() - t0 - swept_now + swept_total, 1),

@@ -8,7 +8,9 @@ chosen set (``jambi-sim calibrate --apply``).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +84,11 @@ def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
     L += ["", "What the model computes for each target:", ""]
     for t in rep["targets"]:
         L.append(f"- **{t['name']}** (`{t['output']}`): {t['computes']} Source: {t['source']}")
-    L += ["", "## Waves", "", "| wave | points | reps | runs | wall (s) | emulator: "
-          "non-implausible share of the prior box |", "|---|---|---|---|---|---|"]
+    L += ["", "## Waves", "", "| wave | points | reps | runs | reused | wall (s) | emulator: "
+          "non-implausible share of the prior box |", "|---|---|---|---|---|---|---|"]
     for w in rep["waves"]:
-        L.append(f"| {w['wave']} | {w['points']} | {w['reps']} | {w['runs']} | {w['wall_s']} | "
+        L.append(f"| {w['wave']} | {w['points']} | {w['reps']} | {w['runs']} | "
+                 f"{w.get('reused', '-')} | {w['wall_s']} | "
                  f"{w.get('emulated_non_implausible_share', '-')} |")
     L += ["", f"Points run: {rep['points_run']}; accepted (largest implausibility below "
           f"{rep['cutoff']} on the simulator): **{rep['accepted']}** "
@@ -149,26 +152,50 @@ def calibrated_block(chosen: dict[str, Any], source: str) -> str:
     def fmt(v: Any) -> str:
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else repr(float(v))
 
-    lines = [f"{BEGIN_SET}: written by 'jambi-sim calibrate --apply' from {source};",
+    shown = " ".join(source.split())  # one comment line whatever --out holds
+    lines = [f"{BEGIN_SET}: written by 'jambi-sim calibrate --apply' from {shown};",
              "# do not edit by hand (tests/test_calibration.py checks it against the report).",
-             f'calibrated_by = "{source}"']
+             f"calibrated_by = {json.dumps(source)}"]  # a TOML basic string, escaped
     lines += [f"{k} = {fmt(v)}" for k, v in chosen.items()]
     lines.append(END_SET)
     return "\n".join(lines)
 
 
 def check_apply(paths: list[Path]) -> None:
-    """Before any run: every --apply file exists and holds the marker block."""
+    """Before any run: every --apply file exists, can be rewritten (the file, or the file
+    a link points to, and its folder) and holds the marker block at the top level."""
     for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ExperimentError(f"--apply {path}: cannot read it ({exc.strerror}).") from None
-        i, j = text.find(BEGIN_SET), text.find(END_SET)
-        if i < 0 or j < i:
-            raise ExperimentError(f"--apply {path}: the file has no '{BEGIN_SET}' ... "
-                                  f"'{END_SET}' block; add the two marker lines (top level, "
-                                  f"before the first [table]) where the set goes.")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise ExperimentError(f"--apply {path}: cannot read it ({why}).") from None
+        _check_block(path, text)
+        target = path.resolve()
+        # the mode, not only access(): root may write anything, but a file marked
+        # read-only was marked so by someone who did not want it rewritten
+        if not os.access(target, os.W_OK) or not target.stat().st_mode & 0o200:
+            raise ExperimentError(f"--apply {path}: the file is read-only; make it writable "
+                                  f"(chmod u+w) or leave it out of --apply.")
+        if not os.access(target.parent, os.W_OK | os.X_OK):
+            raise ExperimentError(f"--apply {path}: its folder {target.parent} is not "
+                                  f"writable; the file is replaced through a new file there.")
+
+
+def _check_block(path: Path, text: str) -> tuple[int, int]:
+    """Where the marker block is; it must be there, once, before the first [table]."""
+    i, j = text.find(BEGIN_SET), text.find(END_SET)
+    if i < 0 or j < i:
+        raise ExperimentError(f"--apply {path}: the file has no '{BEGIN_SET}' ... "
+                              f"'{END_SET}' block; add the two marker lines (top level, "
+                              f"before the first [table]) where the set goes.")
+    header = re.search(r"(?m)^[ \t]*\[", text[:i])
+    if header is not None:
+        line = text[:header.start()].count("\n") + 1
+        raise ExperimentError(f"--apply {path}: the '{BEGIN_SET}' block comes after the "
+                              f"table header at line {line}, so its dotted keys would belong "
+                              f"to that table; move the block above the first [table].")
+    return i, j
 
 
 def apply_calibration(path: Path, chosen: dict[str, Any], source: str) -> bool:
@@ -176,16 +203,16 @@ def apply_calibration(path: Path, chosen: dict[str, Any], source: str) -> bool:
     hold the two marker lines (see ``calibrated_block``); the result must still load."""
     from sim.scenario import Scenario
 
+    check_apply([path])
     text = path.read_text(encoding="utf-8")
-    i, j = text.find(BEGIN_SET), text.find(END_SET)
-    if i < 0 or j < i:
-        raise ExperimentError(f"--apply {path}: the file has no '{BEGIN_SET}' ... "
-                              f"'{END_SET}' block (top-level lines before the first "
-                              f"[table]); add the two marker lines where the set goes.")
+    i, j = _check_block(path, text)
     new = text[:i] + calibrated_block(chosen, source) + text[j + len(END_SET):]
     Scenario.from_bytes(new.encode("utf-8"), origin=str(path))  # refuse a broken result
     if new != text:
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        # the file a link points to is rewritten (the link stays a link), with its mode
+        target = path.resolve()
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         tmp.write_text(new, encoding="utf-8")
-        os.replace(tmp, path)
+        os.chmod(tmp, target.stat().st_mode & 0o7777)
+        os.replace(tmp, target)
     return new != text

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.studies.spec import Experiment
+from sim.studies.spec import Experiment, ExperimentError
 
 
 @dataclass
@@ -49,8 +49,18 @@ def salib_problem(names: list[str], outputs: list[str] | None = None,
     plausible ranges (or ``ranges[name]`` where given)."""
     from SALib import ProblemSpec
 
+    from sim.runner.catalogue import check_outputs
     from sim.scenario import bounds
+    from sim.scenario.names import resolve_all
+    from sim.scenario.schema import Scenario
 
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names or \
+            not all(isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a non-empty list of parameter names such as "
+                        f"['turf', 'offices.dinsos.staff'], got {names!r:.80}")
+    resolve_all(Scenario, names, "names")
+    if outputs is not None:
+        outputs = check_outputs(outputs)
     ranges = dict(ranges or {})
     missing = [n for n in names if n not in ranges]
     b = bounds(missing) if missing else {}
@@ -66,7 +76,55 @@ def _round(value: float, integer: bool) -> Any:
     return int(round(value)) if integer else float(value)
 
 
+# Rough bytes a study holds in the parent, measured on the simulation (a Scenario per
+# point: about 27 kB; per run: its job, its stored record and its row of the table).
+POINT_BYTES_JAMBI, POINT_BYTES_PER_FACTOR = 32_000, 120
+RUN_BYTES, RUN_BYTES_PER_COLUMN = 1_500, 150
+PARENT_BYTES = 400 * 2**20
+
+
+def study_size(exp: Experiment) -> tuple[int, int, int]:
+    """(points, runs, bytes): the design's size and the memory the parent needs for it,
+    computed from the file alone, before any point is drawn."""
+    D = len(exp.factors)
+    if exp.design == "grid":
+        points = 1
+        for f in exp.factors.values():
+            points *= len(f.values) if f.values is not None else int(f.levels or 1)
+    elif exp.design == "sobol":
+        points = exp.samples * ((2 * D + 2) if exp.second_order else (D + 2))
+    elif exp.design == "morris":
+        points = exp.samples * (D + 1)
+    else:
+        points = exp.samples
+    runs = points * exp.reps
+    per_point = (POINT_BYTES_JAMBI if exp.model == "jambi" else 0) + POINT_BYTES_PER_FACTOR * D
+    need = PARENT_BYTES + points * per_point + \
+        runs * (RUN_BYTES + RUN_BYTES_PER_COLUMN * (D + len(exp.outputs)))
+    return points, runs, need
+
+
+def check_size(exp: Experiment) -> tuple[int, int, int]:
+    """Refuse (ExperimentError, exit 2) a design the machine cannot hold, with what to
+    change; return :func:`study_size`."""
+    from sim.runner.replications import available_memory
+
+    points, runs, need = study_size(exp)
+    have = available_memory()
+    if have is not None and need > have:
+        fit = max(1, int((have - PARENT_BYTES) / max(1, need - PARENT_BYTES) * runs))
+        what = ("fewer levels or values per factor" if exp.design == "grid" else
+                f"a smaller 'samples' (now {exp.samples:,})")
+        raise ExperimentError(
+            f"experiment '{exp.name}': {points:,} point(s) x {exp.reps:,} rep(s) = {runs:,} "
+            f"run(s) would need about {need / 2**30:,.1f} GiB of memory to plan and keep, "
+            f"but {have / 2**30:.1f} GiB is available; about {fit:,} runs fit. Use {what} "
+            f"or fewer 'reps', or split the study into several experiments.")
+    return points, runs, need
+
+
 def build_design(exp: Experiment) -> Design:
+    check_size(exp)  # before any point is drawn: a huge design is refused, not a MemoryError
     names = list(exp.factors)
     if exp.design == "grid":
         axes = []

@@ -39,6 +39,7 @@ their ranges) that ``jambi-sim sensitivity`` accepts.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,24 @@ UNRATED = "unrated"
 
 class EvidenceError(Exception):
     """A mistake in an evidence or mapping file: file, key, value and what is allowed."""
+
+
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def _safe_id(path: Path, key: str, value: Any) -> str:
+    """An id that names files and TOML strings: letters, digits, '_' and '-' only, so a
+    file derived from it stays inside the output folder (no '../../x')."""
+    if not isinstance(value, str) or not SAFE_ID.fullmatch(value):
+        raise EvidenceError(f"{path}: key {key} = {value!r:.60} must be a short name of "
+                            f"letters, digits, '_' and '-' (it names the output files).")
+    return value
+
+
+def _table(path: Path, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise EvidenceError(f"{path}: {key} must be a table, got {type(value).__name__}.")
+    return value
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -78,7 +97,7 @@ def load_mapping(path: Path) -> dict[str, Any]:
         if not isinstance(m.get(key), dict):
             raise EvidenceError(f"{path}: missing table [{key}].")
     for name, scale in m["scales"].items():
-        for rating, share in scale.items():
+        for rating, share in _table(path, f"scales.{name}", scale).items():
             if not (isinstance(share, list) and len(share) == 2
                     and 0 <= share[0] <= share[1] <= 1):
                 raise EvidenceError(f"{path}: scales.{name}.{rating} must be [a, b] with "
@@ -87,6 +106,28 @@ def load_mapping(path: Path) -> dict[str, Any]:
         if conf not in m["widen"]:
             raise EvidenceError(f"{path}: widen.{conf} is missing (allowed keys: "
                                 f"{_allowed(CONFIDENCE)}).")
+        w = m["widen"][conf]
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w <= 1:
+            raise EvidenceError(f"{path}: widen.{conf} must be a number from 0 to 1, got "
+                                f"{w!r}.")
+    for group in ("barriers", "mechanisms"):
+        for name, entry in m[group].items():
+            entry = _table(path, f"{group}.{name}", entry)
+            targets = entry.get("parameters", [])
+            if not isinstance(targets, list):
+                raise EvidenceError(f"{path}: {group}.{name}.parameters must be a list of "
+                                    f"tables.")
+            for i, t in enumerate(targets):
+                key = f"{group}.{name}.parameters[{i}]"
+                t = _table(path, key, t)
+                if not isinstance(t.get("parameter"), str):
+                    raise EvidenceError(f"{path}: {key} needs parameter = \"<name>\".")
+                lo, hi = t.get("lo", 0.0), t.get("hi", 1.0)
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                           for v in (lo, hi)) or not lo < hi:
+                    raise EvidenceError(f"{path}: {key} ({t['parameter']}): lo = {lo!r} and "
+                                        f"hi = {hi!r} must be numbers with lo < hi, or the "
+                                        f"range it gives would run backwards.")
     return m
 
 
@@ -96,15 +137,26 @@ def load_evidence(path: Path, mapping: dict[str, Any]) -> dict[str, Any]:
     study = ev.get("study")
     if not isinstance(study, dict) or "id" not in study or "scale" not in study:
         raise EvidenceError(f"{path}: needs a [study] table with id and scale.")
+    _safe_id(path, "study.id", study["id"])
+    if not isinstance(study["scale"], str):
+        raise EvidenceError(f"{path}: key study.scale must be a string such as "
+                            f"\"low-medium-high\".")
     scales = mapping["scales"]
     if study["scale"] not in scales:
         raise EvidenceError(f"{path}: key study.scale = {study['scale']!r} is not a known "
                             f"scale; allowed: {_allowed(scales)}.")
     sources = {}
+    if not isinstance(ev.get("sources", []), list):
+        raise EvidenceError(f"{path}: sources must be a list of [[sources]] tables.")
     for i, src in enumerate(ev.get("sources", [])):
+        src = _table(path, f"sources[{i}]", src)
         sid = src.get("id")
         if not sid:
             raise EvidenceError(f"{path}: sources[{i}] needs an id.")
+        _safe_id(path, f"sources[{i}].id", sid)
+        if sid in sources:  # one source counted twice would look like triangulation
+            raise EvidenceError(f"{path}: sources[{i}].id = {sid!r} is given twice; each "
+                                f"source needs its own id.")
         if src.get("kind") not in KINDS:
             raise EvidenceError(f"{path}: key sources[{i}].kind ({sid}) = "
                                 f"{src.get('kind')!r}; allowed: {_allowed(KINDS)}.")
@@ -115,6 +167,7 @@ def load_evidence(path: Path, mapping: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(table, dict):
             raise EvidenceError(f"{path}: [{group}] must be a table.")
         for name, item in table.items():
+            item = _table(path, f"{group}.{name}", item)
             if name not in names:
                 raise EvidenceError(f"{path}: key {group}.{name} is not one of Peters' "
                                     f"{group}; allowed: {_allowed(names)}.")
@@ -128,7 +181,14 @@ def load_evidence(path: Path, mapping: dict[str, Any]) -> dict[str, Any]:
                 raise EvidenceError(f"{path}: key {key}.confidence = "
                                     f"{item.get('confidence')!r}; allowed: "
                                     f"{_allowed(CONFIDENCE)}.")
-            for sid in item.get("sources", []):
+            ids = item.get("sources", [])
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                raise EvidenceError(f"{path}: key {key}.sources must be a list of source ids.")
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            if twice:
+                raise EvidenceError(f"{path}: key {key}.sources names {', '.join(twice)} more "
+                                    f"than once; a source counts once.")
+            for sid in ids:
                 if sid not in sources:
                     raise EvidenceError(f"{path}: key {key}.sources names {sid!r}, which is "
                                         f"not a source id; allowed: {_allowed(sources)}.")
@@ -254,16 +314,24 @@ def build(evidence_path: Path, mapping_path: Path, out: Path) -> dict[str, Any]:
         raise EvidenceError(f"{mapping_path}: the mapping gives values the scenario does not "
                             f"accept: {exc}") from None
     sid = ev["study"]["id"]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{sid}_scenario.toml").write_text(text, encoding="utf-8")
-    (out / f"{sid}_prior.json").write_text(json.dumps(
+    # Staged and swapped into place like a run's folder: a folder holding files jambi-sim
+    # did not write (or edited since) is refused, never overwritten.
+    from sim._version import __version__
+    from sim.runner.staging import StagedOutput
+
+    staged = StagedOutput(Path(out), note=f"jambi-sim evidence {evidence_path}")
+    staged.write_text(f"{sid}_scenario.toml", text)
+    staged.write_text(f"{sid}_prior.json", json.dumps(
         {"study": sid, "scale": ev["study"]["scale"], "mapping": str(mapping_path),
-         "parameters": prior}, indent=2) + "\n", encoding="utf-8")
-    (out / f"{sid}_experiment.toml").write_text(experiment_toml(ev, prior), encoding="utf-8")
+         "parameters": prior}, indent=2) + "\n")
+    staged.write_text(f"{sid}_experiment.toml", experiment_toml(ev, prior))
     head = ("| item | rating | confidence | sources | kinds | n | flags |\n"
             "|---|---|---|---|---|---|---|")
     rows = [f"| {r['item']} | {r['rating']} | {r['confidence']} | {r['sources']} | "
             f"{r['kinds']} | {r['n_sources']} | {r['flags']} |" for r in tri]
-    (out / f"{sid}_triangulation.md").write_text("\n".join([head, *rows]) + "\n",
-                                                  encoding="utf-8")
+    staged.write_text(f"{sid}_triangulation.md", "\n".join([head, *rows]) + "\n")
+    staged.write_json("summary.json", {"command": "evidence", "provenance": {
+        "package_version": __version__, "evidence_file": str(evidence_path),
+        "mapping_file": str(mapping_path), "files": staged.files}})
+    staged.finish()
     return {"prior": prior, "triangulation": tri, "scenario": text}

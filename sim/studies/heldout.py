@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.runner.catalogue import is_output
 from sim.scenario.errors import _clean
-from sim.studies.spec import ExperimentError, read_spec
+from sim.studies.spec import NAME_PATTERN, ExperimentError, read_spec
 
 
 class _Strict(BaseModel):
@@ -64,7 +64,7 @@ class Pattern(_Strict):
 
 
 class HeldOut(_Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, pattern=NAME_PATTERN)  # folder runs/<name>
     scenario: str = Field(description="Scenario file, relative to this file.")
     reps: int = Field(20, ge=1, le=10_000)
     seed: int = Field(20240331, ge=0, le=2**63 - 1)
@@ -79,6 +79,15 @@ def load_heldout(path: str | Path) -> tuple[HeldOut, Path]:
     if not scenario.is_file():
         raise ExperimentError(f"{path}: scenario = '{_clean(spec.scenario)}' is not a file "
                               f"(it is read relative to {path.resolve().parent}).")
+    from sim.runner.catalogue import check_outputs
+    from sim.scenario import Scenario, ScenarioError
+
+    try:  # every output must exist in the simulated years: refused now, not after the runs
+        sc = Scenario.from_toml(scenario)
+        for p in spec.patterns:
+            check_outputs(list(dict.fromkeys(p.a + p.b)), sc, f"patterns '{p.name}': outputs")
+    except ScenarioError as exc:
+        raise ExperimentError(f"{path}: {exc}") from None
     return spec, scenario
 
 
@@ -198,11 +207,15 @@ def heldout(spec: HeldOut, scenario: Path, out: Path, command: str, workers: int
     from sim._version import __version__
     from sim.runner.replications import run
     from sim.runner.staging import StagedOutput, check_out_dir
+    import hashlib
+
     from sim.scenario import Scenario
+    from sim.scenario.source import read_bytes
 
     if reps is not None:
         spec = spec.model_copy(update={"reps": reps})
-    sc = Scenario.from_toml(scenario)
+    data = read_bytes(scenario)  # read once: run and hashed
+    sc = Scenario.from_bytes(data, origin=str(scenario))
     check_out_dir(out)
     res = run(sc, reps=spec.reps, seed=spec.seed, workers=workers, cases=False,
               progress=progress)
@@ -219,6 +232,8 @@ def heldout(spec: HeldOut, scenario: Path, out: Path, command: str, workers: int
         "passed": int((table["result"] == "pass").sum()), "patterns": len(table),
         "table": table.to_dict(orient="records"),
         "provenance": {"package_version": __version__, "command": command,
+                       "scenario_file": str(scenario),
+                       "scenario_sha256": hashlib.sha256(data).hexdigest(),
                        "files": dict(staged.files)}})
     staged.finish()
     return table

@@ -30,6 +30,9 @@ from sim.studies.design import Design
 from sim.studies.spec import Experiment, ExperimentError
 
 WIDE_CONF = 0.1  # a Sobol' index whose 95% half-width exceeds this cannot be read
+MIN_SOBOL_N = 16   # Sobol' base samples below which the indices and intervals mean nothing
+MIN_MORRIS_R = 4   # Morris trajectories below which mu* and its interval mean nothing
+MIN_LHS_POINTS = 10  # an emulator needs points to fit and points held out to check it
 
 
 # ------------------------------------------------------------------ evaluation (API)
@@ -42,14 +45,34 @@ def evaluate(X: np.ndarray, names: list[str], outputs: list[str], reps: int = 1,
     (common random numbers). ``scenario``: a Scenario, a TOML path or None (the baseline).
     Works as ``ProblemSpec.evaluate(evaluate, names, outputs, reps=..., seed=...)``.
     """
+    from sim import checks
+    from sim.runner.catalogue import check_outputs
     from sim.scenario import bounds, load_scenario
+    from sim.scenario.names import resolve_all
+    from sim.scenario.schema import Scenario
     from sim.studies.sweeps import Job, _chunks, _key, _local
 
-    X = np.atleast_2d(np.asarray(X, dtype=float))
-    if X.shape[1] != len(names):
-        raise ValueError(f"X has {X.shape[1]} columns for {len(names)} names")
+    # every input mistake is an error naming its argument, never a NaN in the result
+    reps = checks.whole_number("reps", reps, 1, 10_000)
+    seed = checks.whole_number("seed", seed, 0, checks.MAX_SEED)
+    workers = checks.whole_number("workers", workers, 1, 256)
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names or \
+            not all(isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a non-empty list of parameter names such as "
+                        f"['turf', 'offices.dinsos.staff'], got {names!r:.80}")
+    resolve_all(Scenario, names, "names")
+    try:
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+    except (TypeError, ValueError):
+        raise TypeError(f"X must be a matrix of numbers (rows, {len(names)}), got "
+                        f"{type(X).__name__}") from None
+    if X.ndim != 2 or X.shape[1] != len(names):
+        raise ValueError(f"X has {X.shape[-1]} columns for {len(names)} names")
+    if not np.isfinite(X).all():
+        raise ValueError("X holds NaN or infinite values")
     integer = {n: b.integer for n, b in bounds(list(names), kind="validation").items()}
     base = load_scenario(scenario)
+    outputs = check_outputs(outputs, base)
     jobs = []
     for i, row in enumerate(X):
         sc = base.with_overrides(**{n: (int(round(x)) if integer[n] else float(x))
@@ -122,6 +145,18 @@ def analyse(exp: Experiment, design: Design, table: pd.DataFrame) -> dict[str, A
                               "samples": exp.samples, "reps": exp.reps, "points": len(design.points),
                               "factors": design.names, "outputs": {}, "warnings": []}
     D = len(design.names)
+    few = (exp.design == "sobol" and exp.samples < MIN_SOBOL_N) or \
+        (exp.design == "morris" and exp.samples < MIN_MORRIS_R)
+    if few:
+        need = MIN_SOBOL_N if exp.design == "sobol" else MIN_MORRIS_R
+        report["warnings"].append(
+            f"samples = {exp.samples} is too few for a {exp.design} study: its indices and "
+            f"their intervals cannot be read (the bootstrap has nothing to resample); use "
+            f"samples = {need} at least, more to rank the factors.")
+    failed = int((table["status"] != "ok").sum()) if "status" in table else 0
+    if failed:
+        report["warnings"].append(f"{failed} of {len(table)} run(s) failed; the points they "
+                                  f"belong to have no value.")
     for output in exp.outputs:
         y, noise = point_means(exp, table, output)
         entry: dict[str, Any] = {"noise_share": noise}
@@ -150,6 +185,11 @@ def analyse(exp: Experiment, design: Design, table: pd.DataFrame) -> dict[str, A
                 conv.append({"n": n, "runs": n * (2 * D + 2 if exp.second_order else D + 2)
                              * exp.reps, "S1": _list(c["S1"]), "ST": _list(c["ST"])})
             entry["convergence"] = conv
+            odd = [f for f, v in zip(design.names, a["ST"]) if not -0.1 <= v <= 1.1]
+            if odd and not few:
+                report["warnings"].append(
+                    f"{output}: total indices outside [0, 1] ({', '.join(odd[:5])}): too few "
+                    f"samples (or reps) for this output; raise 'samples'.")
             wide = [f for f, w in zip(design.names, a["ST_conf"]) if w > WIDE_CONF]
             if wide:
                 report["warnings"].append(
@@ -293,6 +333,11 @@ def write_report(report: dict[str, Any], folder: Path, draw: bool = True) -> lis
             fig.savefig(folder / "figures" / name, dpi=110)
             written.append(f"figures/{name}")
     return written
+
+
+def has_indices(report: dict[str, Any]) -> bool:
+    """True if at least one output has indices (False: the study's result is empty)."""
+    return any("error" not in e for e in report["outputs"].values())
 
 
 def summary_text(report: dict[str, Any], top: int = 8) -> str:

@@ -22,6 +22,7 @@ from sim.scenario import ScenarioError
 from sim.scenario.errors import _clean, explain
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # a name that makes a folder name
 MODELS = ("jambi", "ishigami")
 
 
@@ -55,7 +56,10 @@ class Factor(_Strict):
 
 
 class Experiment(_Strict):
-    name: str = Field(min_length=1, description="Short name; default output folder runs/<name>.")
+    # a folder name: letters, digits, '_', '-', '.', so runs/<name> stays inside runs/
+    name: str = Field(min_length=1, pattern=NAME_PATTERN,
+                      description="Short name (letters, digits, _ - .); default output folder "
+                                  "runs/<name>.")
     description: str = Field("", description="What the experiment asks.")
     scenario: str | None = Field(
         None, description="Base scenario file, relative to the experiment file (default: the "
@@ -133,7 +137,29 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
     exp = read_spec(path, Experiment, "no such experiment file. Shipped experiments are in "
                                       "experiments/ (for example experiments/pathways.toml).")
     check_names(exp, path)
+    check_outputs_exist(exp, path, path.resolve().parent)
     return exp, path.resolve().parent
+
+
+def check_outputs_exist(exp: Experiment, path: Path | str, folder: Path) -> None:
+    """Every output must exist for every base scenario (a yearly output within its
+    simulated years): refused at load, not found NaN after every run."""
+    if exp.model != "jambi":
+        return
+    from sim.runner.catalogue import check_outputs
+    from sim.scenario import load_scenario
+    from sim.scenario.schema import _resolve
+
+    if any(_resolve(n)[0] == "time" for n in exp.factors if n != "scenario"):
+        check_outputs(exp.outputs)  # the simulated years vary: names only
+        return
+    files = exp.factors["scenario"].values if "scenario" in exp.factors else [exp.scenario]
+    for file in files:
+        try:
+            sc = load_scenario(None if file is None else folder / str(file))
+            check_outputs(exp.outputs, sc.with_overrides(**exp.fixed))
+        except ScenarioError as exc:
+            raise _fail(path, str(exc)) from None
 
 
 def check_names(exp: Experiment, path: Path | str) -> None:
@@ -144,16 +170,22 @@ def check_names(exp: Experiment, path: Path | str) -> None:
                 raise _fail(path, f"factors.{name}: the {exp.model} model has no schema: give "
                                   f"'range = [lo, hi]'.")
         return
-    from sim.scenario.schema import _resolve, bounds
+    from sim.scenario.names import resolve_all
+    from sim.scenario.schema import Scenario, bounds
 
     for table, names in (("fixed", exp.fixed), ("factors", exp.factors)):
-        for name in names:
-            if table == "factors" and name == "scenario":
-                continue
-            try:
-                _resolve(name)
-            except ScenarioError as exc:
-                raise _fail(path, f"{table}: {exc}") from None
+        try:
+            resolve_all(Scenario, [n for n in names if not (table == "factors"
+                                                            and n == "scenario")],
+                        f"{table}: names")
+        except ScenarioError as exc:
+            raise _fail(path, f"{exc}") from None
+    # a parameter both fixed and varied: the factor would silently replace the fixed value
+    try:
+        resolve_all(Scenario, [*exp.fixed, *(n for n in exp.factors if n != "scenario")],
+                    "fixed and factors: names")
+    except ScenarioError as exc:
+        raise _fail(path, f"{exc}") from None
     for name, f in exp.factors.items():
         if name != "scenario" and f.values is None:
             try:

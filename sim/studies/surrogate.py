@@ -64,6 +64,12 @@ def analyse_surrogate(exp: Experiment, design: Design, table: pd.DataFrame) -> d
 
     if exp.design != "lhs":
         raise ExperimentError("the surrogate path needs a space-filling design: design = 'lhs'")
+    from sim.studies.sensitivity import MIN_LHS_POINTS
+
+    if len(design.points) < MIN_LHS_POINTS:
+        raise ExperimentError(f"experiment '{exp.name}': an emulator needs at least "
+                              f"{MIN_LHS_POINTS} points (some to fit it, some held out to "
+                              f"check it); samples = {exp.samples}. Raise 'samples'.")
     X = design.X
     bounds = np.array(design.problem["bounds"], dtype=float)
     lo, hi = bounds[:, 0], bounds[:, 1]

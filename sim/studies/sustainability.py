@@ -73,6 +73,13 @@ def read_sets(path: Path, max_sets: int) -> tuple[list[dict[str, Any]], list[str
                             "sim.run accepts them, e.g. 'barriers.turf' (see 'jambi-sim params').")
     if df.empty:
         raise ScenarioError(f"{where}: the table has no rows.")
+    from sim.scenario.names import resolve_all
+    from sim.scenario.schema import Scenario
+
+    try:
+        resolve_all(Scenario, [str(n) for n in names], "columns")
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
     rows = df[names].head(max_sets)
     bad = rows.columns[rows.isna().any()].tolist()
     if bad:
@@ -204,7 +211,7 @@ def table(name: str, results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def check_inputs(paths: list[Path], reps: int, workers: int, sets_file: Path | None,
+def check_inputs(paths: list[Path | Scenario], reps: int, workers: int, sets_file: Path | None,
                  max_sets: int) -> tuple[list[Scenario], list[dict[str, Any]] | None,
                                          list[str]]:
     """Every scenario and parameter set, checked before any run: the scenarios, the sets
@@ -214,11 +221,7 @@ def check_inputs(paths: list[Path], reps: int, workers: int, sets_file: Path | N
         if value < low:
             raise ScenarioError(f"{flag} must be at least {low}, got {value}.")
     scenarios = [load_scenario(path) for path in paths]
-    for path, sc in zip(paths, scenarios):
-        if not sc.relations.enabled:
-            raise ScenarioError(f"{path}: the study follows working trust with and without a "
-                                f"standing Tim, so the scenario needs relations.enabled = true "
-                                f"(as scenarios/sustainability_transition.toml has).")
+    _check_relations(paths, scenarios)
     if sets_file is None:
         return scenarios, None, []
     sets, ignored = read_sets(sets_file, max_sets)
@@ -230,6 +233,16 @@ def check_inputs(paths: list[Path], reps: int, workers: int, sets_file: Path | N
                 raise ScenarioError(f"parameter-set file {sets_file}, row {k + 1}: "
                                     f"{exc}") from None
     return scenarios, sets, ignored
+
+
+def _check_relations(paths: list[Any], scenarios: list[Scenario]) -> None:
+    for path, sc in zip(paths, scenarios):  # the study reads the pairs' coordination states
+        if not sc.relations.enabled:
+            shown = f"scenario '{sc.name}'" if isinstance(path, Scenario) else path
+            raise ScenarioError(f"{shown}: the sustainability study follows the agencies' "
+                                f"working relations, which this scenario leaves off; set "
+                                f"relations.enabled = true (a [relations] table), as "
+                                f"scenarios/sustainability_transition.toml does.")
 
 
 INDICATOR_COLUMNS = ["scenario", "variant", "sets", "reps", "enrolled_2024_03", "enrolled_end",

@@ -5,14 +5,13 @@
   by their parameters, not by noise, and a run's result depends only on its parameters, the
   root seed and ``r``: identical whatever the number of workers, the engine or the order of
   completion.
-- Resumable: each run is keyed by a hash of its full scenario, seed, rep, model and package
-  version, and appended to ``DIR/runs.jsonl`` (one JSON line, flushed and fsynced) as soon as
-  it finishes. Running the same experiment again runs only the keys not in that file; a
+- Resumable: each run is keyed by a hash of its full scenario, seed, rep, model, package
+  version and a digest of the model's code (sim._compiled.model_digest), and appended to
+  ``DIR/runs.jsonl`` (one JSON line, flushed and fsynced) as soon as it finishes. Running the same experiment again runs only the keys not in that file; a
   torn last line (a killed process) is ignored.
 - A run that raises is recorded with its error (status ``error``) and the sweep carries on.
-- Local cores: a process pool with an explicit ``forkserver`` context (the caller's global
-  start method is never touched; the worker function is importable, so this works from a
-  notebook). A cluster: ``scheduler="tcp://host:8786"`` sends the same chunks to a Dask
+- Local cores: ``run``'s process pool (an explicit ``spawn`` context, so the caller's global
+  start method is never touched; workers die with this process, even on SIGKILL). A cluster: ``scheduler="tcp://host:8786"`` sends the same chunks to a Dask
   distributed scheduler.
 """
 
@@ -25,7 +24,7 @@ import json
 import math
 import multiprocessing
 import os
-import sys
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -106,9 +105,14 @@ def _freeze_imports() -> None:
 
 # ------------------------------------------------------------------ jobs
 def _key(model: str, content: str, seed: int, rep: int) -> str:
+    """A run's identity: the model (for the simulation, a digest of its installed code, so
+    that a changed model never reuses runs of the old one), the full scenario content, the
+    seed and the replication."""
     from sim import __version__
+    from sim._compiled import model_digest
 
-    text = json.dumps([model, content, seed, rep, __version__])
+    code = model_digest() if model == "jambi" else ""
+    text = json.dumps([model, content, seed, rep, __version__, code])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -146,22 +150,34 @@ class RunStore:
 
     def __init__(self, folder: Path, exp: Experiment):
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
         meta = folder / META_FILE
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise ExperimentError(f"--out {folder}: exists and is not a folder; give a "
+                                  f"folder path.")
+        if folder.is_dir() and not meta.exists() and any(folder.iterdir()):
+            # results.csv, figures... would replace files of the user's
+            raise ExperimentError(f"--out {folder}: the folder is not empty and holds no "
+                                  f"jambi-sim run store ({META_FILE}); its files would be "
+                                  f"replaced. Choose a new or empty folder.")
+        folder.mkdir(parents=True, exist_ok=True)
         info = {"name": exp.name, "hash": experiment_hash(exp),
                 "experiment": exp.model_dump(mode="json")}
         if meta.exists():
             try:
-                old = json.loads(meta.read_text())
+                old = json.loads(meta.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 old = {}
+            if not isinstance(old, dict):  # a corrupt or foreign experiment.json
+                raise ExperimentError(f"{meta}: is not a jambi-sim experiment record (not a "
+                                      f"JSON object); give another --out, or remove the "
+                                      f"folder to start again.")
             if old.get("name") != exp.name:
                 raise ExperimentError(
                     f"{folder}: holds the runs of another experiment ('{old.get('name')}'); "
                     f"give another --out, or remove the folder to start again.")
         # The same experiment, perhaps edited (more samples or reps): runs are keyed by their
         # content, so every run that is still part of the design is reused.
-        if not meta.exists() or json.loads(meta.read_text()).get("hash") != info["hash"]:
+        if not meta.exists() or old.get("hash") != info["hash"]:
             tmp = meta.with_suffix(".tmp")
             tmp.write_text(json.dumps(info, indent=2) + "\n")
             os.replace(tmp, meta)
@@ -171,13 +187,15 @@ class RunStore:
         done: dict[str, dict[str, Any]] = {}
         if not self.path.exists():
             return done
-        with open(self.path, encoding="utf-8") as fh:
+        # errors="replace": a corrupt byte spoils its line (skipped), not the whole store
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 try:
                     rec = json.loads(line)
                 except ValueError:
                     continue  # a line torn by a kill
-                if isinstance(rec, dict) and "key" in rec:
+                if isinstance(rec, dict) and isinstance(rec.get("key"), str) and \
+                        isinstance(rec.get("outputs", {}), dict):
                     done[rec["key"]] = rec
         return done
 
@@ -212,20 +230,37 @@ def _local(chunks: list[list[Job]], workers: int) -> Iterator[list[dict[str, Any
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    from sim.runner.replications import _quiet_resource_tracker, _stop, _worker_init
+
+    # The same pool as ``run``'s: spawned children of this process that the kernel kills
+    # when it dies (PR_SET_PDEATHSIG in _worker_init), whatever kills it (SIGKILL included),
+    # and Ctrl-C left to the parent. Not a forkserver: its server and the workers it forks
+    # are not our children, so they outlived a killed study and held the caller's stdout.
+    _quiet_resource_tracker()  # before the pool: its queues' semaphores start the tracker
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+                               initargs=(os.getpid(),),
+                               mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(chunk: list[Job]):
+        # a worker may start at any submit: block Ctrl-C and SIGTERM until it ignores them
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            return pool.submit(run_chunk, chunk)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
     finished_all = False
     try:
         pending = set()
         todo = iter(chunks)
         for c in itertools.islice(todo, 2 * workers):
-            pending.add(pool.submit(run_chunk, c))
+            pending.add(submit(c))
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 nxt = next(todo, None)
                 if nxt is not None:
-                    pending.add(pool.submit(run_chunk, nxt))
+                    pending.add(submit(nxt))
                 try:
                     records = fut.result()
                 except BrokenProcessPool:
@@ -235,11 +270,10 @@ def _local(chunks: list[list[Job]], workers: int) -> Iterator[list[dict[str, Any
                 yield records
         finished_all = True
     finally:
-        if not finished_all:  # interrupted: do not wait for runs nobody will keep
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                if proc.is_alive():
-                    proc.terminate()
-        pool.shutdown(wait=finished_all, cancel_futures=True)
+        if finished_all:
+            pool.shutdown(wait=True)
+        else:  # interrupted: do not wait for runs nobody will keep
+            _stop(pool)
 
 
 def _dask(chunks: list[list[Job]], address: str) -> Iterator[list[dict[str, Any]]]:
@@ -332,7 +366,7 @@ def make_table(exp: Experiment, design: Design, jobs: list[Job],
         outs = rec.get("outputs") or {}
         for o in exp.outputs:
             v = outs.get(o)
-            row[o] = float("nan") if v is None else float(v)
+            row[o] = float(v) if isinstance(v, (int, float)) else float("nan")
         row["wall_s"] = float(rec.get("wall_s", float("nan")))
         row["status"] = rec.get("status", "missing")
         row["error"] = rec.get("error", "")

@@ -50,17 +50,55 @@ def check_param(scenario: Scenario, param: str, values: Sequence[Any]) -> list[S
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise WorkshopError(f"--param {param}: no such parameter.{hint} Valid names: "
                             f"{', '.join(names)}.")
-    kind = {("__".join(p) if "__" in param else p[-1]): info.annotation
-            for p, info in leaves(Scenario)}.get(param)
+    kind = param_kind(param)
     out = []
-    for v in values:
-        if kind is bool:
-            v = bool(v)
+    for v in canonical_values(param, values, unique=False):
         try:
             out.append(scenario.with_overrides(**{param: v}))
         except ScenarioError as exc:
             raise WorkshopError(f"--values {v} for --param {param}: {exc}") from None
     return out
+
+
+def param_kind(param: str) -> Any:
+    """The schema type of a ``--param`` name (int, float or bool), None if unknown."""
+    return {("__".join(p) if "__" in param else p[-1]): info.annotation
+            for p, info in leaves(Scenario)}.get(param)
+
+
+def canonical_values(param: str, values: Sequence[Any], unique: bool = True) -> list[Any]:
+    """The values as the model takes them: an on/off parameter takes 0 and 1 only (2 and
+    3 both meant 'on'); with ``unique``, two values that are the same parameter value are
+    refused (the command line would label them as two levels of one run)."""
+    kind = param_kind(param)
+    out: list[Any] = []
+    for v in values:
+        if kind is bool:
+            if v not in (0, 1):
+                raise WorkshopError(f"--values {v} for --param {param}: it is switched on or "
+                                    f"off; give 0 (off) and 1 (on).")
+            v = bool(v)
+        elif kind is int and isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if unique and v in out:
+            raise WorkshopError(f"--values: {v!r} is given twice for --param {param} (as the "
+                                f"model takes it); give each value once.")
+        out.append(v)
+    return out
+
+
+def value_labels(values: Sequence[Any], lang: str = "en") -> list[str]:
+    """Labels that tell the values apart: on/off for a switch; numbers with as many
+    decimals as needed (0.001 and 0.004 are not both '0.00')."""
+    if all(isinstance(v, bool) for v in values):
+        return [tr("on", lang) if v else tr("off", lang) for v in values]
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return [num(v, lang, 0) for v in values]
+    for digits in range(2, 13):
+        labels = [num(v, lang, digits) for v in values]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [repr(v) for v in values]
 
 
 def parse_values(text: str) -> list[float | int]:
@@ -137,7 +175,7 @@ def whatif(scenario: Scenario, param: str, values: Sequence[Any], reps: int, see
            workers: int = 1, progress: Callable[[int], None] | None = None
            ) -> list[Result]:
     """One run per value, all under the same seed and replications."""
-    scenarios = check_param(scenario, param, values)
+    scenarios = check_param(scenario, param, values)  # values as canonical_values gives them
     return [run(sc, reps=reps, seed=seed, workers=workers, progress=progress)
             for sc in scenarios]
 
@@ -147,7 +185,7 @@ def write_whatif(staged: Any, scenario: Scenario, param: str, values: Sequence[A
     """Fan chart, table (CSV and Markdown) and the monthly timeseries of every value."""
     from sim.show.plots import fan, save_figures
 
-    labels = [f"{param} = {num(v, lang, 2) if isinstance(v, float) else v}" for v in values]
+    labels = [f"{param} = {label}" for label in value_labels(values, lang)]
     tab = outcome_table(labels, results).assign(param=param, value=list(values))
     ts = pd.concat([r.timeseries.assign(param=param, value=v)
                     for v, r in zip(values, results)], ignore_index=True)

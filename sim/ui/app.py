@@ -25,7 +25,6 @@ import time
 import solara
 import solara.lab
 
-from sim.scenario import load_scenario
 from sim.show.i18n import BARRIERS, LANGS, num, tr
 from sim.ui.dashboard import (
     BARRIER_NAMES,
@@ -38,8 +37,9 @@ from sim.ui.dashboard import (
     run_stepwise,
     summary_line,
 )
+from sim.ui.serve import scenario_from_env
 
-SCENARIO = load_scenario(os.environ.get("JAMBI_SIM_SCENARIO") or None)
+SCENARIO = scenario_from_env(dict(os.environ))  # as ``jambi-sim dashboard`` read it
 START = Settings.of(SCENARIO)
 LANG = os.environ.get("JAMBI_SIM_LANG", "id") if os.environ.get("JAMBI_SIM_LANG") in LANGS \
     else "id"

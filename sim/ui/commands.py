@@ -124,15 +124,15 @@ def _workshop_output(args: argparse.Namespace, default: Path):
     return StagedOutput(out, note=f"command: {command}"), command
 
 
-def _finish_workshop(args, staged, command: str, files: list[Path], elapsed: float,
+def _finish_workshop(args, staged, command: str, files: dict[str, str], elapsed: float,
                      table: str) -> int:
+    """``files``: the sha256 of each scenario's bytes as read at the start (what ran)."""
     from sim._version import __version__
 
     staged.write_json("summary.json", {
         "command": args.command, "reps": args.reps, "seed": args.seed,
         "provenance": {"package_version": __version__, "command": command,
-                       "scenario_files": {str(f): hashlib.sha256(f.read_bytes()).hexdigest()
-                                          for f in files},
+                       "scenario_files": files,
                        "wall_time_s": round(elapsed, 3), "files": staged.files}})
     final = staged.finish()
     if not args.quiet:
@@ -146,12 +146,20 @@ def _finish_workshop(args, staged, command: str, files: list[Path], elapsed: flo
 def cmd_whatif(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.scenario import Scenario
-    from sim.studies.workshop import WorkshopError, check_param, parse_values, whatif, write_whatif
+    from sim.studies.workshop import (
+        WorkshopError,
+        canonical_values,
+        check_param,
+        parse_values,
+        whatif,
+        write_whatif,
+    )
+    from sim.ui.inputs import hashes, read_scenario
 
+    source = read_scenario(args.scenario)  # read once: validated, simulated and hashed
+    scenario = source.scenario
     try:
-        scenario = Scenario.from_toml(args.scenario)
-        values = parse_values(args.values)
+        values = canonical_values(args.param, parse_values(args.values))
         check_param(scenario, args.param, values)  # before any folder or run
     except WorkshopError as exc:
         raise UsageError(str(exc)) from None
@@ -164,7 +172,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
                          bar.update)
     table = write_whatif(staged, scenario, args.param, values, results, args.reps, args.seed,
                          args.lang)
-    return _finish_workshop(args, staged, command, [args.scenario],
+    return _finish_workshop(args, staged, command, hashes([source]),
                             time.perf_counter() - t0, table)
 
 
@@ -172,13 +180,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.runner.replications import run
-    from sim.scenario import Scenario
     from sim.studies.workshop import labels_for, write_compare
+    from sim.ui.inputs import hashes, read_scenario
 
     if len(args.scenarios) < 2:
         raise UsageError("compare: give at least two scenario files, e.g. "
                          "scenarios/online_2021.toml scenarios/manual_only.toml.")
-    scenarios = [Scenario.from_toml(p) for p in args.scenarios]  # all checked before running
+    sources = [read_scenario(p) for p in args.scenarios]  # read once, checked before running
+    scenarios = [s.scenario for s in sources]
     staged, command = _workshop_output(args, Path("runs") / ("compare_" + "_".join(
         p.stem for p in args.scenarios[:3])))
     t0 = time.perf_counter()
@@ -187,7 +196,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         results = [run(sc, reps=args.reps, seed=args.seed, workers=args.workers,
                        progress=bar.update) for sc in scenarios]
     table = write_compare(staged, results, labels_for(results, args.scenarios), args.lang)
-    return _finish_workshop(args, staged, command, args.scenarios,
+    return _finish_workshop(args, staged, command, hashes(sources),
                             time.perf_counter() - t0, table)
 
 

@@ -37,19 +37,41 @@ OFFLINE_ENV = {"SOLARA_ASSETS_PROXY": "True", "SOLARA_TELEMETRY_MIXPANEL_ENABLE"
                "SOLARA_THEME_SHOW_BANNER": "False"}
 
 
-def dashboard_env(base: dict[str, str], scenario: Path | None, lang: str) -> dict[str, str]:
-    """The server's environment: offline assets, no telemetry, scenario and language."""
+MAX_ENV_TEXT = 100_000  # bytes of scenario text passed in the environment (Linux: 128 KiB)
+
+
+def dashboard_env(base: dict[str, str], scenario: Path | None, lang: str,
+                  text: str | None = None) -> dict[str, str]:
+    """The server's environment: offline assets, no telemetry, scenario and language.
+    ``text``: the scenario as it was read and validated, which the server uses instead of
+    reading the file again (a pipe such as /dev/stdin can be read only once)."""
     env = {**base, **OFFLINE_ENV, "JAMBI_SIM_LANG": lang}
+    env.pop("JAMBI_SIM_SCENARIO_TOML", None)
     if scenario is not None:
         env["JAMBI_SIM_SCENARIO"] = str(scenario.resolve())
+    if text is not None:
+        env["JAMBI_SIM_SCENARIO_TOML"] = text
     return env
+
+
+def scenario_from_env(env: dict[str, str]):
+    """The server's scenario: the text ``jambi-sim dashboard`` read and validated (the file
+    is not read again: /dev/stdin or a pipe can be read only once), else the file, else the
+    historical baseline."""
+    from sim.scenario import Scenario, load_scenario
+
+    text = env.get("JAMBI_SIM_SCENARIO_TOML")
+    if text is not None:
+        return Scenario.from_bytes(text.encode("utf-8"),
+                                   origin=env.get("JAMBI_SIM_SCENARIO", "<scenario>"))
+    return load_scenario(env.get("JAMBI_SIM_SCENARIO") or None)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import importlib.util
     import subprocess
 
-    from sim.scenario import Scenario
+    from sim.ui.inputs import read_scenario
 
     for module in ("solara", "solara_assets"):
         if importlib.util.find_spec(module) is None:
@@ -63,9 +85,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             print("jambi-sim: warning: scenarios/online_2021.toml (the calibrated baseline) "
                   "is not beside this installation; the dashboard starts from the schema's "
                   "uncalibrated defaults. Give --scenario FILE.", file=sys.stderr)
-    if args.scenario is not None:
-        Scenario.from_toml(args.scenario)  # validate before starting the server
-    env = dashboard_env(dict(os.environ), args.scenario, args.lang)
+    text = None
+    if args.scenario is not None:  # read once and validated here; the server gets the text
+        source = read_scenario(args.scenario)
+        text = source.text
+        if len(text.encode()) > MAX_ENV_TEXT:
+            raise UsageError(f"--scenario {printable(str(args.scenario))}: is "
+                             f"{len(source.data):,} bytes; the dashboard takes a scenario "
+                             f"of at most {MAX_ENV_TEXT:,} bytes (a few kB is usual).")
+    env = dashboard_env(dict(os.environ), args.scenario, args.lang, text)
     if not _is_loopback(args.host):
         print(f"jambi-sim: warning: --host {printable(args.host)} makes the dashboard reachable "
               f"from other machines; anyone who can reach port {args.port} can run "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import shlex
 import sys
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ def _resumable(bar: Any, kept: str) -> Iterator[None]:
 def _run(args: argparse.Namespace) -> tuple[Any, Any, Any, Path]:
     from tqdm import tqdm
 
-    from sim.studies.design import build_design
+    from sim.studies.design import build_design, study_size
     from sim.studies.spec import load_experiment
     from sim.studies.sweeps import sweep, write_table
 
@@ -45,9 +44,11 @@ def _run(args: argparse.Namespace) -> tuple[Any, Any, Any, Path]:
     design = build_design(exp)
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else \
         f"{args.workers} local worker(s)"
+    _, _, need = study_size(exp)  # checked against the machine by build_design
     say(f"Experiment '{exp.name}' ({args.experiment}): {exp.design} design, "
         f"{len(design.points)} point(s) x {exp.reps} rep(s) = {len(design.points) * exp.reps} "
-        f"run(s), seed {exp.seed}, on {where}; runs kept in {out}/runs.jsonl.")
+        f"run(s), seed {exp.seed}, on {where}; about {need / 2**20:,.0f} MiB of memory in this "
+        f"process; runs kept in {out}/runs.jsonl.")
     bar = tqdm(total=0, unit="run", disable=args.quiet or None, file=sys.stderr,
                smoothing=0.1)
 
@@ -80,7 +81,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from sim.studies.sensitivity import analyse, summary_text, write_report
+    from sim.studies.sensitivity import (
+        MIN_LHS_POINTS,
+        analyse,
+        has_indices,
+        summary_text,
+        write_report,
+    )
     from sim.studies.spec import load_experiment
 
     exp, _ = load_experiment(args.experiment)
@@ -88,6 +95,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         raise ExperimentError(f"{args.experiment}: sensitivity needs design = 'sobol', "
                               f"'morris' or 'lhs' (an emulator), not '{exp.design}'; run it "
                               f"with 'jambi-sim sweep'.")
+    if exp.design == "lhs" and exp.samples < MIN_LHS_POINTS:  # refused before any run
+        raise ExperimentError(f"{args.experiment}: an emulator needs at least "
+                              f"{MIN_LHS_POINTS} points (some to fit it, some held out to "
+                              f"check it); samples = {exp.samples}. Raise 'samples'.")
     exp, design, res, out = _run(args)
     if exp.design == "lhs":
         from sim.studies.surrogate import analyse_surrogate
@@ -99,6 +110,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary_text(report))
         print(f"Wrote {out}/: {', '.join(files)}")
+    elif report["warnings"]:  # what the study cannot support is said even when quiet
+        print("\n".join(f"jambi-sim: warning: {w}" for w in report["warnings"]),
+              file=sys.stderr)
+    if not has_indices(report):
+        print(f"jambi-sim: error: no output has indices (see the warnings above and "
+              f"{out}/); the study's result is empty.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -121,9 +139,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise ExperimentError(f"--scheduler {args.scheduler}: give a Dask scheduler address "
                               f"such as tcp://127.0.0.1:8786.")
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    planned = sum(w.samples * w.reps for w in cal.waves) + cal.final_reps
     say(f"Calibration '{cal.name}' ({args.calibration}): {len(cal.waves)} wave(s), "
-        f"{len(cal.factors)} factors, {len(cal.targets)} targets; runs kept in {runs}/, "
-        f"report in {out}/.")
+        f"{len(cal.factors)} factors, {len(cal.targets)} targets, {planned:,} run(s) "
+        f"planned; runs kept in {runs}/, report in {out}/.")
     command = " ".join(shlex.quote(a) for a in ["jambi-sim", *args.argv])
     bar = tqdm(total=None, unit="run", disable=args.quiet or None, file=sys.stderr)
     with _resumable(bar, f"{runs}/"):
@@ -133,7 +152,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     files = write_calibration(result, cal, Path(out), command, draw=not args.no_figures)
     rep = result["report"]
     say(f"{rep['accepted']} of {rep['points_run']} points non-implausible "
-        f"({rep['runs_total']} runs, {rep['wall_s'] / 60:.1f} min). Calibrated set:")
+        f"({rep['runs_total']} runs, {rep['runs_reused']} of them found from an earlier "
+        f"attempt of the same model; {rep['wall_s'] / 60:.1f} min). Calibrated set:")
     for k, v in rep["chosen"].items():
         say(f"  {k} = {v:.6g}")
     for name, f in rep["final_check"].items():
@@ -177,9 +197,11 @@ def cmd_sustainability(args: argparse.Namespace) -> int:
     from sim._version import __version__
     from sim.runner.staging import StagedOutput
     from sim.studies.sustainability import check_inputs, write_study
+    from sim.ui.inputs import hashes, read_scenario
 
-    scenarios, sets, ignored = check_inputs(args.scenarios, args.reps, args.workers,
-                                            args.sets, args.max_sets)
+    sources = [read_scenario(p) for p in args.scenarios]  # read once: run and hashed
+    scenarios, sets, ignored = check_inputs([s.scenario for s in sources], args.reps,
+                                            args.workers, args.sets, args.max_sets)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     if ignored:
         say(f"{args.sets}: ignoring column(s) that name no parameter: {', '.join(ignored)}")
@@ -195,8 +217,7 @@ def cmd_sustainability(args: argparse.Namespace) -> int:
         "command": "sustainability", "reps": args.reps, "seed": args.seed,
         "sets": len(sets) if sets else None,
         "provenance": {"package_version": __version__, "command": command,
-                       "scenario_files": {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-                                          for p in args.scenarios},
+                       "scenario_files": hashes(sources),
                        "sets_file": str(args.sets) if args.sets else None,
                        "wall_time_s": round(time.perf_counter() - t0, 3),
                        "files": staged.files}})
