@@ -50,7 +50,6 @@ def check_param(scenario: Scenario, param: str, values: Sequence[Any]) -> list[S
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise WorkshopError(f"--param {param}: no such parameter.{hint} Valid names: "
                             f"{', '.join(names)}.")
-    kind = param_kind(param)
     out = []
     for v in canonical_values(param, values, unique=False):
         try:
