@@ -132,6 +132,17 @@ class SourceFirst(importlib.abc.MetaPathFinder):
         for name in compiled:
             if recorded is None or recorded.get(name) != current[name]:
                 self.stale.append(name)
+        # All or none: a module whose extension did not build (an optional one failed)
+        # beside others that did would mix C types compiled against each other.
+        missing = [n for n in sorted(self.modules)
+                   if n not in compiled and self.source(n).exists()]
+        if missing and not self.stale:
+            self.stale = list(compiled)
+            warnings.warn(f"compiled core incomplete: {missing[0]} has no extension"
+                          f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''};"
+                          " using the Python source of the whole compiled core. Reinstall "
+                          "to recompile.", stacklevel=3)
+            return
         if self.stale:
             first = self.stale[0]
             if recorded is None:

@@ -374,3 +374,20 @@ def test_a_wheel_install_uses_the_compiled_core_without_a_warning(tmp_path: Path
     seen = json.loads(run.stdout.strip().splitlines()[-1])
     assert Path(seen["file"]).resolve().is_relative_to(site.resolve()), seen["file"]
     assert seen["core"] == "compiled"
+
+
+def test_a_core_with_a_missing_extension_loads_all_from_source(tmp_path: Path) -> None:
+    """All or none: when one optional extension did not build, the others (compiled
+    against its C types) are not used either; a complete core is used as before."""
+    src, _ = _package(tmp_path)
+    cold = src.parent / "cold.py"
+    cold.write_text("WHERE = 'source'\n")  # its extension failed to build
+    names = (HOT, "fakecore.cold")
+    _record(tmp_path, (HOT,))
+    finder = _finder(tmp_path, names)
+    with pytest.warns(UserWarning, match="fakecore.cold has no extension"):
+        spec = finder.find_spec(HOT)
+    assert spec is not None and spec.origin == str(src)
+    cold.with_suffix(_compiled.importlib.machinery.EXTENSION_SUFFIXES[0]).write_bytes(b"x")
+    _record(tmp_path, names)
+    assert _spec_quietly(_finder(tmp_path, names)) is None
