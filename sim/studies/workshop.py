@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.runner.records import mean_ci
-from sim.runner.replications import Result, run
+from sim.runner.replications import Result, WorkerPool, run
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario.table import leaves
 from sim.show.i18n import num, pct, rupiah, tr
@@ -171,11 +171,12 @@ def table_markdown(tab: pd.DataFrame, lang: str, first: str, head: str) -> str:
 
 # --------------------------------------------------------------------- runs
 def whatif(scenario: Scenario, param: str, values: Sequence[Any], reps: int, seed: int,
-           workers: int = 1, progress: Callable[[int], None] | None = None
-           ) -> list[Result]:
-    """One run per value, all under the same seed and replications."""
+           workers: int = 1, progress: Callable[[int], None] | None = None,
+           pool: WorkerPool | None = None) -> list[Result]:
+    """One run per value, all under the same seed and replications (on ``pool``'s workers,
+    kept warm from one value to the next, when given)."""
     scenarios = check_param(scenario, param, values)  # values as canonical_values gives them
-    return [run(sc, reps=reps, seed=seed, workers=workers, progress=progress)
+    return [run(sc, reps=reps, seed=seed, workers=workers, progress=progress, pool=pool)
             for sc in scenarios]
 
 

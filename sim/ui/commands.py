@@ -80,6 +80,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pool(workers: int, reps: int) -> Any:
+    """One warm pool for a command's several runs (each value or scenario), owned by the
+    command and closed with it; none for a single worker."""
+    import contextlib
+
+    from sim.runner.replications import WorkerPool
+
+    n = min(workers, reps)
+    return WorkerPool(n) if n > 1 else contextlib.nullcontext()
+
+
 def _remove_abandoned(out: Path, quiet: bool) -> None:
     """Remove staging folders of earlier runs into ``out`` that surely ended (they hold
     jambi-sim's own marker, and their process is gone); leave anything else alone."""
@@ -167,9 +178,9 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         args, Path("runs") / f"whatif_{args.scenario.stem}_{args.param}")
     t0 = time.perf_counter()
     with tqdm(total=args.reps * len(values), unit="rep", disable=args.quiet or None,
-              file=sys.stderr) as bar:
+              file=sys.stderr) as bar, _pool(args.workers, args.reps) as pool:
         results = whatif(scenario, args.param, values, args.reps, args.seed, args.workers,
-                         bar.update)
+                         bar.update, pool)
     table = write_whatif(staged, scenario, args.param, values, results, args.reps, args.seed,
                          args.lang)
     return _finish_workshop(args, staged, command, hashes([source]),
@@ -192,9 +203,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         p.stem for p in args.scenarios[:3])))
     t0 = time.perf_counter()
     with tqdm(total=args.reps * len(scenarios), unit="rep", disable=args.quiet or None,
-              file=sys.stderr) as bar:
+              file=sys.stderr) as bar, _pool(args.workers, args.reps) as pool:
         results = [run(sc, reps=args.reps, seed=args.seed, workers=args.workers,
-                       progress=bar.update) for sc in scenarios]
+                       progress=bar.update, pool=pool) for sc in scenarios]
     table = write_compare(staged, results, labels_for(results, args.scenarios), args.lang)
     return _finish_workshop(args, staged, command, hashes(sources),
                             time.perf_counter() - t0, table)
