@@ -135,7 +135,7 @@ def test_shipped_calibration_loads() -> None:
 
 
 CALIBRATED = ("online_2021", "premium_shared", "manual_only", "online_from_2018",
-              "shared_database", "no_tim_koordinasi", "awareness_campaign")
+              "shared_database", "no_tim_koordinasi", "awareness_campaign", "policy_2025")
 
 
 @pytest.mark.parametrize("name", CALIBRATED)
