@@ -37,8 +37,9 @@ class Demand(_Section):
         {"2020-04-01": 2.0, "2021-04-01": 1.0}, unit="ISO date -> multiplier", strict=False,
         source="BPS Provinsi Jambi: poor people 277.80 thousand (Mar 2020) -> 293.86 thousand "
                "(Mar 2021), +16.06 thousand, attributed to Covid-19, then 279.37 thousand (Mar "
-               "2022); Kota Jambi had about 54,000 of them in 2021 (docs/sources.md#population-"
-               "and-poverty). Kota Jambi's share of the rise is about 2,950 people, about one "
+               "2022); Kota Jambi had about 54,000 of them in 2021 "
+               "(docs/sources.md#renewing-demand-and-re-entry). Kota Jambi's share of the rise "
+               "is about 2,950 people, about one "
                "more year of the baseline inflow: factor 2 over Apr 2020-Mar 2021 (the share "
                "of them without JKN as in the baseline: assumption)",
         meaning="Multiplier of population.arrivals_per_year from each date on (the latest date "
