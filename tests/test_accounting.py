@@ -1,5 +1,6 @@
-"""Where everyone ever eligible is (the accounting): the accounts add up at every month
-end, and summary.json and the outcome catalogue carry them with their intervals."""
+"""Where everyone ever eligible is (the accounting) and what the gap is made of (the
+attribution): the accounts add up at every month end, summary.json carries them with
+their intervals, and the attribution's paired runs differ only in the removed cause."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import sim
 from sim.model import JambiBugarModel
 from sim.model.accounting import ACCOUNTS
 from sim.model.component import Component
+from sim.runner.attribution import CAUSES, Attribution, attribute_gap, paired_scenarios
 from sim.runner.catalogue import scalars
 
 ACCT = [f"acct_{k}" for k in ACCOUNTS]
@@ -92,3 +94,85 @@ def test_summary_and_catalogue_carry_the_accounting_on_the_end_date() -> None:
     assert by_rep["ever_eligible_end"].tolist() == ever
     one = scalars(res.per_rep[0], None, res.scenario)
     assert sum(one[f"acct_{k}_end"] for k in ACCOUNTS) == one["ever_eligible_end"]
+
+
+# ------------------------------------------------------------------ attribution
+def _leaves(node: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for k, v in node.items():
+            out.update(_leaves(v, f"{path}.{k}" if path else str(k)))
+        return out
+    return {path: node}
+
+
+@pytest.mark.parametrize("cause", list(CAUSES))
+def test_paired_scenarios_differ_exactly_in_the_removed_cause(cause: str) -> None:
+    base = small()
+    paired = paired_scenarios(base, [cause])[cause]
+    a, b = _leaves(base.model_dump()), _leaves(paired.model_dump())
+    assert a.keys() == b.keys()
+    changed = {p for p in a if a[p] != b[p]}
+    overrides = CAUSES[cause].overrides(base)
+    owner = {p: [k for k in overrides if p == k or p.startswith(k + ".")] for p in changed}
+    assert all(owner.values()), {p: o for p, o in owner.items() if not o}  # nothing else
+    for key, value in overrides.items():  # every override that changes a value shows
+        old = _leaves(base.model_dump())
+        sub = {p: v for p, v in old.items() if p == key or p.startswith(key + ".")}
+        want = _leaves({key: value}) if isinstance(value, dict) else {key: value}
+        if sub != want:
+            assert any(p == key or p.startswith(key + ".") for p in changed), key
+
+
+def test_a_cause_that_is_absent_adds_exactly_nothing() -> None:
+    """Common random numbers: with every barrier already 0, removing the barriers runs the
+    same city with the same draws, to the member; removing rejections does not."""
+    sc = small(time={"end": "2018-12-31", "online_from": "2018-06-01"},
+               barriers=dict.fromkeys(("specialization", "power", "performance_management",
+                                       "turf", "beliefs", "politics", "accountability"), 0.0))
+    att = attribute_gap(sc, reps=2, seed=3, causes=["barriers", "rejections"])
+    assert att.differences("barriers").tolist() == [0.0, 0.0]
+    assert att.added("barriers") == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
+    assert np.all(att.differences("rejections") > 0)
+    # the baseline is replications 0 and 1 of the seed, as run() makes them
+    again = sim.run(sc, reps=2, seed=3, cases=False)
+    assert att.baseline == [float(s["enrolled_end"]) for s in again.per_rep]
+    # a run's own replications serve as the baseline; only the missing ones are run
+    reused = attribute_gap(sc, reps=2, seed=3, causes=["rejections"],
+                           baseline=again.per_rep[:1])
+    assert reused.baseline == att.baseline
+    assert reused.removed["rejections"] == att.removed["rejections"]
+
+
+def test_the_attribution_is_the_mean_of_paired_differences() -> None:
+    sc = small()
+    att = Attribution(sc, 1, 4, 100, baseline=[60.0, 70.0, 50.0, 80.0],
+                      removed={"churn": [66.0, 71.0, 58.0, 81.0], "cap": [60.0, 70.0, 50.0,
+                                                                          80.0]})
+    d = np.array([6.0, 1.0, 8.0, 1.0])
+    assert att.differences("churn").tolist() == d.tolist()
+    half = student_t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    got = att.added("churn")
+    assert got["mean"] == 4.0
+    assert got["ci_low"] == pytest.approx(4.0 - half)
+    assert got["ci_high"] == pytest.approx(4.0 + half)
+    # paired: the interval comes from the differences, far narrower than from the runs
+    assert half < student_t.ppf(0.975, 3) * np.std([66, 71, 58, 81], ddof=1) / 2
+    assert att.gap()["mean"] == 35.0
+    rows = {r["cause"]: r for r in att.rows()}
+    assert rows["churn"]["share_of_gap"] == pytest.approx(4.0 / 35.0)
+    assert rows["cap"]["members_added"] == 0.0
+    s = att.summary()
+    assert s["causes"]["churn"]["members_added"] == got and s["target"] == 100
+    assert s["gap"] == att.gap()
+
+
+def test_every_cause_says_what_it_removes_in_both_languages() -> None:
+    from sim.show.i18n import CAUSE_LABELS
+
+    for name, cause in CAUSES.items():
+        assert cause.en and cause.id and cause.en != cause.id
+        assert name in CAUSE_LABELS["en"] and name in CAUSE_LABELS["id"]
+        assert cause.overrides(small())  # each removes something
+    with pytest.raises(ValueError, match="unknown 'tides'"):
+        paired_scenarios(small(), ["tides"])
