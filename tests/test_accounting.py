@@ -176,3 +176,38 @@ def test_every_cause_says_what_it_removes_in_both_languages() -> None:
         assert cause.overrides(small())  # each removes something
     with pytest.raises(ValueError, match="unknown 'tides'"):
         paired_scenarios(small(), ["tides"])
+
+
+# ------------------------------------------------------------------ what users see
+def _texts(fig: Any) -> str:
+    found = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    return " ".join(found)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_tables_and_figures_speak_the_chosen_language(lang: str) -> None:
+    from sim.show.gap import (
+        accounting_figure,
+        accounting_table,
+        accounts_by_month,
+        attribution_figure,
+        attribution_table,
+    )
+    from sim.show.i18n import ACCOUNT_LABELS, CAUSE_LABELS
+
+    res = sim.run(crowded(), reps=2, seed=4)
+    tab = accounting_table(res.summary).set_index("account")
+    assert tab.loc[list(ACCOUNTS), "mean"].sum() == pytest.approx(tab.loc["ever_eligible",
+                                                                          "mean"])
+    assert tab.loc["rejected", "label_id"] == "Ditolak"
+    monthly = accounts_by_month(res.tally)  # a streamed run's tally gives the same months
+    assert np.allclose(monthly.to_numpy(), accounts_by_month(res.timeseries).to_numpy())
+    text = _texts(accounting_figure(res.summary, monthly, lang))
+    assert ACCOUNT_LABELS[lang]["moved_to_pbi_jk"] in text
+    assert ("Tahun" in text) == (lang == "id")
+    att = Attribution(res.scenario, 4, 2, 2000, baseline=[1900.0, 1950.0],
+                      removed={"churn": [1950.0, 1990.0], "cap": [2100.0, 2150.0]})
+    rows = attribution_table(att).set_index("cause")
+    assert rows.loc["gap", "members_added"] == 75.0 and rows.loc["cap", "members_added"] == 200
+    text = _texts(attribution_figure(att, lang))
+    assert CAUSE_LABELS[lang]["churn"] in text and ("Kekurangan" in text) == (lang == "id")
