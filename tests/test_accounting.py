@@ -211,3 +211,17 @@ def test_the_tables_and_figures_speak_the_chosen_language(lang: str) -> None:
     assert rows.loc["gap", "members_added"] == 75.0 and rows.loc["cap", "members_added"] == 200
     text = _texts(attribution_figure(att, lang))
     assert CAUSE_LABELS[lang]["churn"] in text and ("Kekurangan" in text) == (lang == "id")
+
+
+def test_the_dashboard_shows_where_everyone_is_in_both_scenarios() -> None:
+    from sim.ui.dashboard import fig_accounting, run_stepwise
+
+    sc = small(time={"end": "2018-12-31", "online_from": "2018-06-01"})
+    base = run_stepwise(sc, 2)
+    changed = run_stepwise(sc.with_overrides(behaviour__patience=3.0), 2)
+    fig = fig_accounting(base, changed, "id")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "Peserta aktif"
+    widths = sorted(p.get_width() for p in ax.patches)
+    last = [r.timeseries.iloc[-1] for r in (base, changed)]
+    assert widths == sorted(float(row[c]) for row in last for c in ACCT)
