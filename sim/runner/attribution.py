@@ -11,9 +11,9 @@ For each cause it reports the members that removing it would add on the end date
 mean of the paired differences (cause removed minus baseline, replication by replication)
 and its 95% t-interval. The parts are not forced to add up to the gap: causes interact
 (without a quota, fewer rejections add more members than with one), so one cause's
-members may be another's too, and the sum may be more or less than the gap. This is
-the "one factor removed at a time" reading of the EMA Workbench's and SALib's scenario
-discovery, not a decomposition.
+members may be another's too, and the sum may be more or less than the gap. It is a
+one-at-a-time experiment, which sees each cause with all the others in place, not a
+decomposition of the gap (interactions would need a design that varies causes together).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -180,7 +181,8 @@ class Attribution:
         }
 
 
-def attribute_gap(scenario: Scenario | Any, reps: int, seed: int, pool: WorkerPool | None = None,
+def attribute_gap(scenario: Scenario | str | Path, reps: int, seed: int,
+                  pool: WorkerPool | None = None,
                   workers: int = 1, causes: Sequence[str] | None = None,
                   baseline: Sequence[dict[str, Any]] | None = None,
                   progress: Callable[[int], None] | None = None) -> Attribution:

@@ -55,14 +55,16 @@ def accounting_table(summary: dict[str, Any]) -> pd.DataFrame:
     return tab
 
 
-def accounting_markdown(summary: dict[str, Any], lang: str = "en") -> str:
+def accounting_markdown(summary: dict[str, Any], lang: str = "en",
+                        calibrated: bool = False) -> str:
     """The accounting table in one language, for reading (``accounting.md``)."""
     tab = accounting_table(summary)
     label = f"label_{'id' if lang == 'id' else 'en'}"
     ci = tr("ci95", lang)
     head = f"| {tr('account', lang)} | {tr('acct_people', lang)} | {ci} | % |"
     lines = [f"# {tr('acct_end', lang, date=date_text(summary['end_date'], lang))}", "",
-             subtitle(summary["scenario"], summary["reps"], summary["seed"], lang), "",
+             subtitle(summary["scenario"], summary["reps"], summary["seed"], lang,
+                      calibrated=calibrated), "",
              head, "|---|---:|---:|---:|"]
     for r in tab.to_dict("records"):
         bounds = "" if r["ci_low"] is None or pd.isna(r["ci_low"]) else \
@@ -198,7 +200,8 @@ def attribution_figure(attribution: Any, lang: str = "en") -> Figure:
         ax.errorbar(m, y, xerr=[m - lo, hi - m], fmt="none", ecolor="black", capsize=4, lw=1.5)
         span = max(float(np.nanmax(np.abs(np.r_[lo, hi, gap]))), 1.0)
         for yi, v, h in zip(y, m, hi):
-            ax.text(max(h, v, 0) + span * 0.015, yi, num(v, lang), va="center", fontsize=11)
+            ax.text(max(h, v, 0) + span * 0.015, yi, num(round(v) or 0, lang), va="center",
+                    fontsize=11)  # never "−0"
         ax.axvline(gap, color=OI["vermillion"], ls="--", lw=2)
         ax.text(gap, 1.01, tr("attr_gap", lang, gap=num(gap, lang)), ha="center",
                 va="bottom", color=OI["vermillion"], fontsize=11,
@@ -220,8 +223,9 @@ def attribution_figure(attribution: Any, lang: str = "en") -> Figure:
 
 
 def _signed(value: float, lang: str) -> str:
-    """+1,234 or −1,234."""
-    return ("+" if value >= 0 else "−") + num(abs(value), lang)
+    """+1,234 or −1,234 (and +0 for a value that rounds to 0)."""
+    whole = round(value)
+    return ("+" if whole >= 0 else "−") + num(abs(whole), lang)
 
 
 def _or(value: Any, default: float) -> float:
@@ -240,7 +244,8 @@ def write_gap(staged: Any, result: Any, attribution: Any = None, lang: str = "en
     if "accounting" not in summary:
         return []
     staged.write_csv("accounting.csv", accounting_table(summary))
-    staged.write_text("accounting.md", accounting_markdown(summary, lang))
+    calibrated = bool(result.scenario.calibrated_by)
+    staged.write_text("accounting.md", accounting_markdown(summary, lang, calibrated))
     names = ["accounting.csv", "accounting.md"]
     if attribution is not None:
         staged.write_csv("attribution.csv", attribution_table(attribution))
@@ -248,7 +253,7 @@ def write_gap(staged: Any, result: Any, attribution: Any = None, lang: str = "en
     if figures:
         ts = result.timeseries if result.timeseries is not None else result.tally
         figs = {"accounting": accounting_figure(summary, accounts_by_month(ts), lang,
-                                                calibrated=bool(result.scenario.calibrated_by))}
+                                                calibrated=calibrated)}
         if attribution is not None:
             figs["attribution"] = attribution_figure(attribution, lang)
         names += save_figures(staged, figs)
