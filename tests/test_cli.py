@@ -66,9 +66,25 @@ def test_run_writes_every_output(small_file: Path, tmp_path: Path, capsys) -> No
         assert (out / "figures" / f"{fig}.svg").read_text().lstrip().startswith("<?xml")
     prov = summary["provenance"]
     assert prov["scenario_sha256"] and "--seed 5" in prov["command"]
-    assert set(prov["files"]) == {"timeseries.csv", "cases.csv", "journey.csv"} | {
-        f"figures/{f}.{ext}" for f in ("coverage", "funnel", "days_to_card")
+    assert set(prov["files"]) == {"timeseries.csv", "cases.csv", "journey.csv",
+                                  "accounting.csv", "accounting.md", "attribution.csv"} | {
+        f"figures/{f}.{ext}" for f in ("coverage", "funnel", "days_to_card", "accounting",
+                                       "attribution")
         for ext in ("png", "svg")}
+    # the accounting and the gap attribution (paired runs; the run's reps are its baseline)
+    acct = pd.read_csv(out / "accounting.csv").set_index("account")
+    assert acct.loc[acct.index != "ever_eligible", "mean"].sum() == \
+        pytest.approx(acct.loc["ever_eligible", "mean"])
+    assert acct.loc["active", "mean"] == summary["enrolled_end"]["mean"]
+    assert summary["accounting"]["accounts"]["active"] == summary["enrolled_end"]
+    attr = summary["gap_attribution"]
+    assert attr["reps"] == 2 and attr["gap"]["mean"] == summary["gap_end"]
+    table = pd.read_csv(out / "attribution.csv").set_index("cause")
+    assert set(table.index) == set(attr["causes"]) | {"gap"}
+    for cause, block in attr["causes"].items():
+        assert table.loc[cause, "members_added"] == pytest.approx(
+            block["members_added"]["mean"])
+    assert "Ever eligible" in printed and "no churn" in printed
     journey = pd.read_csv(out / "journey.csv")
     assert {"case_id", "household_id", "visit", "stage", "day_in", "day_start", "day_end",
             "day_out", "result"} <= set(journey.columns)
@@ -86,8 +102,16 @@ def test_run_writes_every_output(small_file: Path, tmp_path: Path, capsys) -> No
 def test_figures_in_bahasa_indonesia(small_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "id"
     assert main(["run", str(small_file), "--reps", "1", "--out", str(out), "--lang", "id",
-                 "--no-cases", "--quiet"]) == 0
+                 "--no-cases", "--quiet", "--no-attribution"]) == 0
     assert (out / "figures" / "coverage.png").exists() and not (out / "cases.csv").exists()
+    # without the attribution: the accounting still, no attribution anywhere
+    assert "Peserta aktif" in (out / "accounting.md").read_text()
+    assert "Pindah keluar kota" in (out / "figures" / "accounting.svg").read_text()
+    assert not (out / "attribution.csv").exists()
+    assert not (out / "figures" / "attribution.png").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert "gap_attribution" not in summary and "accounting" in summary
+    assert "attribution.csv" not in summary["provenance"]["files"]
 
 
 @pytest.mark.integration  # a real subprocess

@@ -211,7 +211,7 @@ def test_scenario_deleted_or_edited_mid_run(tiny: Path, tmp_path: Path, monkeypa
         monkeypatch.setattr(sim.runner.replications, "run", meddle)
         out = tmp_path / change
         assert main(["run", str(tiny), "--reps", "1", "--out", str(out), "--quiet",
-                     "--no-figures"]) == 0, capsys.readouterr().err
+                     "--no-figures", "--no-attribution"]) == 0, capsys.readouterr().err
         prov = json.loads((out / "summary.json").read_text())["provenance"]
         assert prov["scenario_sha256"] == hashlib.sha256(original).hexdigest()
         tiny.write_bytes(original)
@@ -224,7 +224,8 @@ def test_scenario_from_stdin_is_hashed(tiny: Path, tmp_path: Path) -> None:
     with open(tiny, "rb") as fh:
         r = subprocess.run([sys.executable, "-m", "sim", "run", "/dev/stdin", "--reps", "1",
                             "--out", str(tmp_path / "o"), "--quiet", "--no-figures",
-                            "--no-cases"], stdin=fh, cwd=tmp_path, env=_env(),
+                            "--no-attribution", "--no-cases"], stdin=fh, cwd=tmp_path,
+                           env=_env(),
                            capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     prov = json.loads((tmp_path / "o" / "summary.json").read_text())["provenance"]
@@ -291,7 +292,7 @@ def test_control_and_right_to_left_characters_in_name_are_escaped(tmp_path: Path
     f.write_text(TINY_TOML.replace('name = "tiny"', 'name = "a\\u202eb\\u001b[31mc"'))
     assert main(["validate", str(f)]) == 0
     assert main(["run", str(f), "--reps", "1", "--out", str(tmp_path / "o"), "--no-figures",
-                 "--no-cases"]) == 0
+                 "--no-attribution", "--no-cases"]) == 0
     printed = capsys.readouterr().out
     assert "\u202e" not in printed and "\x1b" not in printed
     assert printed.count("a\\u202eb\\x1b[31mc") == 2
@@ -316,7 +317,8 @@ def test_planted_partial_folder_survives_a_refused_run(tiny: Path, tmp_path: Pat
 def test_folder_named_like_staging_inside_results_is_not_ours(tiny: Path, tmp_path: Path,
                                                              capsys) -> None:
     out = tmp_path / "res"
-    args = ["run", str(tiny), "--reps", "1", "--out", str(out), "--quiet", "--no-figures"]
+    args = ["run", str(tiny), "--reps", "1", "--out", str(out), "--quiet", "--no-figures",
+            "--no-attribution"]
     assert main(args) == 0
     (out / ".partial-77").mkdir()
     (out / ".partial-77" / "notes.txt").write_text("mine")
@@ -327,7 +329,8 @@ def test_folder_named_like_staging_inside_results_is_not_ours(tiny: Path, tmp_pa
 
 def test_edited_result_file_is_not_replaced(tiny: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "res"
-    args = ["run", str(tiny), "--reps", "1", "--out", str(out), "--quiet", "--no-figures"]
+    args = ["run", str(tiny), "--reps", "1", "--out", str(out), "--quiet", "--no-figures",
+            "--no-attribution"]
     assert main(args) == 0
     edited = (out / "timeseries.csv").read_text() + "my,own,row\n"
     (out / "timeseries.csv").write_text(edited)
@@ -344,7 +347,8 @@ def test_edited_during_the_run_is_caught_before_the_swap(tiny: Path, tmp_path: P
     import sim.runner.replications
 
     out = tmp_path / "res"
-    args = ["run", str(tiny), "--reps", "1", "--out", str(out), "--quiet", "--no-figures"]
+    args = ["run", str(tiny), "--reps", "1", "--out", str(out), "--quiet", "--no-figures",
+            "--no-attribution"]
     assert main(args) == 0
     real_run = sim.runner.replications.run
 
@@ -461,7 +465,7 @@ def test_sink_keeps_no_tables_and_the_summary_is_unchanged(tiny: Path) -> None:
 def test_streamed_csv_equals_the_api_tables(tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     assert main(["run", str(tiny), "--reps", "3", "--workers", "2", "--out", str(out),
-                 "--quiet", "--no-figures"]) == 0
+                 "--quiet", "--no-figures", "--no-attribution"]) == 0
     api = sim.run(tiny, reps=3, seed=20240331)
     pd.testing.assert_frame_equal(pd.read_csv(out / "timeseries.csv"), api.timeseries,
                                   check_dtype=False)

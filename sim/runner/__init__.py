@@ -7,6 +7,7 @@
 :mod:`.totals`              running totals across replications (bands, funnel, quantiles)
 :mod:`.funnel`              the funnel and days-to-card tables, from the case table
 :mod:`.staging`             crash-safe output folders (stage, then swap into place)
+:mod:`.attribution`         the gap to the target by cause: paired runs, one cause removed
 ==========================  ================================================================
 
 ``from sim.runner import run`` works as before this layer was a package.
@@ -14,7 +15,8 @@
 
 from __future__ import annotations
 
-_SUBMODULES = {"replications", "records", "catalogue", "totals", "funnel", "staging"}
+_SUBMODULES = {"replications", "records", "catalogue", "totals", "funnel", "staging",
+               "attribution"}
 
 
 def __getattr__(name: str):  # PEP 562: the names of the former ``sim/runner.py``

@@ -20,9 +20,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.model.accounting import ACCOUNTS
 from sim.model.cases import REFERRAL_ROUTES
 
 NAN = float("nan")
+
+# What each account of sim.model.accounting holds on the end date (people).
+ACCOUNT_MEANINGS = {
+    "active": "with an active Jambi Bugar card",
+    "never_applied": "eligible and uninsured, with no application yet (aware or not)",
+    "in_pipeline": "with a case open on its route (not waiting for a slot)",
+    "waiting_slot": "waiting for a slot: a case at the full quota, or turned away at a full "
+                    "front door and coming back",
+    "abandoned": "whose last case was given up (or who gave up at the front door)",
+    "rejected": "whose last case was rejected",
+    "deactivated": "deactivated while still eligible and not back",
+    "moved_to_pbi_jk": "taken over by central PBI-JK (covered, outside the city's stock)",
+    "moved_away": "who moved out of Kota Jambi",
+    "no_longer_eligible": "who rose out of poverty or were found ineligible at "
+                          "re-verification",
+    "died": "who died",
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,22 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in [
     Output("citizen_cost_idr_per_enrolled_household", "IDR/household",
            "Transport cost of enrolled households, over all their citizen cases, per enrolled "
            "household.", True),
+    *[Output(f"acct_{k}_end", "people",
+             f"Accounting on the end date: people ever eligible {m} (sim.model.accounting; "
+             f"the acct_*_end add up to ever_eligible_end).")
+      for k, m in ACCOUNT_MEANINGS.items()],
+    Output("ever_eligible_end", "people",
+           "Everyone who has been eligible since the start date (the first day's uninsured "
+           "eligible and members, newcomers, people dropped from central PBI-JK), counted "
+           "once, as many as a household had when it came."),
+    Output("applications_turned_away", "applications",
+           "Applications turned away at a full front door ('kuota penuh'; "
+           "rationing.front_door), a household counted each time."),
+    Output("comeback_applications", "applications",
+           "Re-applications and reactivation requests after a wrongful rejection or a "
+           "deactivation (reentry.*)."),
+    Output("people_from_pbi_jk", "people",
+           "People dropped from central PBI-JK who entered the pool (demand.pbi_drop_*)."),
     Output("cases_applied", "cases", "Cases opened (all routes)."),
     Output("cases_enrolled", "cases", "Cases that ended with an active card."),
     Output("cases_rejected", "cases", "Cases rejected (DTKS check, divergence, ineligible)."),
@@ -182,6 +216,13 @@ def scalars(stats: dict[str, Any], cases: pd.DataFrame | None, scenario: Any) ->
         "premium_idr_per_year": total / years if years > 0 else NAN,
     }
     out["people_ever_enrolled"] = float(stats.get("people_ever_enrolled", NAN))
+    accounts, flows = stats.get("accounts_end", {}), stats.get("flows", {})
+    for k in ACCOUNTS:
+        out[f"acct_{k}_end"] = float(accounts.get(k, NAN))
+    out["ever_eligible_end"] = float(stats.get("ever_eligible", NAN))
+    out["applications_turned_away"] = float(flows.get("turned_away", NAN))
+    out["comeback_applications"] = float(flows.get("comebacks", NAN))
+    out["people_from_pbi_jk"] = float(flows.get("from_pbi_jk", NAN))
     out["jkn_coverage_end"] = float(stats.get("jkn_coverage_end", NAN))
     yearly = {"member_months_": stats.get("member_months_by_year", {}),
               "active_members_": stats.get("active_by_year_end", {}),

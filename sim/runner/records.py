@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.model.accounting import ACCOUNTS
 from sim.model.cases import OUTCOMES, REFERRAL_ROUTES, STAGES
 from sim.model.sustainability import SEED_MONTH, indicators
 
@@ -154,6 +155,7 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
     for day, n in zip(*np.unique(days, return_counts=True)):
         y = str(model.clock.date(int(day)).year)
         applied_by_year[y] = applied_by_year.get(y, 0) + int(n)
+    pop = model.population
     return {"rep": model.rep, "enrolled_end": model.active_members, "handoffs": f.handoffs,
             "events": model.events.processed, "escalated": model.escalated,
             "dropout_by_stage": dict(f.dropout), "premium_idr_by_year": by_year,
@@ -165,6 +167,12 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
             "runtime_s": runtime_s, **{k: v for k, v in f.counts.items()},
             "in_process": f.open, "applied": len(f.record), "households": len(model.households),
             "visits_logged": len(f.journey),
+            # where everyone ever eligible is on the end date, and the open system's flows
+            "accounts_end": model.accounting.accounts(),
+            "ever_eligible": pop.ever_eligible_people,
+            "flows": {"turned_away": pop.turned_away, "comebacks": pop.comebacks,
+                      "from_pbi_jk": pop.from_pbi_jk,
+                      "drive_registered": model.renewal.registered},
             # the sustainability indicators, for a run that goes on after the seed's data
             **({"sustainability": indicators(model.monthly, model.scenario)}
                if model.scenario.time.end > SEED_MONTH else {})}
@@ -220,6 +228,38 @@ def _sustainability(stats: list[dict[str, Any]]) -> dict[str, Any]:
     return {"sustainability": out}
 
 
+# The open-system flows of ``summary.json``'s accounting block: (unit, meaning).
+FLOWS = {
+    "turned_away": ("applications", "applications turned away at a full front door "
+                                    "('kuota penuh'), a household counted each time"),
+    "comebacks": ("applications", "re-applications and reactivation requests after a "
+                                  "wrongful rejection or a deactivation"),
+    "from_pbi_jk": ("people", "people dropped from central PBI-JK who entered the pool"),
+    "moved_to_pbi_jk": ("people", "people taken over by central PBI-JK (covered, outside "
+                                  "the city's stock): the account of that name"),
+    "drive_registered": ("households", "households a registration drive registered"),
+}
+
+
+def accounting(stats: list[dict[str, Any]], end_date: str) -> dict[str, Any]:
+    """The ``accounting`` block of the summary: each account (people, on the end date),
+    everyone ever eligible and the open-system flows, as a mean and 95% interval across
+    replications (:func:`mean_ci`)."""
+    if not stats or "accounts_end" not in stats[0]:
+        return {}
+
+    def flow(s: dict[str, Any], k: str) -> float:
+        return s["accounts_end"][k] if k == "moved_to_pbi_jk" else s["flows"][k]
+
+    return {"accounting": {
+        "date": end_date,
+        "ever_eligible": mean_ci([s["ever_eligible"] for s in stats]),
+        "accounts": {k: mean_ci([s["accounts_end"][k] for s in stats]) for k in ACCOUNTS},
+        "flows": {k: mean_ci([flow(s, k) for s in stats]) for k in FLOWS},
+        "units": {"accounts": "people", **{k: u for k, (u, _) in FLOWS.items()}},
+    }}
+
+
 def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.DataFrame,
               version: str) -> dict[str, Any]:
     """The run's headline figures, as plain data (the content of summary.json)."""
@@ -259,6 +299,7 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
         "escalated_by_review": float(np.mean([s["escalated"] for s in stats])),
         "runtime_s_per_rep": float(np.mean([s["runtime_s"] for s in stats])),
         **_sustainability(stats),
+        **accounting(stats, scenario.time.end.isoformat()),
         "notes": {
             "enrolled_end": "active members (people) on end_date; mean and 95% t-interval "
                             "across reps",
@@ -281,5 +322,10 @@ def summarize(scenario: Any, seed: int, stats: list[dict[str, Any]], cases: pd.D
                               "indicators), mean and 95% t-interval over the replications "
                               "where the indicator is finite (reps); reps_never counts the "
                               "replications where it is infinite (never recovered)",
+            "accounting": "everyone who has been eligible since the start date, in people, "
+                          "by where they are on end_date (sim.model.accounting: the accounts "
+                          "add up to ever_eligible in every replication); flows: "
+                          + "; ".join(f"{k}: {m}" for k, (_, m) in FLOWS.items())
+                          + "; mean and 95% t-interval across reps",
         },
     }

@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.model.accounting import ACCOUNTS
 from sim.model.cases import REFERRAL_ROUTES
 from sim.scenario.offices import OFFICES
 
 PATHWAYS = ("manual", "online")
+ACCOUNT_COLUMNS = [f"acct_{k}" for k in ACCOUNTS]
 FUNNEL_STAGES = (*OFFICES, "activation")
 
 
@@ -63,6 +65,7 @@ class Tally:
         self.funnel_sum: pd.DataFrame | None = None  # funnel_table(cases, 1) by pathway, step
         self.year_counts: dict[tuple[str, int], list[int]] = {}  # applied, enrolled, open
         self.year_days: dict[tuple[str, int], np.ndarray] = {}  # tenths of a day to card
+        self.accounts: dict[str, list[Any]] = {}  # date -> [sums of acct_* columns, n]
 
     def add(self, timeseries: pd.DataFrame, cases: pd.DataFrame) -> None:
         """Add one replication's tables."""
@@ -75,6 +78,12 @@ class Tally:
             else:
                 b[0] += e
                 b[1], b[2], b[4] = min(b[1], e), max(b[2], e), b[4] + 1
+        if set(ACCOUNT_COLUMNS) <= set(timeseries.columns):
+            values = timeseries[ACCOUNT_COLUMNS].to_numpy(dtype=float)
+            for d, row in zip(timeseries["date"], values):
+                a = self.accounts.setdefault(d, [np.zeros(len(ACCOUNTS)), 0])
+                a[0] += row
+                a[1] += 1
         self._add_figure_tables(cases)
         citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)]
         for p in (*PATHWAYS, "all"):
@@ -185,3 +194,10 @@ class Tally:
         rows = [(pd.Timestamp(d), b[0] / b[4], b[1], b[2], b[3])
                 for d, b in sorted(self.band.items())]
         return pd.DataFrame(rows, columns=["date", "mean", "lo", "hi", "cap"]).set_index("date")
+
+    def accounts_by_month(self) -> pd.DataFrame:
+        """Per month (rows, dates) the mean of each account (columns ``acct_*``, people)
+        across reps: where everyone ever eligible is, month by month."""
+        rows = {pd.Timestamp(d): a[0] / a[1] for d, a in sorted(self.accounts.items())}
+        return pd.DataFrame.from_dict(rows, orient="index", columns=ACCOUNT_COLUMNS) \
+            .rename_axis("date")

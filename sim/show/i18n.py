@@ -53,6 +53,34 @@ RESULTS = {
            "open": "masih di sini"},
 }
 
+# The accounts of everyone ever eligible (sim.model.accounting.ACCOUNTS).
+ACCOUNT_LABELS = {
+    "en": {"active": "Active members", "never_applied": "Never applied",
+           "in_pipeline": "Case in process", "waiting_slot": "Waiting for a slot",
+           "abandoned": "Gave up", "rejected": "Rejected",
+           "deactivated": "Deactivated, not back", "moved_to_pbi_jk": "Moved to central PBI-JK",
+           "moved_away": "Moved away", "no_longer_eligible": "No longer eligible",
+           "died": "Died"},
+    "id": {"active": "Peserta aktif", "never_applied": "Belum pernah mendaftar",
+           "in_pipeline": "Berkas sedang diproses", "waiting_slot": "Menunggu kuota",
+           "abandoned": "Mundur", "rejected": "Ditolak",
+           "deactivated": "Dinonaktifkan, belum kembali",
+           "moved_to_pbi_jk": "Dialihkan ke PBI-JK pusat", "moved_away": "Pindah keluar kota",
+           "no_longer_eligible": "Tidak lagi layak", "died": "Meninggal"},
+}
+
+# The causes of the gap that sim.runner.attribution removes one at a time.
+CAUSE_LABELS = {
+    "en": {"cap": "No quota", "front_door": "No front-door rationing", "churn": "No churn",
+           "rejections": "No wrongful rejections", "abandonment": "No abandonment",
+           "awareness": "Everyone aware at the start",
+           "barriers": "No coordination barriers"},
+    "id": {"cap": "Tanpa kuota", "front_door": "Tanpa penjatahan pintu depan",
+           "churn": "Tanpa perputaran peserta", "rejections": "Tanpa penolakan keliru",
+           "abandonment": "Tanpa pengunduran diri", "awareness": "Semua tahu sejak awal",
+           "barriers": "Tanpa hambatan koordinasi"},
+}
+
 T: dict[str, dict[str, Any]] = {
     "en": {
         # common
@@ -144,6 +172,29 @@ T: dict[str, dict[str, Any]] = {
         "summary_line": "{name}: {members} active members on {date}; median {days} days to "
                         "card; {cost} per enrolled household",
         "bad_date": "Not a date in YYYY-MM-DD between {lo} and {hi}: kept {kept}.",
+        # accounting and gap attribution
+        "acct_title": "Where the {ever} people ever eligible are on {date}: {active} active "
+                      "members",
+        "acct_end": "On {date} (mean, 95% interval)", "acct_month": "By month (mean)",
+        "acct_people": "People", "acct_share": "{share} of everyone ever eligible",
+        "acct_note": "Everyone eligible at some time since the start date, counted from "
+                     "household state: the accounts add up to the total with no residual. "
+                     "'Moved to central PBI-JK' are covered, outside the city's stock.",
+        "attr_title": "Members each removed cause would add by {date}, against a gap of {gap}",
+        "attr_axis": "Members added on the end date (mean, 95% interval)",
+        "attr_gap": "Gap to the target: {gap}",
+        "attr_note": "Paired runs, one cause removed at a time, {reps} replications under "
+                     "common random numbers. Causes interact: the bars are not parts of the "
+                     "gap and need not add up to it.",
+        "attr_none": "Gap attribution not run (--no-attribution).",
+        "tab_accounting": "Where everyone is", "tab_attribution": "Gap by cause",
+        "account": "Account", "cause": "Cause", "members_added": "Members added",
+        "share_of_gap": "Share of the gap", "ever_eligible": "Everyone ever eligible",
+        "c_accounting": "Ever eligible {ever}: active {active}, never applied {never}, "
+                        "gave up {aband}, rejected {rej}, moved to PBI-JK {pbi}, other "
+                        "exits {gone}.",
+        "c_attribution": "Members each removed cause would add ({reps} paired reps; gap "
+                         "{gap}): {parts}.",
     },
     "id": {
         "uncalibrated": "belum dikalibrasi", "reps": "replikasi", "rep": "replikasi",
@@ -236,6 +287,30 @@ T: dict[str, dict[str, Any]] = {
         "summary_line": "{name}: {members} peserta aktif pada {date}; median {days} hari "
                         "sampai kartu; {cost} per rumah tangga terdaftar",
         "bad_date": "Bukan tanggal TTTT-BB-HH antara {lo} dan {hi}: tetap {kept}.",
+        "acct_title": "Posisi {ever} jiwa yang pernah layak pada {date}: {active} peserta aktif",
+        "acct_end": "Pada {date} (rata-rata, interval 95%)",
+        "acct_month": "Per bulan (rata-rata)",
+        "acct_people": "Jiwa", "acct_share": "{share} dari semua yang pernah layak",
+        "acct_note": "Semua yang pernah layak sejak tanggal mulai, dihitung dari keadaan "
+                     "rumah tangga: jumlah pos sama persis dengan totalnya. 'Dialihkan ke "
+                     "PBI-JK pusat' tetap berjaminan, di luar kepesertaan kota.",
+        "attr_title": "Tambahan peserta jika satu penyebab dihilangkan, sampai {date}, "
+                      "dibanding kekurangan {gap}",
+        "attr_axis": "Tambahan peserta pada tanggal akhir (rata-rata, interval 95%)",
+        "attr_gap": "Kekurangan dari target: {gap}",
+        "attr_note": "Simulasi berpasangan, satu penyebab dihilangkan setiap kali, {reps} "
+                     "replikasi dengan bilangan acak bersama. Penyebab saling berkaitan: "
+                     "batang bukan bagian dari kekurangan dan tidak harus berjumlah sama "
+                     "dengannya.",
+        "attr_none": "Atribusi kekurangan tidak dijalankan (--no-attribution).",
+        "tab_accounting": "Posisi semua warga", "tab_attribution": "Kekurangan per penyebab",
+        "account": "Pos", "cause": "Penyebab", "members_added": "Tambahan peserta",
+        "share_of_gap": "Bagian dari kekurangan", "ever_eligible": "Semua yang pernah layak",
+        "c_accounting": "Pernah layak {ever}: aktif {active}, belum mendaftar {never}, "
+                        "mundur {aband}, ditolak {rej}, dialihkan ke PBI-JK {pbi}, keluar "
+                        "lainnya {gone}.",
+        "c_attribution": "Tambahan peserta jika satu penyebab dihilangkan ({reps} replikasi "
+                         "berpasangan; kekurangan {gap}): {parts}.",
     },
 }
 MONTHS = {"en": ["January", "February", "March", "April", "May", "June", "July", "August",

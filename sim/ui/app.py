@@ -261,6 +261,8 @@ def Page():
                 Plot("days", lambda: FIGURES["days"](base, changed, lang), key)
             with solara.lab.Tab(tr("tab_cost", lang)):
                 Plot("cost", lambda: FIGURES["cost"](base, changed, lang), key)
+            with solara.lab.Tab(tr("tab_accounting", lang)):
+                Plot("accounting", lambda: FIGURES["accounting"](base, changed, lang), key)
             with solara.lab.Tab(tr("tab_replay", lang)):
                 Replay(changed, lang)
 

@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "Indonesia)")
     r.add_argument("--no-cases", action="store_true", help="do not write cases.csv")
     r.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    r.add_argument("--no-attribution", action="store_true",
+                   help="do not attribute the gap to its causes (paired runs, one cause "
+                        "removed at a time)")
+    r.add_argument("--attribution-reps", type=_int_in(1, 10000, "--attribution-reps"),
+                   default=None, help="paired replications of each removed cause (default: "
+                                      "the run's reps, at most 3)")
     r.add_argument("--quiet", action="store_true", help="print nothing but errors")
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("files", type=Path, nargs="+")

@@ -68,14 +68,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         from sim.show.plots import all_figures, save_figures
 
         save_figures(staged, all_figures(result, args.lang))
-    summary = dict(result.summary)
+    from sim.runner.attribution import CAUSES, attribute_gap, default_reps
+    from sim.show.gap import console_lines, write_gap
+
+    attribution, n = None, args.attribution_reps or default_reps(args.reps)
+    if not args.no_attribution:  # paired runs, one cause removed at a time
+        with tqdm(total=n * len(CAUSES), unit="rep", disable=args.quiet or None,
+                  file=sys.stderr, desc=tr("tab_attribution", args.lang)) as bar:
+            attribution = attribute_gap(scenario, n, args.seed, workers=args.workers,
+                                        baseline=result.per_rep, progress=bar.update)
+    write_gap(staged, result, attribution, args.lang, figures=not args.no_figures)
+    summary = dict(result.summary, **({"gap_attribution": attribution.summary()}
+                                      if attribution is not None else {}))
     summary["provenance"] = _provenance(args.scenario, data, command, elapsed, staged.files)
     staged.write_json("summary.json", summary)
     final = staged.finish()
     args.staging = None
-    say(report(summary, args.lang))
+    say(report(summary, args.lang) + "\n" + console_lines(summary, attribution, args.lang))
     say(tr("c_wrote", args.lang, dir=final) + ": summary.json, timeseries.csv"
-        + ("" if args.no_cases else ", cases.csv, journey.csv")
+        + ("" if args.no_cases else ", cases.csv, journey.csv") + ", accounting.csv"
+        + ("" if attribution is None else ", attribution.csv")
         + ("" if args.no_figures else ", figures/") + f" ({elapsed:.1f} s).")
     return 0
 

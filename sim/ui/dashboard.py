@@ -385,8 +385,17 @@ def fig_replay(run: Run, case_id: int, lang: str) -> Any:
     return fig
 
 
+def fig_accounting(base: Run, changed: Run, lang: str) -> Any:
+    """Where everyone ever eligible is on the last date, both scenarios (the gap
+    attribution's paired runs are ``jambi-sim run``'s: too slow for a change here)."""
+    from sim.show.gap import accounts_side_by_side
+
+    return accounts_side_by_side({_name(w, lang): r.timeseries.iloc[-1] for w, r in
+                                  (("base", base), ("changed", changed))}, lang)
+
+
 FIGURES = {"coverage": fig_coverage, "funnel": fig_funnel, "backlog": fig_backlog,
-           "days": fig_days, "cost": fig_cost}
+           "days": fig_days, "cost": fig_cost, "accounting": fig_accounting}
 
 
 def summary_line(which: str, r: Run, lang: str) -> str:
