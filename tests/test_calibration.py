@@ -134,7 +134,7 @@ def test_shipped_calibration_loads() -> None:
     assert cal.alternative is not None and cal.alternative.output == "people_ever_enrolled"
 
 
-CALIBRATED = ("online_2021", "premium_full", "manual_only", "online_from_2018",
+CALIBRATED = ("online_2021", "premium_shared", "manual_only", "online_from_2018",
               "shared_database", "no_tim_koordinasi", "awareness_campaign")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import subprocess
 import sys
 
@@ -233,23 +235,49 @@ def test_extremes_end_finitely() -> None:
     res = sim.run(small(program={"target": 0}), reps=1, seed=1).summary
     assert res["enrolled_end"]["mean"] == 0
     quiet = small(awareness={"initial": 0.0, "background_per_year": 0.0, "campaign_reach": 0.0},
-                  population={"lapas_residents": 0, "panti_asuhan": 0, "panti_jompo": 0})
+                  population={"lapas_residents": 0, "panti_asuhan": 0, "panti_jompo": 0},
+                  demand={"illness_per_year": 0.0, "website_reach": 0.0,
+                          "rt_recruit_per_year": 0.0, "pbi_drop_eligible_share": 0.0})
     res = sim.run(quiet, reps=1, seed=1).summary
     assert res["cases"]["applied"] == 0 and res["enrolled_end"]["mean"] == 0
 
 
 # -------------------------------------------------------------- quota, budget
+SHARED = {"2020-07-01": 25500.0, "2021-01-01": 37800.0}  # scenarios/premium_shared.toml
+
+
+def cap_on(sc, year: int) -> int:
+    """The cap on active plus pending members on January 1st of ``year``."""
+    prog = JambiBugarModel(sc, seed=1).program
+    return prog.cap(prog.clock.t(dt.date(year, 1, 1)))
+
+
 def test_budget_caps_follow_the_seed_figures() -> None:
-    caps = JambiBugarModel(small(), seed=1).program.caps
-    default = JambiBugarModel(sim.Scenario(), seed=1).program.caps
-    # the city pays Rp37,800 a member-month from 2021 (Perpres 64/2020): Rp13.6 bn pays
-    # for 29,982 member-years, the 30,000 the budget was set for
-    assert default[2021] == int(13.6e9 // (12 * 37_800)) == 29_982
-    assert default[2023] == 30_000  # Rp16.21 bn would pay 35,736: the target binds
-    full = JambiBugarModel(sim.Scenario().with_overrides(city_premium_idr_from={}),
-                           seed=1).program.caps
-    assert full[2021] == int(13.6e9 // (12 * 42_000))  # the full premium: about 27,000
-    assert caps[2019] == 3000
+    default = sim.Scenario()
+    # the city pays the full Rp42,000 (the thesis's arithmetic): Rp13.6 bn pays for about
+    # 27,000 member-years in 2021
+    assert cap_on(default, 2021) == int(13.6e9 // (12 * 42_000)) == 26_984
+    assert cap_on(default, 2023) == 30_000  # Rp16.21 bn would pay 32,162: the target binds
+    assert JambiBugarModel(default, seed=1).program.caps[2023] == 32_162  # the budget's own
+    # the reading where the central government pays part: 29,982, the 30,000 it was set for
+    shared = default.with_overrides(city_premium_idr_from=SHARED)
+    assert cap_on(shared, 2021) == int(13.6e9 // (12 * 37_800)) == 29_982
+    assert cap_on(small(), 2019) == 3000
+
+
+def test_a_soft_target_and_a_dated_target_move_the_cap() -> None:
+    """``policy.target_is_cap`` off leaves only the budget; ``policy.target_from`` changes
+    the target (and the cap) from its date, and the quota admits then."""
+    default = sim.Scenario()
+    assert cap_on(default.with_overrides(target_is_cap=False), 2023) == 32_162
+    raised = default.with_overrides(target_from={"2022-06-01": 40_000})
+    prog = JambiBugarModel(raised, seed=1).program
+    assert prog.cap(prog.clock.t(dt.date(2022, 5, 31))) == 29_563  # the 2022 budget binds
+    assert prog.cap(prog.clock.t(dt.date(2023, 1, 1))) == 32_162  # the budget, not 30,000
+    assert prog.clock.t(dt.date(2022, 6, 1)) in prog.cap_changes()
+    low = default.with_overrides(target_from={"2022-06-01": 10_000})
+    m = JambiBugarModel(low, seed=1)
+    assert m.program.cap(m.clock.t(dt.date(2022, 7, 1))) == 10_000
 
 
 def test_city_premium_schedule_by_period() -> None:
@@ -258,7 +286,8 @@ def test_city_premium_schedule_by_period() -> None:
     (Perpres 64/2020), and a later change on top."""
     import datetime as dt
 
-    prog = JambiBugarModel(sim.Scenario(), seed=1).program
+    prog = JambiBugarModel(sim.Scenario().with_overrides(city_premium_idr_from=SHARED),
+                           seed=1).program
     rate = prog.premium_rate
     assert [rate(dt.date(*d)) for d in [(2018, 1, 1), (2019, 7, 31), (2019, 8, 1),
                                         (2020, 6, 30), (2020, 7, 1), (2021, 1, 1),
@@ -274,7 +303,8 @@ def test_initial_members_are_active_on_the_first_day_and_counted_once() -> None:
     leaves like everyone else; the other households are the same draws."""
     base = small(time={"end": "2018-03-31"}, awareness={"initial": 0.0,
                  "background_per_year": 0.0, "campaign_reach": 0.0},
-                 population={"lapas_residents": 0, "panti_asuhan": 0, "panti_jompo": 0})
+                 population={"lapas_residents": 0, "panti_asuhan": 0, "panti_jompo": 0},
+                 demand={"illness_per_year": 0.0})
     stocked = base.with_overrides(initial_members=500)
     m0, m1 = JambiBugarModel(base, seed=2), JambiBugarModel(stocked, seed=2)
     assert m1.quota.active == 500 and m0.quota.active == 0

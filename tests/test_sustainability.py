@@ -27,7 +27,9 @@ def test_later_premium_changes_enter_rate_and_caps() -> None:
     assert p.premium_rate(dt.date(2019, 2, 1)) == 50000.0
     assert p.premium_rate(dt.date(2018, 12, 1)) == 23000.0
     assert p.premium_rate_at(p.clock.t(dt.date(2019, 3, 1))) == 50000.0
-    assert p.caps[2019] == min(3000, int(9.0e9 // (50000.0 * 12)))
+    assert p.caps[2019] == int(9.0e9 // p.yearly_bill(2019))  # the budget's cap
+    assert p.yearly_bill(2019) == 7 * 50000.0 + 5 * 42000.0  # Perpres 75/2019 from August
+    assert p.cap(p.clock.t(dt.date(2019, 1, 1))) == min(3000, p.caps[2019])  # and the target
 
 
 def test_a_responsive_budget_follows_last_years_spending() -> None:

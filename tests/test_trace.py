@@ -1,7 +1,7 @@
 """Exact event traces of one household, written out by hand (SimPy's style).
 
 Everything random is switched off: fixed service times, no rework, no barriers, no
-latency, no exits. Service times: RT 1 day (open weekends), Lurah, Camat, Dinas Sosial
+latency, no exits, no renewal of demand (the one household decides on the first day). Service times: RT 1 day (open weekends), Lurah, Camat, Dinas Sosial
 and Dinas Kesehatan 0.5 working days, BPJS 0.25; BPJS activates on the 1st of the next
 month for registrations by the 20th.
 """
@@ -36,6 +36,9 @@ def one_household(mode: str, start: str, **coordination: object) -> Scenario:
         "exits": {"death_per_year": 0.0, "move_per_year": 0.0, "income_rise_per_year": 0.0,
                   "central_pbi_dates": [], "central_pbi_share": [], "reverification_dates": []},
         "barriers": dict.fromkeys(BARRIERS, 0.0),
+        # the household decides on the first day; nothing else brings anyone in
+        "demand": {"initial_state": "deciding", "illness_per_year": 0.0, "website_reach": 0.0,
+                   "rt_recruit_per_year": 0.0, "pbi_drop_dates": [], "pbi_drop_people": []},
         "coordination": {"handoff_days_online": 0.0, "handoff_days_paper": 0.0,
                          "hierarchy": {"enabled": False}, "network": {"enabled": False},
                          **coordination},

@@ -8,6 +8,7 @@ import pytest
 from conftest import small, small_toml
 
 import sim
+from sim.model.cases import REFERRAL_ROUTES
 from sim.runner.funnel import STEPS, days_by_year, funnel_table
 from sim.show.i18n import T, console_summary, num, pct, rupiah, subtitle, tr
 
@@ -32,7 +33,7 @@ def _arrived(cases: pd.DataFrame, step: str) -> pd.Series:
 def test_funnel_arithmetic_matches_the_case_table(result) -> None:
     cases, reps = result.cases, 2
     tab = funnel_table(cases, reps)
-    citizen = cases[cases["route"] != "referral"]
+    citizen = cases[~cases["route"].isin(REFERRAL_ROUTES)]
     assert set(tab["pathway"]) == set(citizen["pathway"])
     for p, t in tab.groupby("pathway"):
         sub = citizen[citizen["pathway"] == p]
@@ -58,7 +59,7 @@ def test_funnel_arithmetic_matches_the_case_table(result) -> None:
 
 
 def test_gave_up_on_the_way_is_not_counted_at_the_office_never_reached(result) -> None:
-    citizen = result.cases[result.cases["route"] != "referral"]
+    citizen = result.cases[~result.cases["route"].isin(REFERRAL_ROUTES)]
     tab = funnel_table(result.cases, 2)
     manual = tab[tab["pathway"] == "manual"].set_index("step")
     # cases that gave up before the Lurah never arrived there: they are on the way from
@@ -76,7 +77,7 @@ def test_gave_up_on_the_way_is_not_counted_at_the_office_never_reached(result) -
 def test_days_by_year_states_the_censored_share(result) -> None:
     d = days_by_year(result.cases)
     assert set(d["pathway"]) <= {"manual", "online"}
-    citizen = result.cases[result.cases["route"] != "referral"]
+    citizen = result.cases[~result.cases["route"].isin(REFERRAL_ROUTES)]
     year = pd.to_datetime(citizen["applied"]).dt.year
     for r in d.to_dict("records"):
         g = citizen[(citizen["pathway"] == r["pathway"]) & (year == r["year"])]

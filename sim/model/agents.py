@@ -38,6 +38,7 @@ class Life(Protocol):
     def apply(self, hh: Household, t: float) -> None: ...
     def enroll(self, hh: Household, t: float) -> None: ...
     def case_closed(self, hh: Household) -> None: ...
+    def come_back(self, hh: Household, t: float) -> None: ...
 
 
 class Visits(Protocol):
@@ -100,6 +101,10 @@ class Household(Agent):
         self.status = "uninsured"  # uninsured | enrolled | gone
         self.exit_reason = ""
         self.ever_enrolled = False  # carded at least once (the initial stock counts)
+        self.counted = eligible  # eligible when it came: counted in the accounting
+        self.last_end = ""  # its last setback: abandoned | rejected | deactivated
+        self.setbacks = 0  # wrongful rejections and deactivations so far (reentry memory)
+        self.door_wait = False  # turned away at a full front door, coming back
         self.case: Any = None
         self.exit_gen = 0
 
@@ -124,8 +129,13 @@ class Household(Agent):
 
     def case_closed(self) -> None:
         """Its case has reached its end (enrolled, rejected or abandoned)."""
+        self.last_end = self.case.outcome
         self.case = None
         self.life.case_closed(self)
+
+    def come_back(self, t: float) -> None:
+        """A setback while still eligible (a wrongful rejection): it may try again."""
+        self.life.come_back(self, t)
 
 
 class Office(Agent):

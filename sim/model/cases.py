@@ -26,9 +26,9 @@ RESULTS = ("open", "approved", "handed_off", "bounced", "verify", "rework", "dtk
            "rejected", "abandoned", "left", "enrolled")
 RESULT_CODE = {r: i for i, r in enumerate(RESULTS)}
 OUTCOMES = ("enrolled", "rejected", "abandoned")
-# Routes of referred segments (institutions, outreach): no visits of their own, so they are
+# Routes without visits of the citizen's own (referred segments, reactivations, drives):
 # left out of the citizen figures (funnel, days to card, visits, households).
-REFERRAL_ROUTES = ("referral", "referral_single")
+REFERRAL_ROUTES = ("referral", "referral_single", "reactivation", "drive")
 
 NAN = float("nan")
 

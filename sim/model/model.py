@@ -14,15 +14,19 @@ The model only wires its parts together; each part owns its state:
                        :mod:`sim.model.city`) and the ``quota`` (active, pending and waiting
                        members: :class:`~sim.model.program.Quota`)
 ``ledger``             premiums and member-months accrued by month (:mod:`sim.model.program`)
-``population``         households, awareness, decisions and exits (:mod:`sim.model.population`)
+``population``         households, awareness, decisions, exits, coming back
+                       (:mod:`sim.model.population`)
+``renewal``            the website's socialisation, RT recruitment, PBI-JK drops,
+                       registration drives (:mod:`sim.model.renewal`)
+``accounting``         where everyone who has been eligible is (:mod:`sim.model.accounting`)
 ``tim``                the Tim Koordinasi's review meetings (:mod:`sim.model.agents`)
 ``sustain``            responsive budget and UHC Prioritas feedback
                        (:mod:`sim.model.sustainability`)
 =====================  ==================================================================
 
 The parts that act at fixed points of the calendar are the model's ``components``
-(:mod:`sim.model.component`), run in this order: population, ledger, flow, the trust
-dynamics if coordination evolves, sustain, quota, tim, the trust shocks if it evolves, then
+(:mod:`sim.model.component`), run in this order: population, renewal, ledger, flow, the trust
+dynamics if coordination evolves, sustain, quota, accounting, tim, the trust shocks if it evolves, then
 any extra components given to the model. ``step()`` advances one calendar day. Work is driven by the event queue, so
 cost grows with hand-offs, decisions and arrivals, not with agents x days: a waiting
 household or an empty office costs nothing. The model imports no I/O, plotting or CLI code.
@@ -40,6 +44,7 @@ from sim.checks import seed_and_rep
 from sim.engine.events import EventQueue
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
+from sim.model.accounting import Accounting
 from sim.model.agents import TimKoordinasi
 from sim.model.cases import OFFICES
 from sim.model.component import Component
@@ -48,6 +53,7 @@ from sim.model.pathways import CaseFlow
 from sim.model.population import Population
 from sim.model.program import Ledger, Program
 from sim.model.relations import Relations, TrustDynamics, TrustShocks
+from sim.model.renewal import Renewal
 from sim.model.sustainability import SustainabilityRules
 from sim.scenario import Scenario, load_scenario
 
@@ -100,6 +106,8 @@ class JambiBugarModel(mesa.Model):
         self.population = Population(self, sc, clock, self.events, self.streams, self.quota,
                                      sc.population.n_rt, self.flow.pathway_at,
                                      self.flow.open_case, keep_departed=tables)
+        self.renewal = Renewal(sc, clock, self.population, self.flow.t_online)
+        self.accounting = Accounting(self.population, self.quota)
         lapse = sc.relations.tim_meetings_until
         t_lapse = clock.t(lapse) if lapse else float("inf")
         self.tim = TimKoordinasi(self, "Tim Koordinasi JKN Daerah",
@@ -117,7 +125,8 @@ class JambiBugarModel(mesa.Model):
             staff = {a: getattr(sc.offices, a).staff for a in self.city.agencies}
             trust = [TrustDynamics(self.relations, self.city.queue, staff)]
         self.components: list[Component] = [
-            self.population, self.ledger, self.flow, *trust, self.sustain, self.quota,
+            self.population, self.renewal, self.ledger, self.flow, *trust, self.sustain,
+            self.quota, self.accounting,
             self.tim, *([TrustShocks(self.relations)] if trust else [])]
         self.components += [c if isinstance(c, Component) else c(self) for c in components]
         for part in self.components:

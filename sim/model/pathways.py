@@ -103,7 +103,6 @@ class CaseFlow(Component):
         self.u_verify_wait = k("verify_wait", "exponential")
         self.u_rework = k("rework_delay", "exponential")
         self.u_resend = k("resend", "exponential")
-        self.u_reapply = k("reapply:rejected", ("uniform", "exponential"), per_block=1)
         self.u_reconsider = k("reconsider", "exponential", per_block=3)
         self.horizon = 0.0  # the end of the last day run (for the audit)
         # the offices, last: they register as Mesa agents and hand their decisions back here
@@ -147,12 +146,15 @@ class CaseFlow(Component):
         return True
 
     # ---------------------------------------------------------------- opening
-    def open_case(self, hh: Household, t: float) -> None:
-        """Open a case: first a Dukcapil trip if the KK/KTP is missing, then the route."""
+    def open_case(self, hh: Household, t: float, route: str | None = None) -> None:
+        """Open a case: first a Dukcapil trip if the KK/KTP is missing, then the route:
+        the household's own (by pathway in force), or ``route`` (a reactivation through
+        Dinas Sosial, a registration drive: no trips)."""
         pathway = self.pathway_at(t)
-        route = "referral" if hh.referred else pathway
-        if t >= self.t_single:
-            route = "referral_single" if hh.referred else "single"
+        if route is None:
+            route = "referral" if hh.referred else pathway
+            if t >= self.t_single:
+                route = "referral_single" if hh.referred else "single"
         tol = hh.patience * self.u_tolerance(hh.idx)
         case = Case(len(self.record) + 1, hh, pathway, route, self.routes[route], t, tol)
         city = self.city
@@ -164,8 +166,8 @@ class CaseFlow(Component):
         hh.case = case
         self.open += 1
         self.log(t, "apply", case, route)
-        if hh.has_docs:
-            self.go(t, case)
+        if hh.has_docs or route in ("reactivation", "drive"):
+            self._step(t, case)
             return
         if not route.startswith("referral") and self.gives_up(
                 case, t, city.trip_cost(hh, "docs"), "docs"):
@@ -178,7 +180,7 @@ class CaseFlow(Component):
     def _docs_ready(self, t: float, case: Case) -> None:
         case.household.has_docs = True
         self._end_visit(case, t, "approved")
-        self.go(t, case)
+        self._step(t, case)
 
     # ----------------------------------------------------------------- moving
     def _step(self, t: float, case: Case) -> None:
@@ -353,9 +355,7 @@ class CaseFlow(Component):
         self.close(case, t, "rejected", reason)
         hh = case.household
         if reason in ("dtks_mismatch", "divergent_judgement") and hh.eligible:
-            u, e = self.u_reapply.group(hh.idx)
-            if u < self.beh.reapply_prob:
-                self.events.schedule(t + e * self.beh.reconsider_days, hh.apply)
+            hh.come_back(t)  # wrongly rejected: it may try again (reentry)
 
     # ------------------------------------------------------- batches and quota
     def wait_for_dtks(self, case: Case, t: float) -> None:

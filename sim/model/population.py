@@ -9,14 +9,27 @@ Parts, each run by events in the documented order of ``JambiBugarModel.step``:
 * **decisions** -- an aware household applies (chance by pathway in force) or thinks
   again later;
 * **exits** -- a member dies, the household moves away or rises out of poverty;
-  central PBI-JK takes households over; re-verification tranches deactivate members.
+  central PBI-JK takes households over; re-verification tranches deactivate members;
+* **coming back** -- a household wrongly rejected or deactivated while eligible tries
+  again, at a hazard that falls with each setback (``reentry``); a deactivated one may
+  ask Dinas Sosial to reactivate it; one turned away at a full front door
+  (``rationing``) may come back;
+* **illness** -- an uninsured eligible household that falls ill may apply
+  (``demand.illness_*``).
+
+The open-system inflows (the website's socialisation, RT heads who recruit, people
+dropped from central PBI-JK, registration drives) are dated city-wide events of
+:class:`~sim.model.renewal.Renewal`, which calls in here.
 
 The stocks of people (eligible, aware) are owned here; active members are owned by the
-:class:`~sim.model.program.Quota`, which this part tells of every change.
+:class:`~sim.model.program.Quota`, which this part tells of every change. The departed
+are counted here as they leave (``gone_people``), for the accounting of where everyone
+who has been eligible is (:mod:`sim.model.accounting`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from typing import Any
@@ -24,15 +37,17 @@ from typing import Any
 import numpy as np
 
 from sim._mesa import mesa
-from sim.engine.events import URGENT, EventQueue
+from sim.engine.events import EventQueue
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
+from sim.model.accounting import ACCOUNTS, GONE_ACCOUNT
 from sim.model.agents import Household
 from sim.model.component import Component
 from sim.model.program import Quota
 from sim.scenario import Scenario
 
 PATIENCE_SD = 0.5  # log-sd of household patience (assumption, see docs/model.md)
+
 
 
 class _Left:
@@ -61,12 +76,13 @@ LEFT = _Left()
 
 class Population(Component):
     """Households of one replication, and the events of their lives. As a component it
-    builds the first day's households and puts the city-wide events (campaigns, central
-    PBI-JK take-overs, re-verification tranches) on the queue when the model starts."""
+    builds the first day's households when the model starts; the city-wide events that
+    reach them are :class:`~sim.model.renewal.Renewal`'s."""
 
     def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
                  streams: Streams, quota: Quota, n_rt: int,
-                 pathway_at: Callable[[float], str], on_apply: Callable[[Household, float], None],
+                 pathway_at: Callable[[float], str],
+                 on_apply: Callable[[Household, float, str | None], None],
                  keep_departed: bool = True):
         self.model = model  # only to register the households as Mesa agents
         self.sc = scenario
@@ -88,12 +104,26 @@ class Population(Component):
         self.u_consider = streams.keyed("consider", ("uniform", "exponential"), per_block=4)
         self.u_exit = streams.keyed("exit", ("exponential", "uniform"), per_block=2)
         self.u_word = streams.keyed("word_of_mouth", per_block=6)
-        self.u_reapply = streams.keyed("reapply:deactivated", ("uniform", "exponential"),
+        self.rationing = scenario.rationing
+        self.u_reentry = streams.keyed("reentry", ("uniform", "exponential"), per_block=1)
+        self.u_door = streams.keyed("front_door", ("uniform", "exponential"), per_block=1)
+        self.u_illness = streams.keyed("illness", ("exponential", "uniform", "exponential"),
                                        per_block=1)
+        self.u_rt = streams.keyed("rt_recruit", "exponential", per_block=1)
+        self.u_initial = streams.keyed("initial_consider", "exponential", per_block=1)
+        d = scenario.demand
+        self.inflow_factor = [(clock.t(dt.date.fromisoformat(k)), v)
+                              for k, v in sorted(d.inflow_factor_from.items())]
+        self._illness_rate = d.illness_per_year
+        # accounting: everyone who has been eligible (people), and where the departed went
+        self.ever_eligible_people = 0
+        self.gone_people = dict.fromkeys(ACCOUNTS[ACCOUNTS.index("moved_to_pbi_jk"):], 0)
+        self.turned_away = 0  # applications turned away at a full front door
+        self.comebacks = 0  # re-applications and reactivation requests after a setback
+        self.from_pbi_jk = 0  # people dropped from central PBI-JK who entered the pool
         ex = scenario.exits
         self._exit_household_rate = ex.move_per_year + ex.income_rise_per_year
         self._exit_event = self._exit  # one bound method for every pending exit
-        self._n_events: dict[str, int] = {}
 
     # ------------------------------------------------------------ households
     def build(self) -> None:
@@ -106,8 +136,14 @@ class Population(Component):
         n_inel = int(round(n_elig * pop.ineligible_applicant_share /
                            max(1e-9, 1 - pop.ineligible_applicant_share)))
         initial = self.sc.awareness.initial
+        settled = self.sc.demand.initial_state == "reconsidering"
         for i in range(n_elig + n_inel):
-            self._new_household(0.0, rng, eligible=i < n_elig, aware=rng.random() < initial)
+            aware = rng.random() < initial
+            hh = self._new_household(0.0, rng, eligible=i < n_elig, aware=aware and not settled)
+            if aware and settled:  # aware for a while: it thinks again at some point
+                self._set(hh, aware=True)
+                self.events.schedule(self.u_initial(hh.idx) * self.sc.behaviour.reconsider_days,
+                                     hh.reconsider)
         institutions = ([pop.lapas_residents] if pop.lapas_residents > 0 else []) + \
             [pop.panti_jompo_residents] * pop.panti_jompo + \
             [pop.panti_asuhan_residents] * pop.panti_asuhan
@@ -119,6 +155,7 @@ class Population(Component):
                                 True, True, True, 1.0, 1.0)
             hh.aware = True
             self._count(hh, +1)
+            self.ever_eligible_people += residents
             self.events.schedule(float(inst_rng.uniform(0, 365)), hh.apply)
         self._initial_members()
         if pop.arrivals_per_year > 0:
@@ -139,6 +176,7 @@ class Population(Component):
             hh.aware, hh.status, hh.ever_enrolled = True, "enrolled", True
             self._count(hh, +1)
             self.ever_people += members
+            self.ever_eligible_people += members
             people += members
             self._schedule_exit(hh, 0.0)
 
@@ -169,17 +207,34 @@ class Population(Component):
             in_dtks=rng.random() < pop.in_dtks_share,
             cost_factor=float(rng.lognormal(-0.125, 0.5)), patience=patience)
         self._count(hh, +1)
+        if hh.eligible:
+            self.ever_eligible_people += hh.members
         if aware:
             self.hear(hh, t)
         else:
             rate = self.sc.awareness.background_per_year
             if rate > 0:
                 self.events.schedule(t + self.u_awareness(hh.idx) * 365.0 / rate, hh.hear)
+            if self.pathway_at(t) == "online":
+                self.recruit(hh, t)
         self._schedule_exit(hh, t)
+        if hh.eligible and self._illness_rate > 0:
+            self._schedule_illness(hh, t)
         return hh
 
     def _schedule_arrival(self, t: float) -> None:
-        rate = self.sc.population.arrivals_per_year
+        """The next arrival, at the rate in force now (``demand.inflow_factor_from``; a
+        gap drawn before a change of the rate keeps the old one)."""
+        factor = 1.0
+        for t_from, f in self.inflow_factor:
+            if t_from <= t:
+                factor = f
+        rate = self.sc.population.arrivals_per_year * factor
+        if rate <= 0:  # none now: look again when the factor next changes
+            nxt = [t_from for t_from, _ in self.inflow_factor if t_from > t]
+            if nxt:
+                self.events.schedule(nxt[0], self._schedule_arrival)
+            return
         self.events.schedule(t + self.streams["arrivals"].exponential(365.0 / rate),
                              self._arrive)
 
@@ -225,7 +280,85 @@ class Population(Component):
             self.events.schedule(t + e * beh.reconsider_days, hh.reconsider)
 
     def apply(self, hh: Household, t: float) -> None:
-        self.on_apply(hh, t)
+        """Go to the RT head (or be referred): turned away if the quota is full and the
+        front door rations (``rationing.front_door``), else a case opens."""
+        if self.rationing.front_door and self.quota.full(hh.members, t):
+            self.turn_away(hh, t)
+            return
+        hh.door_wait = False
+        self.on_apply(hh, t, None)
+
+    def turn_away(self, hh: Household, t: float) -> None:
+        """'Kuota penuh': come back later, or give up and think again as one that declined."""
+        self.turned_away += 1
+        r = self.sc.rationing
+        u, e = self.u_door.group(hh.idx)
+        if u < r.retry_prob:
+            hh.door_wait = True
+            self.events.schedule(t + e * r.retry_days, hh.apply)
+        else:
+            hh.door_wait, hh.last_end = False, "abandoned"
+            self.events.schedule(t + e * self.sc.behaviour.reconsider_days, hh.reconsider)
+
+    def come_back(self, hh: Household, t: float) -> None:
+        """After a setback while eligible (a wrongful rejection, a deactivation): apply
+        again at a hazard that each earlier setback lowers (``reentry``)."""
+        re = self.sc.reentry
+        rate = re.reapply_per_year * re.memory ** hh.setbacks
+        hh.setbacks += 1
+        if rate > 0:
+            self.events.schedule(t + self.u_reentry.group(hh.idx)[1] * 365.0 / rate,
+                                 self._again, hh)
+
+    def _again(self, t: float, hh: Household) -> None:
+        if hh.status == "uninsured" and hh.case is None and hh.eligible:
+            self.comebacks += 1
+            self.apply(hh, t)
+
+    def _reactivate(self, t: float, hh: Household) -> None:
+        """Dinas Sosial is asked to reactivate a deactivated member (Permensos 21/2019)."""
+        if hh.status == "uninsured" and hh.case is None:
+            self.comebacks += 1
+            hh.door_wait = False
+            self.on_apply(hh, t, "reactivation")
+
+    def register(self, hh: Household, t: float, route: str) -> None:
+        """A registration drive opens a case for the household on ``route``."""
+        if not hh.aware:
+            self._set(hh, aware=True)
+        hh.door_wait = False
+        self.on_apply(hh, t, route)
+
+    # ---------------------------------------------------------- renewal
+    def recruit(self, hh: Household, t: float) -> None:
+        """From the website's opening, the RT head may tell an unaware household."""
+        rate = self.sc.demand.rt_recruit_per_year
+        if rate > 0 and not hh.aware and hh.status == "uninsured":
+            self.events.schedule(t + self.u_rt(hh.idx) * 365.0 / rate, hh.hear)
+
+    def _schedule_illness(self, hh: Household, t: float) -> None:
+        e, u, d = self.u_illness.group(hh.idx)
+        self.events.schedule(t + e * 365.0 / self._illness_rate, self._ill, hh, u, d)
+
+    def _ill(self, t: float, hh: Household, u: float, d: float) -> None:
+        """Someone in the household falls ill: an uninsured eligible household hears of
+        the programme where it seeks care, and may apply at once."""
+        if hh.status == "gone":
+            return
+        if hh.status == "uninsured" and hh.eligible and hh.case is None:
+            self.hear(hh, t)
+            dem = self.sc.demand
+            if u < dem.illness_apply_prob:
+                self.events.schedule(t + d * dem.illness_apply_days, hh.apply)
+        self._schedule_illness(hh, t)
+
+    def pbi_drop(self, t: float, people: int) -> None:
+        """People dropped from central PBI-JK who are eligible enter the pool, aware."""
+        rng, arrived = self.streams["pbi_drop"], 0
+        while arrived < people:
+            hh = self._new_household(t, rng, eligible=True, aware=True)
+            arrived += hh.members
+        self.from_pbi_jk += arrived
 
     def enroll(self, hh: Household, t: float) -> None:
         """The card is active: count the members, tell the neighbours."""
@@ -284,6 +417,8 @@ class Population(Component):
         """Leave the programme's population for good (moved, central PBI, not poor, ...)."""
         if hh.status == "gone":
             return
+        if hh.counted:
+            self.gone_people[GONE_ACCOUNT[reason]] += hh.members
         self._set(hh, status="gone", exit_reason=reason)
         if hh.case is None and not self.keep_departed:  # else once its case closes
             self.forget(hh)
@@ -308,6 +443,8 @@ class Population(Component):
 
     def lose_member(self, hh: Household, t: float) -> None:
         """One member dies; the household leaves when none remain."""
+        if hh.counted:
+            self.gone_people["died"] += 1
         self._set(hh, members=hh.members - 1)
         if hh.members <= 0:
             self.leave(hh, t, "death")
@@ -317,7 +454,6 @@ class Population(Component):
     # ------------------------------------------------------------ component
     def start(self, events: EventQueue) -> None:
         self.build()
-        self.schedule_city_events()
 
     def audit(self) -> list[str]:
         """The people stocks agree with the households they count."""
@@ -331,53 +467,18 @@ class Population(Component):
             bad.append("eligible/aware stocks out of step with households")
         return bad
 
-    # ------------------------------------------------------- city-wide events
-    def schedule_city_events(self) -> None:
-        sc, clock, ev = self.sc, self.clock, self.events
-        for d in sc.awareness.campaign_dates:
-            if clock.start <= d <= clock.end:
-                ev.schedule(clock.t(d), self._campaign, priority=URGENT)
-        for d, share in zip(sc.exits.central_pbi_dates, sc.exits.central_pbi_share):
-            if clock.start < d <= clock.end:
-                ev.schedule(clock.t(d), self._central_pbi, share, priority=URGENT)
-        for d in sc.exits.reverification_dates:
-            if clock.start < d <= clock.end:
-                ev.schedule(clock.t(d), self._reverify, priority=URGENT)
-
-    def _event_draws(self, name: str) -> np.ndarray:
-        """One uniform per household for the next city-wide event of this kind."""
-        j = self._n_events.get(name, 0)
-        self._n_events[name] = j + 1
-        return self.streams.event(name, j, len(self.households))
-
-    def _campaign(self, t: float) -> None:
-        u = self._event_draws("campaign")
-        reach = self.sc.awareness.campaign_reach
-        for hh in self.households:
-            if not hh.aware and hh.status == "uninsured" and u[hh.idx] < reach:
-                self.hear(hh, t)
-
-    def _central_pbi(self, t: float, share: float) -> None:
-        u = self._event_draws("central_pbi")
-        for hh in self.households:
-            if hh.status != "gone" and hh.segment == "poor_household" and u[hh.idx] < share:
-                self.leave(hh, t, "central_pbi")
-
-    def _reverify(self, t: float) -> None:
-        ex = self.sc.exits
-        u, w = self._event_draws("reverification"), self._event_draws("reverification_wrongful")
-        for hh in self.households:
-            if hh.status == "enrolled" and hh.segment != "institutional" and \
-                    u[hh.idx] < ex.reverification_share:
-                self.deactivate(hh, t, still_eligible=w[hh.idx] < ex.reverification_wrongful)
-
     def deactivate(self, hh: Household, t: float, still_eligible: bool) -> None:
-        """Re-verification removes the household from the membership."""
+        """Re-verification removes the household from the membership. One still eligible
+        may ask Dinas Sosial to reactivate it, or else apply again (:meth:`come_back`)."""
         self._set(hh, status="uninsured", eligible=hh.eligible and still_eligible)
         if not still_eligible:
             self.leave(hh, t, "reverified_out")
             return
+        hh.last_end = "deactivated"
         self.quota.admit(t)
-        u, e = self.u_reapply.group(hh.idx)
-        if u < self.sc.behaviour.reapply_prob:
-            self.events.schedule(t + e * self.sc.behaviour.apply_delay_days, hh.apply)
+        re = self.sc.reentry
+        u, e = self.u_reentry.group(hh.idx)
+        if u < re.reactivation_prob:
+            self.events.schedule(t + e * re.reactivation_days, self._reactivate, hh)
+        else:
+            self.come_back(hh, t)

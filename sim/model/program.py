@@ -24,6 +24,12 @@ from sim.model.component import Component
 from sim.scenario import Scenario
 
 
+# Years whose premium budget has a source (docs/sources.md#budgets); the others are
+# assumptions, scaled together by program.budget_unsourced_scale.
+SOURCED_BUDGET_YEARS = frozenset({"2021", "2023"})
+BIG = 10**9  # no cap
+
+
 class Program:
     """Premium rates, budget caps, activation and DTKS dates for one scenario."""
 
@@ -49,6 +55,11 @@ class Program:
         self.uhc_now = False  # UHC Prioritas reached by the feedback rule (sim.model.sustainability)
         self._t_uhc = clock.t(self.b.uhc_prioritas_from) if self.b.uhc_prioritas_from \
             else float("inf")
+        pol = scenario.policy
+        changes_t = sorted((dt.date.fromisoformat(d), v) for d, v in pol.target_from.items())
+        self._target_t = [clock.t(d) for d, _ in changes_t]
+        self._targets = [self.p.target] + [v for _, v in changes_t]
+        self._target_caps = pol.target_is_cap
         self.caps = self._yearly_caps()
         # the first model day of each year, to look caps up without dates
         self._year_starts = [clock.t(dt.date(y, 1, 1)) for y in sorted(self.caps)]
@@ -62,15 +73,17 @@ class Program:
         return self._rates[bisect_right(self._change_t, t)]
 
     def _yearly_caps(self) -> dict[int, int]:
-        """Active-member cap per year: min(target, budget / that year's premium bill)."""
-        budgets = {int(y): v for y, v in self.p.budget_idr_by_year.items()}
+        """Active-member cap per year from the budget: budget / that year's premium bill
+        (the target caps separately, by date: :meth:`cap`). Years without a source
+        (all but 2021 and 2023) are scaled by ``program.budget_unsourced_scale``."""
+        budgets = {int(y): v * (1.0 if y in SOURCED_BUDGET_YEARS else self.p.budget_unsourced_scale)
+                   for y, v in self.p.budget_idr_by_year.items()}
         caps = {}
         for year in range(self.clock.start.year, self.clock.date(self.clock.span).year + 1):
             known = [y for y in budgets if y <= year] or sorted(budgets)[:1]
             budget = budgets[max(known)] if known else float("inf")
-            bill = sum(self.premium_rate(dt.date(year, mo, 1)) for mo in range(1, 13))
-            cap = self.p.target if bill <= 0 else min(self.p.target, int(budget // bill))
-            caps[year] = int(cap)
+            bill = self.yearly_bill(year)
+            caps[year] = BIG if bill <= 0 else int(min(budget // bill, BIG))
         return caps
 
     def yearly_bill(self, year: int) -> float:
@@ -80,13 +93,20 @@ class Program:
     def set_budget(self, year: int, budget: float) -> None:
         """A budget set during the run (the responsive rule): the year's cap follows it."""
         bill = self.yearly_bill(year)
-        cap = self.p.target if bill <= 0 else min(self.p.target, int(budget // bill))
-        self.caps[year] = int(cap)
+        self.caps[year] = BIG if bill <= 0 else int(min(budget // bill, BIG))
         self._cap_list = [self.caps[y] for y in sorted(self.caps)]
 
+    def target_at(self, t: float) -> int:
+        """The target in force at model time t (``policy.target_from`` changes it)."""
+        return self._targets[bisect_right(self._target_t, t)]
+
     def cap(self, t: float) -> int:
-        """The cap on active plus pending members at model time t."""
-        return self._cap_list[max(0, bisect_right(self._year_starts, t) - 1)]
+        """The cap on active plus pending members at model time t: the year's budget cap,
+        and the target in force where it is a cap (``policy.target_is_cap``)."""
+        cap = self._cap_list[max(0, bisect_right(self._year_starts, t) - 1)]
+        if self._target_caps:
+            cap = min(cap, self._targets[bisect_right(self._target_t, t)])
+        return cap
 
     def set_uhc(self, reached: bool) -> None:
         """UHC Prioritas reached (or lost) by the feedback rule: activation follows it."""
@@ -106,6 +126,11 @@ class Program:
         """Model times of each new budget year after the first."""
         return [self.clock.t(dt.date(y, 1, 1))
                 for y in range(self.clock.start.year + 1, self.clock.end.year + 1)]
+
+    def cap_changes(self) -> list[float]:
+        """Model times the cap may rise: each new budget year, each dated target change."""
+        return sorted(set(self.year_starts()) |
+                      {t for t in self._target_t if 0 < t <= self.clock.horizon})
 
 
 class Quota(Component):
@@ -129,6 +154,11 @@ class Quota(Component):
 
     def allows(self, members: int, t: float) -> bool:
         return self.active + self.pending + members <= self.program.cap(t)
+
+    def full(self, members: int, t: float) -> bool:
+        """No slot for a new case: cases are already waiting, or these members would pass
+        the cap (what the front door sees: ``rationing.front_door``)."""
+        return bool(self.waiting) or not self.allows(members, t)
 
     def wait(self, case: Any, t: float) -> None:
         """A case asks for a slot."""
@@ -171,8 +201,8 @@ class Quota(Component):
 
     # ------------------------------------------------------------ component
     def start(self, events: EventQueue) -> None:
-        """A new budget year may bring a higher cap: admit on each January 1st."""
-        for t in self.program.year_starts():
+        """A new budget year or a dated target may bring a higher cap: admit then."""
+        for t in self.program.cap_changes():
             events.schedule(t, self.admit, priority=LATE)
 
     def audit(self) -> list[str]:

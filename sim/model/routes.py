@@ -17,11 +17,16 @@ OFFICE_ROUTES = {
     # registers; no Dinas Sosial -> Dinas Kesehatan hand-off
     "single": ("rt", "lurah", "dinsos", "bpjs"),
     "referral_single": ("dinsos", "bpjs"),
+    # a deactivated member asks Dinas Sosial to reactivate it (Permensos 21/2019)
+    "reactivation": ("dinsos", "bpjs"),
+    # a registration drive without the checks (policy.drive_checked off): straight to BPJS
+    "drive": ("bpjs",),
 }
 # Offices the citizen visits in person, by route.
 VISITED = {"manual": frozenset({"rt", "lurah", "camat", "dinsos", "dinkes"}),
            "online": frozenset({"rt"}), "referral": frozenset(),
-           "single": frozenset({"rt"}), "referral_single": frozenset()}
+           "single": frozenset({"rt"}), "referral_single": frozenset(),
+           "reactivation": frozenset(), "drive": frozenset()}
 # Where an open case can be.
 PLACES = ("docs", "queue", "transit", "citizen", "dtks", "tim", "quota", "activation")
 

@@ -139,9 +139,6 @@ class Behaviour(_Section):
     burden_per_100k_idr: float = P(0.08, unit="burden/Rp100,000", lo=0, hi=10,
                                    plausible=(0.04, 0.16), source="assumption; seed: transport costs (docs/sources.md#citizen-burden-and-awareness)",
                                    meaning="Burden per Rp100,000 spent on trips.")
-    reapply_prob: float = P(0.3, unit="probability", lo=0, hi=1, plausible=(0.1, 0.5), source=ASSUMPTION,
-                            meaning="Chance a household wrongly rejected, or deactivated while "
-                                    "still eligible, applies again.")
     cost_rt_idr: float = P(0.0, unit="IDR/visit", lo=0, hi=1e7, plausible=(0.0, 5000.0), source=ASSUMPTION,
                            meaning="Transport cost of a visit to the RT head (on foot).")
     cost_lurah_idr: float = P(10000.0, unit="IDR/visit", lo=0, hi=1e7, plausible=(5000.0, 20000.0), source=ASSUMPTION,
@@ -282,19 +279,22 @@ class Program(_Section):
     premium_change_date: dt.date = D("2019-08-01", source="Perpres 75/2019 art. 29 (docs/sources.md#premiums)",
                                      meaning="Date the premium rises.")
     city_premium_idr_from: dict[str, float] = P(
-        {"2020-07-01": 25500.0, "2021-01-01": 37800.0},
-        unit="ISO date -> IDR/member/month", strict=False,
-        source="Perpres 64/2020 (Perpres 82/2018 as amended): class III Rp42,000; for PBPU "
-               "class III registered and paid by a regional government the city pays the "
-               "member's share, Rp25,500 in Jul-Dec 2020 (central Rp16,500), and from 2021 "
-               "Rp35,000 plus its Rp2,800 part of the Rp7,000 contribution (central Rp4,200): "
-               "Rp37,800 (Kompas 14 May 2020; Republika 14 May 2020; Grid/PMK on bantuan "
-               "iuran); 30,000 x Rp37,800 x 12 = Rp13.608 bn, the 2021 budget (docs/sources.md#premiums). "
-               "Which scheme Kota Jambi used is an assumption: {} (the full premium) is the "
-               "sensitivity case scenarios/premium_full.toml",
+        {}, unit="ISO date -> IDR/member/month", strict=False,
+        source="the thesis's own arithmetic: the 2023 budget of Rp16.21 bn was 'for 30,000 "
+               "people', Rp45,000 per member-month, above the full class III Rp42,000, and the "
+               "Rp13.70 bn realised in 2023 is about 27,200 member-years at Rp42,000 (below the "
+               "30,000 cap) but 30,200 at Rp37,800 (above it, which no run could reach) "
+               "(docs/sources.md#premiums). So the city pays the full premium ({}). The "
+               "reading where the central government pays part (Perpres 64/2020: Rp25,500 in "
+               "Jul-Dec 2020, Rp37,800 from 2021; 30,000 x Rp37,800 x 12 = Rp13.608 bn, the "
+               "2021 budget) is the sensitivity case scenarios/premium_shared.toml",
         meaning="What the city pays per member-month from each date, where it is less than "
                 "the class III premium (the central government pays the rest); {} = the city "
                 "pays the full premium.")
+    budget_unsourced_scale: float = P(
+        1.0, unit="multiplier", lo=0, hi=10, plausible=(0.8, 1.2), source=ASSUMPTION,
+        meaning="Multiplies the budgets of the years without a source (all but 2021 and "
+                "2023 in program.budget_idr_by_year), whose values are assumptions.")
     initial_members: int = P(
         0, unit="people", lo=0, hi=1000000, plausible=(5000, 25000),
         plausible_source="assumption; the 2018 budget (Rp6.9 bn, itself an assumption) pays "
@@ -341,7 +341,11 @@ class Exits(_Section):
                "Independent, 3 Jun 2024, which says regional members listed in DTKS were moved "
                "to central PBI-JK from 2021 under PMK 78/2020, hence the larger 2022 share); "
                "shares assumption",
-        meaning="Share of households moved to central PBI-JK at each date (same length).")
+        meaning="Share of households moved to central PBI-JK at each date (same length); "
+                "they leave the city's stock but stay covered.")
+    central_pbi_scale: float = P(
+        1.0, unit="multiplier", lo=0, hi=10, plausible=(0.5, 2.0), source=ASSUMPTION,
+        meaning="Multiplies every exits.central_pbi_share (the shares are assumptions).")
     reverification_dates: tuple[dt.date, ...] = P(
         tuple(dt.date(y, 7, 1) for y in range(2019, 2025)), unit="dates", strict=False,
         source="periodic data cleaning deactivates members in tranches (docs/sources.md#deactivation-and-reactivation); dates "
@@ -353,4 +357,5 @@ class Exits(_Section):
         0.5, unit="share", lo=0, hi=1,
         plausible=(0.3, 0.7), source="assumption; deleted PBI members can be reactivated within 6 months, Permensos "
                "21/2019 (docs/sources.md#deactivation-and-reactivation)",
-        meaning="Share of deactivated households still eligible (they may reapply).")
+        meaning="Share of deactivated households still eligible (they may come back: "
+                "reentry.*).")

@@ -66,6 +66,7 @@ from sim.scenario.names import (
     resolve_all,
     select_bounds,
 )
+from sim.scenario.renewal import Demand, Policy, Rationing, Reentry
 from sim.scenario.params import ASSUMPTION, MAX_DATE, MIN_DATE, D, P, _iso_key, _Section
 from sim.scenario.source import decode, read_bytes
 from sim.scenario.table import parameter_rows
@@ -73,8 +74,8 @@ from sim.scenario.table import parameter_rows
 __all__ = [
     "ASSUMPTION", "MAX_DATE", "MIN_DATE", "OFFICE_DEFAULTS", "OFFICE_PLAUSIBLE_SOURCE", "PAIRS",
     "Awareness", "Barriers", "Batches", "Behaviour", "Bound", "Collaboration", "Coordination",
-    "D", "Exits", "Hierarchy", "Network", "OfficeParams", "Offices", "P", "Population",
-    "Program", "Relations", "Scenario", "Sustainability", "Time", "bounds", "load_scenario",
+    "D", "Demand", "Exits", "Hierarchy", "Network", "OfficeParams", "Offices", "P", "Policy", "Population",
+    "Program", "Rationing", "Reentry", "Relations", "Scenario", "Sustainability", "Time", "bounds", "load_scenario",
     "parameter_table",
     # private helpers, re-exported for code that imported them from here
     "_Section", "_coerce", "_integers", "_iso_key", "_office", "_office_plausible", "_resolve",
@@ -99,6 +100,10 @@ class Scenario(_Section):
     batches: Batches = Field(default_factory=Batches)
     program: Program = Field(default_factory=Program)
     exits: Exits = Field(default_factory=Exits)
+    demand: Demand = Field(default_factory=Demand)
+    reentry: Reentry = Field(default_factory=Reentry)
+    rationing: Rationing = Field(default_factory=Rationing)
+    policy: Policy = Field(default_factory=Policy)
     barriers: Barriers = Field(default_factory=Barriers)
     coordination: Coordination = Field(default_factory=Coordination)
     relations: Relations = Field(default_factory=Relations)

@@ -33,6 +33,8 @@ class Pattern(_Strict):
     observed: str = Field(description="What was observed, with its tolerance.")
     source: str = Field(description="Where the observation comes from.")
     why_held_out: str = Field("", description="Why this pattern is kept out of calibration.")
+    confounded_with: str = Field("", description="Other changes at the same time whose "
+                                 "effects the pattern cannot tell apart from the one it tests.")
     kind: Literal["value", "ratio", "difference"]
     a: list[str] = Field(min_length=1)
     b: list[str] = Field(default_factory=list)
@@ -109,7 +111,8 @@ def evaluate(spec: HeldOut, scalars: pd.DataFrame) -> pd.DataFrame:
                      "simulated_p97_5": float(np.quantile(v, 0.975)) if len(v) else np.nan,
                      "reps": len(v),
                      "result": "pass" if len(v) and p.lo <= mean <= p.hi else "fail",
-                     "source": p.source, "why_held_out": p.why_held_out})
+                     "source": p.source, "why_held_out": p.why_held_out,
+                     "confounded_with": p.confounded_with})
     return pd.DataFrame(rows)
 
 
@@ -129,8 +132,9 @@ def table_markdown(table: pd.DataFrame, spec: HeldOut, command: str) -> str:
                  f"{f(r.simulated_mean)} | {f(r.simulated_p2_5)} to {f(r.simulated_p97_5)} | "
                  f"**{r.result}** |")
     L += ["", "Sources and why each is held out:", ""]
-    L += [f"- **{r.pattern}**: {r.source}. Held out: {r.why_held_out}." for r in
-          table.itertuples()]
+    L += [f"- **{r.pattern}**: {r.source}. Held out: {r.why_held_out}."
+          + (f" It cannot tell apart: {r.confounded_with}." if r.confounded_with else "")
+          for r in table.itertuples()]
     n_pass = int((table["result"] == "pass").sum())
     L += ["", f"{n_pass} of {len(table)} patterns pass.", ""]
     return "\n".join(L)

@@ -1,0 +1,95 @@
+"""Where everyone who has been eligible is, on any date: the accounting of the gap.
+
+Every person of a household that was eligible when it came (``Household.counted``: the
+uninsured poor of the first day, institutions' rosters, the first day's members,
+newcomers, people dropped from central PBI-JK) is in exactly one account:
+
+==================  ===============================================================
+``active``          an active Jambi Bugar card
+``never_applied``   eligible and uninsured, no application yet (aware or not)
+``in_pipeline``     a case open on its route (not waiting for a slot)
+``waiting_slot``    a case waiting at the quota, or turned away at a full front door
+                    and coming back
+``abandoned``       its last case was given up (or it gave up at the front door)
+``rejected``        its last case was rejected
+``deactivated``     deactivated while still eligible, not back yet
+``moved_to_pbi_jk`` taken over by central PBI-JK (covered, outside the city's stock)
+``moved_away``      moved out of Kota Jambi
+``no_longer_eligible``  rose out of poverty, or found ineligible at re-verification
+``died``            died
+==================  ===============================================================
+
+The living are read from their households' states; the departed were counted as they
+left (:attr:`Population.gone_people`). The parts add up to everyone ever eligible
+(``Population.ever_eligible_people``) with no residual: :meth:`Accounting.audit`
+checks it between steps, and every month's timeseries row carries the accounts
+(``acct_*``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.model.component import Component
+
+ACCOUNTS = ("active", "never_applied", "in_pipeline", "waiting_slot", "abandoned", "rejected",
+            "deactivated", "moved_to_pbi_jk", "moved_away", "no_longer_eligible", "died")
+# A departed household's exit reason -> its account.
+GONE_ACCOUNT = {"central_pbi": "moved_to_pbi_jk", "moved": "moved_away", "death": "died",
+                "income_rise": "no_longer_eligible", "reverified_out": "no_longer_eligible"}
+# A household's last case or setback (no case open, not enrolled) -> its account.
+LAST_END_ACCOUNT = {"": "never_applied", "abandoned": "abandoned", "rejected": "rejected",
+                    "deactivated": "deactivated", "enrolled": "never_applied"}
+
+
+class Accounting(Component):
+    """Reads the accounts from a population (:class:`~sim.model.population.Population`:
+    its households, ``gone_people``, ``ever_eligible_people`` and open-system counters)."""
+
+    def __init__(self, population: Any, quota: Any):
+        self.population = population
+        self.quota = quota
+
+    def accounts(self) -> dict[str, int]:
+        """Where everyone who has been eligible is now, in people."""
+        pop = self.population
+        acc = dict.fromkeys(ACCOUNTS, 0)
+        acc.update(pop.gone_people)
+        for hh in pop.households:
+            if hh.status == "gone" or not hh.counted:
+                continue
+            if hh.status == "enrolled":
+                key = "active"
+            elif hh.case is not None:
+                key = "waiting_slot" if hh.case.where == "quota" else "in_pipeline"
+            elif hh.door_wait:
+                key = "waiting_slot"
+            else:
+                key = LAST_END_ACCOUNT[hh.last_end]
+            acc[key] += hh.members
+        return acc
+
+    def row(self, t: float) -> dict[str, Any]:
+        """The month's accounts (``acct_*``, people) and the open-system flows so far."""
+        pop = self.population
+        row = {f"acct_{k}": v for k, v in self.accounts().items()}
+        row["ever_eligible"] = pop.ever_eligible_people
+        row["turned_away"] = pop.turned_away
+        row["comebacks"] = pop.comebacks
+        row["from_pbi_jk"] = pop.from_pbi_jk
+        return row
+
+    def audit(self) -> list[str]:
+        """The accounts add up to everyone ever eligible, and ``active`` is the active
+        members of counted households."""
+        pop, bad = self.population, []
+        acc = self.accounts()
+        if sum(acc.values()) != pop.ever_eligible_people:
+            bad.append(f"accounting {sum(acc.values())} != everyone ever eligible "
+                       f"{pop.ever_eligible_people}: {acc}")
+        uncounted = sum(h.members for h in pop.households
+                        if h.status == "enrolled" and not h.counted)
+        if acc["active"] != self.quota.active - uncounted:
+            bad.append(f"accounted active {acc['active']} != active members "
+                       f"{self.quota.active} - {uncounted} never counted")
+        return bad

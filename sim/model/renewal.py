@@ -1,0 +1,125 @@
+"""The dated, city-wide events that reach the households: demand that renews, and churn.
+
+:class:`Renewal` puts on the queue, when the model starts (in this order):
+
+* the city's socialisation campaigns (``awareness.campaign_*``), central PBI-JK's yearly
+  take-overs (``exits.central_pbi_*``) and the re-verification tranches
+  (``exits.reverification_*``);
+
+* the website's opening (``time.online_from``): its socialisation makes a share of the
+  unaware households aware (``demand.website_reach``), and from then on RT heads may
+  tell the others (``demand.rt_recruit_per_year``; households arriving later get the
+  same chance, :meth:`~sim.model.population.Population.recruit`);
+* people dropped from central PBI-JK at each revision (``demand.pbi_drop_*``): the
+  eligible share enters the pool, aware;
+* registration drives (``policy.drive_*``): the city opens cases in bulk for a share of
+  the uninsured eligible households, through the checks or straight to BPJS.
+
+The household-level parts of renewal (the inflow by date, illness, coming back, the
+front door) are the population's (:mod:`sim.model.population`): they act on one
+household at a time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.engine.events import URGENT, EventQueue
+from sim.engine.worktime import Clock
+from sim.model.component import Component
+from sim.model.population import Population
+from sim.scenario import Scenario
+
+
+class Renewal(Component):
+    """Campaigns, PBI-JK take-overs, re-verification; the website's socialisation and RT
+    recruitment, PBI-JK drops, registration drives."""
+
+    def __init__(self, scenario: Scenario, clock: Clock, population: Population,
+                 t_online: float):
+        self.sc = scenario
+        self.clock = clock
+        self.population = population
+        self.t_online = t_online
+        self.registered = 0  # households a drive registered
+        self._n_events: dict[str, int] = {}
+
+    def start(self, events: EventQueue) -> None:
+        clock, d, pol, sc = self.clock, self.sc.demand, self.sc.policy, self.sc
+        for day in sc.awareness.campaign_dates:
+            if clock.start <= day <= clock.end:
+                events.schedule(clock.t(day), self._campaign, priority=URGENT)
+        for day, share in zip(sc.exits.central_pbi_dates, sc.exits.central_pbi_share):
+            if clock.start < day <= clock.end:
+                events.schedule(clock.t(day), self._central_pbi, share, priority=URGENT)
+        for day in sc.exits.reverification_dates:
+            if clock.start < day <= clock.end:
+                events.schedule(clock.t(day), self._reverify, priority=URGENT)
+        if math.isfinite(self.t_online) and self.t_online <= clock.horizon:
+            events.schedule(self.t_online, self._website, priority=URGENT)
+        for day, people in zip(d.pbi_drop_dates, d.pbi_drop_people):
+            if clock.start < day <= clock.end:
+                events.schedule(clock.t(day), self._pbi_drop, people, priority=URGENT)
+        for day in pol.drive_dates:
+            if clock.start <= day <= clock.end:
+                events.schedule(clock.t(day), self._drive, priority=URGENT)
+
+    def event_draws(self, name: str) -> np.ndarray:
+        """One uniform per household for the next city-wide event of this kind."""
+        j = self._n_events.get(name, 0)
+        self._n_events[name] = j + 1
+        return self.population.streams.event(name, j, len(self.population.households))
+
+    def _campaign(self, t: float) -> None:
+        pop = self.population
+        u = self.event_draws("campaign")
+        reach = self.sc.awareness.campaign_reach
+        for hh in pop.households:
+            if not hh.aware and hh.status == "uninsured" and u[hh.idx] < reach:
+                pop.hear(hh, t)
+
+    def _central_pbi(self, t: float, share: float) -> None:
+        """Central PBI-JK takes households over: covered, but out of the city's stock."""
+        pop = self.population
+        u = self.event_draws("central_pbi")
+        p = share * self.sc.exits.central_pbi_scale
+        for hh in pop.households:
+            if hh.status != "gone" and hh.segment == "poor_household" and u[hh.idx] < p:
+                pop.leave(hh, t, "central_pbi")
+
+    def _reverify(self, t: float) -> None:
+        pop, ex = self.population, self.sc.exits
+        u, w = self.event_draws("reverification"), self.event_draws("reverification_wrongful")
+        for hh in pop.households:
+            if hh.status == "enrolled" and hh.segment != "institutional" and \
+                    u[hh.idx] < ex.reverification_share:
+                pop.deactivate(hh, t, still_eligible=w[hh.idx] < ex.reverification_wrongful)
+
+    def _website(self, t: float) -> None:
+        pop = self.population
+        u = self.event_draws("website")
+        reach = self.sc.demand.website_reach
+        for hh in pop.households:
+            if not hh.aware and hh.status == "uninsured":
+                if u[hh.idx] < reach:
+                    pop.hear(hh, t)
+                else:
+                    pop.recruit(hh, t)
+
+    def _pbi_drop(self, t: float, people: int) -> None:
+        self.population.pbi_drop(t, round(people * self.sc.demand.pbi_drop_eligible_share))
+
+    def _drive(self, t: float) -> None:
+        pop, pol = self.population, self.sc.policy
+        u = self.event_draws("drive")
+        route = "referral" if pol.drive_checked else "drive"
+        for hh in pop.households:
+            if hh.status == "uninsured" and hh.eligible and hh.case is None and \
+                    u[hh.idx] < pol.drive_share:
+                self.registered += 1
+                pop.register(hh, t, route)
+
+    def row(self, t: float) -> dict[str, int]:
+        return {"drive_registered": self.registered}
