@@ -36,6 +36,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +49,7 @@ from sim.runner.catalogue import is_output
 from sim.studies.design import Design, build_design
 from sim.studies.spec import (
     NAME_PATTERN,
+    Bases,
     Experiment,
     ExperimentError,
     Factor,
@@ -144,21 +146,24 @@ class Calibration(_Strict):
                           factors=self.factors, fixed=self.fixed)
 
 
-def load_calibration(path: str | Path) -> tuple[Calibration, Path]:
+def load_calibration(path: str | Path, read: Callable[[Path], bytes] | None = None
+                     ) -> tuple[Calibration, Bases]:
+    """Load and check a calibration file; returns it and its base scenario (read once;
+    ``read``: see :class:`sim.studies.spec.Bases`)."""
     path = Path(path)
     cal = read_spec(path, Calibration, "no such calibration file (the shipped one is "
-                                       "experiments/calibration.toml).")
+                                       "experiments/calibration.toml).", read)
     exp = cal.experiment(0)
     check_names(exp, path)
-    check_outputs_exist(exp, path, path.resolve().parent)  # outputs within the simulated years
+    bases = Bases(path.resolve().parent, read)
+    check_outputs_exist(exp, path, bases)  # outputs within the simulated years
     from sim.studies.design import check_size
 
     for w in range(len(cal.waves)):  # every wave's size, before the first run
         check_size(cal.experiment(w))
-    return cal, path.resolve().parent
+    return cal, bases
 
 
-# ------------------------------------------------------------------ implausibility
 def implausibility(mean: np.ndarray, var: np.ndarray, target: Target) -> np.ndarray:
     """I(x) for one target: the distance to the observation (one-sided for a bound) over
     the total sd (emulator or replication variance, observation, definition, discrepancy)."""
@@ -271,10 +276,11 @@ def _sweep_wall(path: Path, res: Any) -> float:
     return before if before > 0 else res.wall_s
 
 
-def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
+def calibrate(cal: Calibration, bases: Bases | Path, runs: Path, workers: int = 1,
               scheduler: str | None = None, progress: Any = None,
-              say: Any = print) -> dict[str, Any]:
-    """Run the waves and the final check; return the report (plain data)."""
+              say: Any = print, pool: Any = None) -> dict[str, Any]:
+    """Run the waves and the final check; return the report (plain data). ``bases``: as
+    :func:`load_calibration` returned them; ``pool``: a WorkerPool its caller owns."""
     from sim.studies.sweeps import sweep
 
     t0 = time.perf_counter()
@@ -316,8 +322,8 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
                 f"wave {w + 1} runs {exp.samples} point(s) from it.")
             design = _design(names, C[pick], integer)
         say(f"Wave {w + 1}: {len(design.points)} point(s) x {exp.reps} rep(s).")
-        res = sweep(exp, folder, runs / f"wave{w + 1}", workers=workers, scheduler=scheduler,
-                    progress=progress, design=design)
+        res = sweep(exp, bases, runs / f"wave{w + 1}", workers=workers, scheduler=scheduler,
+                    progress=progress, design=design, pool=pool)
         if res.failed:
             raise ExperimentError(f"calibration wave {w + 1}: {res.failed} run(s) failed; see "
                                   f"{runs}/wave{w + 1}/runs.jsonl")
@@ -370,8 +376,8 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
             f"{best['I_max']:.2f}); the least implausible point is reported.")
     # The calibrated set is the least implausible accepted point among those run with the
     # most replications (the last wave's, by design), so that noise does not pick it.
-    pool = accepted if len(accepted) else points.sort_values("I_max")
-    best = pool[pool["reps"] == pool["reps"].max()].iloc[0]
+    eligible = accepted if len(accepted) else points.sort_values("I_max")
+    best = eligible[eligible["reps"] == eligible["reps"].max()].iloc[0]
     chosen = {n: (int(round(best[n])) if integer[n] else float(best[n])) for n in names}
 
     # ---------------------------------------------------------------- final check
@@ -379,8 +385,8 @@ def calibrate(cal: Calibration, folder: Path, runs: Path, workers: int = 1,
         "name": f"{cal.name}_final", "samples": 1, "reps": cal.final_reps})
     final_design = _design(names, np.array([[chosen[n] for n in names]], dtype=float), integer)
     say(f"Final check: the calibrated set, {cal.final_reps} replications.")
-    fres = sweep(final_exp, folder, runs / "final", workers=workers, scheduler=scheduler,
-                 progress=progress, design=final_design)
+    fres = sweep(final_exp, bases, runs / "final", workers=workers, scheduler=scheduler,
+                 progress=progress, design=final_design, pool=pool)
     swept_now += fres.wall_s
     swept_total += _sweep_wall(runs / "final", fres)
     ft = fres.table[fres.table["status"] == "ok"]

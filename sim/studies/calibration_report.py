@@ -19,15 +19,17 @@ from sim.studies.spec import ExperimentError
 
 
 # ------------------------------------------------------------------ writing
-def write_calibration(result: dict[str, Any], cal: Calibration, out: Path,
-                      command: str, draw: bool = True) -> list[str]:
+def write_calibration(result: dict[str, Any], cal: Calibration, out: Any,
+                      command: str, draw: bool = True,
+                      provenance: dict[str, Any] | None = None) -> list[str]:
     """accepted.csv, points.csv, README.md, figures and summary.json (the report, with the
     files' checksums), written atomically into ``out``: a failed run never leaves half a
     report, and an edited file is never overwritten (see :mod:`sim.runner.staging`)."""
     from sim._version import __version__
     from sim.runner.staging import StagedOutput
 
-    staged = StagedOutput(out, note=f"command: {command}")
+    staged = out if isinstance(out, StagedOutput) else \
+        StagedOutput(out, note=f"command: {command}")  # or the one its caller made
     rep = result["report"] | {"command": command}
     names = rep["factors"]
     keep = ["wave", "point", "reps", *names, *[c for c in result["points"] if c.startswith("I_")],
@@ -43,7 +45,7 @@ def write_calibration(result: dict[str, Any], cal: Calibration, out: Path,
         for name, fig in calibration_figures(result, cal).items():
             staged.save_figure(name, fig)
     rep["provenance"] = {"package_version": __version__, "command": command,
-                         "files": dict(staged.files)}
+                         **(provenance or {}), "files": dict(staged.files)}
     staged.write_json("summary.json", rep)
     staged.finish()  # summary.json is now among staged.files
     return sorted(staged.files)

@@ -76,9 +76,10 @@ def _table(path: Path, key: str, value: Any) -> dict[str, Any]:
     return value
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _load(path: Path, read: Any = None) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = read(path) if read is not None else path.read_bytes()
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise EvidenceError(f"{path}: no such file.") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -91,8 +92,8 @@ def _allowed(values: Any) -> str:
     return ", ".join(str(v) for v in values)
 
 
-def load_mapping(path: Path) -> dict[str, Any]:
-    m = _load(path)
+def load_mapping(path: Path, read: Any = None) -> dict[str, Any]:
+    m = _load(path, read)
     for key in ("scales", "widen", "barriers", "mechanisms"):
         if not isinstance(m.get(key), dict):
             raise EvidenceError(f"{path}: missing table [{key}].")
@@ -131,9 +132,9 @@ def load_mapping(path: Path) -> dict[str, Any]:
     return m
 
 
-def load_evidence(path: Path, mapping: dict[str, Any]) -> dict[str, Any]:
+def load_evidence(path: Path, mapping: dict[str, Any], read: Any = None) -> dict[str, Any]:
     """Read and check an evidence file against the mapping's scales."""
-    ev = _load(path)
+    ev = _load(path, read)
     study = ev.get("study")
     if not isinstance(study, dict) or "id" not in study or "scale" not in study:
         raise EvidenceError(f"{path}: needs a [study] table with id and scale.")
@@ -301,10 +302,14 @@ def experiment_toml(ev: dict[str, Any], prior: dict[str, dict[str, Any]]) -> str
     return "\n".join(lines) + "\n"
 
 
-def build(evidence_path: Path, mapping_path: Path, out: Path) -> dict[str, Any]:
-    """Check the evidence, write the scenario, prior and triangulation files; return them."""
-    mapping = load_mapping(mapping_path)
-    ev = load_evidence(evidence_path, mapping)
+def build(evidence_path: Path, mapping_path: Path, out: Any, read: Any = None,
+          provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check the evidence, write the scenario, prior and triangulation files; return them.
+    ``out``: the folder, or a :class:`sim.runner.staging.StagedOutput` its caller made;
+    ``read``: how to get a file's bytes (a command's reader, which reads each file once);
+    ``provenance``: more for summary.json's provenance (a command's inputs and hashes)."""
+    mapping = load_mapping(mapping_path, read)
+    ev = load_evidence(evidence_path, mapping, read)
     prior = priors(ev, mapping)
     tri = triangulation(ev)
     text = scenario_toml(ev, prior, fixed_settings(ev, mapping))
@@ -319,7 +324,8 @@ def build(evidence_path: Path, mapping_path: Path, out: Path) -> dict[str, Any]:
     from sim._version import __version__
     from sim.runner.staging import StagedOutput
 
-    staged = StagedOutput(Path(out), note=f"jambi-sim evidence {evidence_path}")
+    staged = out if isinstance(out, StagedOutput) else \
+        StagedOutput(Path(out), note=f"jambi-sim evidence {evidence_path}")
     staged.write_text(f"{sid}_scenario.toml", text)
     staged.write_text(f"{sid}_prior.json", json.dumps(
         {"study": sid, "scale": ev["study"]["scale"], "mapping": str(mapping_path),
@@ -332,6 +338,6 @@ def build(evidence_path: Path, mapping_path: Path, out: Path) -> dict[str, Any]:
     staged.write_text(f"{sid}_triangulation.md", "\n".join([head, *rows]) + "\n")
     staged.write_json("summary.json", {"command": "evidence", "provenance": {
         "package_version": __version__, "evidence_file": str(evidence_path),
-        "mapping_file": str(mapping_path), "files": staged.files}})
+        "mapping_file": str(mapping_path), **(provenance or {}), "files": staged.files}})
     staged.finish()
     return {"prior": prior, "triangulation": tri, "scenario": text}

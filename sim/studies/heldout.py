@@ -10,6 +10,7 @@ replications, pass or fail), ``patterns.png``, ``curve.png`` and ``summary.json`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.runner.catalogue import is_output
 from sim.scenario.errors import _clean
-from sim.studies.spec import NAME_PATTERN, ExperimentError, read_spec
+from sim.studies.spec import NAME_PATTERN, Bases, ExperimentError, read_spec
 
 
 class _Strict(BaseModel):
@@ -73,19 +74,22 @@ class HeldOut(_Strict):
     patterns: list[Pattern] = Field(min_length=1)
 
 
-def load_heldout(path: str | Path) -> tuple[HeldOut, Path]:
+def load_heldout(path: str | Path, read: Callable[[Path], bytes] | None = None
+                 ) -> tuple[HeldOut, Path]:
+    """Load and check a held-out file; returns it and its scenario's path. ``read``: how
+    to get a file's bytes (a command's reader, which reads each file once)."""
     path = Path(path)
     spec = read_spec(path, HeldOut, "no such file (the shipped one is "
-                                    "experiments/heldout.toml).")
+                                    "experiments/heldout.toml).", read)
     scenario = path.resolve().parent / spec.scenario
     if not scenario.is_file():
         raise ExperimentError(f"{path}: scenario = '{_clean(spec.scenario)}' is not a file "
                               f"(it is read relative to {path.resolve().parent}).")
     from sim.runner.catalogue import check_outputs
-    from sim.scenario import Scenario, ScenarioError
+    from sim.scenario import ScenarioError
 
     try:  # every output must exist in the simulated years: refused now, not after the runs
-        sc = Scenario.from_toml(scenario)
+        sc = Bases(path.resolve().parent, read)(spec.scenario)
         for p in spec.patterns:
             check_outputs(list(dict.fromkeys(p.a + p.b)), sc, f"patterns '{p.name}': outputs")
     except ScenarioError as exc:
@@ -203,29 +207,36 @@ def figures(table: pd.DataFrame, spec: HeldOut, scalars: pd.DataFrame,
     return figs
 
 
-def heldout(spec: HeldOut, scenario: Path, out: Path, command: str, workers: int = 1,
-            reps: int | None = None, progress: Any = None, draw: bool = True
-            ) -> pd.DataFrame:
-    """Run, evaluate and write the validation folder (atomically); return the table."""
+def heldout(spec: HeldOut, scenario: Path, out: Any, command: str, workers: int = 1,
+            reps: int | None = None, progress: Any = None, draw: bool = True,
+            read: Callable[[Path], bytes] | None = None, pool: Any = None,
+            provenance: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run, evaluate and write the validation folder (atomically); return the table.
+
+    ``out``: the folder, or a :class:`sim.runner.staging.StagedOutput` its caller made;
+    ``read``: how to get the scenario's bytes (a command's reader returns the bytes it
+    already read, so what is hashed is what ran); ``pool``: a WorkerPool of the caller;
+    ``provenance``: more for summary.json's provenance (a command's inputs and hashes)."""
+    import hashlib
 
     from sim._version import __version__
     from sim.runner.replications import run
     from sim.runner.staging import StagedOutput, check_out_dir
-    import hashlib
-
     from sim.scenario import Scenario
     from sim.scenario.source import read_bytes
 
     if reps is not None:
         spec = spec.model_copy(update={"reps": reps})
-    data = read_bytes(scenario)  # read once: run and hashed
+    data = (read or read_bytes)(scenario)  # read once: run and hashed
     sc = Scenario.from_bytes(data, origin=str(scenario))
-    check_out_dir(out)
+    if not isinstance(out, StagedOutput):
+        check_out_dir(out)
     res = run(sc, reps=spec.reps, seed=spec.seed, workers=workers, cases=False,
-              progress=progress)
+              progress=progress, pool=pool)
     scalars = res.scalars_by_rep()
     table = evaluate(spec, scalars)
-    staged = StagedOutput(out, note=f"command: {command}")
+    staged = out if isinstance(out, StagedOutput) else \
+        StagedOutput(out, note=f"command: {command}")
     staged.write_csv("table.csv", table.round(6))
     staged.write_text("table.md", table_markdown(table, spec, command))
     if draw:
@@ -238,6 +249,6 @@ def heldout(spec: HeldOut, scenario: Path, out: Path, command: str, workers: int
         "provenance": {"package_version": __version__, "command": command,
                        "scenario_file": str(scenario),
                        "scenario_sha256": hashlib.sha256(data).hexdigest(),
-                       "files": dict(staged.files)}})
+                       **(provenance or {}), "files": dict(staged.files)}})
     staged.finish()
     return table

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -114,11 +115,15 @@ def _fail(path: Path | str, msg: str) -> ExperimentError:
     return ExperimentError(f"{path}: {msg}")
 
 
-def read_spec(path: Path, schema: type[M], missing: str) -> M:
+def read_spec(path: Path, schema: type[M], missing: str,
+              read: Callable[[Path], bytes] | None = None) -> M:
     """A TOML file checked against ``schema``; every mistake an ExperimentError naming the
-    file (``missing`` says what to use when the file does not exist)."""
+    file (``missing`` says what to use when the file does not exist). ``read``: how to get
+    the file's bytes (a command's reader, which reads each file once and records its
+    hash); default: the file as it is now."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = read(path) if read is not None else path.read_bytes()
+        data = tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise _fail(path, missing) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -131,23 +136,62 @@ def read_spec(path: Path, schema: type[M], missing: str) -> M:
         raise ExperimentError(explain(exc, str(path), schema)) from None
 
 
-def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
-    """Load and check an experiment file; returns it and its folder (for relative paths)."""
+class Bases:
+    """The base scenarios of a study, each file read once, when first asked for: the
+    outputs are checked and the runs made from the same bytes (what is hashed is what
+    ran). ``bases(file)``: the Scenario of ``file`` as an experiment names it, relative to
+    ``folder`` (None: the schema's defaults); ``sha256[file]``: the hash of its bytes.
+    ``read``: how to get a file's bytes (a command's reader, which reads each file once;
+    default: :func:`sim.scenario.source.read_bytes`)."""
+
+    def __init__(self, folder: Path, read: Callable[[Path], bytes] | None = None):
+        self.folder = Path(folder)
+        self._read = read
+        self._scenarios: dict[str | None, Any] = {}
+        self.sha256: dict[str, str] = {}
+
+    def __call__(self, file: str | None) -> Any:
+        from sim.scenario import Scenario
+        from sim.scenario.source import read_bytes
+
+        if file not in self._scenarios:
+            if file is None:
+                self._scenarios[file] = Scenario()
+            else:
+                path = self.folder / str(file)
+                try:
+                    data = (self._read or read_bytes)(path)
+                except FileNotFoundError:
+                    raise ScenarioError(f"{_clean(str(path))}: no such scenario file.") from None
+                self._scenarios[file] = Scenario.from_bytes(data, origin=_clean(str(path)))
+                self.sha256[str(file)] = hashlib.sha256(data).hexdigest()
+        return self._scenarios[file]
+
+    def __repr__(self) -> str:
+        return f"Bases({str(self.folder)!r})"
+
+
+def load_experiment(path: str | Path, read: Callable[[Path], bytes] | None = None
+                    ) -> tuple[Experiment, Bases]:
+    """Load and check an experiment file; returns it and its base scenarios (read once,
+    relative to the file's folder), which :func:`sim.studies.sweep` runs. ``read``: see
+    :class:`Bases`."""
     path = Path(path)
     exp = read_spec(path, Experiment, "no such experiment file. Shipped experiments are in "
-                                      "experiments/ (for example experiments/pathways.toml).")
+                                      "experiments/ (for example experiments/pathways.toml).",
+                    read)
     check_names(exp, path)
-    check_outputs_exist(exp, path, path.resolve().parent)
-    return exp, path.resolve().parent
+    bases = Bases(path.resolve().parent, read)
+    check_outputs_exist(exp, path, bases)
+    return exp, bases
 
 
-def check_outputs_exist(exp: Experiment, path: Path | str, folder: Path) -> None:
+def check_outputs_exist(exp: Experiment, path: Path | str, bases: Bases) -> None:
     """Every output must exist for every base scenario (a yearly output within its
     simulated years): refused at load, not found NaN after every run."""
     if exp.model != "jambi":
         return
     from sim.runner.catalogue import check_outputs
-    from sim.scenario import load_scenario
     from sim.scenario.schema import _resolve
 
     if any(_resolve(n)[0] == "time" for n in exp.factors if n != "scenario"):
@@ -156,8 +200,7 @@ def check_outputs_exist(exp: Experiment, path: Path | str, folder: Path) -> None
     files = exp.factors["scenario"].values if "scenario" in exp.factors else [exp.scenario]
     for file in files:
         try:
-            sc = load_scenario(None if file is None else folder / str(file))
-            check_outputs(exp.outputs, sc.with_overrides(**exp.fixed))
+            check_outputs(exp.outputs, bases(file).with_overrides(**exp.fixed))
         except ScenarioError as exc:
             raise _fail(path, str(exc)) from None
 

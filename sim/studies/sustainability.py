@@ -48,14 +48,18 @@ def variants(sc: Scenario) -> dict[str, Scenario]:
             "no standing Tim": sc.with_overrides(tim_meetings_until=lapse)}
 
 
-def read_sets(path: Path, max_sets: int) -> tuple[list[dict[str, Any]], list[str]]:
+def read_sets(path: Path, max_sets: int, read: Callable[[Path], bytes] | None = None
+              ) -> tuple[list[dict[str, Any]], list[str]]:
     """Parameter sets from a CSV file: one dict per row (at most ``max_sets``), keyed by the
-    columns that name a parameter; and the columns that do not (ignored)."""
+    columns that name a parameter; and the columns that do not (ignored). ``read``: how to
+    get the file's bytes (a command's reader, which reads each file once)."""
+    import io
+
     from sim.scenario.schema import _resolve
 
     where = f"parameter-set file {path}"
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(io.BytesIO(read(path)) if read is not None else path)
     except FileNotFoundError:
         raise ScenarioError(f"{where}: no such file.") from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -88,16 +92,17 @@ def read_sets(path: Path, max_sets: int) -> tuple[list[dict[str, Any]], list[str
 
 
 def study(sc: Scenario, reps: int, seed: int, workers: int = 1,
-          sets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+          sets: list[dict[str, Any]] | None = None, pool: Any = None) -> dict[str, Any]:
     """Run both variants (for each parameter set, if given); return their timeseries and
-    per-replication indicators, with a ``set`` column (0 without sets)."""
+    per-replication indicators, with a ``set`` column (0 without sets). ``pool``: a
+    WorkerPool its caller owns, for every run."""
     out = {}
     bases = [sc.with_overrides(**p) for p in sets] if sets else [sc]
     for label in variants(sc):
         ts_all, cards_all, per_rep = [], [], []
         for k, base in enumerate(bases):
             v = variants(base)[label]
-            res = run(v, reps=reps, seed=seed, workers=workers)
+            res = run(v, reps=reps, seed=seed, workers=workers, pool=pool)
             ts, cards = res.timeseries.copy(), res.cases.loc[
                 res.cases["outcome"] == "enrolled", ["rep", "outcome_date", "days_to_card"]]
             per_rep += _indicators(ts, v, k)
@@ -212,8 +217,8 @@ def table(name: str, results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def check_inputs(paths: list[Path | Scenario], reps: int, workers: int, sets_file: Path | None,
-                 max_sets: int) -> tuple[list[Scenario], list[dict[str, Any]] | None,
-                                         list[str]]:
+                 max_sets: int, read: Callable[[Path], bytes] | None = None
+                 ) -> tuple[list[Scenario], list[dict[str, Any]] | None, list[str]]:
     """Every scenario and parameter set, checked before any run: the scenarios, the sets
     (None without ``sets_file``) and the set file's columns that name no parameter."""
     for flag, value, low in (("--reps", reps, 1), ("--workers", workers, 1),
@@ -224,7 +229,7 @@ def check_inputs(paths: list[Path | Scenario], reps: int, workers: int, sets_fil
     _check_relations(paths, scenarios)
     if sets_file is None:
         return scenarios, None, []
-    sets, ignored = read_sets(sets_file, max_sets)
+    sets, ignored = read_sets(sets_file, max_sets, read)
     for sc in scenarios:  # every value checked against the schema before any run
         for k, params in enumerate(sets):
             try:
@@ -256,13 +261,14 @@ INDICATOR_COLUMNS = ["scenario", "variant", "sets", "reps", "enrolled_2024_03", 
 
 def write_study(staged: Any, scenarios: list[Scenario], reps: int, seed: int, workers: int,
                 sets: list[dict[str, Any]] | None,
-                say: Callable[[str], None] = lambda text: None) -> pd.DataFrame:
+                say: Callable[[str], None] = lambda text: None,
+                pool: Any = None) -> pd.DataFrame:
     """Run every scenario's two variants; write ``<scenario>.png``, ``indicators.csv`` and
     ``indicators.md`` through ``staged`` (a :class:`sim.runner.staging.StagedOutput`);
     return the indicators' table as written to ``indicators.md``."""
     rows = []
     for sc in scenarios:
-        results = study(sc, reps, seed, workers, sets)
+        results = study(sc, reps, seed, workers, sets, pool)
         staged.save_figure(f"{sc.name}.png", figure(sc.name, results))
         rows += table(sc.name, results)
         say(f"{sc.name}: done ({dt.datetime.now():%H:%M:%S})")

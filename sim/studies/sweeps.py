@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sim.studies.design import Design, build_design
-from sim.studies.spec import Experiment, ExperimentError, experiment_hash
+from sim.studies.spec import Bases, Experiment, ExperimentError, experiment_hash
 
 RUNS_FILE = "runs.jsonl"
 META_FILE = "experiment.json"
@@ -116,18 +116,17 @@ def _key(model: str, content: str, seed: int, rep: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def make_jobs(exp: Experiment, folder: Path, design: Design) -> list[Job]:
-    """Every run of the design, in design order (point, then rep)."""
+def make_jobs(exp: Experiment, bases: Bases | Path, design: Design) -> list[Job]:
+    """Every run of the design, in design order (point, then rep). ``bases``: the base
+    scenarios as :func:`load_experiment` read them (or their folder, read now, once)."""
     jobs = []
     if exp.model == "jambi":
-        from sim.scenario import Scenario, load_scenario
+        bases = bases if isinstance(bases, Bases) else Bases(Path(bases))
+        cache: dict[str | None, Any] = {}
 
-        cache: dict[str, Scenario] = {}
-
-        def base(path: str | None) -> Scenario:
+        def base(path: str | None) -> Any:
             if path not in cache:
-                sc = load_scenario(None if path is None else folder / path)
-                cache[path] = sc.with_overrides(**exp.fixed)
+                cache[path] = bases(path).with_overrides(**exp.fixed)
             return cache[path]
 
     for i, point in enumerate(design.points):
@@ -148,7 +147,7 @@ def make_jobs(exp: Experiment, folder: Path, design: Design) -> list[Job]:
 class RunStore:
     """``DIR/runs.jsonl``: one line per finished run, appended and fsynced."""
 
-    def __init__(self, folder: Path, exp: Experiment):
+    def __init__(self, folder: Path, exp: Experiment, inputs: dict[str, str] | None = None):
         self.folder = folder
         meta = folder / META_FILE
         if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
@@ -161,7 +160,7 @@ class RunStore:
                                   f"replaced. Choose a new or empty folder.")
         folder.mkdir(parents=True, exist_ok=True)
         info = {"name": exp.name, "hash": experiment_hash(exp),
-                "experiment": exp.model_dump(mode="json")}
+                "experiment": exp.model_dump(mode="json"), "inputs": inputs or {}}
         if meta.exists():
             try:
                 old = json.loads(meta.read_text(encoding="utf-8"))
@@ -177,7 +176,7 @@ class RunStore:
                     f"give another --out, or remove the folder to start again.")
         # The same experiment, perhaps edited (more samples or reps): runs are keyed by their
         # content, so every run that is still part of the design is reused.
-        if not meta.exists() or old.get("hash") != info["hash"]:
+        if not meta.exists() or any(old.get(k) != info[k] for k in ("hash", "inputs")):
             tmp = meta.with_suffix(".tmp")
             tmp.write_text(json.dumps(info, indent=2) + "\n")
             os.replace(tmp, meta)
@@ -222,24 +221,25 @@ def _chunks(jobs: list[Job], size: int) -> list[list[Job]]:
     return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
 
-def _local(chunks: list[list[Job]], workers: int) -> Iterator[list[dict[str, Any]]]:
-    if workers <= 1:
+def _local(chunks: list[list[Job]], workers: int,
+           owned: Any = None) -> Iterator[list[dict[str, Any]]]:
+    """Chunks run here (one worker) or on worker processes: ``owned``'s (a
+    :class:`sim.runner.WorkerPool` of the caller), else a pool started for this sweep."""
+    if owned is None and workers <= 1:
         for c in chunks:
             yield run_chunk(c)
         return
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from sim.runner.replications import _quiet_resource_tracker, _stop, _worker_init
+    from sim.runner.replications import _new_pool, _stop
 
     # The same pool as ``run``'s: spawned children of this process that the kernel kills
     # when it dies (PR_SET_PDEATHSIG in _worker_init), whatever kills it (SIGKILL included),
     # and Ctrl-C left to the parent. Not a forkserver: its server and the workers it forks
     # are not our children, so they outlived a killed study and held the caller's stdout.
-    _quiet_resource_tracker()  # before the pool: its queues' semaphores start the tracker
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
-                               initargs=(os.getpid(),),
-                               mp_context=multiprocessing.get_context("spawn"))
+    pool = owned.executor() if owned is not None else _new_pool(workers)
+    workers = owned.workers if owned is not None else workers
 
     def submit(chunk: list[Job]):
         # a worker may start at any submit: block Ctrl-C and SIGTERM until it ignores them
@@ -270,7 +270,10 @@ def _local(chunks: list[list[Job]], workers: int) -> Iterator[list[dict[str, Any
                 yield records
         finished_all = True
     finally:
-        if finished_all:
+        if owned is not None:
+            if not finished_all:
+                owned.kill()  # a running run cannot be cancelled; the next call starts anew
+        elif finished_all:
             pool.shutdown(wait=True)
         else:  # interrupted: do not wait for runs nobody will keep
             _stop(pool)
@@ -314,19 +317,26 @@ class SweepResult:
     folder: Path
 
 
-def sweep(exp: Experiment, folder_of_file: Path, out: str | Path, workers: int = 1,
+def sweep(exp: Experiment, bases: Bases | Path, out: str | Path, workers: int = 1,
           scheduler: str | None = None, progress: Callable[[int], None] | None = None,
           retry_failed: bool = False, chunk_size: int | None = None,
           total: Callable[[int], None] | None = None,
-          design: Design | None = None) -> SweepResult:
+          design: Design | None = None, pool: Any = None,
+          inputs: dict[str, str] | None = None) -> SweepResult:
     """Run every missing run of ``exp`` and return the tidy table (one row per run).
+
+    ``bases``: the base scenarios as :func:`load_experiment` returned them (or the
+    experiment file's folder, whose scenarios are then read once). ``pool``: a
+    :class:`sim.runner.WorkerPool` its caller owns (a command's), instead of processes
+    started for this sweep. ``inputs``: each input file's SHA-256 (of the bytes that ran),
+    recorded in ``experiment.json``.
 
     ``design``: explicit points to run instead of the file's design (a calibration's later
     waves, chosen from an emulator); runs are still keyed by content, so resuming works."""
     t0 = time.perf_counter()
     design = build_design(exp) if design is None else design
-    jobs = make_jobs(exp, folder_of_file, design)
-    store = RunStore(Path(out), exp)
+    jobs = make_jobs(exp, bases, design)
+    store = RunStore(Path(out), exp, inputs)
     done = store.load()
     todo = [j for j in jobs if j.key not in done
             or (retry_failed and done[j.key].get("status") != "ok")]
@@ -340,7 +350,7 @@ def sweep(exp: Experiment, folder_of_file: Path, out: str | Path, workers: int =
     chunks = _chunks(todo, size)
     ran = 0
     if chunks:
-        source = _dask(chunks, scheduler) if scheduler else _local(chunks, workers)
+        source = _dask(chunks, scheduler) if scheduler else _local(chunks, workers, pool)
         with store.open() as fh:
             for records in source:
                 store.append(fh, records)

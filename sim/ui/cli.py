@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.ui.common import EXIT_USAGE, UsageError, printable
 
 
 def _int_in(lo: int, hi: int, what: str):
@@ -296,21 +295,9 @@ def command(name: str) -> Any:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from sim.runner.replications import ResourceError
-    from sim.runner.staging import OutputError
-    from sim.scenario import ScenarioError
-
-    try:
-        return command(args.command)(args)
-    except (ScenarioError, OutputError, UsageError, ResourceError) as exc:
-        print(f"jambi-sim: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:
-        raise
-    except OSError as exc:  # unreadable input, unwritable output: say what, no traceback
-        where = f" ({printable(str(exc.filename))})" if getattr(exc, "filename", None) else ""
-        print(f"jambi-sim: error: {exc.strerror or exc}{where}.", file=sys.stderr)
-        return EXIT_USAGE
+    """Run the command; its layer (sim.ui.command) turns a user's mistake into one
+    paragraph and exit code 2."""
+    return command(args.command)(args)
 
 
 if __name__ == "__main__":

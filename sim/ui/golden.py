@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+from sim.ui.command import Command, entry
 from sim.ui.common import UsageError
 
 GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "golden" / "baseline_summary.json"
@@ -26,7 +26,9 @@ def golden_summary() -> dict[str, Any]:
     return {"args": GOLDEN_ARGS, **{k: res.summary[k] for k in GOLDEN_KEYS}}
 
 
-def cmd_golden(args: argparse.Namespace) -> int:
+@entry
+def cmd_golden(cmd: Command) -> int:
+    args = cmd.args
     current = json.loads(json.dumps(golden_summary()))
     if args.update:
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)

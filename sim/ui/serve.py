@@ -3,11 +3,11 @@ told otherwise, offline (local assets, no telemetry)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
+from sim.ui.command import Command, entry
 from sim.ui.common import UsageError, printable
 
 
@@ -67,12 +67,14 @@ def scenario_from_env(env: dict[str, str]):
     return load_scenario(env.get("JAMBI_SIM_SCENARIO") or None)
 
 
-def cmd_dashboard(args: argparse.Namespace) -> int:
+@entry
+def cmd_dashboard(cmd: Command) -> int:
     import importlib.util
     import subprocess
 
-    from sim.ui.inputs import read_scenario
+    from sim.scenario.source import decode
 
+    args = cmd.args
     for module in ("solara", "solara_assets"):
         if importlib.util.find_spec(module) is None:
             raise UsageError(f"the dashboard needs {module.replace('_', '-')}: pip install "
@@ -82,25 +84,25 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         if shipped.exists():
             args.scenario = shipped
         else:
-            print("jambi-sim: warning: scenarios/online_2021.toml (the calibrated baseline) "
-                  "is not beside this installation; the dashboard starts from the schema's "
-                  "uncalibrated defaults. Give --scenario FILE.", file=sys.stderr)
+            cmd.warn("scenarios/online_2021.toml (the calibrated baseline) is not beside "
+                     "this installation; the dashboard starts from the schema's uncalibrated "
+                     "defaults. Give --scenario FILE.")
     text = None
     if args.scenario is not None:  # read once and validated here; the server gets the text
-        source = read_scenario(args.scenario)
-        text = source.text
+        cmd.scenario(args.scenario)
+        data = cmd.read(args.scenario)
+        text = decode(data, printable(str(args.scenario)))
         if len(text.encode()) > MAX_ENV_TEXT:
             raise UsageError(f"--scenario {printable(str(args.scenario))}: is "
-                             f"{len(source.data):,} bytes; the dashboard takes a scenario "
+                             f"{len(data):,} bytes; the dashboard takes a scenario "
                              f"of at most {MAX_ENV_TEXT:,} bytes (a few kB is usual).")
     env = dashboard_env(dict(os.environ), args.scenario, args.lang, text)
     if not _is_loopback(args.host):
-        print(f"jambi-sim: warning: --host {printable(args.host)} makes the dashboard reachable "
-              f"from other machines; anyone who can reach port {args.port} can run "
-              f"simulations here. Use --host 127.0.0.1 to keep it on this machine.",
-              file=sys.stderr)
+        cmd.warn(f"--host {printable(args.host)} makes the dashboard reachable from other "
+                 f"machines; anyone who can reach port {args.port} can run simulations here. "
+                 f"Use --host 127.0.0.1 to keep it on this machine.")
     print(f"Dashboard on http://{args.host}:{args.port}/ (Ctrl-C to stop).", flush=True)
-    cmd = dashboard_command(args.host, args.port)
+    command = dashboard_command(args.host, args.port)
     if os.name == "posix":  # become the server, so a signal to us reaches it
-        os.execve(cmd[0], cmd, env)
-    return subprocess.call(cmd, env=env)
+        os.execve(command[0], command, env)
+    return subprocess.call(command, env=env)
