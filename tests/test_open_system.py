@@ -175,3 +175,19 @@ def test_a_registration_drive_opens_cases_in_bulk(checked: bool) -> None:
     if not checked:  # straight to the quota and BPJS: no office before them
         assert {c.steps for c in on_the_day} == {("quota", "bpjs", "activation")}
     assert m.quota.active > none.quota.active
+
+
+def test_the_two_teams_are_two_agents_with_their_own_work() -> None:
+    """The 2018 Tim Koordinasi JKN Daerah holds review meetings; the 2021 tim terpadu
+    behind the website launches it (socialisation, RT recruitment) and meets never."""
+    m = JambiBugarModel(small(), seed=1)
+    koord, terpadu = m.tim, m.tim_terpadu
+    assert koord is not terpadu and {koord, terpadu} <= set(m.agents)
+    assert koord.name != terpadu.name and koord.meetings
+    assert terpadu in m.components and koord in m.components
+    # the launch is the tim terpadu's act: socialisation reaches the unaware at once
+    quiet = JambiBugarModel(merged(awareness={"initial": 0.0}, demand={"website_reach": 1.0}),
+                            seed=1)
+    assert quiet.population.aware_people == 0
+    quiet.tim_terpadu.launch(0.0)
+    assert quiet.population.aware_people == quiet.population.eligible_people > 0

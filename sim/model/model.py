@@ -16,8 +16,10 @@ The model only wires its parts together; each part owns its state:
 ``ledger``             premiums and member-months accrued by month (:mod:`sim.model.program`)
 ``population``         households, awareness, decisions, exits, coming back
                        (:mod:`sim.model.population`)
-``renewal``            the website's socialisation, RT recruitment, PBI-JK drops,
+``renewal``            campaigns, PBI-JK take-overs and drops, re-verification,
                        registration drives (:mod:`sim.model.renewal`)
+``tim_terpadu``        the team behind the 2021 website: its socialisation at the launch
+                       and RT recruitment (:mod:`sim.model.renewal`)
 ``accounting``         where everyone who has been eligible is (:mod:`sim.model.accounting`)
 ``tim``                the Tim Koordinasi's review meetings (:mod:`sim.model.agents`)
 ``sustain``            responsive budget and UHC Prioritas feedback
@@ -25,7 +27,7 @@ The model only wires its parts together; each part owns its state:
 =====================  ==================================================================
 
 The parts that act at fixed points of the calendar are the model's ``components``
-(:mod:`sim.model.component`), run in this order: population, renewal, ledger, flow, the trust
+(:mod:`sim.model.component`), run in this order: population, renewal, the Tim Terpadu, ledger, flow, the trust
 dynamics if coordination evolves, sustain, quota, accounting, tim, the trust shocks if it evolves, then
 any extra components given to the model. ``step()`` advances one calendar day. Work is driven by the event queue, so
 cost grows with hand-offs, decisions and arrivals, not with agents x days: a waiting
@@ -53,7 +55,7 @@ from sim.model.pathways import CaseFlow
 from sim.model.population import Population
 from sim.model.program import Ledger, Program
 from sim.model.relations import Relations, TrustDynamics, TrustShocks
-from sim.model.renewal import Renewal
+from sim.model.renewal import Renewal, TimTerpadu
 from sim.model.sustainability import SustainabilityRules
 from sim.scenario import Scenario, load_scenario
 
@@ -106,7 +108,9 @@ class JambiBugarModel(mesa.Model):
         self.population = Population(self, sc, clock, self.events, self.streams, self.quota,
                                      sc.population.n_rt, self.flow.pathway_at,
                                      self.flow.open_case, keep_departed=tables)
-        self.renewal = Renewal(sc, clock, self.population, self.flow.t_online)
+        self.renewal = Renewal(sc, clock, self.population)
+        self.tim_terpadu = TimTerpadu(self, sc, self.population, self.flow.t_online,
+                                      float(clock.horizon))
         self.accounting = Accounting(self.population, self.quota)
         lapse = sc.relations.tim_meetings_until
         t_lapse = clock.t(lapse) if lapse else float("inf")
@@ -125,7 +129,7 @@ class JambiBugarModel(mesa.Model):
             staff = {a: getattr(sc.offices, a).staff for a in self.city.agencies}
             trust = [TrustDynamics(self.relations, self.city.queue, staff)]
         self.components: list[Component] = [
-            self.population, self.renewal, self.ledger, self.flow, *trust, self.sustain,
+            self.population, self.renewal, self.tim_terpadu, self.ledger, self.flow, *trust, self.sustain,
             self.quota, self.accounting,
             self.tim, *([TrustShocks(self.relations)] if trust else [])]
         self.components += [c if isinstance(c, Component) else c(self) for c in components]

@@ -6,14 +6,19 @@
   take-overs (``exits.central_pbi_*``) and the re-verification tranches
   (``exits.reverification_*``);
 
-* the website's opening (``time.online_from``): its socialisation makes a share of the
-  unaware households aware (``demand.website_reach``), and from then on RT heads may
-  tell the others (``demand.rt_recruit_per_year``; households arriving later get the
-  same chance, :meth:`~sim.model.population.Population.recruit`);
 * people dropped from central PBI-JK at each revision (``demand.pbi_drop_*``): the
   eligible share enters the pool, aware;
 * registration drives (``policy.drive_*``): the city opens cases in bulk for a share of
   the uninsured eligible households, through the checks or straight to BPJS.
+
+The website's opening is the act of a second team, :class:`TimTerpadu`: the "tim terpadu
+pelaksanaan program Jambi Bugar" whose decree set up the website under Perwal Jambi No.
+3/2021 (the thesis, chapter 1). It is not the mayor's Tim Koordinasi JKN Daerah of 2018
+(:class:`~sim.model.agents.TimKoordinasi`, policy and review meetings): at the launch
+(``time.online_from``) its socialisation makes a share of the unaware households aware
+(``demand.website_reach``), and from then on RT heads may tell the others
+(``demand.rt_recruit_per_year``; households arriving later get the same chance,
+:meth:`~sim.model.population.Population.recruit`).
 
 The household-level parts of renewal (the inflow by date, illness, coming back, the
 front door) are the population's (:mod:`sim.model.population`): they act on one
@@ -26,6 +31,7 @@ import math
 
 import numpy as np
 
+from sim._mesa import Agent, mesa
 from sim.engine.events import URGENT, EventQueue
 from sim.engine.worktime import Clock
 from sim.model.component import Component
@@ -34,15 +40,12 @@ from sim.scenario import Scenario
 
 
 class Renewal(Component):
-    """Campaigns, PBI-JK take-overs, re-verification; the website's socialisation and RT
-    recruitment, PBI-JK drops, registration drives."""
+    """Campaigns, PBI-JK take-overs, re-verification, PBI-JK drops, registration drives."""
 
-    def __init__(self, scenario: Scenario, clock: Clock, population: Population,
-                 t_online: float):
+    def __init__(self, scenario: Scenario, clock: Clock, population: Population):
         self.sc = scenario
         self.clock = clock
         self.population = population
-        self.t_online = t_online
         self.registered = 0  # households a drive registered
         self._n_events: dict[str, int] = {}
 
@@ -57,8 +60,6 @@ class Renewal(Component):
         for day in sc.exits.reverification_dates:
             if clock.start < day <= clock.end:
                 events.schedule(clock.t(day), self._reverify, priority=URGENT)
-        if math.isfinite(self.t_online) and self.t_online <= clock.horizon:
-            events.schedule(self.t_online, self._website, priority=URGENT)
         for day, people in zip(d.pbi_drop_dates, d.pbi_drop_people):
             if clock.start < day <= clock.end:
                 events.schedule(clock.t(day), self._pbi_drop, people, priority=URGENT)
@@ -97,17 +98,6 @@ class Renewal(Component):
                     u[hh.idx] < ex.reverification_share:
                 pop.deactivate(hh, t, still_eligible=w[hh.idx] < ex.reverification_wrongful)
 
-    def _website(self, t: float) -> None:
-        pop = self.population
-        u = self.event_draws("website")
-        reach = self.sc.demand.website_reach
-        for hh in pop.households:
-            if not hh.aware and hh.status == "uninsured":
-                if u[hh.idx] < reach:
-                    pop.hear(hh, t)
-                else:
-                    pop.recruit(hh, t)
-
     def _pbi_drop(self, t: float, people: int) -> None:
         self.population.pbi_drop(t, round(people * self.sc.demand.pbi_drop_eligible_share))
 
@@ -123,3 +113,35 @@ class Renewal(Component):
 
     def row(self, t: float) -> dict[str, int]:
         return {"drive_registered": self.registered}
+
+
+class TimTerpadu(Agent, Component):
+    """The tim terpadu pelaksanaan program Jambi Bugar: the team whose decree set up the
+    website (Perwal Jambi No. 3/2021). At the launch its socialisation reaches a share of
+    the unaware households, and RT heads start to recruit the others. It holds no review
+    meetings: the thesis records none (those are the Tim Koordinasi's)."""
+
+    def __init__(self, model: mesa.Model, scenario: Scenario, population: Population,
+                 t_online: float, horizon: float):
+        super().__init__(model)
+        self.name = "Tim Terpadu Jambi Bugar"
+        self.sc = scenario
+        self.population = population
+        self.t_online = t_online
+        self.horizon = horizon
+
+    def start(self, events: EventQueue) -> None:
+        if math.isfinite(self.t_online) and self.t_online <= self.horizon:
+            events.schedule(self.t_online, self.launch, priority=URGENT)
+
+    def launch(self, t: float) -> None:
+        """The website opens: socialisation, then RT heads recruit."""
+        pop = self.population
+        u = pop.streams.event("website", 0, len(pop.households))
+        reach = self.sc.demand.website_reach
+        for hh in pop.households:
+            if not hh.aware and hh.status == "uninsured":
+                if u[hh.idx] < reach:
+                    pop.hear(hh, t)
+                else:
+                    pop.recruit(hh, t)
