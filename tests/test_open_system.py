@@ -191,3 +191,12 @@ def test_the_two_teams_are_two_agents_with_their_own_work() -> None:
     assert quiet.population.aware_people == 0
     quiet.tim_terpadu.launch(0.0)
     assert quiet.population.aware_people == quiet.population.eligible_people > 0
+
+
+def test_a_removed_key_names_what_replaced_it(tmp_path) -> None:
+    from sim.scenario import Scenario, ScenarioError
+
+    f = tmp_path / "old.toml"
+    f.write_text('name = "old"\n[behaviour]\nreapply_prob = 0.3\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="reentry.reapply_per_year"):
+        Scenario.from_toml(f)

@@ -48,6 +48,13 @@ def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)
 
 
+# Keys of earlier versions, and what replaced them (CHANGELOG.md).
+REMOVED = {
+    "behaviour.reapply_prob": "households now come back at a hazard, use "
+                              "'reentry.reapply_per_year' and 'reentry.memory' (issue 20)",
+}
+
+
 def explain(exc: ValidationError, origin: str, root: type[BaseModel]) -> str:
     parts = []
     for err in exc.errors()[:3]:
@@ -62,6 +69,8 @@ def explain(exc: ValidationError, origin: str, root: type[BaseModel]) -> str:
             allowed = _allowed_keys(root, loc)
             close = difflib.get_close_matches(_clean(str(loc[-1])), allowed, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
+            if key in REMOVED:
+                hint = f" It was removed: {REMOVED[key]}."
             parts.append(f"unknown key '{key}'{non_ascii_note(str(loc[-1]))}.{hint} Allowed "
                          f"keys here: {', '.join(allowed)}")
             continue
