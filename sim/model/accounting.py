@@ -19,11 +19,14 @@ newcomers, people dropped from central PBI-JK) is in exactly one account:
 ``died``            died
 ==================  ===============================================================
 
-The living are read from their households' states; the departed were counted as they
-left (:attr:`Population.gone_people`). The parts add up to everyone ever eligible
-(``Population.ever_eligible_people``) with no residual: :meth:`Accounting.audit`
-checks it between steps, and every month's timeseries row carries the accounts
-(``acct_*``).
+The departed were counted as they left (:attr:`Population.gone_people`), the active
+members of counted households as they changed; the others are read from their
+households' states, only those of the counted households that are uninsured, which the
+population keeps as they change (a scan of every household, which
+:meth:`Accounting.audit` checks against, took about 5% of a city replication). The parts
+add up to everyone ever eligible (``Population.ever_eligible_people``) with no residual:
+:meth:`Accounting.audit` checks it between steps, and every month's timeseries row
+carries the accounts (``acct_*``).
 """
 
 from __future__ import annotations
@@ -51,21 +54,28 @@ class Accounting(Component):
         self.quota = quota
 
     def accounts(self) -> dict[str, int]:
-        """Where everyone who has been eligible is now, in people."""
+        """Where everyone who has been eligible is now, in people. The population keeps
+        the active members of counted households and the counted uninsured households as
+        they change (``counted_active_people``, ``counted_uninsured``), so only those
+        households are read, not every one: the same accounts as :meth:`scan`, which
+        :meth:`audit` checks, in about 0.03 s instead of 0.08 s a city replication."""
+        pop = self.population
+        acc = dict.fromkeys(ACCOUNTS, 0)
+        acc.update(pop.gone_people)
+        acc["active"] = pop.counted_active_people
+        for hh in pop.counted_uninsured.values():
+            acc[_uninsured_account(hh)] += hh.members
+        return acc
+
+    def scan(self) -> dict[str, int]:
+        """The accounts read from every household's state."""
         pop = self.population
         acc = dict.fromkeys(ACCOUNTS, 0)
         acc.update(pop.gone_people)
         for hh in pop.households:
             if hh.status == "gone" or not hh.counted:
                 continue
-            if hh.status == "enrolled":
-                key = "active"
-            elif hh.case is not None:
-                key = "waiting_slot" if hh.case.where == "quota" else "in_pipeline"
-            elif hh.door_wait:
-                key = "waiting_slot"
-            else:
-                key = LAST_END_ACCOUNT[hh.last_end]
+            key = "active" if hh.status == "enrolled" else _uninsured_account(hh)
             acc[key] += hh.members
         return acc
 
@@ -80,10 +90,14 @@ class Accounting(Component):
         return row
 
     def audit(self) -> list[str]:
-        """The accounts add up to everyone ever eligible, and ``active`` is the active
-        members of counted households."""
+        """The accounts kept as they change are those read from every household; they
+        add up to everyone ever eligible; ``active`` is the active members of counted
+        households."""
         pop, bad = self.population, []
-        acc = self.accounts()
+        acc = self.scan()
+        if self.accounts() != acc:
+            bad.append(f"accounts kept as they change {self.accounts()} != accounts read "
+                       f"from every household {acc}")
         if sum(acc.values()) != pop.ever_eligible_people:
             bad.append(f"accounting {sum(acc.values())} != everyone ever eligible "
                        f"{pop.ever_eligible_people}: {acc}")
@@ -93,3 +107,12 @@ class Accounting(Component):
             bad.append(f"accounted active {acc['active']} != active members "
                        f"{self.quota.active} - {uncounted} never counted")
         return bad
+
+
+def _uninsured_account(hh: Any) -> str:
+    """The account of a living, counted household that is not enrolled."""
+    if hh.case is not None:
+        return "waiting_slot" if hh.case.where == "quota" else "in_pipeline"
+    if hh.door_wait:
+        return "waiting_slot"
+    return LAST_END_ACCOUNT[hh.last_end]

@@ -121,6 +121,11 @@ class Population(Component):
         self.turned_away = 0  # applications turned away at a full front door
         self.comebacks = 0  # re-applications and reactivation requests after a setback
         self.from_pbi_jk = 0  # people dropped from central PBI-JK who entered the pool
+        # Kept by _count for the accounting's monthly read (sim.model.accounting), so it
+        # reads only these households, not every one: the counted households that are
+        # uninsured (by idx), and the active members of counted households.
+        self.counted_uninsured: dict[int, Household] = {}
+        self.counted_active_people = 0
         ex = scenario.exits
         self._exit_household_rate = ex.move_per_year + ex.income_rise_per_year
         self._exit_event = self._exit  # one bound method for every pending exit
@@ -247,10 +252,18 @@ class Population(Component):
         """Add (+1) or remove (-1) a household's contribution to the people stocks."""
         if hh.status == "enrolled":
             self.quota.count_active(sign * hh.members)
-        elif hh.status == "uninsured" and hh.eligible:
-            self.eligible_people += sign * hh.members
-            if hh.aware:
-                self.aware_people += sign * hh.members
+            if hh.counted:
+                self.counted_active_people += sign * hh.members
+        elif hh.status == "uninsured":
+            if hh.eligible:
+                self.eligible_people += sign * hh.members
+                if hh.aware:
+                    self.aware_people += sign * hh.members
+            if hh.counted:
+                if sign > 0:
+                    self.counted_uninsured[hh.idx] = hh
+                else:
+                    del self.counted_uninsured[hh.idx]
 
     def _set(self, hh: Household, **state: Any) -> None:
         """Change a household's state, keeping the stocks in step."""
