@@ -19,14 +19,14 @@ newcomers, people dropped from central PBI-JK) is in exactly one account:
 ``died``            died
 ==================  ===============================================================
 
-The departed were counted as they left (:attr:`Population.gone_people`), the active
-members of counted households as they changed; the others are read from their
-households' states, only those of the counted households that are uninsured, which the
-population keeps as they change (a scan of every household, which
-:meth:`Accounting.audit` checks against, took about 5% of a city replication). The parts
-add up to everyone ever eligible (``Population.ever_eligible_people``) with no residual:
-:meth:`Accounting.audit` checks it between steps, and every month's timeseries row
-carries the accounts (``acct_*``).
+The population keeps the accounts as they change: the departed as they left
+(:attr:`Population.gone_people`), the active members of counted households, and the
+uninsured whose account is settled by their last case or setback. Only the households
+with a case open or coming back to the front door are read from their states (a scan of
+every household, which :meth:`Accounting.audit` checks the accounts against, took about
+5% of a city replication, most of it waiting for memory). The parts add up to everyone
+ever eligible (``Population.ever_eligible_people``) with no residual: the audit checks it
+between steps, and every month's timeseries row carries the accounts (``acct_*``).
 """
 
 from __future__ import annotations
@@ -55,15 +55,16 @@ class Accounting(Component):
 
     def accounts(self) -> dict[str, int]:
         """Where everyone who has been eligible is now, in people. The population keeps
-        the active members of counted households and the counted uninsured households as
-        they change (``counted_active_people``, ``counted_uninsured``), so only those
-        households are read, not every one: the same accounts as :meth:`scan`, which
-        :meth:`audit` checks, in about 0.03 s instead of 0.08 s a city replication."""
+        the accounts as they change (``counted_active_people``, ``settled_people``), except
+        for the households whose account moves with a case or a wait at the front door
+        (``unsettled``, a few hundred to a few thousand): only those are read, not every
+        household. The same accounts as :meth:`scan`, which :meth:`audit` checks."""
         pop = self.population
         acc = dict.fromkeys(ACCOUNTS, 0)
         acc.update(pop.gone_people)
+        acc.update(pop.settled_people)
         acc["active"] = pop.counted_active_people
-        for hh in pop.counted_uninsured.values():
+        for hh in pop.unsettled.values():
             acc[_uninsured_account(hh)] += hh.members
         return acc
 
