@@ -27,6 +27,8 @@ from array import array
 
 import numpy as np
 
+from sim.engine.fields import slots
+
 CHUNK_BITS = 10  # entities per block: 1,024
 CHUNK = 1 << CHUNK_BITS
 _MASK = CHUNK - 1
@@ -115,8 +117,7 @@ class KeyedDraws:
     OVERFLOW = 8  # draws (or groups) per overflow block
     OVER_KEY = 1 << 30  # keeps the overflow key apart from chunk keys
 
-    __slots__ = ("_streams", "_name", "_kinds", "_group", "_per", "_width", "_shape",
-                 "_count", "_blocks", "_over", "_over_data", "_philox", "_gen", "_state")
+    __slots__ = slots(__file__, "KeyedDraws")  # the fields: streams.pxd
 
     def __init__(self, streams: Streams, name: str, dist: str | tuple[str, ...] = "uniform",
                  per_block: int = 2, shape: float = 1.0):
@@ -163,7 +164,7 @@ class KeyedDraws:
         return _fill(self._gen, self._kinds, 1, self.OVERFLOW, self._shape) \
             .astype(np.float32).tobytes()
 
-    def _index(self, e: int) -> tuple[array, int]:
+    def _index(self, e) -> tuple[array, int]:  # noqa: ANN001 (e: an int, typed in streams.pxd)
         """The block holding entity e's next draw (or group), and its offset there."""
         counts = self._count
         if e < len(counts):  # fast path (most draws): one of the first, its block made

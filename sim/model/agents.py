@@ -107,6 +107,7 @@ class Household(Agent):
         self.door_wait = False  # turned away at a full front door, coming back
         self.case: Any = None
         self.exit_gen = 0
+        self.filed = ""  # where the population files it for the accounting (Population._file)
 
     # Event handlers: the population decides, in one place, what each one means.
     def hear(self, t: float) -> None:
@@ -136,6 +137,30 @@ class Household(Agent):
     def come_back(self, t: float) -> None:
         """A setback while still eligible (a wrongful rejection): it may try again."""
         self.life.come_back(self, t)
+
+
+class Left:
+    """Stands in the city's lists for a household that has left for good.
+
+    It keeps the household's place, so every draw indexed by position (a neighbour picked
+    by word of mouth, a city-wide event's array) is the same as if the household were
+    still listed; and it answers as a departed household does: gone, holding no case,
+    hearing nothing.
+    """
+
+    __slots__ = ()
+    status = "gone"
+    aware = True
+    case = None
+    members = 0
+    eligible = False
+    segment = "gone"
+
+    def hear(self, t: float) -> None:
+        """A departed household hears nothing (as ``Population.hear`` of a gone one)."""
+
+
+LEFT = Left()
 
 
 class Office(Agent):

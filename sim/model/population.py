@@ -40,38 +40,13 @@ from sim._mesa import mesa
 from sim.engine.events import EventQueue
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
-from sim.model.accounting import ACCOUNTS, GONE_ACCOUNT
-from sim.model.agents import Household
+from sim.model.accounting import ACCOUNTS, GONE_ACCOUNT, LAST_END_ACCOUNT
+from sim.model.agents import LEFT, Household, Left
 from sim.model.component import Component
 from sim.model.program import Quota
 from sim.scenario import Scenario
 
 PATIENCE_SD = 0.5  # log-sd of household patience (assumption, see docs/model.md)
-
-
-
-class _Left:
-    """Stands in the city's lists for a household that has left for good.
-
-    It keeps the household's place, so every draw indexed by position (a neighbour picked
-    by word of mouth, a city-wide event's array) is the same as if the household were
-    still listed; and it answers as a departed household does: gone, holding no case,
-    hearing nothing.
-    """
-
-    __slots__ = ()
-    status = "gone"
-    aware = True
-    case = None
-    members = 0
-    eligible = False
-    segment = "gone"
-
-    def hear(self, t: float) -> None:
-        """A departed household hears nothing (as ``Population.hear`` of a gone one)."""
-
-
-LEFT = _Left()
 
 
 class Population(Component):
@@ -94,8 +69,8 @@ class Population(Component):
         self.on_apply = on_apply
         self.keep_departed = keep_departed  # False: let households that left go (forget)
         # every household by idx, and each RT's households; one that has left is LEFT
-        self.households: list[Household | _Left] = []
-        self.rt_members: list[list[Household | _Left]] = [[] for _ in range(n_rt)]
+        self.households: list[Household | Left] = []
+        self.rt_members: list[list[Household | Left]] = [[] for _ in range(n_rt)]
         self.eligible_people = 0
         self.aware_people = 0
         self.ever_people = 0  # members of households carded at least once, when first carded
@@ -121,6 +96,13 @@ class Population(Component):
         self.turned_away = 0  # applications turned away at a full front door
         self.comebacks = 0  # re-applications and reactivation requests after a setback
         self.from_pbi_jk = 0  # people dropped from central PBI-JK who entered the pool
+        # Kept as they change, for the accounting (sim.model.accounting, which reads only
+        # `unsettled`): the active members of counted households; the people of counted
+        # uninsured households with no case and no front-door wait, by account; the other
+        # counted uninsured households, by idx (_file).
+        self.counted_active_people = 0
+        self.settled_people = dict.fromkeys(LAST_END_ACCOUNT.values(), 0)
+        self.unsettled: dict[int, Household] = {}
         ex = scenario.exits
         self._exit_household_rate = ex.move_per_year + ex.income_rise_per_year
         self._exit_event = self._exit  # one bound method for every pending exit
@@ -247,10 +229,37 @@ class Population(Component):
         """Add (+1) or remove (-1) a household's contribution to the people stocks."""
         if hh.status == "enrolled":
             self.quota.count_active(sign * hh.members)
-        elif hh.status == "uninsured" and hh.eligible:
-            self.eligible_people += sign * hh.members
-            if hh.aware:
-                self.aware_people += sign * hh.members
+            if hh.counted:
+                self.counted_active_people += sign * hh.members
+        elif hh.status == "uninsured":
+            if hh.eligible:
+                self.eligible_people += sign * hh.members
+                if hh.aware:
+                    self.aware_people += sign * hh.members
+            if hh.counted:
+                self._file(hh, sign)
+
+    def _file(self, hh: Household, sign: int) -> None:
+        """File (+1) or unfile (-1) a counted uninsured household for the accounting: its
+        people under its account if that is settled by its last end, else among the
+        unsettled (a case open, or coming back to the front door). ``hh.filed`` says where."""
+        if sign < 0:
+            if hh.filed == "unsettled":
+                del self.unsettled[hh.idx]
+            else:
+                self.settled_people[hh.filed] -= hh.members
+            hh.filed = ""
+        elif hh.case is not None or hh.door_wait:
+            self.unsettled[hh.idx], hh.filed = hh, "unsettled"
+        else:
+            hh.filed = LAST_END_ACCOUNT[hh.last_end]
+            self.settled_people[hh.filed] += hh.members
+
+    def _refile(self, hh: Household) -> None:
+        """File a household again after its case, front-door wait or last end changed."""
+        if hh.filed:
+            self._file(hh, -1)
+            self._file(hh, +1)
 
     def _set(self, hh: Household, **state: Any) -> None:
         """Change a household's state, keeping the stocks in step."""
@@ -287,6 +296,7 @@ class Population(Component):
             return
         hh.door_wait = False
         self.on_apply(hh, t, None)
+        self._refile(hh)
 
     def turn_away(self, hh: Household, t: float) -> None:
         """'Kuota penuh': come back later, or give up and think again as one that declined."""
@@ -299,6 +309,7 @@ class Population(Component):
         else:
             hh.door_wait, hh.last_end = False, "abandoned"
             self.events.schedule(t + e * self.sc.behaviour.reconsider_days, hh.reconsider)
+        self._refile(hh)
 
     def come_back(self, hh: Household, t: float) -> None:
         """After a setback while eligible (a wrongful rejection, a deactivation): apply
@@ -321,6 +332,7 @@ class Population(Component):
             self.comebacks += 1
             hh.door_wait = False
             self.on_apply(hh, t, "reactivation")
+            self._refile(hh)
 
     def register(self, hh: Household, t: float, route: str) -> None:
         """A registration drive opens a case for the household on ``route``."""
@@ -328,6 +340,7 @@ class Population(Component):
             self._set(hh, aware=True)
         hh.door_wait = False
         self.on_apply(hh, t, route)
+        self._refile(hh)
 
     # ---------------------------------------------------------- renewal
     def recruit(self, hh: Household, t: float) -> None:
@@ -425,7 +438,8 @@ class Population(Component):
         self.quota.admit(t)
 
     def case_closed(self, hh: Household) -> None:
-        """The household's case is over: one that has left can now be let go."""
+        """The household's case is over: filed again; one that has left can now be let go."""
+        self._refile(hh)
         if hh.status == "gone" and not self.keep_departed:
             self.forget(hh)
 
@@ -475,6 +489,7 @@ class Population(Component):
             self.leave(hh, t, "reverified_out")
             return
         hh.last_end = "deactivated"
+        self._refile(hh)
         self.quota.admit(t)
         re = self.sc.reentry
         u, e = self.u_reentry.group(hh.idx)
