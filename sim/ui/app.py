@@ -245,7 +245,11 @@ def Page():
         for which, r in (("base", base), ("changed", changed)):
             solara.Text(summary_line(which, r, lang), classes=[f"jb-summary-{which}"])
         key = [id(base), id(changed), lang]
-        with solara.lab.Tabs(lazy=True):
+        # seven tabs fit one line at a laptop's width: no capitals, tighter padding (with
+        # Vuetify's, the last tabs scroll out of sight behind arrows)
+        solara.Style(".jb-tabs .v-tab {text-transform: none; letter-spacing: normal; "
+                     "min-width: 0; padding: 0 12px;}")
+        with solara.Column(gap="0px", classes=["jb-tabs"]), solara.lab.Tabs(lazy=True):
             with solara.lab.Tab(tr("tab_coverage", lang)):
                 live = partial.value if task.pending and partial.value is not None else None
                 if live is not None:
