@@ -200,3 +200,9 @@ def test_a_removed_key_names_what_replaced_it(tmp_path) -> None:
     f.write_text('name = "old"\n[behaviour]\nreapply_prob = 0.3\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match="reentry.reapply_per_year"):
         Scenario.from_toml(f)
+
+
+def test_a_website_that_opened_before_the_start_launches_on_the_first_day() -> None:
+    m = finish(small(time={"online_from": dt.date(2017, 6, 1)}))
+    assert m.flow.t_online < 0 and len(m.flow.record) > 0
+    assert min(c.t_applied for c in m.flow.cases) >= 0.0

@@ -131,8 +131,9 @@ class TimTerpadu(Agent, Component):
         self.horizon = horizon
 
     def start(self, events: EventQueue) -> None:
+        """The launch on the website's date; on the first day if it opened before."""
         if math.isfinite(self.t_online) and self.t_online <= self.horizon:
-            events.schedule(self.t_online, self.launch, priority=URGENT)
+            events.schedule(max(0.0, self.t_online), self.launch, priority=URGENT)
 
     def launch(self, t: float) -> None:
         """The website opens: socialisation, then RT heads recruit."""
