@@ -192,6 +192,12 @@ def test_dashboard_end_to_end(server, browser, tmp_path) -> None:
     page.get_by_role("tab", name="Satu rumah tangga").click()
     plot_src(page, "replay")
     shot(page, tmp_path, "dashboard_replay.png")
+    # the gap by cause of the changed scenario: seven more runs, only when asked
+    page.get_by_role("tab", name="Per penyebab").click()
+    assert page.locator(".jb-plot-attribution").count() == 0
+    page.get_by_role("button", name="Hitung kekurangan per penyebab").click()
+    plot_src(page, "attribution")
+    shot(page, tmp_path, "dashboard_attribution.png")
     page.get_by_role("tab", name="Cakupan").click()
 
     # 3. a second browser session starts from the baseline, not from the first one's state

@@ -169,3 +169,28 @@ def test_summary_line_equals_the_case_tables_and_tables_come_when_asked(runs) ->
     assert np.isclose(cost, float(e["cost_idr"].mean()), rtol=0, atol=1e-9)
     assert r._model is None and r.journey is not None  # built once, the model released
     assert r.cases is c
+
+
+def test_the_gap_by_cause_is_your_scenarios_and_draws(runs) -> None:
+    """The dashboard's gap-by-cause tab: the changed scenario's paired runs (one
+    replication), every cause, the gap the run itself shows, and a figure in each language."""
+    import matplotlib.pyplot as plt
+
+    from sim.runner.attribution import CAUSES
+    from sim.ui.dashboard import gap_by_cause
+
+    _, _, _, changed = runs
+    att = gap_by_cause(changed)
+    assert att.scenario == changed.scenario and att.reps == 1
+    assert {r["cause"] for r in att.rows()} == set(CAUSES)
+    enrolled = float(changed.timeseries["enrolled"].iloc[-1])
+    assert att.gap()["mean"] == pytest.approx(att.target - enrolled)
+    assert gap_by_cause(changed) is att  # kept: asking again costs nothing
+    for lang in ("en", "id"):
+        from sim.show.gap import attribution_figure
+
+        fig = attribution_figure(att, lang)
+        labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        assert len(labels) == len(CAUSES)
+        assert ("Tanpa kuota" in labels) == (lang == "id")
+        plt.close(fig)

@@ -188,6 +188,11 @@ T: dict[str, dict[str, Any]] = {
                      "gap and need not add up to it.",
         "attr_none": "Gap attribution not run (--no-attribution).",
         "tab_accounting": "Where everyone is", "tab_attribution": "Gap by cause",
+        "tab_causes": "Gap by cause",
+        "gap_ask": "Compute the gap by cause",
+        "gap_ask_help": "Your scenario with each cause removed in turn (no quota, no churn, "
+                        "no wrongful rejections, ...): seven more runs of the same city and "
+                        "seed, about 15 seconds.",
         "account": "Account", "cause": "Cause", "members_added": "Members added",
         "share_of_gap": "Share of the gap", "ever_eligible": "Everyone ever eligible",
         "c_accounting": "Ever eligible {ever}: active {active}, never applied {never}, "
@@ -294,8 +299,7 @@ T: dict[str, dict[str, Any]] = {
         "acct_note": "Semua yang pernah layak sejak tanggal mulai, dihitung dari keadaan "
                      "rumah tangga: jumlah pos sama persis dengan totalnya. 'Dialihkan ke "
                      "PBI-JK pusat' tetap berjaminan, di luar kepesertaan kota.",
-        "attr_title": "Tambahan peserta jika satu penyebab dihilangkan, sampai {date}, "
-                      "dibanding kekurangan {gap}",
+        "attr_title": "Tambahan peserta per penyebab yang dihilangkan, {date}; kekurangan {gap}",
         "attr_axis": "Tambahan peserta pada tanggal akhir (rata-rata, interval 95%)",
         "attr_gap": "Kekurangan dari target: {gap}",
         "attr_note": "Simulasi berpasangan, satu penyebab dihilangkan setiap kali, {reps} "
@@ -304,6 +308,11 @@ T: dict[str, dict[str, Any]] = {
                      "dengannya.",
         "attr_none": "Atribusi kekurangan tidak dijalankan (--no-attribution).",
         "tab_accounting": "Posisi semua warga", "tab_attribution": "Kekurangan per penyebab",
+        "tab_causes": "Per penyebab",
+        "gap_ask": "Hitung kekurangan per penyebab",
+        "gap_ask_help": "Skenario Anda dengan setiap penyebab dihapus bergantian (tanpa kuota, "
+                        "tanpa perputaran peserta, tanpa penolakan keliru, ...): tujuh run "
+                        "tambahan dengan kota dan seed yang sama, sekitar 15 detik.",
         "account": "Pos", "cause": "Penyebab", "members_added": "Tambahan peserta",
         "share_of_gap": "Bagian dari kekurangan", "ever_eligible": "Semua yang pernah layak",
         "c_accounting": "Pernah layak {ever}: aktif {active}, belum mendaftar {never}, "

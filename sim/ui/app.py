@@ -33,6 +33,7 @@ from sim.ui.dashboard import (
     Settings,
     baseline,
     fig_replay,
+    gap_by_cause,
     pick_case,
     run_stepwise,
     summary_line,
@@ -245,7 +246,7 @@ def Page():
         for which, r in (("base", base), ("changed", changed)):
             solara.Text(summary_line(which, r, lang), classes=[f"jb-summary-{which}"])
         key = [id(base), id(changed), lang]
-        # seven tabs fit one line at a laptop's width: no capitals, tighter padding (with
+        # eight tabs fit one line at a laptop's width: no capitals, tighter padding (with
         # Vuetify's, the last tabs scroll out of sight behind arrows)
         solara.Style(".jb-tabs .v-tab {text-transform: none; letter-spacing: normal; "
                      "min-width: 0; padding: 0 12px;}")
@@ -267,8 +268,30 @@ def Page():
                 Plot("cost", lambda: FIGURES["cost"](base, changed, lang), key)
             with solara.lab.Tab(tr("tab_accounting", lang)):
                 Plot("accounting", lambda: FIGURES["accounting"](base, changed, lang), key)
+            with solara.lab.Tab(tr("tab_causes", lang)):  # short: eight tabs on one line
+                GapByCause(changed, lang)
             with solara.lab.Tab(tr("tab_replay", lang)):
                 Replay(changed, lang)
+
+
+@solara.component
+def GapByCause(run, lang: str):
+    """The gap of your scenario by cause: seven paired runs, only when asked."""
+    asked, set_asked = solara.use_state(None)  # the run the button was pressed for
+    task = solara.lab.use_task(lambda: gap_by_cause(run) if asked is run else None,
+                               dependencies=[asked, id(run)])
+    solara.Text(tr("gap_ask_help", lang), style={"font-size": "0.9em"})
+    solara.Button(tr("gap_ask", lang), on_click=lambda: set_asked(run),
+                  disabled=task.pending, classes=["jb-gap-ask"])
+    if task.pending:
+        solara.ProgressLinear(True)
+    elif task.error:
+        solara.Error(str(task.exception))
+    elif asked is run and task.value is not None:
+        from sim.show.gap import attribution_figure
+
+        Plot("attribution", lambda: attribution_figure(task.value, lang),
+             [id(task.value), lang])
 
 
 @solara.component

@@ -196,6 +196,21 @@ def baseline(sc: Scenario, seed: int) -> Run:
         return _BASELINES[key]
 
 
+_GAPS: dict[tuple[str, int], Any] = {}
+
+
+def gap_by_cause(run: Run) -> Any:
+    """The gap of a run's scenario by cause (one paired replication, in this process):
+    computed when asked (seven more runs) and kept per server, like the baselines."""
+    from sim.runner.attribution import attribute_gap
+
+    key = (run.scenario.model_dump_json(), run.seed)
+    with _LOCK:
+        if key not in _GAPS:
+            _GAPS[key] = attribute_gap(run.scenario, 1, run.seed, workers=1)
+        return _GAPS[key]
+
+
 # ------------------------------------------------------------------ figures
 def _dates(ax: Any) -> None:
     ax.xaxis.set_major_locator(mdates.YearLocator())
