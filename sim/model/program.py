@@ -23,7 +23,6 @@ from sim.engine.worktime import Clock, dtks_fix_times, monthly_cutoff_activation
 from sim.model.component import Component
 from sim.scenario import Scenario
 
-
 # Years whose premium budget has a source (docs/sources.md#budgets); the others are
 # assumptions, scaled together by program.budget_unsourced_scale.
 SOURCED_BUDGET_YEARS = frozenset({"2021", "2023"})

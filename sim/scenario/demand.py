@@ -10,12 +10,11 @@ parameter carries its unit, range, meaning and source (see ``docs/sources.md``).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.params import ASSUMPTION, D, P, _iso_key, _Section
+from sim.scenario.params import ASSUMPTION, D, P, _dated_values, _Section
 
 
 # --------------------------------------------------------------------------- time
@@ -307,11 +306,8 @@ class Program(_Section):
 
     @model_validator(mode="after")
     def _city_premiums_valid(self) -> Program:
-        for day, value in self.city_premium_idr_from.items():
-            _iso_key("program.city_premium_idr_from", day)
-            if not (math.isfinite(value) and 0 <= value <= 1e7):
-                raise ValueError(f"program.city_premium_idr_from[{day}] must be from 0 to "
-                                 f"1e7 IDR, got {value!r}")
+        _dated_values("program.city_premium_idr_from", self.city_premium_idr_from, 0, 1e7,
+                      "0 to 1e7 IDR")
         return self
 
 

@@ -10,14 +10,13 @@ range, meaning and source (see ``docs/sources.md``).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from sim.scenario.errors import _clean
 from sim.scenario.offices import AGENCIES
-from sim.scenario.params import ASSUMPTION, D, P, _iso_key, _Section
+from sim.scenario.params import ASSUMPTION, D, P, _dated_values, _iso_key, _Section
 
 
 # ----------------------------------------------------------------- coordination
@@ -278,9 +277,6 @@ class Sustainability(_Section):
 
     @model_validator(mode="after")
     def _premiums_valid(self) -> Sustainability:
-        for day, value in self.premium_changes.items():
-            _iso_key("sustainability.premium_changes", day)
-            if not (math.isfinite(value) and 0 <= value <= 1e7):
-                raise ValueError(f"sustainability.premium_changes[{day}] must be from 0 to "
-                                 f"1e7 IDR, got {value!r}")
+        _dated_values("sustainability.premium_changes", self.premium_changes, 0, 1e7,
+                      "0 to 1e7 IDR")
         return self

@@ -11,6 +11,7 @@ whole scenario in :mod:`sim.scenario.schema`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,6 +50,16 @@ def D(default: str, *, meaning: str, source: str) -> Any:
     """A calendar date parameter (TOML date literal or ISO string)."""
     return P(dt.date.fromisoformat(default), unit="date", meaning=meaning, source=source,
              strict=False)
+
+
+def _dated_values(name: str, table: dict[str, float], lo: float, hi: float,
+                  bounds: str) -> None:
+    """A date-keyed table: each key an ISO date, each value finite and in [lo, hi]
+    (``bounds`` says the range in the message, e.g. "0 to 1e7 IDR")."""
+    for day, value in table.items():
+        _iso_key(name, day)
+        if not (math.isfinite(value) and lo <= value <= hi):
+            raise ValueError(f"{name}[{day}] must be from {bounds}, got {value!r}")
 
 
 def _iso_key(name: str, key: str) -> dt.date:

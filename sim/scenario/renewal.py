@@ -16,12 +16,11 @@ Each parameter carries its unit, range, meaning and source (see ``docs/sources.m
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Literal
 
 from pydantic import model_validator
 
-from sim.scenario.params import ASSUMPTION, P, _iso_key, _Section
+from sim.scenario.params import ASSUMPTION, P, _dated_values, _Section
 
 
 class Demand(_Section):
@@ -86,11 +85,8 @@ class Demand(_Section):
 
     @model_validator(mode="after")
     def _tables_valid(self) -> Demand:
-        for day, value in self.inflow_factor_from.items():
-            _iso_key("demand.inflow_factor_from", day)
-            if not (math.isfinite(value) and 0 <= value <= 100):
-                raise ValueError(f"demand.inflow_factor_from[{day}] must be from 0 to 100, "
-                                 f"got {value!r}")
+        _dated_values("demand.inflow_factor_from", self.inflow_factor_from, 0, 100,
+                      "0 to 100")
         if len(self.pbi_drop_dates) != len(self.pbi_drop_people):
             raise ValueError("demand.pbi_drop_people must have one value per "
                              "demand.pbi_drop_dates entry")
@@ -169,11 +165,8 @@ class Policy(_Section):
 
     @model_validator(mode="after")
     def _tables_valid(self) -> Policy:
-        for day, value in self.target_from.items():
-            _iso_key("policy.target_from", day)
-            if not (0 <= value <= 10_000_000):
-                raise ValueError(f"policy.target_from[{day}] must be from 0 to 10,000,000 "
-                                 f"people, got {value!r}")
+        _dated_values("policy.target_from", self.target_from, 0, 10_000_000,
+                      "0 to 10,000,000 people")
         if list(self.drive_dates) != sorted(self.drive_dates):
             raise ValueError("policy.drive_dates must be in increasing order")
         return self

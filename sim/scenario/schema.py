@@ -66,8 +66,8 @@ from sim.scenario.names import (
     resolve_all,
     select_bounds,
 )
-from sim.scenario.renewal import Demand, Policy, Rationing, Reentry
 from sim.scenario.params import ASSUMPTION, MAX_DATE, MIN_DATE, D, P, _iso_key, _Section
+from sim.scenario.renewal import Demand, Policy, Rationing, Reentry
 from sim.scenario.source import decode, read_bytes
 from sim.scenario.table import parameter_rows
 

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 def _int_in(lo: int, hi: int, what: str):
     def parse(text: str) -> int:
         try:
