@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,23 @@ def small_toml(name: str = "small", **sections: Any) -> str:
 @pytest.fixture
 def small_scenario() -> Scenario:
     return small()
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_pool_left_running():
+    """Fail the test that leaves a process pool's manager thread running: at exit the
+    interpreter joins it, and a pool whose workers were lost can hang there for ever (the
+    integration tier once ran out its budget after its last test had passed)."""
+    import threading
+    from concurrent.futures.process import _ExecutorManagerThread
+
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    deadline = time.monotonic() + 10
+    while True:
+        left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()
+                and isinstance(t, _ExecutorManagerThread)]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not left, f"process pools left running: {[t.name for t in left]}"

@@ -350,3 +350,12 @@ def test_only_dead_runs_staging_folders_are_tidied(small_file: Path, tmp_path: P
                  "--no-figures"]) == 0
     assert keep.is_dir() and not dead.exists()
     assert (planted / "data.csv").read_text() == "mine" and elsewhere.is_dir()
+
+
+def test_main_called_from_python_restores_the_signal_handlers(small_file: Path, tmp_path: Path) -> None:
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+    assert main(["validate", str(small_file)]) == 0
+    assert main(["run", str(tmp_path / "none.toml")]) == 2
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before

@@ -103,3 +103,43 @@ def test_the_workers_die_with_their_owner_on_sigkill(tmp_path: Path) -> None:
         assert not any(_alive(p) for p in pids)
     finally:
         owner.kill()
+
+
+
+def _huge() -> bytes:
+    """A worker's job whose result takes a while to send (hundreds of megabytes)."""
+    return b"x" * 400_000_000
+
+
+def _read_so_far() -> int:
+    """Bytes this process has read so far (pipes included), from /proc."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no wchar in /proc/PID/io")
+
+
+def test_a_worker_killed_while_sending_does_not_hang_the_pool() -> None:
+    """Killed in the middle of sending its result, a worker leaves half a message in the
+    result pipe; the pool's manager thread must still end (the interpreter joins it at
+    exit: a CI run once waited there until its budget ran out)."""
+    import threading
+    from concurrent.futures.process import _ExecutorManagerThread
+
+    def managers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate()
+                if isinstance(t, _ExecutorManagerThread) and t.is_alive()}
+
+    before = managers()
+    pool = WorkerPool(1).start()
+    start = _read_so_far()
+    pool.executor().submit(_huge)
+    deadline = time.time() + 60
+    while _read_so_far() - start < 50_000_000 and time.time() < deadline:
+        time.sleep(0.001)
+    pool.kill()  # the pool's manager thread has read part of the result, not all
+    assert 50_000_000 <= _read_so_far() - start < 400_000_000
+    deadline = time.time() + 15
+    while managers() - before and time.time() < deadline:
+        time.sleep(0.05)
+    assert not managers() - before

@@ -186,11 +186,33 @@ def _watch_parent(parent: int) -> None:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool at once: kill its workers, drop queued work, do not wait."""
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    """Stop a pool at once: kill its workers, drop queued work, do not wait.
+
+    A worker killed while sending its result leaves half a message in the result pipe,
+    and the pool's manager thread would wait for the rest for ever (this process holds
+    the pipe's write end too), and with it the interpreter's exit, which joins that
+    thread. So once the workers are dead this process closes its write end: the manager
+    thread then reads end-of-file, finds the pool broken and ends. Its call queue is not
+    flushed at the end either (no worker is left to read it)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
         try:
             proc.kill()
         except (OSError, ValueError, AttributeError):
+            pass
+    for proc in procs:
+        try:
+            proc.join(timeout=5)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass
+    call_queue = getattr(pool, "_call_queue", None)
+    if call_queue is not None:
+        call_queue.cancel_join_thread()
+    result_queue = getattr(pool, "_result_queue", None)
+    if result_queue is not None and all(not p.is_alive() for p in procs):
+        try:
+            result_queue._writer.close()
+        except (OSError, AttributeError):
             pass
     pool.shutdown(wait=False, cancel_futures=True)
 

@@ -230,10 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     import signal
 
     in_main_thread = threading.current_thread() is threading.main_thread()
+    saved: dict[int, Any] = {}
     if in_main_thread:
         for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
             if sig is not None:
-                signal.signal(sig, _on_signal)
+                saved[sig] = signal.signal(sig, _on_signal)
     args = argparse.Namespace()
     command_line = argv is None  # a real process, not a call from Python
     try:
@@ -251,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. 'jambi-sim params | head': the reader has what it wanted
         _silence_stdout()
         return 0
+    finally:
+        if not command_line:  # a call from Python leaves the caller's handlers as they were
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
 
 
 def _stopped(code: int, command_line: bool) -> int:
