@@ -265,8 +265,9 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
         fig, ax = subplots(figsize=(8, 0.35 * len(shown) + 1.8))
         y = np.arange(len(shown))
 
-        def pick(k: str) -> list[float]:
+        def pick(k: str, e: dict[str, Any] = e, shown: list[int] = shown) -> list[float]:
             return [e[k][i] for i in shown]
+
         if "ST" in e:
             ax.barh(y - 0.2, pick("S1"), 0.4, xerr=pick("S1_conf"), label="first order S1")
             ax.barh(y + 0.2, pick("ST"), 0.4, xerr=pick("ST_conf"), label="total ST")

@@ -121,7 +121,7 @@ def study(sc: Scenario, reps: int, seed: int, workers: int = 1,
 
 def _indicators(ts: pd.DataFrame, v: Scenario, k: int) -> list[dict[str, Any]]:
     per_rep = []
-    for rep, rows in ts.groupby("rep"):
+    for _, rows in ts.groupby("rep"):
         recs = rows.to_dict("records")
         ind = indicators(recs, v)
         march = rows.loc[rows["date"] == SEIZED, "enrolled"]
