@@ -92,6 +92,11 @@ class Scenario(_Section):
         "", unit="text", source=ASSUMPTION,
         meaning="Where this scenario's calibrated values come from (the calibration report); "
                 "empty = uncalibrated. Figures say 'uncalibrated' unless it is set.")
+    ensemble: str = P(
+        "", unit="path", source=ASSUMPTION,
+        meaning="The calibration's ensemble of accepted parameter sets (a CSV written by "
+                "'jambi-sim calibrate'), relative to this file; commands then answer over "
+                "its sets. Empty = one set: this file's values.")
     time: Time = Field(default_factory=Time)
     population: Population = Field(default_factory=Population)
     awareness: Awareness = Field(default_factory=Awareness)

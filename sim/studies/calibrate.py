@@ -105,6 +105,15 @@ class Calibration(_Strict):
     waves: list[Wave] = Field(min_length=1, max_length=5)
     final_reps: int = Field(20, ge=1, le=1000,
                             description="Replications of the calibrated set's final check.")
+    ensemble_size: int = Field(100, ge=1, le=100_000,
+                               description="Accepted sets kept as the ensemble (a seeded "
+                                           "random sample of the accepted points).")
+    ensemble_min_reps: int = Field(10, ge=1, le=1000,
+                                   description="Replications a point needs to join the "
+                                               "ensemble (its acceptance rests on them).")
+    interactive_size: int = Field(30, ge=1, le=100_000,
+                                  description="Sets of the ensemble marked for interactive "
+                                              "use (a seeded subsample).")
     fixed: dict[str, Any] = Field(default_factory=dict)
     factors: dict[str, Factor] = Field(min_length=2)
     targets: list[Target] = Field(min_length=1)
@@ -401,6 +410,11 @@ def calibrate(cal: Calibration, bases: Bases | Path, runs: Path, workers: int = 
                                             float(np.quantile(v, 0.975))],
                          "implausibility": round(float(implausibility(
                              mean, np.var(v, ddof=1) / len(v) if len(v) > 1 else 0.0, t)), 3)}
+    ensemble = draw_ensemble(accepted, names, integer, cal)
+    if len(ensemble) < cal.ensemble_size:
+        say(f"Only {len(ensemble)} accepted point(s) ran at least {cal.ensemble_min_reps} "
+            f"replications: the ensemble holds {len(ensemble)} set(s), not "
+            f"{cal.ensemble_size}.")
     prior = {n: [float(lo[j]), float(hi[j])] for j, n in enumerate(names)}
     posterior = {}
     for j, n in enumerate(names):
@@ -436,13 +450,52 @@ def calibrate(cal: Calibration, bases: Bases | Path, runs: Path, workers: int = 
         "alternative": cal.alternative.model_dump() if cal.alternative else None,
         "tradeoff_pair": _top_two(screen.get(targets[0].output, {})),
         "chosen": chosen, "chosen_I_max": float(best["I_max"]),
+        "ensemble": {"sets": len(ensemble), "asked": cal.ensemble_size,
+                     "min_reps": cal.ensemble_min_reps,
+                     "interactive": int(ensemble["interactive"].sum()) if len(ensemble) else 0,
+                     "spread": _spread(ensemble, names, lo, hi)},
         "runs_reused": int(sum(w["reused"] for w in waves_info) + fres.reused),
         "final_check": final, "posterior": posterior, "correlations": corr,
         # this invocation's own time, with each sweep counted at the time its runs took
         "wall_s": round(time.perf_counter() - t0 - swept_now + swept_total, 1),
         "cpu_count": os.cpu_count(), "workers": workers,
     }
-    return {"report": report, "points": points, "accepted": accepted}
+    return {"report": report, "points": points, "accepted": accepted, "ensemble": ensemble}
+
+
+def draw_ensemble(accepted: pd.DataFrame, names: list[str], integer: dict[str, bool],
+                  cal: Calibration) -> pd.DataFrame:
+    """The ensemble: a seeded random sample of ``ensemble_size`` accepted points among
+    those run with at least ``ensemble_min_reps`` replications (all of them if fewer),
+    numbered 0.. in a random order, the first ``interactive_size`` marked for interactive
+    use. Columns: set, interactive, wave, point, reps, I_max, then the factors."""
+    pool = accepted[accepted["reps"] >= cal.ensemble_min_reps]
+    rng = np.random.default_rng(np.random.SeedSequence(cal.seed, spawn_key=(22,)))
+    order = rng.permutation(len(pool))[:cal.ensemble_size]
+    picked = pool.iloc[order].reset_index(drop=True)
+    out = pd.DataFrame({"set": np.arange(len(picked)),
+                        "interactive": np.arange(len(picked)) < cal.interactive_size})
+    for c in ("wave", "point", "reps", "I_max"):
+        out[c] = picked[c].to_numpy() if len(picked) else []
+    for n in names:
+        v = picked[n].to_numpy(dtype=float) if len(picked) else np.array([])
+        out[n] = np.round(v).astype(int) if integer[n] else v
+    return out
+
+
+def _spread(ensemble: pd.DataFrame, names: list[str], lo: np.ndarray,
+            hi: np.ndarray) -> dict[str, dict[str, float]]:
+    """Each input across the ensemble: its 5th and 95th percentiles, and the width of that
+    range over the prior's (1 = the data do not narrow it; a uniform prior gives 0.9)."""
+    out: dict[str, dict[str, float]] = {}
+    for j, n in enumerate(names):
+        v = ensemble[n].to_numpy(dtype=float) if len(ensemble) else np.array([])
+        if len(v) < 2:
+            continue
+        p5, p95 = np.quantile(v, [0.05, 0.95])
+        out[n] = {"p5": float(p5), "p95": float(p95),
+                  "width_over_prior": round(float((p95 - p5) / (hi[j] - lo[j])), 3)}
+    return out
 
 
 def _top_two(indices: dict[str, float]) -> list[str] | None:

@@ -37,6 +37,8 @@ def write_calibration(result: dict[str, Any], cal: Calibration, out: Any,
     pts = result["points"][keep].round(6)
     staged.write_text("points.csv", pts.to_csv(index=False))
     staged.write_text("accepted.csv", result["accepted"][keep].round(6).to_csv(index=False))
+    # full precision: a set runs exactly as it was accepted
+    staged.write_text(ENSEMBLE_FILE, result["ensemble"].to_csv(index=False))
     staged.write_text("README.md", report_markdown(rep, cal))
     if draw:
 
@@ -148,9 +150,13 @@ BEGIN_SET = "# BEGIN CALIBRATED SET"
 END_SET = "# END CALIBRATED SET"
 
 
-def calibrated_block(chosen: dict[str, Any], source: str) -> str:
+ENSEMBLE_FILE = "ensemble.csv"
+
+
+def calibrated_block(chosen: dict[str, Any], source: str, ensemble: str = "") -> str:
     """The marked block of top-level dotted keys that holds a calibrated set in a scenario
-    file (TOML dotted keys, so it must come before the file's first [table] header)."""
+    file (TOML dotted keys, so it must come before the file's first [table] header), and
+    where its ensemble is (``ensemble``: a path relative to the scenario file)."""
     def fmt(v: Any) -> str:
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else repr(float(v))
 
@@ -158,6 +164,8 @@ def calibrated_block(chosen: dict[str, Any], source: str) -> str:
     lines = [f"{BEGIN_SET}: written by 'jambi-sim calibrate --apply' from {shown};",
              "# do not edit by hand (tests/test_calibration.py checks it against the report).",
              f"calibrated_by = {json.dumps(source)}"]  # a TOML basic string, escaped
+    if ensemble:
+        lines.append(f"ensemble = {json.dumps(ensemble)}")
     lines += [f"{k} = {fmt(v)}" for k, v in chosen.items()]
     lines.append(END_SET)
     return "\n".join(lines)
@@ -200,15 +208,20 @@ def _check_block(path: Path, text: str) -> tuple[int, int]:
     return i, j
 
 
-def apply_calibration(path: Path, chosen: dict[str, Any], source: str) -> bool:
+def apply_calibration(path: Path, chosen: dict[str, Any], source: str,
+                      ensemble: Path | None = None) -> bool:
     """Rewrite the calibrated block of one scenario file; True if it changed. The file must
-    hold the two marker lines (see ``calibrated_block``); the result must still load."""
+    hold the two marker lines (see ``calibrated_block``); the result must still load.
+    ``ensemble``: the ensemble file, written into the block relative to the scenario."""
     from sim.scenario import Scenario
 
     check_apply([path])
     text = path.read_text(encoding="utf-8")
     i, j = _check_block(path, text)
-    new = text[:i] + calibrated_block(chosen, source) + text[j + len(END_SET):]
+    rel = ""
+    if ensemble is not None:
+        rel = Path(os.path.relpath(Path(ensemble).resolve(), path.resolve().parent)).as_posix()
+    new = text[:i] + calibrated_block(chosen, source, rel) + text[j + len(END_SET):]
     Scenario.from_bytes(new.encode("utf-8"), origin=str(path))  # refuse a broken result
     if new != text:
         # the file a link points to is rewritten (the link stays a link), with its mode

@@ -136,7 +136,12 @@ def cmd_calibrate(cmd: Command) -> int:
     from tqdm import tqdm
 
     from sim.studies.calibrate import calibrate, load_calibration
-    from sim.studies.calibration_report import apply_calibration, check_apply, write_calibration
+    from sim.studies.calibration_report import (
+        ENSEMBLE_FILE,
+        apply_calibration,
+        check_apply,
+        write_calibration,
+    )
 
     args = cmd.args
     cal, bases = load_calibration(args.calibration, read=cmd.read)  # sized, read once
@@ -158,7 +163,7 @@ def cmd_calibrate(cmd: Command) -> int:
     staged = cmd.stage(Path(out))
     files = write_calibration(result, cal, staged, cmd.line, draw=not args.no_figures,
                               provenance={"inputs": cmd.inputs})
-    cmd.done(staged)
+    final = cmd.done(staged)
     rep = result["report"]
     cmd.say(f"{rep['accepted']} of {rep['points_run']} points non-implausible "
             f"({rep['runs_total']} runs, {rep['runs_reused']} of them found from an earlier "
@@ -171,7 +176,8 @@ def cmd_calibrate(cmd: Command) -> int:
     cmd.say(f"Wrote {out}/: {', '.join(files)}")
     source = f"{out} (jambi-sim calibrate {args.calibration})"
     for path in args.apply:
-        changed = apply_calibration(Path(path), rep["chosen"], source)
+        changed = apply_calibration(Path(path), rep["chosen"], source,
+                                    ensemble=Path(final) / ENSEMBLE_FILE)
         cmd.say(f"{'Updated' if changed else 'Unchanged:'} {path} (the calibrated set)")
     return 0
 
