@@ -44,6 +44,21 @@ def _int_in(lo: int, hi: int, what: str):
     return parse
 
 
+def _ensemble_flags(parser: argparse.ArgumentParser, reps: int) -> None:
+    """--sets / --set / --ensemble-reps: which of a calibrated scenario's ensemble to run."""
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--sets", choices=("interactive", "all", "none"), default="interactive",
+                   help="sets of the scenario's calibrated ensemble to answer from: "
+                        "interactive (its seeded subsample of 30, default), all, or none "
+                        "(this file's own values only)")
+    g.add_argument("--set", type=_int_in(0, 100_000, "--set"), default=None, metavar="N",
+                   help="run set N of the ensemble alone (faster; the answer then rests on "
+                        "one set, and the output says so)")
+    parser.add_argument("--ensemble-reps", type=_int_in(1, 1000, "--ensemble-reps"),
+                        default=reps, help=f"replications of each ensemble set (default "
+                                           f"{reps})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jambi-sim", description=__doc__.split("\n")[0])
     from sim._version import __version__
@@ -72,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                    default=None, help="paired replications of each removed cause (default: "
                                       "the run's reps, at most 3)")
     r.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _ensemble_flags(r, 2)
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("files", type=Path, nargs="+")
     pa = sub.add_parser("params", help="print every parameter with unit, range and source")
@@ -112,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--lang", choices=("en", "id"), default="en",
                        help="language of figures and tables: en or id (Bahasa Indonesia)")
         x.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        _ensemble_flags(x, 3)
     for name, what in (("sweep", "run every point of an experiment file (resumable)"),
                        ("sensitivity", "Sobol' or Morris indices of an experiment (SALib)")):
         e = sub.add_parser(name, help=what)

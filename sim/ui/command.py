@@ -109,6 +109,24 @@ class Command:
             self.inputs[key] = hashlib.sha256(data).hexdigest()
         return Scenario.from_bytes(self._bytes[key], origin=printable(key))
 
+    def ensemble(self, path: str | Path, scenario: Any) -> Any:
+        """The ensemble a scenario file names (``ensemble = "..."``, relative to it), read
+        once and checked against the scenario; None if it names none."""
+        from sim.runner.ensemble import ensemble_path, read_ensemble
+        from sim.scenario import ScenarioError
+
+        where = ensemble_path(scenario, path)
+        if where is None:
+            return None
+        try:
+            data = self.read(where, SETS_MAX_BYTES)
+        except FileNotFoundError:
+            raise ScenarioError(
+                f"{printable(str(path))}: key 'ensemble': no such file {printable(str(where))} "
+                f"(it is written by 'jambi-sim calibrate ... --apply'); run the calibration, "
+                f"or use --sets none to run this file's own values.") from None
+        return read_ensemble(data, printable(str(where)), base=scenario)
+
     def sha256(self, path: str | Path) -> str:
         return self.inputs[str(path)]
 

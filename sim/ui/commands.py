@@ -24,6 +24,7 @@ def cmd_run(cmd: Command) -> int:
 
     args = cmd.args
     scenario = cmd.scenario(args.scenario)  # read once: hashed and simulated, never re-read
+    scenario, ens, sets, single = ensemble_choice(cmd, args.scenario, scenario)
     workers = cmd.check_memory(scenario, min(args.workers, args.reps))  # before any folder
     staged = cmd.stage(args.out or Path("runs") / args.scenario.stem)
     cmd.say(tr("c_running", args.lang, name=printable(scenario.name),
@@ -37,7 +38,8 @@ def cmd_run(cmd: Command) -> int:
             staged.append_csv("journey.csv", res.journey)
 
     t0 = time.perf_counter()
-    pool = cmd.pool(workers, args.reps + (0 if args.no_attribution else 2))  # run, attribution
+    pool = cmd.pool(workers, args.reps + (0 if args.no_attribution else 2)
+                    + len(sets) * args.ensemble_reps)  # run, attribution, ensemble
     with tqdm(total=args.reps, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
         result = run(scenario, reps=args.reps, seed=args.seed, workers=workers,
                      progress=bar.update, sink=sink, pool=pool)
@@ -60,16 +62,53 @@ def cmd_run(cmd: Command) -> int:
             attribution = attribute_gap(scenario, n, args.seed, workers=workers, pool=pool,
                                         baseline=result.per_rep, progress=bar.update)
     write_gap(staged, result, attribution, args.lang, figures=not args.no_figures)
-    summary = dict(result.summary, **({"gap_attribution": attribution.summary()}
-                                      if attribution is not None else {}))
+    from sim.show.ensemble import run_lines
+
+    block = single or {"sets": [], "n_sets": 0}
+    if ens is not None:  # every headline over the accepted sets, on the same pool
+        from sim.runner.ensemble import run_block
+
+        with tqdm(total=len(sets) * args.ensemble_reps, unit="rep", file=sys.stderr,
+                  disable=args.quiet or None, desc="ensemble") as bar:
+            block = run_block(scenario, ens, sets, args.ensemble_reps, args.seed, pool,
+                              bar.update)
+        staged.write_text("ensemble.md", run_lines(block, args.lang) + "\n")
+    summary = dict(result.summary, ensemble=block,
+                   **({"gap_attribution": attribution.summary()}
+                      if attribution is not None else {}))
     final = cmd.finish(staged, summary, **_provenance(cmd, args.scenario), wall_time_s=round(
-        elapsed, 3))
-    cmd.say(report(summary, args.lang) + "\n" + console_lines(summary, attribution, args.lang))
+        time.perf_counter() - t0, 3))
+    cmd.say(run_lines(block, args.lang) + "\n" + report(summary, args.lang) + "\n"
+            + console_lines(summary, attribution, args.lang))
     cmd.say(tr("c_wrote", args.lang, dir=final) + ": summary.json, timeseries.csv"
             + ("" if args.no_cases else ", cases.csv, journey.csv") + ", accounting.csv"
             + ("" if attribution is None else ", attribution.csv")
+            + ("" if ens is None else ", ensemble.md")
             + ("" if args.no_figures else ", figures/") + f" ({elapsed:.1f} s).")
     return 0
+
+
+def ensemble_choice(cmd: Command, path: Path, scenario: Any) -> tuple[Any, Any, list[int],
+                                                                      dict[str, Any] | None]:
+    """Which of a scenario's calibrated ensemble a command answers from (--sets, --set):
+    (the scenario to run in detail, the ensemble or None, its sets, the note of a single
+    set or None). Read and checked before any folder or run."""
+    args = cmd.args
+    if args.sets == "none" and args.set is None:
+        return scenario, None, [], None
+    ens = cmd.ensemble(path, scenario)
+    if ens is None:
+        if args.set is not None:
+            raise UsageError(f"--set {args.set}: {printable(str(path))} names no ensemble "
+                             f"(its key 'ensemble' is empty); drop --set, or use a "
+                             f"calibrated scenario such as scenarios/online_2021.toml.")
+        return scenario, None, [], None
+    if args.set is not None:
+        i = ens.check_set(args.set)
+        return ens.scenario(scenario, i), None, [], {
+            "single_set": True, "set": i, "file": ens.origin, "sha256": ens.sha256,
+            "sets": [i], "n_sets": 1}
+    return scenario, ens, ens.pick(args.sets), None
 
 
 def _provenance(cmd: Command, scenario_path: Path) -> dict[str, Any]:
@@ -90,9 +129,19 @@ def report(s: dict[str, Any], lang: str = "en") -> str:
 
 
 # ----------------------------------------------------------- whatif, compare
-def _finish_workshop(cmd: Command, staged: Any, paths: list[Path], table: str) -> int:
+def _finish_workshop(cmd: Command, staged: Any, paths: list[Path], table: str,
+                     block: dict[str, Any] | None = None) -> int:
     args = cmd.args
-    final = cmd.finish(staged, {"command": args.command, "reps": args.reps, "seed": args.seed},
+    from sim.show.ensemble import diff_markdown, run_lines
+
+    if block is not None and block.get("variants") is not None:
+        text = diff_markdown(block, args.lang)
+        staged.write_text("ensemble.md", text)
+        table = table + "\n" + text
+    elif block is not None:
+        table = table + "\n" + run_lines(block, args.lang) + "\n"
+    final = cmd.finish(staged, {"command": args.command, "reps": args.reps, "seed": args.seed,
+                                "ensemble": block or {"sets": [], "n_sets": 0}},
                        scenario_files={str(p): cmd.sha256(p) for p in paths})
     if not args.quiet:
         from sim.show.i18n import tr
@@ -117,17 +166,33 @@ def cmd_whatif(cmd: Command) -> int:
 
     args = cmd.args
     scenario = cmd.scenario(args.scenario)  # read once: validated, simulated and hashed
+    scenario, ens, sets, single = ensemble_choice(cmd, args.scenario, scenario)
     values = canonical_values(args.param, parse_values(args.values))
-    for sc in check_param(scenario, args.param, values):  # before any folder or run
+    variants = check_param(scenario, args.param, values)  # before any folder or run
+    for sc in variants:
         cmd.check_memory(sc, min(args.workers, args.reps))
     staged = cmd.stage(args.out or Path("runs") / f"whatif_{args.scenario.stem}_{args.param}")
+    pool = cmd.pool(args.workers, args.reps + len(sets) * args.ensemble_reps)
     with tqdm(total=args.reps * len(values), unit="rep", disable=args.quiet or None,
               file=sys.stderr) as bar:
         results = whatif(scenario, args.param, values, args.reps, args.seed, args.workers,
-                         bar.update, cmd.pool(args.workers, args.reps))
+                         bar.update, pool)
     table = write_whatif(staged, scenario, args.param, values, results, args.reps, args.seed,
                          args.lang)
-    return _finish_workshop(cmd, staged, [args.scenario], table)
+    block = single
+    if ens is not None:  # the same change under every set, paired within each set
+        from sim.runner.ensemble import compare_block
+        from sim.show.ensemble import COMPARED
+        from sim.studies.workshop import value_labels
+
+        labels = [f"{args.param} = {v}" for v in value_labels(values, args.lang)]
+        with tqdm(total=len(sets) * args.ensemble_reps * len(values), unit="rep",
+                  file=sys.stderr, disable=args.quiet or None, desc="ensemble") as bar:
+            block = compare_block([scenario] * len(values), labels, ens, sets,
+                                  args.ensemble_reps, args.seed, COMPARED, pool, bar.update,
+                                  overrides=[{args.param: v} for v in values])
+    return _finish_workshop(cmd, staged, [args.scenario], table, block)
+
 
 
 @entry
@@ -142,17 +207,37 @@ def cmd_compare(cmd: Command) -> int:
         raise UsageError("compare: give at least two scenario files, e.g. "
                          "scenarios/online_2021.toml scenarios/manual_only.toml.")
     scenarios = [cmd.scenario(p) for p in args.scenarios]  # read once, checked before running
+    chosen = [ensemble_choice(cmd, p, sc) for p, sc in zip(args.scenarios, scenarios)]
+    scenarios = [c[0] for c in chosen]
+    ens, sets, block = chosen[0][1], chosen[0][2], chosen[0][3]
+    if ens is not None:  # paired over sets only if every file answers from the same ones
+        other = [p for p, c in zip(args.scenarios, chosen)
+                 if c[1] is None or c[1].sha256 != ens.sha256]
+        if other:
+            cmd.warn(f"{printable(str(other[0]))} names no ensemble or another one than "
+                     f"{printable(str(args.scenarios[0]))}: the comparison rests on each "
+                     f"file's own values (one set each).")
+            ens, sets, block = None, [], None
     for sc in scenarios:
         cmd.check_memory(sc, min(args.workers, args.reps))
     staged = cmd.stage(args.out or Path("runs") / ("compare_" + "_".join(
         p.stem for p in args.scenarios[:3])))
-    pool = cmd.pool(args.workers, args.reps)
+    pool = cmd.pool(args.workers, args.reps + len(sets) * args.ensemble_reps)
     with tqdm(total=args.reps * len(scenarios), unit="rep", disable=args.quiet or None,
               file=sys.stderr) as bar:
         results = [run(sc, reps=args.reps, seed=args.seed, workers=args.workers,
                        progress=bar.update, pool=pool) for sc in scenarios]
-    table = write_compare(staged, results, labels_for(results, args.scenarios), args.lang)
-    return _finish_workshop(cmd, staged, args.scenarios, table)
+    labels = labels_for(results, args.scenarios)
+    table = write_compare(staged, results, labels, args.lang)
+    if ens is not None:  # every scenario under every set, paired within each set
+        from sim.runner.ensemble import compare_block
+        from sim.show.ensemble import COMPARED
+
+        with tqdm(total=len(sets) * args.ensemble_reps * len(scenarios), unit="rep",
+                  file=sys.stderr, disable=args.quiet or None, desc="ensemble") as bar:
+            block = compare_block(scenarios, labels, ens, sets, args.ensemble_reps,
+                                  args.seed, COMPARED, pool, bar.update)
+    return _finish_workshop(cmd, staged, args.scenarios, table, block)
 
 
 @entry

@@ -1,0 +1,108 @@
+"""Ensemble answers in words and tables, in English and Bahasa Indonesia (issue 22):
+the headline band of a run, and the paired differences with their agreement shares of
+``whatif`` and ``compare``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.runner.ensemble import agree_text
+
+# the outputs a run's printed ensemble summary shows, with their labels
+HEADLINE = ("active_members_end", "people_ever_enrolled", "days_to_card_median",
+            "visits_per_enrolled_household", "premium_idr_2023")
+COMPARED = ("active_members_end", "days_to_card_median", "visits_per_enrolled_household",
+            "citizen_cost_idr_per_enrolled_household", "people_ever_enrolled")
+LABELS = {
+    "active_members_end": ("active members at the end", "peserta aktif di akhir"),
+    "people_ever_enrolled": ("people ever enrolled", "orang yang pernah terdaftar"),
+    "days_to_card_median": ("median days to card", "median hari sampai kartu"),
+    "visits_per_enrolled_household": ("visits per enrolled household",
+                                      "kunjungan per rumah tangga terdaftar"),
+    "citizen_cost_idr_per_enrolled_household": ("citizen cost per enrolled household (Rp)",
+                                                "biaya warga per rumah tangga terdaftar (Rp)"),
+    "premium_idr_2023": ("premiums paid in 2023 (Rp)", "iuran dibayar tahun 2023 (Rp)"),
+}
+WORDS = {
+    "ensemble": ("Ensemble", "Ensembel"),
+    "sets_reps": ("{sets} accepted sets x {reps} replications",
+                  "{sets} set yang diterima x {reps} replikasi"),
+    "band": ("95% band", "rentang 95%"),
+    "set_means": ("set means", "rerata per set"),
+    "one_set": ("One set of the ensemble (set {set} of {file}): the answer rests on one "
+                "parameter set, not on the ensemble.",
+                "Satu set dari ensembel (set {set} dari {file}): jawaban ini bertumpu pada "
+                "satu set parameter, bukan pada ensembel."),
+    "no_ensemble": ("No ensemble: this file's own values (one set).",
+                    "Tanpa ensembel: nilai berkas ini sendiri (satu set)."),
+    "below_target": ("sets whose mean ends below the target of {target:,}",
+                     "set yang reratanya berakhir di bawah target {target:,}"),
+    "detail": ("The tables and figures below come from this file's own values (one set).",
+               "Tabel dan gambar di bawah berasal dari nilai berkas ini sendiri (satu set)."),
+    "output": ("output", "keluaran"),
+    "against": ("against", "dibanding"),
+    "mean_diff": ("mean paired difference", "rerata selisih berpasangan"),
+    "set_range": ("range over sets", "kisaran antar set"),
+    "agree": ("sets that agree", "set yang sepakat"),
+    "claim_up": ("higher", "lebih tinggi"),
+    "claim_down": ("lower", "lebih rendah"),
+}
+
+
+def w(key: str, lang: str, **fmt: Any) -> str:
+    text = WORDS[key][1 if lang == "id" else 0]
+    return text.format(**fmt) if fmt else text
+
+
+def label(output: str, lang: str) -> str:
+    pair = LABELS.get(output)
+    return pair[1 if lang == "id" else 0] if pair else output
+
+
+def num(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 1e8:
+        return f"{x / 1e9:.2f} bn"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def run_lines(block: dict[str, Any], lang: str = "en") -> str:
+    """The printed ensemble summary of ``jambi-sim run``."""
+    if block.get("single_set"):
+        return w("one_set", lang, set=block["set"], file=block["file"])
+    if not block.get("sets"):
+        return w("no_ensemble", lang)
+    out = [f"{w('ensemble', lang)} ({block['file']}): "
+           f"{w('sets_reps', lang, sets=block['n_sets'], reps=block['reps'])}"]
+    for o in HEADLINE:
+        d = block["outputs"].get(o)
+        if d is None or d["mean"] is None:
+            continue
+        lo, hi = d["band_2_5_97_5"]
+        a, b = d["set_means_range"]
+        out.append(f"  {label(o, lang)}: {num(d['mean'])} ({w('band', lang)} {num(lo)}–{num(hi)};"
+                   f" {w('set_means', lang)} {num(a)}–{num(b)})")
+    t = block.get("below_target")
+    if t is not None:
+        out.append(f"  {w('below_target', lang, target=t['target'])}: {agree_text(t, lang)}")
+    out.append(w("detail", lang))
+    return "\n".join(out)
+
+
+def diff_markdown(block: dict[str, Any], lang: str = "en") -> str:
+    """The table of paired differences over the ensemble, one row per (variant, output)."""
+    head = (f"| {w('output', lang)} | {w('against', lang)} | {w('mean_diff', lang)} | "
+            f"{w('set_range', lang)} | {w('agree', lang)} |")
+    rows = [f"## {w('ensemble', lang)}: "
+            f"{w('sets_reps', lang, sets=block['n_sets'], reps=block['reps'])}", "",
+            f"{block['reference']}", "", head, "|---|---|---:|---:|---|"]
+    for variant in block["variants"]:
+        for o, d in variant["outputs"].items():
+            a, b = d["set_diff_range"]
+            claim = w("claim_up" if d["claim"] == "up" else "claim_down", lang)
+            rows.append(f"| {label(o, lang)} | {variant['label']} | {d['mean']:+,.1f} | "
+                        f"{a:+,.1f} to {b:+,.1f} | {claim}: {agree_text(d, lang)} |")
+    return "\n".join(rows) + "\n"
