@@ -476,6 +476,10 @@ def figures(found: Discovery, spec: Discover, sub: str) -> dict[str, Any]:
                         (c["coverage"], c["density"]), xytext=(-16 if left else 16, -40),
                         textcoords="offset points", fontsize=10, color=OI["vermillion"],
                         ha="right" if left else "left")
+        if found.n_interest == 0:
+            ax.text(0.5, 0.5, f"no point has {_rule(spec)} /\n"
+                              f"tidak ada titik dengan {_rule(spec)}",
+                    ha="center", va="center", transform=ax.transAxes)
         bar = fig.colorbar(sc, ax=ax, label=_word("restricted factors", "faktor dibatasi"))
         bar.set_ticks(range(top + 1))
         ax.set_xlabel(COVERAGE)
