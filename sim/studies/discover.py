@@ -60,8 +60,11 @@ PEEL_ALPHA = 0.05
 PASTE_ALPHA = 0.05
 MASS_MIN = 0.05
 THRESHOLD_DENSITY = 0.8
-KEYS = ("outcome", "threshold", "direction", "peel_alpha", "paste_alpha", "mass_min",
-        "threshold_density")
+# PRIM's settings: (name, default, lowest (excluded), highest)
+SETTINGS = (("peel_alpha", PEEL_ALPHA, 0.0, 0.5), ("paste_alpha", PASTE_ALPHA, 0.0, 0.5),
+            ("mass_min", MASS_MIN, 0.0, 1.0),
+            ("threshold_density", THRESHOLD_DENSITY, 0.0, 1.0))
+KEYS = ("outcome", "threshold", "direction", *(k for k, *_ in SETTINGS))
 
 
 def _number(value: Any) -> bool:
@@ -119,10 +122,7 @@ class Discover:
             raise ValueError(f"discover.direction = {_clean(repr(direction))[:60]}: allowed "
                              f"values: {', '.join(map(repr, DIRECTIONS))}")
         values = {}
-        for key, default, lo, hi in (("peel_alpha", PEEL_ALPHA, 0.0, 0.5),
-                                     ("paste_alpha", PASTE_ALPHA, 0.0, 0.5),
-                                     ("mass_min", MASS_MIN, 0.0, 1.0),
-                                     ("threshold_density", THRESHOLD_DENSITY, 0.0, 1.0)):
+        for key, default, lo, hi in SETTINGS:
             v = data.get(key, default)
             if not _number(v) or not lo < v <= hi:
                 raise ValueError(f"discover.{key} = {_clean(repr(v))[:60]}: must be a number "
@@ -275,10 +275,10 @@ def find_boxes(x: pd.DataFrame, y: np.ndarray, peel_alpha: float = PEEL_ALPHA,
         if not np.isin(y, (0, 1)).all():
             raise ValueError("y must be True/False (meets the threshold or not)")
         y = y.astype(bool)
-    for name, v, lo, hi in (("peel_alpha", peel_alpha, 0.0, 0.5),
-                            ("paste_alpha", paste_alpha, 0.0, 0.5),
-                            ("mass_min", mass_min, 0.0, 1.0),
-                            ("threshold_density", threshold_density, 0.0, 1.0)):
+    given = {"peel_alpha": peel_alpha, "paste_alpha": paste_alpha, "mass_min": mass_min,
+             "threshold_density": threshold_density}
+    for name, _, lo, hi in SETTINGS:
+        v = given[name]
         if not _number(v) or not lo < v <= hi:
             raise ValueError(f"{name} must be a number above {lo:g} and at most {hi:g}, "
                              f"got {v!r}")
