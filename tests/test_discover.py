@@ -17,9 +17,9 @@ from sim.studies.discover import (
     choose,
     find_boxes,
     in_box,
-    load_discovery,
     point_table,
 )
+from sim.studies.discover_report import load_discovery
 from sim.studies.spec import ExperimentError
 from sim.ui.cli import main
 

@@ -138,13 +138,8 @@ def cmd_sensitivity(cmd: Command) -> int:
 def cmd_discover(cmd: Command) -> int:
     """The sweep of an experiment file with a [discover] table, then PRIM on its points
     (sim.studies.discover); the runs are kept in --runs, the report staged into --out."""
-    from sim.studies.discover import (
-        factor_ranges,
-        find_boxes,
-        load_discovery,
-        point_table,
-        write_discovery,
-    )
+    from sim.studies.discover import find_boxes, point_table
+    from sim.studies.discover_report import factor_ranges, load_discovery, write_discovery
 
     args = cmd.args
     exp, bases, spec = load_discovery(args.experiment, read=cmd.read)  # every name checked
