@@ -160,9 +160,16 @@ def _count_reads(monkeypatch, path: Path) -> list[int]:
     return seen
 
 
+DISCOVER = EXPERIMENT + """[discover]
+outcome = "active_members_end"
+threshold = 100
+direction = "at_least"
+"""
+
+
 @pytest.mark.parametrize("command, text", [("sweep", EXPERIMENT), ("sensitivity", None),
                                            ("calibrate", CALIBRATION),
-                                           ("heldout", HELDOUT)])
+                                           ("heldout", HELDOUT), ("discover", DISCOVER)])
 def test_a_study_reads_its_base_scenario_once(command: str, text: str | None,
                                               tmp_path: Path, monkeypatch) -> None:
     base = tmp_path / "base.toml"
@@ -174,7 +181,7 @@ def test_a_study_reads_its_base_scenario_once(command: str, text: str | None,
     spec.write_text(text)
     seen = _count_reads(monkeypatch, base)
     out = ["--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "out")] \
-        if command == "calibrate" else ["--out", str(tmp_path / "out")]
+        if command in ("calibrate", "discover") else ["--out", str(tmp_path / "out")]
     assert main([command, str(spec), *out, "--quiet", "--no-figures"]) in (0, 1)
     assert len(seen) == 1, f"{command} read its base scenario {len(seen)} times"
 

@@ -38,6 +38,10 @@ def tiny(text: str, name: str) -> str:
         text = re.sub(r"(?m)^reps = \d+", "reps = 2", text)
         text = re.sub(r"(?m)^final_reps = \d+", "final_reps = 2", text)
         return re.sub(r"(?m)^candidates = \d+", "candidates = 2000", text)
+    if "\n[discover]" in text:  # a few points, and the threshold scaled with the city
+        text = re.sub(r"(?m)^samples = \d+", "samples = 12", text)
+        text = re.sub(r"(?m)^threshold = ([\d.e+]+)",
+                      lambda m: f"threshold = {float(m.group(1)) * SCALE:g}", text)
     least = {"sobol": MIN_SOBOL_N, "morris": MIN_MORRIS_R}
     design = re.search(r'(?m)^design = "(\w+)"', text)
     if design and design.group(1) in least:
@@ -65,6 +69,8 @@ def command_of(name: str) -> str:
         return "heldout"
     if name == "calibration.toml":
         return "calibrate"
+    if "\n[discover]" in text:
+        return "discover"
     return "sensitivity" if re.search(r'(?m)^design = "(sobol|morris)"', text) else "sweep"
 
 
@@ -77,7 +83,8 @@ def test_a_shipped_study_runs_without_a_warning(name: str, tmp_path: Path, capsy
     spec = tmp_path / "experiments" / name
     spec.write_text(tiny((ROOT / "experiments" / name).read_text(), name))
     command = command_of(name)
-    extra = ["--runs", str(tmp_path / "runs")] if command == "calibrate" else []
+    extra = ["--runs", str(tmp_path / "runs")] if command in ("calibrate", "discover") \
+        else []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         code = main([command, str(spec), "--out", str(tmp_path / "out"), "--workers", "1",
@@ -92,7 +99,7 @@ def test_a_shipped_study_runs_without_a_warning(name: str, tmp_path: Path, capsy
     about_input = [w for w in said if any(k in w for k in INPUT_WARNINGS)
                    and "outside [0, 1]" not in w]
     assert not about_input, said
-    if command in ("sweep", "sensitivity"):  # the size estimate was made and stated
+    if command in ("sweep", "sensitivity", "discover"):  # the size estimate was stated
         assert "MiB of memory in this process" in out
 
 

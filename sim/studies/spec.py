@@ -82,9 +82,16 @@ class Experiment(_Strict):
     morris_levels: int = Field(4, ge=2, le=100, description="Grid levels of a Morris design.")
     second_order: bool = Field(True, description="Sobol: also second-order indices.")
     noise_sd: float = Field(0.0, ge=0, description="ishigami only: sd of added noise per rep.")
+    discover: dict[str, Any] | None = Field(
+        None, description="Scenario discovery (jambi-sim discover): outcome, threshold, "
+                          "direction and PRIM's settings; see sim.studies.discover.")
 
     @model_validator(mode="after")
     def _check(self) -> Experiment:
+        if self.discover is not None:  # its names checked at load, before any run
+            from sim.studies.discover import Discover
+
+            Discover.parse(self.discover, model=self.model)
         bad = [o for o in self.outputs if not is_output(o) and self.model == "jambi"]
         if bad:
             raise ValueError(f"outputs: unknown {', '.join(map(repr, bad))}; allowed: "
@@ -241,5 +248,7 @@ def check_names(exp: Experiment, path: Path | str) -> None:
 
 
 def experiment_hash(exp: Experiment) -> str:
-    return hashlib.sha256(json.dumps(exp.model_dump(mode="json"), sort_keys=True)
-                          .encode()).hexdigest()[:16]
+    # the [discover] table reads the runs and does not change them: it is left out, so a
+    # file without one keeps the hash it had before the table existed
+    return hashlib.sha256(json.dumps(exp.model_dump(mode="json", exclude={"discover"}),
+                                     sort_keys=True).encode()).hexdigest()[:16]

@@ -6,6 +6,7 @@
     jambi-sim golden [--update]
     jambi-sim sweep EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
     jambi-sim sensitivity EXPERIMENT.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
+    jambi-sim discover EXPERIMENT.toml [--workers N] [--runs DIR] [--out DIR] [--quiet]
     jambi-sim whatif SCENARIO.toml --param turf --values 0,0.5,1 [--reps 20] [--lang id]
     jambi-sim compare A.toml B.toml [...] [--reps 10] [--lang id]
     jambi-sim calibrate CALIBRATION.toml [--workers N] [--scheduler ADDRESS] [--out DIR]
@@ -130,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--quiet", action="store_true", help="print nothing but errors")
         _ensemble_flags(x, 3)
     for name, what in (("sweep", "run every point of an experiment file (resumable)"),
-                       ("sensitivity", "Sobol' or Morris indices of an experiment (SALib)")):
+                       ("sensitivity", "Sobol' or Morris indices of an experiment (SALib)"),
+                       ("discover", "scenario discovery: where an outcome meets a threshold "
+                                    "(PRIM, EMA Workbench)")):
         e = sub.add_parser(name, help=what)
         e.add_argument("experiment", type=Path, help="experiment TOML file (see experiments/)")
         e.add_argument("--workers", type=_int_in(1, 256, "--workers"),
@@ -139,9 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: all cores)")
         e.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run on a Dask distributed cluster, e.g. tcp://host:8786")
-        e.add_argument("--out", type=Path, default=None,
-                       help="folder for runs.jsonl and the table (default runs/<name>); "
-                            "running again resumes")
+        if name == "discover":
+            e.add_argument("--runs", type=Path, default=None,
+                           help="folder for runs.jsonl and the table (default "
+                                "runs/<name>); running again resumes")
+            e.add_argument("--out", type=Path, default=None,
+                           help="folder for the report, replaced as a whole (default "
+                                "runs/<name>/discovery)")
+        else:
+            e.add_argument("--out", type=Path, default=None,
+                           help="folder for runs.jsonl and the table (default runs/<name>); "
+                                "running again resumes")
         e.add_argument("--format", choices=("parquet", "csv"), default="parquet",
                        help="table format (default parquet)")
         e.add_argument("--retry-failed", action="store_true",
@@ -304,6 +315,7 @@ COMMANDS = {  # command -> module of its cmd_<command> function
     "run": "commands", "validate": "commands", "params": "commands", "whatif": "commands",
     "compare": "commands", "odd": "commands", "evidence": "commands", "bench": "commands",
     "sweep": "study_commands", "sensitivity": "study_commands", "calibrate": "study_commands",
+    "discover": "study_commands",
     "heldout": "study_commands", "sustainability": "study_commands", "golden": "golden",
     "dashboard": "serve"}
 

@@ -1,4 +1,5 @@
-"""``jambi-sim sweep``, ``sensitivity`` and ``calibrate``: the command-line side of experiments."""
+"""``jambi-sim sweep``, ``sensitivity``, ``discover`` and ``calibrate``: the command-line side
+of experiments."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ def _check_scheduler(address: str | None) -> None:
                               f"tcp://127.0.0.1:8786.")
 
 
-def _run(cmd: Command, exp: Any, bases: Any) -> tuple[Any, Any, Path]:
-    """Run a loaded experiment's sweep (the design sized before it is drawn)."""
+def _run(cmd: Command, exp: Any, bases: Any, out: Path | None = None
+         ) -> tuple[Any, Any, Path]:
+    """Run a loaded experiment's sweep (the design sized before it is drawn), its runs kept
+    in ``out`` (default: --out, else runs/<name>)."""
     from tqdm import tqdm
 
     from sim.studies.design import build_design, study_size
@@ -41,7 +44,7 @@ def _run(cmd: Command, exp: Any, bases: Any) -> tuple[Any, Any, Path]:
 
     args = cmd.args
     _check_scheduler(args.scheduler)
-    out = args.out or Path("runs") / exp.name
+    out = out or args.out or Path("runs") / exp.name
     design = build_design(exp)  # refuses a design the machine cannot hold, before drawing it
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else \
         f"{args.workers} local worker(s)"
@@ -129,6 +132,59 @@ def cmd_sensitivity(cmd: Command) -> int:
               f"{out}/); the study's result is empty.", file=sys.stderr)
         return 1
     return 0
+
+
+@entry
+def cmd_discover(cmd: Command) -> int:
+    """The sweep of an experiment file with a [discover] table, then PRIM on its points
+    (sim.studies.discover); the runs are kept in --runs, the report staged into --out."""
+    from sim.studies.discover import find_boxes, point_table
+    from sim.studies.discover_report import factor_ranges, load_discovery, write_discovery
+
+    args = cmd.args
+    exp, bases, spec = load_discovery(args.experiment, read=cmd.read)  # every name checked
+    runs = Path(args.runs or Path("runs") / exp.name)
+    out = Path(args.out or runs / "discovery")
+    if out.resolve() == runs.resolve() or out.resolve() in runs.resolve().parents:
+        raise ExperimentError(f"--out {out}: would hold the run store --runs {runs}, which "
+                              f"the report replaces; give another --out (default "
+                              f"{runs / 'discovery'}) or --runs.")
+    cmd.check_out(out)  # a bad --out is refused before any run
+    ranges = factor_ranges(exp)
+    import importlib.util
+
+    if importlib.util.find_spec("ema_workbench") is None:  # said before the runs
+        raise ExperimentError("jambi-sim discover needs the EMA Workbench: pip install -e "
+                              "'.[ema]'.")
+    design, res, _ = _run(cmd, exp, bases, runs)
+    points, dropped = point_table(res.table, design.names, spec)
+    if points.empty:
+        raise ExperimentError(f"{args.experiment}: no point has a finished run "
+                              f"({res.failed} failed); see {runs}/runs.jsonl.")
+    found = find_boxes(points[design.names], points["meets"].to_numpy(), ranges=ranges,
+                       **{k: v for k, v in spec.prim_settings().items()})
+    staged = cmd.stage(out)
+    summary, files = write_discovery(staged, exp, spec, found, points, dropped, res.runs,
+                                     res.failed, draw=not args.no_figures)
+    final = cmd.finish(staged, summary, experiment_file=str(args.experiment),
+                       runs_folder=str(runs))
+    word = "at least" if spec.direction == "at_least" else "at most"
+    cmd.say(f"{found.n_interest} of {found.n} point(s) ({100 * found.share:.0f}%) have "
+            f"{spec.outcome} {word} {spec.threshold:,.6g}.")
+    box = summary["box"]
+    if box is None:
+        cmd.say(f"No box reaches density {spec.threshold_density:g} (the densest: "
+                f"{summary['max_density']:.2f}).")
+    else:
+        cmd.say(f"Chosen box: coverage {box['coverage']:.2f}, density {box['density']:.2f}, "
+                f"{box['n']} point(s):")
+        for name, r in box["restrictions"].items():
+            cmd.say(f"  {name}: " + (", ".join(map(str, r["values"])) if "values" in r
+                                     else f"{r['lower']:.6g} to {r['upper']:.6g}"))
+        if not box["restrictions"]:
+            cmd.say("  (no factor restricted: the whole design)")
+    cmd.say(f"Wrote {final}/: {', '.join(['summary.json', *files])}")
+    return 1 if res.failed else 0
 
 
 @entry
