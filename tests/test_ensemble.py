@@ -191,3 +191,24 @@ def test_whatif_over_the_ensemble_pairs_each_value_within_each_set(tmp_path: Pat
     d = e["variants"][0]["outputs"]["active_members_end"]
     assert len(d["per_set"]) == 3 and d["sets"] == 3 and 0 <= d["share"] <= 1
     assert "sets that agree" in (out / "ensemble.md").read_text()
+
+
+def test_the_ensemble_is_a_seeded_sample_of_points_accepted_on_enough_replications() -> None:
+    import pandas as pd
+
+    from sim.studies.calibration_sets import draw_ensemble
+
+    rng = np.random.default_rng(0)
+    acc = pd.DataFrame({"wave": [1] * 20 + [2] * 30, "point": range(50),
+                        "reps": [2] * 20 + [10] * 30, "I_max": rng.random(50),
+                        "a": rng.random(50), "n": rng.integers(0, 9, 50).astype(float)})
+    one = draw_ensemble(acc, ["a", "n"], {"a": False, "n": True}, 7, 25, 10, 5)
+    assert len(one) == 25 and list(one["set"]) == list(range(25))
+    assert set(one["point"]) <= set(range(20, 50))  # only points run on 10 replications
+    assert one["interactive"].sum() == 5 and one["interactive"][:5].all()
+    assert one["n"].dtype.kind == "i"
+    again = draw_ensemble(acc, ["a", "n"], {"a": False, "n": True}, 7, 25, 10, 5)
+    other = draw_ensemble(acc, ["a", "n"], {"a": False, "n": True}, 8, 25, 10, 5)
+    assert one.equals(again) and not one.equals(other)
+    every = draw_ensemble(acc, ["a", "n"], {"a": False, "n": True}, 7, 100, 10, 5)
+    assert len(every) == 30  # fewer accepted than asked: all of them

@@ -46,6 +46,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.runner.catalogue import is_output
+from sim.studies.calibration_sets import draw_ensemble, spread
 from sim.studies.design import Design, build_design
 from sim.studies.spec import (
     NAME_PATTERN,
@@ -410,7 +411,8 @@ def calibrate(cal: Calibration, bases: Bases | Path, runs: Path, workers: int = 
                                             float(np.quantile(v, 0.975))],
                          "implausibility": round(float(implausibility(
                              mean, np.var(v, ddof=1) / len(v) if len(v) > 1 else 0.0, t)), 3)}
-    ensemble = draw_ensemble(accepted, names, integer, cal)
+    ensemble = draw_ensemble(accepted, names, integer, cal.seed, cal.ensemble_size,
+                             cal.ensemble_min_reps, cal.interactive_size)
     if len(ensemble) < cal.ensemble_size:
         say(f"Only {len(ensemble)} accepted point(s) ran at least {cal.ensemble_min_reps} "
             f"replications: the ensemble holds {len(ensemble)} set(s), not "
@@ -453,7 +455,7 @@ def calibrate(cal: Calibration, bases: Bases | Path, runs: Path, workers: int = 
         "ensemble": {"sets": len(ensemble), "asked": cal.ensemble_size,
                      "min_reps": cal.ensemble_min_reps,
                      "interactive": int(ensemble["interactive"].sum()) if len(ensemble) else 0,
-                     "spread": _spread(ensemble, names, lo, hi)},
+                     "spread": spread(ensemble, names, lo, hi)},
         "runs_reused": int(sum(w["reused"] for w in waves_info) + fres.reused),
         "final_check": final, "posterior": posterior, "correlations": corr,
         # this invocation's own time, with each sweep counted at the time its runs took
@@ -461,41 +463,6 @@ def calibrate(cal: Calibration, bases: Bases | Path, runs: Path, workers: int = 
         "cpu_count": os.cpu_count(), "workers": workers,
     }
     return {"report": report, "points": points, "accepted": accepted, "ensemble": ensemble}
-
-
-def draw_ensemble(accepted: pd.DataFrame, names: list[str], integer: dict[str, bool],
-                  cal: Calibration) -> pd.DataFrame:
-    """The ensemble: a seeded random sample of ``ensemble_size`` accepted points among
-    those run with at least ``ensemble_min_reps`` replications (all of them if fewer),
-    numbered 0.. in a random order, the first ``interactive_size`` marked for interactive
-    use. Columns: set, interactive, wave, point, reps, I_max, then the factors."""
-    pool = accepted[accepted["reps"] >= cal.ensemble_min_reps]
-    rng = np.random.default_rng(np.random.SeedSequence(cal.seed, spawn_key=(22,)))
-    order = rng.permutation(len(pool))[:cal.ensemble_size]
-    picked = pool.iloc[order].reset_index(drop=True)
-    out = pd.DataFrame({"set": np.arange(len(picked)),
-                        "interactive": np.arange(len(picked)) < cal.interactive_size})
-    for c in ("wave", "point", "reps", "I_max"):
-        out[c] = picked[c].to_numpy() if len(picked) else []
-    for n in names:
-        v = picked[n].to_numpy(dtype=float) if len(picked) else np.array([])
-        out[n] = np.round(v).astype(int) if integer[n] else v
-    return out
-
-
-def _spread(ensemble: pd.DataFrame, names: list[str], lo: np.ndarray,
-            hi: np.ndarray) -> dict[str, dict[str, float]]:
-    """Each input across the ensemble: its 5th and 95th percentiles, and the width of that
-    range over the prior's (1 = the data do not narrow it; a uniform prior gives 0.9)."""
-    out: dict[str, dict[str, float]] = {}
-    for j, n in enumerate(names):
-        v = ensemble[n].to_numpy(dtype=float) if len(ensemble) else np.array([])
-        if len(v) < 2:
-            continue
-        p5, p95 = np.quantile(v, [0.05, 0.95])
-        out[n] = {"p5": float(p5), "p95": float(p95),
-                  "width_over_prior": round(float((p95 - p5) / (hi[j] - lo[j])), 3)}
-    return out
 
 
 def _top_two(indices: dict[str, float]) -> list[str] | None:
