@@ -90,3 +90,34 @@ def test_a_bad_heldout_file_names_the_output_and_exits_2(tmp_path, capsys) -> No
 def test_shipped_heldout_file_loads() -> None:
     spec, scenario = load_heldout(ROOT / "experiments" / "heldout.toml")
     assert scenario.name == "online_2021.toml" and len(spec.patterns) >= 4
+
+
+def test_heldout_judges_each_pattern_under_each_ensemble_set(tmp_path) -> None:
+    sets = ("set,interactive,behaviour.apply_prob_online\n0,True,0.3\n1,True,0.9\n"
+            "2,False,0.6\n")
+    (tmp_path / "ens.csv").write_text(sets)
+    (tmp_path / "tiny.toml").write_text(
+        small_toml("tiny", population={"uninsured_people_start": 1500, "n_rt": 80},
+                   program={"target": 2000}, ensemble="ens.csv"))
+    (tmp_path / "h.toml").write_text(HELDOUT)
+    out = tmp_path / "validation"
+    assert main(["heldout", str(tmp_path / "h.toml"), "--out", str(out), "--quiet",
+                 "--no-figures", "--sets", "all", "--ensemble-reps", "2"]) == 0
+    table = pd.read_csv(out / "table.csv").set_index("pattern")
+    assert (table["sets"] == 3).all()
+    assert table.loc["impossible", "sets_pass"] == 0  # fails under every set
+    from sim.runner.ensemble import read_ensemble
+    from sim.scenario import Scenario
+    from sim.studies.heldout import evaluate
+
+    spec, _ = load_heldout(tmp_path / "h.toml")
+    base = Scenario.from_bytes((tmp_path / "tiny.toml").read_bytes())
+    ens = read_ensemble(sets.encode(), "ens.csv", base)
+    n = 0
+    for i in range(3):  # counted again, set by set, from runs of that set alone
+        s = sim.run(ens.scenario(base, i), reps=2, seed=11, cases=False).scalars_by_rep()
+        n += evaluate(spec, s).set_index("pattern").loc["grows", "result"] == "pass"
+    assert table.loc["grows", "sets_pass"] == n
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ensemble"]["n_sets"] == 3 and summary["ensemble"]["reps"] == 2
+    assert "sets that pass" in (out / "table.md").read_text()

@@ -10,7 +10,7 @@ replications, pass or fail), ``patterns.png``, ``curve.png`` and ``summary.json`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -116,6 +116,28 @@ def evaluate(spec: HeldOut, scalars: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _over_sets(spec: HeldOut, sc: Any, table: pd.DataFrame, ens: Any, sets: list[int],
+               reps: int, pool: Any, progress: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Each pattern judged under each set of the ensemble (its mean over ``reps``
+    replications in the accepted range): the share of sets under which it passes."""
+    from sim.runner.ensemble import agreement, run_ensemble
+
+    got = run_ensemble(sc, ens, sets, reps, spec.seed, pool, progress)
+    passes = {p.name: 0 for p in spec.patterns}
+    for k in range(len(sets)):
+        judged = evaluate(spec, pd.DataFrame(list(got[k])))
+        for r in judged.itertuples():
+            passes[r.pattern] += r.result == "pass"
+    shares = {name: agreement(n, len(sets)) for name, n in passes.items()}
+    table = table.assign(
+        sets_pass=[shares[n]["agree"] for n in table["pattern"]],
+        sets=len(sets),
+        sets_pass_ci95=[f"{shares[n]['share_ci95'][0]:.2f} to {shares[n]['share_ci95'][1]:.2f}"
+                        for n in table["pattern"]])
+    return table, {"file": ens.origin, "sha256": ens.sha256, "sets": sets,
+                   "n_sets": len(sets), "reps": reps, "pass_share": shares}
+
+
 def table_markdown(table: pd.DataFrame, spec: HeldOut, command: str) -> str:
     def f(x: float) -> str:
         return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
@@ -136,7 +158,15 @@ def table_markdown(table: pd.DataFrame, spec: HeldOut, command: str) -> str:
           + (f" It cannot tell apart: {r.confounded_with}." if r.confounded_with else "")
           for r in table.itertuples()]
     n_pass = int((table["result"] == "pass").sum())
-    L += ["", f"{n_pass} of {len(table)} patterns pass.", ""]
+    L += ["", f"{n_pass} of {len(table)} patterns pass (the scenario's own values).", ""]
+    if "sets_pass" in table:
+        n = int(table["sets"].iloc[0])
+        L += [f"Over the calibrated ensemble ({n} sets, each judged on its own replications): "
+              f"the sets under which each pattern passes.", "",
+              "| pattern | sets that pass | 95% interval of the share |", "|---|---|---|"]
+        L += [f"| {r.pattern} | {r.sets_pass} of {n} | {r.sets_pass_ci95} |"
+              for r in table.itertuples()]
+        L.append("")
     return "\n".join(L)
 
 
@@ -210,13 +240,17 @@ def figures(table: pd.DataFrame, spec: HeldOut, scalars: pd.DataFrame,
 def heldout(spec: HeldOut, scenario: Path, out: Any, command: str, workers: int = 1,
             reps: int | None = None, progress: Any = None, draw: bool = True,
             read: Callable[[Path], bytes] | None = None, pool: Any = None,
-            provenance: dict[str, Any] | None = None) -> pd.DataFrame:
+            provenance: dict[str, Any] | None = None, ensemble: Any = None,
+            sets: Sequence[int] = (), ensemble_reps: int = 3) -> pd.DataFrame:
     """Run, evaluate and write the validation folder (atomically); return the table.
 
     ``out``: the folder, or a :class:`sim.runner.staging.StagedOutput` its caller made;
     ``read``: how to get the scenario's bytes (a command's reader returns the bytes it
     already read, so what is hashed is what ran); ``pool``: a WorkerPool of the caller;
-    ``provenance``: more for summary.json's provenance (a command's inputs and hashes)."""
+    ``provenance``: more for summary.json's provenance (a command's inputs and hashes);
+    ``ensemble``, ``sets``: the calibrated ensemble (:mod:`sim.runner.ensemble`) and the
+    sets to judge each pattern under too (``ensemble_reps`` replications each): the table
+    then adds the share of sets under which each pattern passes."""
     import hashlib
 
     from sim._version import __version__
@@ -235,6 +269,10 @@ def heldout(spec: HeldOut, scenario: Path, out: Any, command: str, workers: int 
               progress=progress, pool=pool)
     scalars = res.scalars_by_rep()
     table = evaluate(spec, scalars)
+    block = None
+    if ensemble is not None and len(sets):
+        table, block = _over_sets(spec, sc, table, ensemble, list(sets), ensemble_reps, pool,
+                                  progress)
     staged = out if isinstance(out, StagedOutput) else \
         StagedOutput(out, note=f"command: {command}")
     staged.write_csv("table.csv", table.round(6))
@@ -246,6 +284,7 @@ def heldout(spec: HeldOut, scenario: Path, out: Any, command: str, workers: int 
         "name": spec.name, "scenario": spec.scenario, "reps": spec.reps, "seed": spec.seed,
         "passed": int((table["result"] == "pass").sum()), "patterns": len(table),
         "table": table.to_dict(orient="records"),
+        "ensemble": block or {"sets": [], "n_sets": 0},
         "provenance": {"package_version": __version__, "command": command,
                        "scenario_file": str(scenario),
                        "scenario_sha256": hashlib.sha256(data).hexdigest(),

@@ -188,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="output folder (default runs/<name>)")
     ho.add_argument("--quiet", action="store_true", help="print nothing but errors")
     ho.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    ho.add_argument("--sets", choices=("interactive", "all", "none"), default="interactive",
+                    help="also judge each pattern under these sets of the scenario's "
+                         "calibrated ensemble: interactive (default), all or none")
+    ho.add_argument("--ensemble-reps", type=_int_in(1, 1000, "--ensemble-reps"), default=3,
+                    help="replications of each ensemble set (default 3)")
     su = sub.add_parser("sustainability", help="each scenario with and without a standing Tim "
                                                "Koordinasi: coverage, waiting and trust to "
                                                "the end, with the sustainability indicators")

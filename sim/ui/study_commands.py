@@ -247,17 +247,24 @@ def cmd_heldout(cmd: Command) -> int:
     args = cmd.args
     spec, scenario = load_heldout(args.file, read=cmd.read)  # every file read once
     reps = args.reps or spec.reps
-    workers = cmd.check_memory(cmd.scenario(scenario), min(args.workers, reps))
+    sc = cmd.scenario(scenario)
+    ens = None if args.sets == "none" else cmd.ensemble(scenario, sc)
+    sets = ens.pick(args.sets) if ens is not None else []
+    workers = cmd.check_memory(sc, min(args.workers, reps))
     staged = cmd.stage(args.out or Path("runs") / spec.name)
-    with tqdm(total=reps, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
+    total = reps + len(sets) * args.ensemble_reps
+    with tqdm(total=total, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
         table = heldout(spec, scenario, staged, cmd.line, workers=workers, reps=reps,
                         progress=bar.update, draw=not args.no_figures, read=cmd.read,
-                        pool=cmd.pool(workers, reps), provenance={"inputs": cmd.inputs})
+                        pool=cmd.pool(workers, total), provenance={"inputs": cmd.inputs},
+                        ensemble=ens, sets=sets, ensemble_reps=args.ensemble_reps)
     final = cmd.done(staged)
     if not args.quiet:
         for r in table.itertuples():
+            over = (f"; passes under {r.sets_pass} of {r.sets} sets"
+                    if "sets_pass" in table else "")
             print(f"{r.pattern:<26} {r.result:<5} mean {r.simulated_mean:.4g} "
-                  f"(range {r.accepted_range}; observed: {r.observed})")
+                  f"(range {r.accepted_range}; observed: {r.observed}{over})")
         print(f"Wrote {final}/ (table.md, table.csv, summary.json"
               f"{'' if args.no_figures else ', patterns.png, curve.png'}).")
     return 0
