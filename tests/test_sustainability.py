@@ -144,7 +144,7 @@ def test_the_sustainability_command_writes_its_study(tmp_path, capsys) -> None:
     assert (out / "tiny.png").stat().st_size > 10_000
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["provenance"]["files"]) == {"tiny.png", "indicators.csv",
-                                                    "indicators.md"}
+                                                    "indicators.md", "tim_effect.csv"}
     table = (out / "indicators.md").read_text()
     assert "| standing Tim |" in table and "| no standing Tim |" in table
     assert "standing Tim" in capsys.readouterr().out
@@ -199,3 +199,20 @@ def test_a_run_past_march_2024_reports_the_indicators() -> None:
     assert block["gap_steady"]["ci_low"] <= block["gap_steady"]["mean"]
     early = sim.run(small(), reps=1, seed=4)
     assert "sustainability" not in early.summary
+
+
+def test_the_tim_effect_is_paired_within_each_set_and_replication() -> None:
+    import pandas as pd
+
+    from sim.studies.sustainability import effect_markdown, tim_effect
+
+    # 3 sets x 2 replications, set-major as study() writes them
+    none = pd.DataFrame({"enrolled_end": [100.0, 110, 200, 210, 300, 310], "set": [0, 0, 1, 1, 2, 2]})
+    tim = none.assign(enrolled_end=none["enrolled_end"] + [5.0, 5.2, 4.9, 5.1, -3.0, 9.0])
+    res = {"standing Tim": {"indicators": tim, "sets": 3},
+           "no standing Tim": {"indicators": none, "sets": 3}}
+    (e,) = tim_effect("s", res, 2)
+    assert e["mean_difference"] == pytest.approx(26.2 / 6)
+    assert e["claim"] == "up" and e["sets_agree"] == 2  # set 2's pair disagrees in sign
+    assert e["set_min"] == pytest.approx(3.0) and e["set_max"] == pytest.approx(5.1)
+    assert "2 of 3 sets" in effect_markdown([e]) and "2 dari 3 set" in effect_markdown([e])

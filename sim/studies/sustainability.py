@@ -266,17 +266,64 @@ def write_study(staged: Any, scenarios: list[Scenario], reps: int, seed: int, wo
     """Run every scenario's two variants; write ``<scenario>.png``, ``indicators.csv`` and
     ``indicators.md`` through ``staged`` (a :class:`sim.runner.staging.StagedOutput`);
     return the indicators' table as written to ``indicators.md``."""
-    rows = []
+    rows, effects = [], []
     for sc in scenarios:
         results = study(sc, reps, seed, workers, sets, pool)
         staged.save_figure(f"{sc.name}.png", figure(sc.name, results))
         rows += table(sc.name, results)
+        effects += tim_effect(sc.name, results, reps)
         say(f"{sc.name}: done ({dt.datetime.now():%H:%M:%S})")
     df = pd.DataFrame(rows)
     staged.write_csv("indicators.csv", df)
+    staged.write_csv("tim_effect.csv", pd.DataFrame(effects))
     md = df[[c for c in INDICATOR_COLUMNS if c in df.columns]].round(3)
-    staged.write_text("indicators.md", markdown(md))
+    staged.write_text("indicators.md", markdown(md) + "\n" + effect_markdown(effects))
     return md
+
+
+EFFECT_ON = ("enrolled_end", "gap_steady")
+
+
+def tim_effect(name: str, results: dict[str, Any], reps: int) -> list[dict[str, Any]]:
+    """What a standing Tim changes, paired within each parameter set and replication (the
+    two variants share seeds): per indicator, the mean difference, its range over the sets
+    and the share of sets that agree (:func:`sim.runner.ensemble.paired`)."""
+    from sim.runner.ensemble import paired
+
+    a = results["no standing Tim"]["indicators"]
+    b = results["standing Tim"]["indicators"]
+    n_sets = int(results["standing Tim"].get("sets", 1))
+    out = []
+    for col in EFFECT_ON:
+        if col not in a or col not in b:
+            continue
+        x = a[col].to_numpy(dtype=float).reshape(n_sets, reps)
+        y = b[col].to_numpy(dtype=float).reshape(n_sets, reps)
+        d = paired(x, y)
+        out.append({"scenario": name, "indicator": col, "sets": n_sets, "reps": reps,
+                    "mean_difference": d["mean"], "set_min": d["set_diff_range"][0],
+                    "set_max": d["set_diff_range"][1], "claim": d["claim"],
+                    "sets_agree": d["agree"], "share": d["share"],
+                    "share_ci95_lo": d["share_ci95"][0], "share_ci95_hi": d["share_ci95"][1]})
+    return out
+
+
+def effect_markdown(effects: list[dict[str, Any]]) -> str:
+    """The standing Tim's effect with the share of sets that agree, in English and
+    Bahasa Indonesia."""
+    from sim.runner.ensemble import agree_text
+
+    L = ["Standing Tim against none, paired within each set and replication / Tim tetap "
+         "dibanding tanpa Tim, berpasangan dalam setiap set dan replikasi:", "",
+         "| scenario | indicator | mean difference | range over sets | sets that agree | "
+         "set yang sepakat |", "|---|---|---:|---|---|---|"]
+    for e in effects:
+        share = {"agree": e["sets_agree"], "sets": e["sets"], "share": e["share"],
+                 "share_ci95": [e["share_ci95_lo"], e["share_ci95_hi"]]}
+        L.append(f"| {e['scenario']} | {e['indicator']} | {e['mean_difference']:+,.1f} | "
+                 f"{e['set_min']:+,.1f} to {e['set_max']:+,.1f} | {e['claim']}: "
+                 f"{agree_text(share, 'en')} | {agree_text(share, 'id')} |")
+    return "\n".join(L) + "\n"
 
 
 def markdown(df: pd.DataFrame) -> str:
