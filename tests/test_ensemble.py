@@ -212,3 +212,28 @@ def test_the_ensemble_is_a_seeded_sample_of_points_accepted_on_enough_replicatio
     assert one.equals(again) and not one.equals(other)
     every = draw_ensemble(acc, ["a", "n"], {"a": False, "n": True}, 7, 100, 10, 5)
     assert len(every) == 30  # fewer accepted than asked: all of them
+
+
+def test_the_dashboard_band_gives_every_set_the_participants_change() -> None:
+    import pandas as pd
+
+    from sim.ui.dashboard import Run, changes, ensemble_answer, ensemble_csv, ensemble_from_env
+
+    base_sc = small(time=SHORT)
+    full = read_ensemble(CSV.encode(), "ens.csv", base=base_sc)
+    env = {"JAMBI_SIM_ENSEMBLE_CSV": ensemble_csv(full), "JAMBI_SIM_ENSEMBLE_FILE": "ens.csv"}
+    ens = ensemble_from_env(env, base_sc)
+    assert len(ens) == 2 and ens.values == full.values[:2]  # the interactive sets only
+    changed_sc = base_sc.with_overrides(turf=1.0, apply_prob_online=0.2)
+    assert changes(changed_sc, base_sc) == {"barriers.turf": 1.0,
+                                            "behaviour.apply_prob_online": 0.2}
+    base, changed = Run(base_sc, 3, pd.DataFrame()), Run(changed_sc, 3, pd.DataFrame())
+    got = ensemble_answer(base, changed, ens)
+    assert got["sets"] == 2 and got["changes"]["barriers.turf"] == 1.0
+    # set 1's answer is that set with the change on top (the set's own turf is 0.9)
+    alone = sim.run(ens.scenario(base_sc, 1).with_overrides(turf=1.0, apply_prob_online=0.2),
+                    reps=1, seed=3, cases=False).scalars_by_rep()
+    before = sim.run(ens.scenario(base_sc, 1), reps=1, seed=3, cases=False).scalars_by_rep()
+    d = got["diff"]["active_members_end"]["per_set"][1]["diff"]
+    assert d == float(alone["active_members_end"].iloc[0] - before["active_members_end"].iloc[0])
+    assert ensemble_from_env({}, base_sc) is None

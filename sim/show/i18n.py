@@ -188,6 +188,14 @@ T: dict[str, dict[str, Any]] = {
                      "gap and need not add up to it.",
         "attr_none": "Gap attribution not run (--no-attribution).",
         "tab_accounting": "Where everyone is", "tab_attribution": "Gap by cause",
+        "ens_ask": "Band over the calibrated sets ({n})",
+        "ens_help": "Your scenario and the baseline under each of the {n} accepted parameter "
+                    "sets (one replication each, same seeds): how much the answer depends on "
+                    "the set. About a minute the first time.",
+        "ens_band": "Your scenario over {n} sets: active members at the end {mean} (95% band "
+                    "{lo}–{hi}).",
+        "ens_diff": "Against the baseline: {diff} active members; {agree}.",
+        "ens_none": "This scenario names no calibrated ensemble: the answer rests on one set.",
         "tab_causes": "Gap by cause",
         "gap_ask": "Compute the gap by cause",
         "gap_ask_help": "Your scenario with each cause removed in turn (no quota, no churn, "
@@ -308,6 +316,15 @@ T: dict[str, dict[str, Any]] = {
                      "dengannya.",
         "attr_none": "Atribusi kekurangan tidak dijalankan (--no-attribution).",
         "tab_accounting": "Posisi semua warga", "tab_attribution": "Kekurangan per penyebab",
+        "ens_ask": "Rentang atas set terkalibrasi ({n})",
+        "ens_help": "Skenario Anda dan skenario dasar di bawah masing-masing {n} set parameter "
+                    "yang diterima (satu replikasi, benih yang sama): seberapa jauh jawaban "
+                    "bergantung pada set. Sekitar satu menit untuk pertama kali.",
+        "ens_band": "Skenario Anda atas {n} set: peserta aktif di akhir {mean} (rentang 95% "
+                    "{lo}–{hi}).",
+        "ens_diff": "Dibanding skenario dasar: {diff} peserta aktif; {agree}.",
+        "ens_none": "Skenario ini tidak memiliki ensembel terkalibrasi: jawaban bertumpu pada "
+                    "satu set.",
         "tab_causes": "Per penyebab",
         "gap_ask": "Hitung kekurangan per penyebab",
         "gap_ask_help": "Skenario Anda dengan setiap penyebab dihapus bergantian (tanpa kuota, "

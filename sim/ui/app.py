@@ -32,6 +32,8 @@ from sim.ui.dashboard import (
     FIGURES,
     Settings,
     baseline,
+    ensemble_answer,
+    ensemble_from_env,
     fig_replay,
     gap_by_cause,
     pick_case,
@@ -41,6 +43,17 @@ from sim.ui.dashboard import (
 from sim.ui.serve import scenario_from_env
 
 SCENARIO = scenario_from_env(dict(os.environ))  # as ``jambi-sim dashboard`` read it
+ENSEMBLE = ensemble_from_env(dict(os.environ), SCENARIO)  # its interactive sets, or None
+_POOL: list = []  # the dashboard's worker pool for ensemble runs, started when first asked
+
+
+def pool():
+    """The server's one warm pool (its workers die with the server)."""
+    from sim.runner.replications import WorkerPool
+
+    if not _POOL:
+        _POOL.append(WorkerPool(max(1, os.cpu_count() or 1)))
+    return _POOL[0]
 START = Settings.of(SCENARIO)
 LANG = os.environ.get("JAMBI_SIM_LANG", "id") if os.environ.get("JAMBI_SIM_LANG") in LANGS \
     else "id"
@@ -245,6 +258,7 @@ def Page():
                     classes=["jb-note"])
         for which, r in (("base", base), ("changed", changed)):
             solara.Text(summary_line(which, r, lang), classes=[f"jb-summary-{which}"])
+        EnsembleBand(base, changed, lang)
         key = [id(base), id(changed), lang]
         # eight tabs fit one line at a laptop's width: no capitals, tighter padding (with
         # Vuetify's, the last tabs scroll out of sight behind arrows)
@@ -272,6 +286,42 @@ def Page():
                 GapByCause(changed, lang)
             with solara.lab.Tab(tr("tab_replay", lang)):
                 Replay(changed, lang)
+
+
+@solara.component
+def EnsembleBand(base, changed, lang: str):
+    """The changed scenario over the calibrated sets, paired with the baseline: when asked
+    (the single-set answer shows at once, the band when it is ready)."""
+    from sim.runner.ensemble import agree_text
+
+    if ENSEMBLE is None:
+        solara.Text(tr("ens_none", lang), style={"font-size": "0.85em"})
+        return
+    n = len(ENSEMBLE)
+    asked, set_asked = solara.use_state(None)
+    task = solara.lab.use_task(
+        lambda: ensemble_answer(base, changed, ENSEMBLE, pool()) if asked is changed else None,
+        dependencies=[asked, id(changed)])
+    with solara.Row(style={"align-items": "center"}):
+        solara.Button(tr("ens_ask", lang, n=n), on_click=lambda: set_asked(changed),
+                      disabled=task.pending, classes=["jb-ens-ask"], small=True)
+        solara.Text(tr("ens_help", lang, n=n), style={"font-size": "0.8em"})
+    if task.pending:
+        solara.ProgressLinear(True)
+    elif task.error:
+        solara.Error(str(task.exception))
+    elif asked is changed and task.value is not None:
+        a = task.value
+        band = a["band"]
+        d = a["diff"]["active_members_end"]
+        with solara.Column(gap="0px", classes=["jb-ens-result"]):
+            solara.Text(tr("ens_band", lang, n=a["sets"], mean=num(band["mean"], lang),
+                           lo=num(band["band_2_5_97_5"][0], lang),
+                           hi=num(band["band_2_5_97_5"][1], lang)))
+            if a["changes"]:
+                sign = "+" if d["mean"] >= 0 else ""
+                solara.Text(tr("ens_diff", lang, diff=sign + num(d["mean"], lang),
+                               agree=agree_text(d, lang)))
 
 
 @solara.component

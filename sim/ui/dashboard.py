@@ -211,6 +211,75 @@ def gap_by_cause(run: Run) -> Any:
         return _GAPS[key]
 
 
+# ------------------------------------------------------------------ ensemble
+ENSEMBLE_ENV = "JAMBI_SIM_ENSEMBLE_CSV"  # the interactive sets, as `jambi-sim dashboard` read them
+
+
+def ensemble_csv(ens: Any) -> str:
+    """The interactive sets of an ensemble as the CSV the server reads back (numbered
+    from 0, all marked interactive): small enough for the environment."""
+    sets = ens.pick("interactive")
+    lines = [",".join(("set", "interactive", *ens.columns))]
+    for k, i in enumerate(sets):
+        lines.append(",".join((str(k), "True", *(repr(v) for v in ens.values[i]))))
+    return "\n".join(lines) + "\n"
+
+
+def ensemble_from_env(env: dict[str, str], scenario: Scenario) -> Any:
+    """The server's ensemble (None if the scenario names none)."""
+    from sim.runner.ensemble import read_ensemble
+
+    text = env.get(ENSEMBLE_ENV)
+    if not text:
+        return None
+    return read_ensemble(text.encode("utf-8"), env.get("JAMBI_SIM_ENSEMBLE_FILE", "ensemble"),
+                         base=scenario)
+
+
+def changes(changed: Scenario, base: Scenario) -> dict[str, Any]:
+    """The parameters a participant changed (dotted keys): what every set then gets."""
+    from sim.scenario import parameter_table
+
+    def at(sc: Any, key: str) -> Any:
+        for part in key.split("."):
+            sc = getattr(sc, part)
+        return sc
+
+    return {row["parameter"]: at(changed, row["parameter"]) for row in parameter_table()
+            if at(changed, row["parameter"]) != at(base, row["parameter"])}
+
+
+_ENSEMBLE_RUNS: dict[tuple[str, str, int], Any] = {}
+
+
+def ensemble_answer(base: Run, changed: Run, ens: Any, pool: Any = None) -> dict[str, Any]:
+    """The baseline and the changed scenario over every set of ``ens`` (one replication
+    each, the seed of the page), paired set by set: the changed scenario's band and, per
+    output, the difference with the share of sets that agree. The baseline's runs are
+    kept per server."""
+    from sim.runner.ensemble import describe, paired, run_ensemble, values
+    from sim.show.ensemble import COMPARED
+
+    sets = list(range(len(ens)))
+    extra = changes(changed.scenario, base.scenario)
+
+    def runs(extra: dict[str, Any]) -> Any:
+        key = (base.scenario.model_dump_json(), repr(sorted(extra.items())), base.seed)
+        with _LOCK:
+            if key in _ENSEMBLE_RUNS:
+                return _ENSEMBLE_RUNS[key]
+        got = run_ensemble(base.scenario, ens, sets, 1, base.seed, pool, extra=extra)
+        with _LOCK:
+            _ENSEMBLE_RUNS[key] = got
+        return got
+
+    a = runs({})
+    b = runs(extra) if extra else a
+    return {"sets": len(sets), "changes": extra,
+            "band": describe(values(b, "active_members_end")),
+            "diff": {o: paired(values(a, o), values(b, o)) for o in COMPARED}}
+
+
 # ------------------------------------------------------------------ figures
 def _dates(ax: Any) -> None:
     ax.xaxis.set_major_locator(mdates.YearLocator())

@@ -46,7 +46,8 @@ def dashboard_env(base: dict[str, str], scenario: Path | None, lang: str,
     ``text``: the scenario as it was read and validated, which the server uses instead of
     reading the file again (a pipe such as /dev/stdin can be read only once)."""
     env = {**base, **OFFLINE_ENV, "JAMBI_SIM_LANG": lang}
-    env.pop("JAMBI_SIM_SCENARIO_TOML", None)
+    for key in ("JAMBI_SIM_SCENARIO_TOML", "JAMBI_SIM_ENSEMBLE_CSV", "JAMBI_SIM_ENSEMBLE_FILE"):
+        env.pop(key, None)  # only what this command read
     if scenario is not None:
         env["JAMBI_SIM_SCENARIO"] = str(scenario.resolve())
     if text is not None:
@@ -97,6 +98,13 @@ def cmd_dashboard(cmd: Command) -> int:
                              f"{len(data):,} bytes; the dashboard takes a scenario "
                              f"of at most {MAX_ENV_TEXT:,} bytes (a few kB is usual).")
     env = dashboard_env(dict(os.environ), args.scenario, args.lang, text)
+    if args.scenario is not None:  # the calibrated ensemble's interactive sets, read once
+        from sim.ui.dashboard import ENSEMBLE_ENV, ensemble_csv
+
+        ens = cmd.ensemble(args.scenario, cmd.scenario(args.scenario))
+        if ens is not None:
+            env[ENSEMBLE_ENV] = ensemble_csv(ens)
+            env["JAMBI_SIM_ENSEMBLE_FILE"] = ens.origin
     if not _is_loopback(args.host):
         cmd.warn(f"--host {printable(args.host)} makes the dashboard reachable from other "
                  f"machines; anyone who can reach port {args.port} can run simulations here. "
