@@ -46,7 +46,7 @@ def test_reading_an_ensemble_and_its_sets() -> None:
 
 
 @pytest.mark.parametrize("csv, words", [
-    (CSV.replace("barriers.turf", "barriers.turff"), ["barriers.turff", "unknown column"]),
+    (CSV.replace("barriers.turf", "barriers.turff"), ["'barriers.turff' (unknown)", "Did you mean barriers.turf"]),
     (CSV.replace("\n1,True", "\n5,True"), ["numbered 0, 1, 2", "line 3"]),
     (CSV.replace("0.9,0.5", "high,0.5"), ["'high' is not a number", "barriers.turf"]),
     (CSV.replace("0.9,0.5", "1.9,0.5"), ["set 1 does not give a valid scenario", "turf"]),
@@ -217,7 +217,8 @@ def test_the_ensemble_is_a_seeded_sample_of_points_accepted_on_enough_replicatio
 def test_the_dashboard_band_gives_every_set_the_participants_change() -> None:
     import pandas as pd
 
-    from sim.ui.dashboard import Run, changes, ensemble_answer, ensemble_csv, ensemble_from_env
+    from sim.runner.ensemble import changes
+    from sim.ui.dashboard import Run, ensemble_answer, ensemble_csv, ensemble_from_env
 
     base_sc = small(time=SHORT)
     full = read_ensemble(CSV.encode(), "ens.csv", base=base_sc)
@@ -237,3 +238,54 @@ def test_the_dashboard_band_gives_every_set_the_participants_change() -> None:
     d = got["diff"]["active_members_end"]["per_set"][1]["diff"]
     assert d == float(alone["active_members_end"].iloc[0] - before["active_members_end"].iloc[0])
     assert ensemble_from_env({}, base_sc) is None
+
+
+@pytest.mark.parametrize("csv, words", [
+    ("set,barriers.turf,barriers.turf\n0,0.1,0.9\n", ["'barriers.turf'", "twice"]),
+    ("set,time.online_from\n0,2021-01-01\n", ["not a numeric parameter"]),
+    ("set,barriers.turfs\n0,0.1\n", ["unknown", "Did you mean barriers.turf"]),
+])
+def test_duplicate_and_non_numeric_columns_are_refused(csv: str, words: list[str]) -> None:
+    with pytest.raises(ScenarioError) as exc:
+        read_ensemble(csv.encode(), "ens.csv")
+    for word in words:
+        assert word in str(exc.value)
+
+
+def test_a_spreadsheet_export_with_a_byte_order_mark_is_read() -> None:
+    ens = read_ensemble(b"\xef\xbb\xbf" + CSV.encode(), "ens.csv")
+    assert len(ens) == 3 and ens.columns[0] == "barriers.turf"
+
+
+def test_compare_keeps_what_a_file_changes_in_a_calibrated_column(tmp_path: Path) -> None:
+    from sim.scenario import Scenario
+    from sim.ui.commands import own_values
+
+    cols = CSV.replace("awareness.initial", "behaviour.apply_prob_manual")
+    (tmp_path / "ens.csv").write_text(cols)
+    files = []
+    for name, p in (("base", None), ("low", 0.05), ("high", 0.95)):
+        f = tmp_path / f"{name}.toml"  # the same file, two with the manual take-up changed
+        f.write_text(small_toml(name, time=SHORT, ensemble="ens.csv",
+                                **({"behaviour": {"apply_prob_manual": p}} if p else {})))
+        files.append(f)
+    scs = [Scenario.from_bytes(f.read_bytes()) for f in files]
+    ens = read_ensemble(cols.encode(), "ens.csv")
+    assert own_values(scs, ens) == [{}, {"behaviour.apply_prob_manual": 0.05},
+                                    {"behaviour.apply_prob_manual": 0.95}]
+    out = tmp_path / "c"
+    assert main(["compare", *map(str, files), "--reps", "1", "--ensemble-reps", "1",
+                 "--sets", "all", "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    e = json.loads((out / "summary.json").read_text())["ensemble"]
+    low, high = (v["outputs"]["active_members_end"] for v in e["variants"])
+    # each file's own take-up survives every set: the set would otherwise erase it
+    assert all(a["diff"] < b["diff"] for a, b in zip(low["per_set"], high["per_set"]))
+
+
+def test_compare_refuses_one_set_of_different_ensembles(tmp_path: Path, capsys) -> None:
+    f = _files(tmp_path)
+    (tmp_path / "other.csv").write_text(CSV.replace("0.1,0.3", "0.2,0.3"))
+    g = tmp_path / "g.toml"
+    g.write_text(small_toml("g", time=SHORT, ensemble="other.csv"))
+    assert main(["compare", str(f), str(g), "--set", "0", "--out", str(tmp_path / "c")]) == 2
+    assert "different ensembles" in capsys.readouterr().err

@@ -91,23 +91,33 @@ def read_ensemble(data: bytes, origin: str, base: Scenario | None = None) -> Ens
     from sim.scenario import parameter_table
 
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark (a spreadsheet's export) is fine
     except UnicodeDecodeError:
         raise ScenarioError(f"{origin}: not UTF-8 text (an ensemble is a CSV file written by "
                             f"'jambi-sim calibrate').") from None
     rows = list(csv.reader(io.StringIO(text)))
-    if not rows or "set" not in rows[0]:
+    head = [h.strip() for h in rows[0]] if rows else []
+    if "set" not in head:
         raise ScenarioError(f"{origin}: not an ensemble file: the first line must name the "
                             f"columns, 'set' among them (written by 'jambi-sim calibrate').")
-    head = [h.strip() for h in rows[0]]
-    keys = {row["parameter"] for row in parameter_table()}
+    dup = sorted({h for h in head if head.count(h) > 1})
+    if dup:
+        raise ScenarioError(f"{origin}: column(s) {', '.join(map(repr, dup))} given twice; "
+                            f"each parameter may have one column.")
+    table = {row["parameter"]: row for row in parameter_table()}
+    numeric = {k for k, row in table.items() if row["lo"] is not None or row["integer"]}
     params = [h for h in head if h not in META]
-    bad = [h for h in params if h not in keys]
+    bad = [h for h in params if h not in numeric]
     if bad:
-        raise ScenarioError(f"{origin}: unknown column(s) {', '.join(map(repr, bad))}; an "
-                            f"ensemble's columns are {', '.join(META)} and scenario "
-                            f"parameters (jambi-sim params lists them), e.g. "
-                            f"{', '.join(sorted(keys)[:4])}.")
+        import difflib
+
+        near = list(dict.fromkeys(m for h in bad  # closest first
+                                  for m in difflib.get_close_matches(h, numeric, n=3)))
+        hint = f" Did you mean {', '.join(near)}?" if near else ""
+        what = ["not a numeric parameter" if h in table else "unknown" for h in bad]
+        raise ScenarioError(f"{origin}: column(s) {', '.join(f'{h!r} ({w})' for h, w in zip(bad, what))}; "
+                            f"an ensemble's columns are {', '.join(META)} and numeric "
+                            f"scenario parameters (jambi-sim params lists them).{hint}")
     if not params:
         raise ScenarioError(f"{origin}: the file gives no parameter column.")
     idx = {h: j for j, h in enumerate(head)}
@@ -159,6 +169,24 @@ def ensemble_path(scenario: Scenario, scenario_file: str | Path) -> Path | None:
     if not scenario.ensemble:
         return None
     return Path(scenario_file).parent / scenario.ensemble
+
+
+def changes(changed: Scenario, base: Scenario) -> dict[str, Any]:
+    """The parameters (dotted keys) where ``changed`` differs from ``base``: what a
+    participant or a compared file changed, to apply on top of each set."""
+    from sim.scenario import parameter_table
+
+    def at(sc: Any, key: str) -> Any:
+        for part in key.split("."):
+            sc = getattr(sc, part)
+        return sc
+
+    return {row["parameter"]: at(changed, row["parameter"]) for row in parameter_table()
+            if row["parameter"] not in LABELS
+            and at(changed, row["parameter"]) != at(base, row["parameter"])}
+
+
+LABELS = ("name", "description", "calibrated_by", "ensemble")  # change no run
 
 
 # ------------------------------------------------------------------ running
@@ -245,20 +273,25 @@ def paired(a: np.ndarray, b: np.ndarray, claim: str = "auto",
         raise ValueError(f"paired: claim must be 'auto', 'up' or 'down', not {claim!r}")
     d = b - a
     n_sets, reps = d.shape
-    mean = np.nanmean(d, axis=1)
-    if reps > 1:
-        half = _t975(reps - 1) * np.nanstd(d, axis=1, ddof=1) / math.sqrt(reps)
-    else:
-        half = np.zeros(n_sets)
+    n = np.isfinite(d).sum(axis=1)  # an undefined output (nobody enrolled) is left out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(d, axis=1)
+        sd = np.nanstd(d, axis=1, ddof=1) if reps > 1 else np.zeros(n_sets)
+        overall = float(np.nanmean(d)) if np.isfinite(d).any() else math.nan
+    half = np.array([0.0 if reps == 1 and k == 1 else
+                     (_t975(k - 1) * sd[j] / math.sqrt(k) if k >= 2 else math.nan)
+                     for j, k in enumerate(n)])
     lo, hi = mean - half, mean + half
-    overall = float(np.nanmean(d))
-    sign = ("up" if overall >= 0 else "down") if claim == "auto" else claim
-    agrees = (lo > smallest) if sign == "up" else (hi < -smallest)
+    sign = ("up" if not overall < 0 else "down") if claim == "auto" else claim
+    # a set with no interval (too few defined replications) does not agree
+    agrees = np.isfinite(lo) & ((lo > smallest) if sign == "up" else (hi < -smallest))
     share = agreement(int(np.sum(agrees)), n_sets)
     return {"mean": overall, "claim": sign, "smallest_effect": smallest,
             "per_set": [{"diff": float(m), "ci95": [float(x), float(y)], "agrees": bool(g)}
                         for m, x, y, g in zip(mean, lo, hi, agrees)],
-            "set_diff_range": [float(np.nanmin(mean)), float(np.nanmax(mean))],
+            "set_diff_range": [float(np.nanmin(mean)), float(np.nanmax(mean))]
+            if np.isfinite(mean).any() else [math.nan, math.nan],
             **share}
 
 

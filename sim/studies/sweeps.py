@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.runner.ensemble import LABELS
 from sim.studies.design import Design, build_design
 from sim.studies.spec import Bases, Experiment, ExperimentError, experiment_hash
 
@@ -104,15 +105,14 @@ def _freeze_imports() -> None:
 
 
 # ------------------------------------------------------------------ jobs
-# A scenario's labels: they name and document it and change no run, so a run is found
-# again after 'calibrate --apply' rewrites them
-LABELS = {"name", "description", "calibrated_by", "ensemble"}
+# A scenario's labels (sim.runner.ensemble.LABELS) name and document it and change no run:
+# left out of a run's key, a run is found again after 'calibrate --apply' rewrites them
 
 
 def _key(model: str, content: str, seed: int, rep: int) -> str:
     """A run's identity: the model (for the simulation, a digest of its installed code, so
     that a changed model never reuses runs of the old one), the scenario's content but its
-    labels (:data:`LABELS`), the seed and the replication."""
+    labels (:data:`sim.runner.ensemble.LABELS`), the seed and the replication."""
     from sim import __version__
     from sim._compiled import model_digest
 
@@ -138,7 +138,7 @@ def make_jobs(exp: Experiment, bases: Bases | Path, design: Design) -> list[Job]
         if exp.model == "jambi":
             params = {k: v for k, v in point.items() if k != "scenario"}
             sc = base(point.get("scenario", exp.scenario)).with_overrides(**params)
-            content = sc.model_dump_json(exclude=LABELS)
+            content = sc.model_dump_json(exclude=set(LABELS))
         else:
             sc = dict(point)
             content = json.dumps(point, sort_keys=True) + f"|noise={exp.noise_sd}"

@@ -45,15 +45,17 @@ from sim.ui.serve import scenario_from_env
 SCENARIO = scenario_from_env(dict(os.environ))  # as ``jambi-sim dashboard`` read it
 ENSEMBLE = ensemble_from_env(dict(os.environ), SCENARIO)  # its interactive sets, or None
 _POOL: list = []  # the dashboard's worker pool for ensemble runs, started when first asked
+_POOL_LOCK = threading.Lock()
 
 
 def pool():
     """The server's one warm pool (its workers die with the server)."""
     from sim.runner.replications import WorkerPool
 
-    if not _POOL:
-        _POOL.append(WorkerPool(max(1, os.cpu_count() or 1)))
-    return _POOL[0]
+    with _POOL_LOCK:  # two sessions may ask at once
+        if not _POOL:
+            _POOL.append(WorkerPool(max(1, os.cpu_count() or 1)))
+        return _POOL[0]
 START = Settings.of(SCENARIO)
 LANG = os.environ.get("JAMBI_SIM_LANG", "id") if os.environ.get("JAMBI_SIM_LANG") in LANGS \
     else "id"

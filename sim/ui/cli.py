@@ -288,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not command_line:  # a call from Python leaves the caller's handlers as they were
             for sig, handler in saved.items():
-                signal.signal(sig, handler)
+                if handler is not None:  # None: a handler set from C, not restorable
+                    signal.signal(sig, handler)
 
 
 def _stopped(code: int, command_line: bool) -> int:

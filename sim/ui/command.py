@@ -125,6 +125,10 @@ class Command:
                 f"{printable(str(path))}: key 'ensemble': no such file {printable(str(where))} "
                 f"(it is written by 'jambi-sim calibrate ... --apply'); run the calibration, "
                 f"or use --sets none to run this file's own values.") from None
+        except ScenarioError as exc:  # a folder, a file too large, a dangling link
+            raise ScenarioError(f"{printable(str(path))}: key 'ensemble': "
+                                f"{printable(str(where))} cannot be read as an ensemble file "
+                                f"({exc}).") from None
         return read_ensemble(data, printable(str(where)), base=scenario)
 
     def sha256(self, path: str | Path) -> str:

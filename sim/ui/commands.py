@@ -25,7 +25,8 @@ def cmd_run(cmd: Command) -> int:
     args = cmd.args
     scenario = cmd.scenario(args.scenario)  # read once: hashed and simulated, never re-read
     scenario, ens, sets, single = ensemble_choice(cmd, args.scenario, scenario)
-    workers = cmd.check_memory(scenario, min(args.workers, args.reps))  # before any folder
+    total = args.reps + (0 if args.no_attribution else 2) + len(sets) * args.ensemble_reps
+    workers = _check_memory(cmd, [scenario], ens, sets, min(args.workers, total))
     staged = cmd.stage(args.out or Path("runs") / args.scenario.stem)
     cmd.say(tr("c_running", args.lang, name=printable(scenario.name),
                file=printable(str(args.scenario)), reps=args.reps, seed=args.seed,
@@ -38,8 +39,7 @@ def cmd_run(cmd: Command) -> int:
             staged.append_csv("journey.csv", res.journey)
 
     t0 = time.perf_counter()
-    pool = cmd.pool(workers, args.reps + (0 if args.no_attribution else 2)
-                    + len(sets) * args.ensemble_reps)  # run, attribution, ensemble
+    pool = cmd.pool(workers, total)  # the run, the attribution and the ensemble
     with tqdm(total=args.reps, unit="rep", disable=args.quiet or None, file=sys.stderr) as bar:
         result = run(scenario, reps=args.reps, seed=args.seed, workers=workers,
                      progress=bar.update, sink=sink, pool=pool)
@@ -111,6 +111,32 @@ def ensemble_choice(cmd: Command, path: Path, scenario: Any) -> tuple[Any, Any, 
     return scenario, ens, ens.pick(args.sets), None
 
 
+def own_values(scenarios: list[Any], ens: Any) -> list[dict[str, Any]]:
+    """What each compared file sets differently from the first among the ensemble's
+    columns: applied after each set's values, so a set never erases the difference being
+    compared (the first file takes the set's values)."""
+    from sim.runner.ensemble import changes
+
+    out: list[dict[str, Any]] = [{}]
+    for sc in scenarios[1:]:
+        diff = changes(sc, scenarios[0])
+        out.append({k: v for k, v in diff.items() if k in ens.columns})
+    return out
+
+
+def _check_memory(cmd: Command, scenarios: list[Any], ens: Any, sets: list[int],
+                  workers: int) -> int:
+    """The memory check of every scenario a command will run, the ensemble's sets
+    included; returns the workers to use."""
+    for sc in scenarios:
+        workers = cmd.check_memory(sc, workers)
+    from sim.runner.replications import check_memory
+
+    for i in sets if ens is not None else []:  # refuses what cannot be held; notes said once
+        check_memory(ens.scenario(scenarios[0], i), workers)
+    return workers
+
+
 def _provenance(cmd: Command, scenario_path: Path) -> dict[str, Any]:
     """What a run's provenance adds: the scenario file, its hash and the library versions."""
     import mesa
@@ -169,13 +195,16 @@ def cmd_whatif(cmd: Command) -> int:
     scenario, ens, sets, single = ensemble_choice(cmd, args.scenario, scenario)
     values = canonical_values(args.param, parse_values(args.values))
     variants = check_param(scenario, args.param, values)  # before any folder or run
-    for sc in variants:
-        cmd.check_memory(sc, min(args.workers, args.reps))
+    if ens is not None:  # every set with every value gives a valid scenario
+        for i in sets:
+            check_param(ens.scenario(scenario, i), args.param, values)
+    total = args.reps + len(sets) * args.ensemble_reps
+    workers = _check_memory(cmd, variants, ens, sets, min(args.workers, total))
     staged = cmd.stage(args.out or Path("runs") / f"whatif_{args.scenario.stem}_{args.param}")
-    pool = cmd.pool(args.workers, args.reps + len(sets) * args.ensemble_reps)
+    pool = cmd.pool(workers, total)
     with tqdm(total=args.reps * len(values), unit="rep", disable=args.quiet or None,
               file=sys.stderr) as bar:
-        results = whatif(scenario, args.param, values, args.reps, args.seed, args.workers,
+        results = whatif(scenario, args.param, values, args.reps, args.seed, workers,
                          bar.update, pool)
     table = write_whatif(staged, scenario, args.param, values, results, args.reps, args.seed,
                          args.lang)
@@ -210,22 +239,24 @@ def cmd_compare(cmd: Command) -> int:
     chosen = [ensemble_choice(cmd, p, sc) for p, sc in zip(args.scenarios, scenarios)]
     scenarios = [c[0] for c in chosen]
     ens, sets, block = chosen[0][1], chosen[0][2], chosen[0][3]
-    if ens is not None:  # paired over sets only if every file answers from the same ones
-        other = [p for p, c in zip(args.scenarios, chosen)
-                 if c[1] is None or c[1].sha256 != ens.sha256]
-        if other:
-            cmd.warn(f"{printable(str(other[0]))} names no ensemble or another one than "
-                     f"{printable(str(args.scenarios[0]))}: the comparison rests on each "
-                     f"file's own values (one set each).")
-            ens, sets, block = None, [], None
-    for sc in scenarios:
-        cmd.check_memory(sc, min(args.workers, args.reps))
+    # paired over sets only if every file answers from the same ones
+    hashes = {(c[1].sha256 if c[1] is not None else (c[3] or {}).get("sha256")) for c in chosen}
+    if args.set is not None and len(hashes) > 1:
+        raise UsageError(f"--set {args.set}: the files name different ensembles (or none), so "
+                         f"set {args.set} would be a different parameter set in each; compare "
+                         f"files calibrated together, or drop --set.")
+    if len(hashes) > 1:
+        cmd.warn("the files name different ensembles (or not all name one): the comparison "
+                 "rests on each file's own values (one set each).")
+        ens, sets, block = None, [], None
+    total = args.reps + len(sets) * args.ensemble_reps
+    workers = _check_memory(cmd, scenarios, ens, sets, min(args.workers, total))
     staged = cmd.stage(args.out or Path("runs") / ("compare_" + "_".join(
         p.stem for p in args.scenarios[:3])))
-    pool = cmd.pool(args.workers, args.reps + len(sets) * args.ensemble_reps)
+    pool = cmd.pool(workers, total)
     with tqdm(total=args.reps * len(scenarios), unit="rep", disable=args.quiet or None,
               file=sys.stderr) as bar:
-        results = [run(sc, reps=args.reps, seed=args.seed, workers=args.workers,
+        results = [run(sc, reps=args.reps, seed=args.seed, workers=workers,
                        progress=bar.update, pool=pool) for sc in scenarios]
     labels = labels_for(results, args.scenarios)
     table = write_compare(staged, results, labels, args.lang)
@@ -236,7 +267,8 @@ def cmd_compare(cmd: Command) -> int:
         with tqdm(total=len(sets) * args.ensemble_reps * len(scenarios), unit="rep",
                   file=sys.stderr, disable=args.quiet or None, desc="ensemble") as bar:
             block = compare_block(scenarios, labels, ens, sets, args.ensemble_reps,
-                                  args.seed, COMPARED, pool, bar.update)
+                                  args.seed, COMPARED, pool, bar.update,
+                                  overrides=own_values(scenarios, ens))
     return _finish_workshop(cmd, staged, args.scenarios, table, block)
 
 

@@ -236,19 +236,6 @@ def ensemble_from_env(env: dict[str, str], scenario: Scenario) -> Any:
                          base=scenario)
 
 
-def changes(changed: Scenario, base: Scenario) -> dict[str, Any]:
-    """The parameters a participant changed (dotted keys): what every set then gets."""
-    from sim.scenario import parameter_table
-
-    def at(sc: Any, key: str) -> Any:
-        for part in key.split("."):
-            sc = getattr(sc, part)
-        return sc
-
-    return {row["parameter"]: at(changed, row["parameter"]) for row in parameter_table()
-            if at(changed, row["parameter"]) != at(base, row["parameter"])}
-
-
 _ENSEMBLE_RUNS: dict[tuple[str, str, int], Any] = {}
 
 
@@ -257,7 +244,7 @@ def ensemble_answer(base: Run, changed: Run, ens: Any, pool: Any = None) -> dict
     each, the seed of the page), paired set by set: the changed scenario's band and, per
     output, the difference with the share of sets that agree. The baseline's runs are
     kept per server."""
-    from sim.runner.ensemble import describe, paired, run_ensemble, values
+    from sim.runner.ensemble import changes, describe, paired, run_ensemble, values
     from sim.show.ensemble import COMPARED
 
     sets = list(range(len(ens)))

@@ -233,7 +233,8 @@ def cmd_calibrate(cmd: Command) -> int:
     source = f"{out} (jambi-sim calibrate {args.calibration})"
     for path in args.apply:
         changed = apply_calibration(Path(path), rep["chosen"], source,
-                                    ensemble=Path(final) / ENSEMBLE_FILE)
+                                    ensemble=Path(final) / ENSEMBLE_FILE
+                                    if len(result["ensemble"]) else None)
         cmd.say(f"{'Updated' if changed else 'Unchanged:'} {path} (the calibrated set)")
     return 0
 
