@@ -135,14 +135,17 @@ class Command:
         return self.inputs[str(path)]
 
     # ------------------------------------------------------------ size
-    def check_memory(self, scenario: Any, workers: int) -> int:
+    def check_memory(self, scenario: Any, workers: int, notes: bool = True) -> int:
         """Refuse (exit 2) runs of ``scenario`` the machine cannot hold; warn about
-        large ones and about more workers than cores; return the workers to use."""
+        large ones and about more workers than cores (``notes``); return the workers to
+        use."""
         import os
 
         from sim.runner.replications import check_memory
 
         note = check_memory(scenario, workers)
+        if not notes:
+            return workers
         if note:
             self.warn(note)
         cores = os.cpu_count() or 1

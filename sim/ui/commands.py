@@ -130,10 +130,8 @@ def _check_memory(cmd: Command, scenarios: list[Any], ens: Any, sets: list[int],
     included; returns the workers to use."""
     for sc in scenarios:
         workers = cmd.check_memory(sc, workers)
-    from sim.runner.replications import check_memory
-
     for i in sets if ens is not None else []:  # refuses what cannot be held; notes said once
-        check_memory(ens.scenario(scenarios[0], i), workers)
+        cmd.check_memory(ens.scenario(scenarios[0], i), workers, notes=False)
     return workers
 
 
