@@ -138,6 +138,19 @@ def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
     ident = [n for n in rep["factors"] if (rep["posterior"][n]["sd_ratio"] or 1) < 0.8]
     L += ["", "Identified (sd ratio below 0.8): " + (", ".join(f"`{n}`" for n in ident)
                                                        if ident else "none") + "."]
+    ens = rep.get("ensemble")
+    if ens:
+        L += ["", "## The ensemble", "",
+              f"`ensemble.csv`: {ens['sets']} sets (asked {ens['asked']}), a seeded random "
+              f"sample of the points accepted on at least {ens['min_reps']} replications; "
+              f"the first {ens['interactive']} are the interactive subsample. Each input's "
+              f"5-95% range across the ensemble, and its width over the prior's (a uniform "
+              f"prior gives 0.90: the targets do not narrow an input whose ratio is near it):",
+              "", "| input | prior | 5% | 95% | width / prior |", "|---|---|---|---|---|"]
+        for n, v in sorted(ens["spread"].items(), key=lambda kv: kv[1]["width_over_prior"]):
+            pr = rep["posterior"][n]["prior"]
+            L.append(f"| `{n}` | {_fmt(pr[0])} to {_fmt(pr[1])} | {_fmt(v['p5'])} | "
+                     f"{_fmt(v['p95'])} | {v['width_over_prior']:.2f} |")
     L += ["", "Figures: `prior_posterior.png` (each parameter: prior range, run points and "
           "accepted points), `targets.png` (each target: all points against accepted ones and "
           "the observation with its total sd), `tradeoff.png` (the two parameters that move the "
