@@ -165,10 +165,15 @@ class CaseRecord:
     are, so a run that keeps no tables can let a closed case go.
 
     ``visits`` and ``cost`` follow the case's own counts as it goes; the outcome columns
-    are written when it closes (``outcome`` 0 while in process)."""
+    are written when it closes (``outcome`` 0 while in process). ``quota_days`` adds up
+    the days the case waited at the quota for a slot (the budget or target cap), from
+    reaching it (:meth:`quota_in`) to its admission (:meth:`quota_out`); ``cost_factor``
+    and ``in_dtks`` are the household's distance multiplier and DTKS listing when the
+    case opened."""
 
     __slots__ = ("household", "members", "route", "pathway", "t_applied", "outcome",
-                 "t_outcome", "left", "visits", "cost", "names")
+                 "t_outcome", "left", "visits", "cost", "t_quota", "quota_days",
+                 "cost_factor", "in_dtks", "names")
 
     def __init__(self) -> None:
         self.household = array("i")
@@ -181,6 +186,10 @@ class CaseRecord:
         self.left = array("b")  # closed because the household left
         self.visits = array("i")
         self.cost = array("d")
+        self.t_quota = array("d")  # when the case reached the quota (NaN: not yet)
+        self.quota_days = array("d")  # days waited at the quota, admissions so far
+        self.cost_factor = array("d")
+        self.in_dtks = array("b")
         self.names: list[str] = []  # route and pathway names, in order of first use
 
     def __len__(self) -> int:
@@ -205,6 +214,20 @@ class CaseRecord:
         self.left.append(0)
         self.visits.append(case.visits)
         self.cost.append(case.cost)
+        self.t_quota.append(NAN)
+        self.quota_days.append(0.0)
+        self.cost_factor.append(case.cost_factor)
+        self.in_dtks.append(case.household.in_dtks)
+
+    def quota_in(self, case: Case, t: float) -> None:
+        """The case reached the quota and asks for a slot."""
+        self.t_quota[case.id - 1] = t
+
+    def quota_out(self, case: Case, t: float) -> None:
+        """The quota gave the case a slot: its wait there is over."""
+        i = case.id - 1
+        self.quota_days[i] += t - self.t_quota[i]
+        self.t_quota[i] = NAN
 
     def visit(self, case: Case) -> None:
         """The case made a visit (its ``visits`` and ``cost`` changed)."""
@@ -242,4 +265,7 @@ class CaseRecord:
                 "outcome": codes(self.outcome),
                 "t_applied": floats(self.t_applied), "t_outcome": floats(self.t_outcome),
                 "left": ints(self.left).astype(bool),
-                "visits": ints(self.visits), "cost": floats(self.cost)}
+                "visits": ints(self.visits), "cost": floats(self.cost),
+                "quota_days": floats(self.quota_days),
+                "cost_factor": floats(self.cost_factor),
+                "in_dtks": ints(self.in_dtks).astype(bool)}

@@ -192,6 +192,7 @@ class CaseFlow(Component):
             if self.still_wanted(case, t):
                 self._visit(case, "quota", t)
                 self._move(case, "quota")
+                self.record.quota_in(case, t)
                 self.quota.wait(case, t)
         elif step == "tim":
             if self.still_wanted(case, t):
@@ -391,6 +392,7 @@ class CaseFlow(Component):
 
     def _admitted(self, case: Case, t: float) -> None:
         """The quota gave the case a slot: on to BPJS."""
+        self.record.quota_out(case, t)
         self._end_visit(case, t, "approved")
         case.idx += 1
         self.go(t, case)

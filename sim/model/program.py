@@ -59,6 +59,10 @@ class Program:
         self._target_t = [clock.t(d) for d, _ in changes_t]
         self._targets = [self.p.target] + [v for _, v in changes_t]
         self._target_caps = pol.target_is_cap
+        # the premium budget in force in each simulated year (IDR; inf: none), as the caps
+        # use it: the last year given carries on, unsourced years scaled; set_budget
+        # replaces a year's (the responsive rule)
+        self.budgets: dict[int, float] = {}
         self.caps = self._yearly_caps()
         # the first model day of each year, to look caps up without dates
         self._year_starts = [clock.t(dt.date(y, 1, 1)) for y in sorted(self.caps)]
@@ -81,6 +85,7 @@ class Program:
         for year in range(self.clock.start.year, self.clock.date(self.clock.span).year + 1):
             known = [y for y in budgets if y <= year] or sorted(budgets)[:1]
             budget = budgets[max(known)] if known else float("inf")
+            self.budgets[year] = budget
             bill = self.yearly_bill(year)
             caps[year] = BIG if bill <= 0 else int(min(budget // bill, BIG))
         return caps
@@ -91,6 +96,7 @@ class Program:
 
     def set_budget(self, year: int, budget: float) -> None:
         """A budget set during the run (the responsive rule): the year's cap follows it."""
+        self.budgets[year] = budget
         bill = self.yearly_bill(year)
         self.caps[year] = BIG if bill <= 0 else int(min(budget // bill, BIG))
         self._cap_list = [self.caps[y] for y in sorted(self.caps)]

@@ -48,18 +48,27 @@ class Renewal(Component):
         self.population = population
         self.registered = 0  # households a drive registered
         self._n_events: dict[str, int] = {}
+        # model times of the removal batches that may remove members (a central PBI-JK
+        # take-over or a re-verification tranche with a share above 0), in the order put
+        # on the queue: the refill outcomes (sim.runner.catalogue) start from them
+        self.removal_times: list[float] = []
 
     def start(self, events: EventQueue) -> None:
         clock, d, pol, sc = self.clock, self.sc.demand, self.sc.policy, self.sc
         for day in sc.awareness.campaign_dates:
             if clock.start <= day <= clock.end:
                 events.schedule(clock.t(day), self._campaign, priority=URGENT)
-        for day, share in zip(sc.exits.central_pbi_dates, sc.exits.central_pbi_share):
+        ex = sc.exits
+        for day, share in zip(ex.central_pbi_dates, ex.central_pbi_share):
             if clock.start < day <= clock.end:
                 events.schedule(clock.t(day), self._central_pbi, share, priority=URGENT)
-        for day in sc.exits.reverification_dates:
+                if share * ex.central_pbi_scale > 0:
+                    self.removal_times.append(clock.t(day))
+        for day in ex.reverification_dates:
             if clock.start < day <= clock.end:
                 events.schedule(clock.t(day), self._reverify, priority=URGENT)
+                if ex.reverification_share > 0:
+                    self.removal_times.append(clock.t(day))
         for day, people in zip(d.pbi_drop_dates, d.pbi_drop_people):
             if clock.start < day <= clock.end:
                 events.schedule(clock.t(day), self._pbi_drop, people, priority=URGENT)

@@ -150,6 +150,24 @@ def recovery_months(dates: Sequence[str], values: Sequence[float], when: dt.date
     return math.nan
 
 
+def refill_days(daily: Sequence[float], batch_days: Sequence[float]) -> list[float]:
+    """Days from each removal batch until a daily series is back at its level before it.
+
+    ``daily[k]`` is the level at the end of model day k; ``batch_days`` are the model times
+    of the batches (several on one day count as one batch). For a batch on day d the level
+    before it is ``daily[d - 1]``; the refill is k - d for the first day k >= d whose end
+    level is at least that (0: back by the end of the batch's own day), NaN if no day of
+    the series gets there. One number per batch day, in time order."""
+    out = []
+    for d in sorted({int(t) for t in batch_days}):
+        if not 1 <= d < len(daily):
+            continue
+        before = daily[d - 1]
+        out.append(next((float(k - d) for k in range(d, len(daily)) if daily[k] >= before),
+                        math.nan))
+    return out
+
+
 def indicators(rows: Sequence[dict[str, Any]], scenario: Scenario) -> dict[str, float]:
     """Flat ``name -> float`` outcomes from one replication's monthly rows.
 

@@ -43,6 +43,21 @@ ACCOUNT_MEANINGS = {
 }
 
 
+# Distance bands of the equity outputs, in the model's unit of distance: a household's
+# trip-cost multiplier (``Household.cost_factor``, lognormal with mean 1; a trip costs the
+# office's base fare times it). The fixed cut points 0.7 and 1.1 are about its terciles
+# (32%, 35% and 33% of households), so the bands are near, middle and far thirds.
+DISTANCE_BANDS = {"near": (0.0, 0.7), "mid": (0.7, 1.1), "far": (1.1, float("inf"))}
+BAND_MEANINGS = {
+    "near": "near the offices (trip-cost multiplier below 0.7)",
+    "mid": "at a middle distance (trip-cost multiplier 0.7 to below 1.1)",
+    "far": "far from the offices (trip-cost multiplier 1.1 or more)",
+    "dtks": "listed in the DTKS (social-welfare register) when they first applied",
+    "not_dtks": "not listed in the DTKS when they first applied",
+}
+EQUITY_GROUPS = tuple(BAND_MEANINGS)
+
+
 @dataclass(frozen=True)
 class Output:
     name: str
@@ -131,11 +146,62 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in [
            "the end date), e.g. active_members_2020."),
     Output("citizen_applications_<year>", "cases",
            "Citizen cases (manual or online route) opened in one calendar year."),
+    # coordination outcomes (issue 22)
+    Output("days_to_card_no_quota_median", "days",
+           "Median over enrolled citizen cases of the days from application to card less "
+           "the days the case waited at the quota for a slot (the budget or target cap): "
+           "the part of the wait the offices' coordination makes. Equal to "
+           "days_to_card_median when no case waited.", True),
+    Output("days_to_card_no_quota_median_manual", "days",
+           "days_to_card_no_quota_median over the cases that applied under the manual "
+           "pathway.", True),
+    Output("days_to_card_no_quota_median_online", "days",
+           "days_to_card_no_quota_median over the cases that applied under the online "
+           "pathway.", True),
+    Output("quota_wait_days_mean", "days",
+           "Mean days enrolled citizen cases waited at the quota for a slot (0 for a case "
+           "admitted on arrival).", True),
+    Output("removal_batches", "batches",
+           "Removal batches in the run: dates of a re-verification tranche or a central "
+           "PBI-JK take-over with a share above 0 (exits.*; two on one day count once)."),
+    Output("removal_batches_refilled", "batches",
+           "Removal batches after which active members got back, within the run, to their "
+           "level at the end of the day before the batch."),
+    Output("refill_days_mean", "days",
+           "Mean over the refilled removal batches of the days from the batch to the first "
+           "day that ends with active members at least at their level at the end of the "
+           "day before it (0: back the same day); NaN if none refilled."),
+    Output("stranded_rejected_people", "people",
+           "Eligible people who are not members on the end date because their household's "
+           "last case was rejected wrongly (DTKS mismatch, divergent judgement): the "
+           "accounting's 'rejected' (acct_rejected_end; households found ineligible are "
+           "not counted as eligible)."),
+    Output("stranded_deactivated_people", "people",
+           "Eligible people who are not members on the end date because re-verification "
+           "deactivated their household while still eligible and it is not back: the "
+           "accounting's 'deactivated' (acct_deactivated_end)."),
+    Output("budget_absorption_<year>", "share",
+           "Premiums paid in one calendar year over the premium budget in force that year "
+           "(premium_idr_<year> / the budget the cap uses: program.budget_idr_by_year, the "
+           "last year given carried on, unsourced years x program.budget_unsourced_scale, "
+           "or the responsive rule's), e.g. budget_absorption_2023; the first and last "
+           "simulated years are partial, against a whole year's budget; NaN without a "
+           "budget."),
+    *[Output(f"households_enrolled_{g}", "households",
+             f"Households {m} with at least one enrolled citizen case by the end date.", True)
+      for g, m in BAND_MEANINGS.items()],
+    *[Output(f"visits_per_enrolled_household_{g}", "visits/household",
+             f"visits_per_enrolled_household over the enrolled households {m}.", True)
+      for g, m in BAND_MEANINGS.items()],
+    *[Output(f"citizen_cost_idr_per_enrolled_household_{g}", "IDR/household",
+             f"citizen_cost_idr_per_enrolled_household over the enrolled households {m}.",
+             True)
+      for g, m in BAND_MEANINGS.items()],
 ]}
 
 YEARLY_PREFIX = "premium_idr_"
 YEARLY_PREFIXES = ("premium_idr_", "member_months_", "active_members_",
-                   "citizen_applications_")
+                   "citizen_applications_", "budget_absorption_")
 
 
 def is_output(name: str) -> bool:
@@ -194,8 +260,11 @@ def scalars(stats: dict[str, Any], cases: pd.DataFrame | None, scenario: Any) ->
 
     Args:
         stats: ``run_one(...).stats`` (see ``sim.runner.records.rep_stats``).
-        cases: that replication's case table (``run_one(...).cases``), or None: the outputs
-            marked ``needs_cases`` in OUTPUTS are then NaN.
+        cases: that replication's outcome table (``sim.runner.records.outcome_table``,
+            what ``run_one`` passes, with or without tables), or its case table
+            (``run_one(...).cases``: the days without the quota wait and the equity
+            outputs are then NaN), or None: the outputs marked ``needs_cases`` in OUTPUTS
+            are then NaN.
         scenario: the Scenario that was run (target and simulated years).
     """
     active = float(stats["enrolled_end"])
@@ -224,6 +293,14 @@ def scalars(stats: dict[str, Any], cases: pd.DataFrame | None, scenario: Any) ->
     out["comeback_applications"] = float(flows.get("comebacks", NAN))
     out["people_from_pbi_jk"] = float(flows.get("from_pbi_jk", NAN))
     out["jkn_coverage_end"] = float(stats.get("jkn_coverage_end", NAN))
+    out["stranded_rejected_people"] = out["acct_rejected_end"]
+    out["stranded_deactivated_people"] = out["acct_deactivated_end"]
+    refills = [float(d) for d in stats.get("refill_days", [])]
+    refilled = [d for d in refills if not np.isnan(d)]
+    out["removal_batches"] = float(len(refills)) if "refill_days" in stats else NAN
+    out["removal_batches_refilled"] = float(len(refilled)) if "refill_days" in stats else NAN
+    out["refill_days_mean"] = float(np.mean(refilled)) if refilled else NAN
+    budgets = stats.get("budget_idr_by_year", {})
     yearly = {"member_months_": stats.get("member_months_by_year", {}),
               "active_members_": stats.get("active_by_year_end", {}),
               "citizen_applications_": stats.get("citizen_applied_by_year", {})}
@@ -231,6 +308,9 @@ def scalars(stats: dict[str, Any], cases: pd.DataFrame | None, scenario: Any) ->
         out[f"{YEARLY_PREFIX}{year}"] = premiums.get(str(year), 0.0)
         for prefix, values in yearly.items():
             out[f"{prefix}{year}"] = float(values.get(str(year), 0.0))
+        budget = float(budgets.get(str(year), NAN))
+        out[f"budget_absorption_{year}"] = out[f"{YEARLY_PREFIX}{year}"] / budget \
+            if 0 < budget < float("inf") else NAN
     out.update(_case_scalars(cases))
     return out
 
@@ -244,15 +324,23 @@ def _case_scalars(cases: pd.DataFrame | None) -> dict[str, float]:
                              _open=citizen["outcome"] == "in_process")
     by_hh = citizen.groupby("household_id")
     applied = by_hh.ngroups
+    # the outcome table (run_one) has the columns of the coordination and equity outputs;
+    # the case table (cases.csv) has not: those outputs are then NaN
+    full = {"days_to_card_no_quota", "quota_days", "cost_factor", "in_dtks"} <= \
+        set(cases.columns)
     if applied:  # vectorised per-household aggregates (no Python call per household)
         hh = pd.DataFrame({
             "enrolled": by_hh["_enrolled"].any(),
             "open": by_hh["_open"].any(),
             "visits": by_hh["visits"].sum(),
             "cost": by_hh["cost_idr"].sum(),
+            # fixed for the household; the DTKS listing of its first citizen case
+            **({"cost_factor": by_hh["cost_factor"].first(),
+                "in_dtks": by_hh["in_dtks"].first()} if full else {}),
         })
     else:
-        hh = pd.DataFrame(columns=["enrolled", "open", "visits", "cost"])
+        hh = pd.DataFrame(columns=["enrolled", "open", "visits", "cost", "cost_factor",
+                                   "in_dtks"])
     n_enrolled = int(hh["enrolled"].sum())
     lost = int((~hh["enrolled"].astype(bool) & ~hh["open"].astype(bool)).sum())
     days = citizen.loc[citizen["outcome"] == "enrolled", "days_to_card"].to_numpy(dtype=float)
@@ -264,6 +352,8 @@ def _case_scalars(cases: pd.DataFrame | None) -> dict[str, float]:
     def mean(frame: pd.DataFrame | None, col: str) -> float:
         return float(frame[col].mean()) if frame is not None and len(frame) else NAN
 
+    coordination = _coordination_scalars(done, by_path, carded) if full else \
+        dict.fromkeys(COORDINATION_CASE_OUTPUTS, NAN)
     return {
         "days_to_card_median_manual": _q(by_path["manual"]["days_to_card"].to_numpy(float), 0.5)
         if by_path else NAN,
@@ -279,4 +369,39 @@ def _case_scalars(cases: pd.DataFrame | None) -> dict[str, float]:
         "visits_per_enrolled_household": float(carded["visits"].mean()) if n_enrolled else NAN,
         "citizen_cost_idr_per_enrolled_household": float(carded["cost"].mean())
         if n_enrolled else NAN,
-    }
+    } | coordination
+
+
+# The case outputs the outcome table gives and the case table does not.
+COORDINATION_CASE_OUTPUTS = (
+    "days_to_card_no_quota_median", "days_to_card_no_quota_median_manual",
+    "days_to_card_no_quota_median_online", "quota_wait_days_mean",
+    *[f"{what}_{g}" for what in ("households_enrolled", "visits_per_enrolled_household",
+                                 "citizen_cost_idr_per_enrolled_household")
+      for g in EQUITY_GROUPS])
+
+
+def _coordination_scalars(done: pd.DataFrame, by_path: dict[str, pd.DataFrame],
+                          carded: pd.DataFrame) -> dict[str, float]:
+    """Days to card without the quota wait (enrolled citizen cases ``done``, and by
+    pathway), and visits and cost of the enrolled households ``carded`` by distance band
+    and DTKS listing."""
+    out = {"days_to_card_no_quota_median":
+           _q(done["days_to_card_no_quota"].to_numpy(float), 0.5),
+           "quota_wait_days_mean": float(done["quota_days"].mean()) if len(done) else NAN}
+    for p in ("manual", "online"):
+        frame = by_path.get(p)
+        out[f"days_to_card_no_quota_median_{p}"] = NAN if frame is None else \
+            _q(frame["days_to_card_no_quota"].to_numpy(float), 0.5)
+    factor = carded["cost_factor"].to_numpy(float)
+    dtks = carded["in_dtks"].to_numpy(bool)
+    groups = {g: (factor >= lo) & (factor < hi) for g, (lo, hi) in DISTANCE_BANDS.items()}
+    groups |= {"dtks": dtks, "not_dtks": ~dtks}
+    for g, rows in groups.items():
+        n = int(rows.sum())
+        out[f"households_enrolled_{g}"] = float(n)
+        out[f"visits_per_enrolled_household_{g}"] = \
+            float(carded["visits"].to_numpy(float)[rows].mean()) if n else NAN
+        out[f"citizen_cost_idr_per_enrolled_household_{g}"] = \
+            float(carded["cost"].to_numpy(float)[rows].mean()) if n else NAN
+    return out

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.model.accounting import ACCOUNTS
 from sim.model.cases import OUTCOMES, REFERRAL_ROUTES, STAGES
-from sim.model.sustainability import SEED_MONTH, indicators
+from sim.model.sustainability import SEED_MONTH, indicators, refill_days
 
 CASE_COLUMNS = ["rep", "case_id", "household_id", "segment", "pathway", "route", "members",
                 "kecamatan", "kelurahan", "rt", "applied", "outcome", "outcome_stage", "reason",
@@ -72,6 +72,7 @@ def outcome_table(model: Any) -> pd.DataFrame:
 
     t_applied, t_out, outcome = cols["t_applied"], cols["t_outcome"], names("outcome")
     enrolled = np.asarray(outcome == "enrolled", dtype=bool)
+    quota_days = cols["quota_days"]
     return pd.DataFrame({
         "household_id": cols["household_id"],
         "members": cols["members"],
@@ -81,6 +82,12 @@ def outcome_table(model: Any) -> pd.DataFrame:
         "days_to_card": np.where(enrolled, t_out - t_applied, np.nan).round(1),
         "visits": cols["visits"],
         "cost_idr": np.rint(cols["cost"]).astype(np.int64),  # round(), half to even
+        # days waited at the quota for a slot, and days to card without them
+        "quota_days": quota_days.round(1),
+        "days_to_card_no_quota": np.where(enrolled, t_out - t_applied - quota_days,
+                                          np.nan).round(1),
+        "cost_factor": cols["cost_factor"],  # the household's distance multiplier
+        "in_dtks": cols["in_dtks"],  # the household listed in the DTKS when it applied
     })
 
 
@@ -156,11 +163,18 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
         y = str(model.clock.date(int(day)).year)
         applied_by_year[y] = applied_by_year.get(y, 0) + int(n)
     pop = model.population
+    years = range(model.clock.start.year, model.clock.end.year + 1)
     return {"rep": model.rep, "enrolled_end": model.active_members, "handoffs": f.handoffs,
             "events": model.events.processed, "escalated": model.escalated,
             "dropout_by_stage": dict(f.dropout), "premium_idr_by_year": by_year,
             "member_months_by_year": mm_by_year, "active_by_year_end": active_by_year,
             "citizen_applied_by_year": applied_by_year,
+            # the premium budget in force each simulated year (IDR), as the caps use it
+            "budget_idr_by_year": {str(y): float(model.program.budgets[y]) for y in years},
+            # days until active members are back at their level before each removal batch
+            # (re-verification tranche, central PBI-JK take-over; NaN: not in the run)
+            "refill_days": refill_days(model.datacollector.model_vars["enrolled"],
+                                       model.renewal.removal_times),
             "people_ever_enrolled": model.population.ever_people,
             "jkn_coverage_end": model.sustain.coverage,
             "household_left": int(cases["left"].sum()),

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.runner.catalogue import is_output, output_names
+from sim.runner.catalogue import YEARLY_PREFIXES, is_output, output_names
 from sim.scenario import ScenarioError
 from sim.scenario.errors import _clean, explain
 
@@ -95,9 +95,8 @@ class Experiment(_Strict):
         bad = [o for o in self.outputs if not is_output(o) and self.model == "jambi"]
         if bad:
             raise ValueError(f"outputs: unknown {', '.join(map(repr, bad))}; allowed: "
-                             f"{', '.join(output_names())}, and per year: premium_idr_<year>, "
-                             f"member_months_<year>, active_members_<year>, "
-                             f"citizen_applications_<year>")
+                             f"{', '.join(output_names())}, and per year: "
+                             f"{', '.join(p + '<year>' for p in YEARLY_PREFIXES)}")
         if self.model == "ishigami" and self.outputs != ["y"]:
             raise ValueError("outputs: the ishigami model has one output, 'y'")
         for name, f in self.factors.items():
