@@ -67,7 +67,7 @@ def test_run_writes_every_output(small_file: Path, tmp_path: Path, capsys) -> No
     prov = summary["provenance"]
     assert prov["scenario_sha256"] and "--seed 5" in prov["command"]
     assert set(prov["files"]) == {"timeseries.csv", "cases.csv", "journey.csv",
-                                  "accounting.csv", "accounting.md", "attribution.csv"} | {
+                                  "accounting.csv", "accounting.md", "attribution.csv", "equity.csv"} | {
         f"figures/{f}.{ext}" for f in ("coverage", "funnel", "days_to_card", "accounting",
                                        "attribution")
         for ext in ("png", "svg")}

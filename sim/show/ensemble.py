@@ -11,12 +11,15 @@ from sim.runner.ensemble import agree_text
 # the outputs a run's printed ensemble summary shows, with their labels
 HEADLINE = ("active_members_end", "people_ever_enrolled", "days_to_card_median",
             "visits_per_enrolled_household", "premium_idr_2023")
-COMPARED = ("active_members_end", "days_to_card_median", "visits_per_enrolled_household",
-            "citizen_cost_idr_per_enrolled_household", "people_ever_enrolled")
+COMPARED = ("active_members_end", "days_to_card_median", "days_to_card_no_quota_median",
+            "visits_per_enrolled_household", "citizen_cost_idr_per_enrolled_household",
+            "people_ever_enrolled")
 LABELS = {
     "active_members_end": ("active members at the end", "peserta aktif di akhir"),
     "people_ever_enrolled": ("people ever enrolled", "orang yang pernah terdaftar"),
     "days_to_card_median": ("median days to card", "median hari sampai kartu"),
+    "days_to_card_no_quota_median": ("median days to card, without the quota wait",
+                                     "median hari sampai kartu, tanpa menunggu kuota"),
     "visits_per_enrolled_household": ("visits per enrolled household",
                                       "kunjungan per rumah tangga terdaftar"),
     "citizen_cost_idr_per_enrolled_household": ("citizen cost per enrolled household (Rp)",

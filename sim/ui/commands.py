@@ -63,6 +63,9 @@ def cmd_run(cmd: Command) -> int:
                                         baseline=result.per_rep, progress=bar.update)
     write_gap(staged, result, attribution, args.lang, figures=not args.no_figures)
     from sim.show.ensemble import run_lines
+    from sim.show.equity import write_equity
+
+    write_equity(staged, result)  # cost and visits by distance band and DTKS listing
 
     block = single or {"sets": [], "n_sets": 0}
     if ens is not None:  # every headline over the accepted sets, on the same pool
@@ -83,7 +86,7 @@ def cmd_run(cmd: Command) -> int:
     cmd.say(tr("c_wrote", args.lang, dir=final) + ": summary.json, timeseries.csv"
             + ("" if args.no_cases else ", cases.csv, journey.csv") + ", accounting.csv"
             + ("" if attribution is None else ", attribution.csv")
-            + ("" if ens is None else ", ensemble.md")
+            + ", equity.csv" + ("" if ens is None else ", ensemble.md")
             + ("" if args.no_figures else ", figures/") + f" ({elapsed:.1f} s).")
     return 0
 
