@@ -27,6 +27,7 @@ import csv
 import hashlib
 import io
 import math
+import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -168,7 +169,7 @@ def ensemble_path(scenario: Scenario, scenario_file: str | Path) -> Path | None:
     """Where a scenario's ensemble file is (relative to the scenario file), or None."""
     if not scenario.ensemble:
         return None
-    return Path(scenario_file).parent / scenario.ensemble
+    return Path(os.path.normpath(Path(scenario_file).parent / scenario.ensemble))
 
 
 def changes(changed: Scenario, base: Scenario) -> dict[str, Any]:
