@@ -43,8 +43,14 @@ WORDS = {
     "detail": ("The tables and figures below come from this file's own values (one set).",
                "Tabel dan gambar di bawah berasal dari nilai berkas ini sendiri (satu set)."),
     "output": ("output", "keluaran"),
-    "against": ("against", "dibanding"),
-    "mean_diff": ("mean paired difference", "rerata selisih berpasangan"),
+    "against": ("scenario", "skenario"),
+    "reference": ("Each difference is the scenario minus the reference, {ref}, paired within "
+                  "each set and replication (the same seeds); a set agrees when its 95% "
+                  "interval lies on the stated side of zero.",
+                  "Setiap selisih adalah skenario dikurangi acuan, {ref}, berpasangan dalam "
+                  "setiap set dan replikasi (benih yang sama); sebuah set sepakat bila "
+                  "selang 95%-nya berada di sisi nol yang disebut."),
+    "mean_diff": ("mean difference", "rerata selisih"),
     "set_range": ("range over sets", "kisaran antar set"),
     "agree": ("sets that agree", "set yang sepakat"),
     "claim_up": ("higher", "lebih tinggi"),
@@ -101,7 +107,7 @@ def diff_markdown(block: dict[str, Any], lang: str = "en") -> str:
             f"{w('set_range', lang)} | {w('agree', lang)} |")
     rows = [f"## {w('ensemble', lang)}: "
             f"{w('sets_reps', lang, sets=block['n_sets'], reps=block['reps'])}", "",
-            f"{block['reference']}", "", head, "|---|---|---:|---:|---|"]
+            w("reference", lang, ref=block["reference"]), "", head, "|---|---|---:|---:|---|"]
     for variant in block["variants"]:
         for o, d in variant["outputs"].items():
             a, b = d["set_diff_range"]
