@@ -93,8 +93,9 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
     """``prior_posterior.png``: each factor's prior range, every run point and the accepted
     ones against the largest implausibility; ``targets.png``: each target output, every point
     against the accepted ones, with the observation and its total sd."""
-    from sim.show.plots import subplots
+    import matplotlib.ticker as mticker
 
+    from sim.show.plots import subplots
 
     rep, pts, acc = result["report"], result["points"], result["accepted"]
     names = rep["factors"]
@@ -114,6 +115,7 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
         ax.set_yscale("log")
         ax.set_title(n.split(".")[-1] if n.count(".") else n, fontsize=9)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(mticker.MaxNLocator(4))  # thousands need room: few ticks
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
     axes.flat[0].set_ylabel("largest implausibility", fontsize=8)
@@ -121,7 +123,7 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
     fig.suptitle(f"{rep['name']}: prior range (grey), run points, accepted points (red, "
                  f"largest implausibility < {cut}), calibrated value (blue); "
                  f"{rep['accepted']} of {rep['points_run']} points accepted", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (2.6 * nrow)))  # room for the title
     figs["prior_posterior.png"] = fig
 
     targets = rep["targets"]
