@@ -60,6 +60,8 @@ def tiny_scenario(folder: Path) -> Path:
     end = start + dt.timedelta(days=365)
     text, n = re.subn(r"(?m)^end = .*$", f"end = {end.isoformat()}", text)
     assert n == 1, "online_2021.toml has no single 'end = ...' line"
+    # a copy elsewhere runs its own values: its ensemble's path is relative to scenarios/
+    text = re.sub(r"(?m)^ensemble = .*\n", "", text)
     # the file sets calibrated values as top-level dotted keys (population.x = ...), so a
     # [population] table cannot follow: set ours the same way, in place of any it has
     small = {"uninsured_people_start": 3000, "n_rt": 200, "arrivals_per_year": 50,

@@ -587,7 +587,8 @@ def run_cli(case: CliCase) -> list[str]:
     """Run one case through ``python -m sim run``; return the problems found."""
     out = case.file.parent / "out"
     cmd = [sys.executable, "-m", "sim", "run", str(case.file), "--reps", "1", "--seed", "7",
-           "--workers", "1", "--no-figures", "--no-cases", "--quiet", "--out", str(out)]
+           "--workers", "1", "--no-figures", "--no-cases", "--quiet", "--out", str(out),
+           "--sets", "none"]  # the copy's ensemble path is relative to scenarios/
     label = f"{case.file.parent.name}/{case.file.name} ({case.mutation.op} {case.mutation.dotted})"
     try:
         p = subprocess.run(cmd, cwd=case.file.parent, env=_env(), capture_output=True, text=True,
