@@ -232,18 +232,23 @@ def entry(fn: Callable[[Command], int]) -> Callable[[argparse.Namespace], int]:
             code = fn(cmd)
             failed = mistake = False
             return code
-        except user_errors() as exc:
-            print(f"jambi-sim: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
         except BrokenPipeError:
             mistake = False
             raise
-        except OSError as exc:  # unreadable input, unwritable output: say what, no traceback
-            where = f" ({printable(str(exc.filename))})" if getattr(exc, "filename", None) \
-                else ""
-            print(f"jambi-sim: error: {exc.strerror or exc}{where}.", file=sys.stderr)
-            return EXIT_USAGE
-        except BaseException:  # Ctrl-C, SIGTERM, a crash: the staging folder is kept, marked
+        except Exception as exc:
+            # user_errors() imports the runner; it is called here, not for Ctrl-C or SIGTERM,
+            # which can land in the middle of start-up's imports and would interrupt it again
+            if isinstance(exc, user_errors()):
+                print(f"jambi-sim: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            if isinstance(exc, OSError):  # unreadable input, unwritable output: say what
+                where = f" ({printable(str(exc.filename))})" \
+                    if getattr(exc, "filename", None) else ""
+                print(f"jambi-sim: error: {exc.strerror or exc}{where}.", file=sys.stderr)
+                return EXIT_USAGE
+            mistake = False  # a crash: the staging folder is kept, marked
+            raise
+        except BaseException:  # Ctrl-C, SIGTERM: the staging folder is kept, marked
             mistake = False
             raise
         finally:
