@@ -54,13 +54,10 @@ def write_calibration(result: dict[str, Any], cal: Calibration, out: Any,
 
 
 def _fmt(x: float) -> str:
-    if x is None:
-        return "-"
-    if abs(x) >= 1e8:
-        return f"Rp{x / 1e9:.2f} bn"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
+    """A report's number (sim.show.ensemble.num), money in rupiah."""
+    from sim.show.ensemble import num
+
+    return ("Rp" if x is not None and abs(x) >= 1e8 else "") + num(x)
 
 
 def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
