@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.studies.spec import Experiment, ExperimentError
+from sim.studies.spec import SCENARIO, SET, Bases, Experiment, ExperimentError
 
 
 @dataclass
@@ -31,6 +31,8 @@ def factor_bounds(exp: Experiment) -> dict[str, tuple[float, float, bool]]:
     """(lo, hi, integer) of each sampled factor: its range, or the plausible range."""
     out = {}
     for name, f in exp.factors.items():
+        if name == SET and exp.model == "jambi":
+            continue  # its numbers come from the ensemble: set_choices
         if exp.model != "jambi":
             out[name] = (float(f.range[0]), float(f.range[1]), False)
             continue
@@ -41,6 +43,42 @@ def factor_bounds(exp: Experiment) -> dict[str, tuple[float, float, bool]]:
         lo, hi = (b.lo, b.hi) if f.range is None else f.range
         out[name] = (float(lo), float(hi), b.integer)
     return out
+
+
+def set_choices(exp: Experiment, bases: Bases | None) -> list[int]:
+    """The set numbers the ``set`` factor picks from: ``{}`` the ensemble's interactive
+    sets, ``range = [lo, hi]`` the sets lo to hi, ``values`` those sets. Every base
+    scenario (one, or each of a ``scenario`` factor's) must name an ensemble of the same
+    number of sets; a set number beyond it is refused with the valid ones."""
+    f = exp.factors[SET]
+    if bases is None:
+        raise ExperimentError(f"experiment '{exp.name}': factors.set needs the base "
+                              f"scenarios' ensembles (give the loaded Bases).")
+    files = exp.factors[SCENARIO].values if SCENARIO in exp.factors else [exp.scenario]
+    from sim.scenario import ScenarioError
+
+    try:
+        ensembles = [bases.ensemble(file) for file in files]
+    except ScenarioError as exc:
+        raise ExperimentError(f"experiment '{exp.name}': {exc}") from None
+    sizes = {len(e) for e in ensembles}
+    if len(sizes) > 1:
+        raise ExperimentError(f"experiment '{exp.name}': factors.set: the base scenarios' "
+                              f"ensembles hold different numbers of sets "
+                              f"({', '.join(map(str, sorted(sizes)))}); a set number must mean "
+                              f"the same row in each.")
+    ens = ensembles[0]
+    if f.values is not None:
+        wanted = list(f.values)
+    elif f.range is not None:
+        wanted = list(range(int(f.range[0]), int(f.range[1]) + 1))
+    else:
+        return ens.pick("interactive")
+    bad = [i for i in wanted if i >= len(ens)]
+    if bad:
+        raise ExperimentError(f"experiment '{exp.name}': factors.set: no set {bad[0]} in "
+                              f"{ens.origin}; its sets are numbered 0 to {len(ens) - 1}.")
+    return wanted
 
 
 def salib_problem(names: list[str], outputs: list[str] | None = None,
@@ -83,13 +121,19 @@ RUN_BYTES, RUN_BYTES_PER_COLUMN = 1_500, 150
 PARENT_BYTES = 400 * 2**20
 
 
-def study_size(exp: Experiment) -> tuple[int, int, int]:
+def study_size(exp: Experiment, n_sets: int | None = None) -> tuple[int, int, int]:
     """(points, runs, bytes): the design's size and the memory the parent needs for it,
-    computed from the file alone, before any point is drawn."""
+    computed from the file alone, before any point is drawn (``n_sets``: how many sets a
+    grid's ``set`` factor picks, from :func:`set_choices`)."""
     D = len(exp.factors)
     if exp.design == "grid":
         points = 1
-        for f in exp.factors.values():
+        for name, f in exp.factors.items():
+            if name == SET and exp.model == "jambi":
+                points *= n_sets if n_sets is not None else (
+                    len(f.values) if f.values is not None else
+                    int(f.range[1] - f.range[0] + 1) if f.range is not None else 1)
+                continue
             points *= len(f.values) if f.values is not None else int(f.levels or 1)
     elif exp.design == "sobol":
         points = exp.samples * ((2 * D + 2) if exp.second_order else (D + 2))
@@ -104,12 +148,12 @@ def study_size(exp: Experiment) -> tuple[int, int, int]:
     return points, runs, need
 
 
-def check_size(exp: Experiment) -> tuple[int, int, int]:
+def check_size(exp: Experiment, n_sets: int | None = None) -> tuple[int, int, int]:
     """Refuse (ExperimentError, exit 2) a design the machine cannot hold, with what to
     change; return :func:`study_size`."""
     from sim.runner.replications import available_memory
 
-    points, runs, need = study_size(exp)
+    points, runs, need = study_size(exp, n_sets)
     have = available_memory()
     if have is not None and need > have:
         fit = max(1, int((have - PARENT_BYTES) / max(1, need - PARENT_BYTES) * runs))
@@ -123,14 +167,24 @@ def check_size(exp: Experiment) -> tuple[int, int, int]:
     return points, runs, need
 
 
-def build_design(exp: Experiment) -> Design:
-    check_size(exp)  # before any point is drawn: a huge design is refused, not a MemoryError
+def build_design(exp: Experiment, bases: Bases | None = None) -> Design:
+    """The experiment's points. A ``set`` factor (a set of the base scenario's calibrated
+    ensemble, :func:`set_choices`) is a column of set numbers: in a grid, one level per set;
+    in a sampled design, a uniform draw over [0, n) mapped to the n sets (so it is a
+    discrete factor with equal weights; ``X`` keeps the draw)."""
+    choices = set_choices(exp, bases) if SET in exp.factors and exp.model == "jambi" \
+        else None
+    # before any point is drawn: a huge design is refused, not a MemoryError
+    check_size(exp, None if choices is None else len(choices))
     names = list(exp.factors)
     if exp.design == "grid":
         axes = []
         integer = {}
         for name, f in exp.factors.items():
-            if f.values is not None:
+            if choices is not None and name == SET:
+                axes.append(list(choices))
+                integer[name] = True
+            elif f.values is not None:
                 axes.append(list(f.values))
                 integer[name] = all(isinstance(v, int) and not isinstance(v, bool)
                                     for v in f.values)
@@ -142,6 +196,8 @@ def build_design(exp: Experiment) -> Design:
         points = [dict(zip(names, combo)) for combo in itertools.product(*axes)]
         return Design(names, points, None, None, integer)
     fb = factor_bounds(exp)
+    if choices is not None:
+        fb[SET] = (0.0, float(len(choices)), True)
     from SALib import ProblemSpec
 
     sp = ProblemSpec({"names": names, "bounds": [[fb[n][0], fb[n][1]] for n in names],
@@ -154,5 +210,11 @@ def build_design(exp: Experiment) -> Design:
         sp.sample_latin(exp.samples, seed=exp.seed)
     X = np.asarray(sp.samples, dtype=float)
     integer = {n: fb[n][2] for n in names}
-    points = [{n: _round(x, integer[n]) for n, x in zip(names, row)} for row in X]
+
+    def value(n: str, x: float) -> Any:
+        if choices is not None and n == SET:
+            return choices[min(int(x), len(choices) - 1)]
+        return _round(x, integer[n])
+
+    points = [{n: value(n, x) for n, x in zip(names, row)} for row in X]
     return Design(names, points, X, sp, integer)

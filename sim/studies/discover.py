@@ -33,11 +33,12 @@ Choices, stated once:
 - **Dated outcomes**: the catalogue has no outcome on an arbitrary date, only the end date
   and 31 December of each simulated year (``active_members_<year>``), so the table has no
   ``date`` key: name the yearly outcome instead.
-- **Factors that are not scenario parameters**: the design's factors are scenario
-  parameters (numeric ranges for ``lhs``; values, booleans included, for ``grid``). A
-  factor picking a row of a calibrated *ensemble* (a file of accepted parameter sets) is
-  not there yet; when it comes it enters here as one more column of ``x`` (a nominal
-  factor: the set's index), and :func:`find_boxes` needs no change.
+- **The calibrated set as a factor** (``set = {}``: each point runs one of the base
+  scenario's accepted sets): a set's number means nothing to a reader, so PRIM does not see
+  it. It sees instead the set's calibrated values, one column ``set: <parameter>`` per
+  ensemble parameter that is not itself a factor (:func:`with_set_values`); a box then
+  reads "where the calibrated exits are low", an uncertainty a reader can name. The
+  points table keeps the set's number too.
 
 :func:`find_boxes` is pure (no files, no global state): a DataFrame ``x`` and a boolean
 ``y`` in, a :class:`Discovery` out. The EMA Workbench is imported only when it runs. The
@@ -336,6 +337,36 @@ def _full_limits(x: pd.DataFrame) -> dict[str, Any]:
         else:
             out[f] = tuple(sorted(set(col), key=str))
     return out
+
+
+SET_PREFIX = "set: "  # the columns that carry a calibrated set's values
+
+
+def with_set_values(points: pd.DataFrame, ensemble_of: Any, factors: list[str],
+                    base: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """``points`` with a column ``set: <parameter>`` per parameter of the ensemble that is
+    not a factor (each point's set's value), and the names PRIM sees: the factors but
+    ``set``, then those columns. ``ensemble_of(file)``: the ensemble of a base scenario
+    (``Bases.ensemble``); ``base``: the experiment's scenario (a point's ``scenario``
+    column, where the design varies it, wins)."""
+    if "set" not in factors:
+        return points, list(factors)
+    out = points.copy()
+    files = out["scenario"] if "scenario" in out else pd.Series([base] * len(out),
+                                                                index=out.index)
+    added: list[str] = []
+    for file in dict.fromkeys(files):
+        ens = ensemble_of(file)
+        rows = files == file
+        for param in ens.columns:
+            if param in factors:
+                continue
+            col = SET_PREFIX + param
+            if col not in out:
+                out[col] = np.nan
+                added.append(col)
+            out.loc[rows, col] = [ens.params(int(i))[param] for i in out.loc[rows, "set"]]
+    return out, [f for f in factors if f != "set"] + added
 
 
 # ------------------------------------------------------------------ from a sweep's table

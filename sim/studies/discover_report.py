@@ -52,12 +52,14 @@ def factor_ranges(exp: Any) -> dict[str, Any]:
     from sim.studies.design import factor_bounds
 
     out: dict[str, Any] = {}
-    sampled = [n for n, f in exp.factors.items() if f.values is None]
+    sampled = [n for n, f in exp.factors.items() if f.values is None and n != "set"]
     fb = factor_bounds(exp.model_copy(update={"factors": {n: exp.factors[n]
                                                           for n in sampled}})) \
         if sampled else {}
     for name, f in exp.factors.items():
-        if f.values is None:
+        if name == "set":  # PRIM sees the sets' values (with_set_values), not their numbers
+            out[name] = None
+        elif f.values is None:
             out[name] = (fb[name][0], fb[name][1])
         elif all(_number(v) for v in f.values):
             out[name] = (min(f.values), max(f.values))

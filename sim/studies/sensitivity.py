@@ -141,9 +141,7 @@ def analyse(exp: Experiment, design: Design, table: pd.DataFrame) -> dict[str, A
     if exp.design not in ("sobol", "morris"):
         raise ExperimentError(f"sensitivity needs a sobol or morris design; {exp.name} is a "
                               f"{exp.design} design (use 'jambi-sim sweep' for it).")
-    report: dict[str, Any] = {"experiment": exp.name, "design": exp.design,
-                              "samples": exp.samples, "reps": exp.reps, "points": len(design.points),
-                              "factors": design.names, "outputs": {}, "warnings": []}
+    report = report_head(exp, design)
     D = len(design.names)
     few = (exp.design == "sobol" and exp.samples < MIN_SOBOL_N) or \
         (exp.design == "morris" and exp.samples < MIN_MORRIS_R)
@@ -185,6 +183,14 @@ def analyse(exp: Experiment, design: Design, table: pd.DataFrame) -> dict[str, A
                 conv.append({"n": n, "runs": n * (2 * D + 2 if exp.second_order else D + 2)
                              * exp.reps, "S1": _list(c["S1"]), "ST": _list(c["ST"])})
             entry["convergence"] = conv
+            entry["ranks"] = rank_stability(conv, design.names)
+            if entry["ranks"] and not entry["ranks"]["stable"] and not few:
+                r = entry["ranks"]
+                report["warnings"].append(
+                    f"{output}: the top {len(r['top'])} total indices change rank from "
+                    f"N = {r['n'][0]} to N = {r['n'][1]} ({', '.join(r['before'])} -> "
+                    f"{', '.join(r['top'])}): read their order as not settled; raise "
+                    f"'samples'.")
             odd = [f for f, v in zip(design.names, a["ST"]) if not -0.1 <= v <= 1.1]
             if odd and not few:
                 report["warnings"].append(
@@ -219,6 +225,46 @@ def analyse(exp: Experiment, design: Design, table: pd.DataFrame) -> dict[str, A
                 f"replications; the indices of point means need more 'reps'.")
         report["outputs"][output] = entry
     return report
+
+
+def report_head(exp: Experiment, design: Design, **more: Any) -> dict[str, Any]:
+    """What every sensitivity report starts with: the experiment, its design, what it
+    varied and what it fixed (and the calibrated sets a ``set`` factor drew)."""
+    report: dict[str, Any] = {"experiment": exp.name, "description": exp.description,
+                              "scenario": exp.scenario, "design": exp.design,
+                              "samples": exp.samples, "reps": exp.reps, "seed": exp.seed,
+                              "points": len(design.points), "factors": design.names,
+                              "fixed": {k: _plain(v) for k, v in exp.fixed.items()}, **more,
+                              "outputs": {}, "warnings": []}
+    if "set" in design.names:
+        report["sets"] = sorted({int(p["set"]) for p in design.points})
+    return report
+
+
+RANKED = 3  # the top total indices whose order the report checks for stability
+
+
+def rank_stability(conv: list[dict[str, Any]], names: list[str], top: int = RANKED
+                   ) -> dict[str, Any] | None:
+    """Whether the ``top`` factors by total index, in order, are the same on the last two
+    sample sizes of the convergence series (N/2 and N): ``{"n": [N/2, N], "before": [...],
+    "top": [...], "stable": bool}``; None with fewer than two sizes."""
+    if len(conv) < 2:
+        return None
+    a, b = conv[-2], conv[-1]
+    k = min(top, len(names))
+
+    def order(c: dict[str, Any]) -> list[str]:
+        st = np.asarray(c["ST"], dtype=float)
+        return [names[i] for i in np.argsort(-st, kind="stable")[:k]]
+
+    before, after = order(a), order(b)
+    return {"n": [int(a["n"]), int(b["n"])], "before": before, "top": after,
+            "stable": before == after}
+
+
+def _plain(v: Any) -> Any:
+    return v.isoformat() if hasattr(v, "isoformat") else v
 
 
 def _list(a: Any) -> Any:
@@ -327,6 +373,7 @@ def write_report(report: dict[str, Any], folder: Path, draw: bool = True) -> lis
 
     atomic("sensitivity.json", json.dumps(report, indent=2, default=float) + "\n")
     atomic("indices.csv", indices_table(report).to_csv(index=False))
+    atomic("report.md", report_markdown(report))
     if draw:
 
         (folder / "figures").mkdir(exist_ok=True)
@@ -334,6 +381,61 @@ def write_report(report: dict[str, Any], folder: Path, draw: bool = True) -> lis
             fig.savefig(folder / "figures" / name, dpi=110)
             written.append(f"figures/{name}")
     return written
+
+
+def report_markdown(report: dict[str, Any], top: int = 8) -> str:
+    """The study in words: what it varied and fixed, the largest indices per output with
+    their intervals, whether the top ranks held from N/2 to N, and the warnings."""
+    names = report["factors"]
+    lines = [f"# Sensitivity study '{report['experiment']}'", ""]
+    if report.get("description"):
+        lines += [report["description"], ""]
+    lines += [f"- Base scenario: `{report.get('scenario') or 'the schema defaults'}`.",
+              f"- Design: {report['design']}, N = {report['samples']}, "
+              f"{report['points']} points x {report['reps']} replication(s) (common random "
+              f"numbers), seed {report.get('seed', '')}.",
+              f"- Factors ({len(names)}): {', '.join(f'`{n}`' for n in names)}."]
+    fixed = report.get("fixed") or {}
+    lines.append("- Fixed by the experiment file: " + (
+        ", ".join(f"`{k}` = {v}" for k, v in fixed.items()) if fixed else
+        "nothing (every other input keeps the base scenario's value)."))
+    if "sets" in report:
+        lines.append(f"- `set`: one of {len(report['sets'])} calibrated sets per point "
+                     f"(numbers {report['sets'][0]} to {report['sets'][-1]}); a point runs its "
+                     f"set's values for every input that is not a factor, so the set's "
+                     f"indices measure how much the choice among the accepted sets matters.")
+    lines.append("")
+    for output, e in report["outputs"].items():
+        lines += [f"## {output}", ""]
+        if "error" in e:
+            lines += [e["error"], ""]
+            continue
+        noise = e.get("noise_share", float("nan"))
+        if not math.isnan(noise):
+            lines += [f"Noise between replications: {noise:.0%} of the variance of single "
+                      f"runs.", ""]
+        if "ST" in e:
+            order = np.argsort(e["ST"])[::-1][:top]
+            lines += ["| factor | total (ST) | 95% +- | first order (S1) | 95% +- |",
+                      "|---|---:|---:|---:|---:|"]
+            lines += [f"| `{names[i]}` | {e['ST'][i]:.3f} | {e['ST_conf'][i]:.3f} | "
+                      f"{e['S1'][i]:.3f} | {e['S1_conf'][i]:.3f} |" for i in order]
+            r = e.get("ranks")
+            if r:
+                lines += ["", (f"Top {len(r['top'])} by total index at N = {r['n'][1]}: "
+                               f"{', '.join(r['top'])}; "
+                               + (f"the same order at N = {r['n'][0]} (stable)." if r["stable"]
+                                  else f"at N = {r['n'][0]}: {', '.join(r['before'])} "
+                                       f"(**not stable**: read the order as unsettled)."))]
+        elif "mu_star" in e:
+            order = np.argsort(e["mu_star"])[::-1][:top]
+            lines += ["| factor | mu* | 95% +- | sigma |", "|---|---:|---:|---:|"]
+            lines += [f"| `{names[i]}` | {e['mu_star'][i]:.4g} | {e['mu_star_conf'][i]:.3g} | "
+                      f"{e['sigma'][i]:.4g} |" for i in order]
+        lines.append("")
+    if report["warnings"]:
+        lines += ["## Warnings", ""] + [f"- {w}" for w in report["warnings"]] + [""]
+    return "\n".join(lines)
 
 
 def has_indices(report: dict[str, Any]) -> bool:

@@ -23,6 +23,7 @@ from sim.scenario import ScenarioError
 from sim.scenario.errors import _clean, explain
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
+SCENARIO, SET = "scenario", "set"  # factors that are not scenario parameters
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # a name that makes a folder name
 MODELS = ("jambi", "ishigami")
 
@@ -100,6 +101,9 @@ class Experiment(_Strict):
         if self.model == "ishigami" and self.outputs != ["y"]:
             raise ValueError("outputs: the ishigami model has one output, 'y'")
         for name, f in self.factors.items():
+            if name == SET and self.model == "jambi":
+                _check_set_factor(f, self.design)
+                continue
             if self.design == "grid" and f.values is None and f.levels is None:
                 raise ValueError(f"factors.{name}: a grid needs 'values' or 'range' with "
                                  f"'levels'")
@@ -107,11 +111,39 @@ class Experiment(_Strict):
                 raise ValueError(f"factors.{name}: a {self.design} design samples a range; "
                                  f"give 'range = [lo, hi]' or {{}} for the plausible range, not "
                                  f"'values' or 'levels'")
-            if name == "scenario" and f.values is None:
+            if name == SCENARIO and f.values is None:
                 raise ValueError("factors.scenario takes 'values', a list of scenario files")
         if self.design in ("sobol", "morris") and len(self.factors) < 2:
             raise ValueError(f"a {self.design} design needs at least two factors")
         return self
+
+
+def _check_set_factor(f: Factor, design: str) -> None:
+    """The ``set`` factor picks a set of the base scenario's calibrated ensemble: ``{}``
+    the interactive sets, ``range = [lo, hi]`` the sets lo to hi, or (a grid only)
+    ``values = [...]``, set numbers."""
+    if f.levels is not None:
+        raise ValueError("factors.set: takes {} (the ensemble's interactive sets), 'range = "
+                         "[lo, hi]' (set numbers lo to hi) or, in a grid, 'values', not "
+                         "'levels'")
+    if f.values is not None:
+        if design != "grid":
+            raise ValueError(f"factors.set: a {design} design samples the sets: give {{}} "
+                             f"(the interactive sets) or 'range = [lo, hi]', not 'values'")
+        bad = [v for v in f.values if isinstance(v, bool) or not isinstance(v, int) or v < 0]
+        if bad:
+            raise ValueError(f"factors.set: values must be set numbers (whole numbers from 0), "
+                             f"got {bad[0]!r}")
+        if len(set(f.values)) != len(f.values):
+            raise ValueError("factors.set: a set number is given twice")
+    if f.range is not None and not all(float(v).is_integer() and v >= 0 for v in f.range):
+        raise ValueError(f"factors.set: range must be two set numbers (whole numbers from 0), "
+                         f"got {list(f.range)}")
+
+
+def parameter_factors(exp: Experiment) -> list[str]:
+    """The factors that are scenario parameters (not ``scenario`` or ``set``)."""
+    return [n for n in exp.factors if n not in (SCENARIO, SET)]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -154,6 +186,7 @@ class Bases:
         self.folder = Path(folder)
         self._read = read
         self._scenarios: dict[str | None, Any] = {}
+        self._ensembles: dict[str | None, Any] = {}
         self.sha256: dict[str, str] = {}
 
     def __call__(self, file: str | None) -> Any:
@@ -172,6 +205,37 @@ class Bases:
                 self._scenarios[file] = Scenario.from_bytes(data, origin=_clean(str(path)))
                 self.sha256[str(file)] = hashlib.sha256(data).hexdigest()
         return self._scenarios[file]
+
+    def ensemble(self, file: str | None) -> Any:
+        """The calibrated ensemble (:class:`sim.runner.ensemble.Ensemble`) that the base
+        scenario ``file`` names, read once (its hash in ``sha256``, keyed by its path);
+        ScenarioError if the scenario names none or the file cannot be read."""
+        from sim.runner.ensemble import ensemble_path, read_ensemble
+        from sim.scenario.source import read_bytes
+
+        if file not in self._ensembles:
+            sc = self(file)
+            what = _clean(str(self.folder / str(file))) if file is not None else \
+                "the schema's defaults (no 'scenario')"
+            where = None if file is None else ensemble_path(sc, self.folder / str(file))
+            if where is None:
+                raise ScenarioError(f"factors.set: {what} names no calibrated ensemble (its "
+                                    f"key 'ensemble'), so there are no sets to pick; use a "
+                                    f"calibrated scenario such as scenarios/online_2021.toml.")
+            try:
+                if not where.exists():
+                    raise FileNotFoundError(2, "No such file", str(where))
+                data = (self._read or read_bytes)(where)
+            except FileNotFoundError:
+                raise ScenarioError(f"{what}: key 'ensemble': no such file "
+                                    f"{_clean(str(where))} (written by 'jambi-sim calibrate "
+                                    f"... --apply').") from None
+            except (OSError, ScenarioError) as exc:
+                raise ScenarioError(f"{what}: key 'ensemble': {_clean(str(where))} cannot be "
+                                    f"read ({_clean(str(exc))}).") from None
+            self._ensembles[file] = read_ensemble(data, _clean(str(where)), base=sc)
+            self.sha256[_clean(str(where))] = hashlib.sha256(data).hexdigest()
+        return self._ensembles[file]
 
     def __repr__(self) -> str:
         return f"Bases({str(self.folder)!r})"
@@ -200,7 +264,7 @@ def check_outputs_exist(exp: Experiment, path: Path | str, bases: Bases) -> None
     from sim.runner.catalogue import check_outputs
     from sim.scenario.schema import _resolve
 
-    if any(_resolve(n)[0] == "time" for n in exp.factors if n != "scenario"):
+    if any(_resolve(n)[0] == "time" for n in parameter_factors(exp)):
         check_outputs(exp.outputs)  # the simulated years vary: names only
         return
     files = exp.factors["scenario"].values if "scenario" in exp.factors else [exp.scenario]
@@ -225,18 +289,18 @@ def check_names(exp: Experiment, path: Path | str) -> None:
     for table, names in (("fixed", exp.fixed), ("factors", exp.factors)):
         try:
             resolve_all(Scenario, [n for n in names if not (table == "factors"
-                                                            and n == "scenario")],
+                                                            and n in (SCENARIO, SET))],
                         f"{table}: names")
         except ScenarioError as exc:
             raise _fail(path, f"{exc}") from None
     # a parameter both fixed and varied: the factor would silently replace the fixed value
     try:
-        resolve_all(Scenario, [*exp.fixed, *(n for n in exp.factors if n != "scenario")],
+        resolve_all(Scenario, [*exp.fixed, *parameter_factors(exp)],
                     "fixed and factors: names")
     except ScenarioError as exc:
         raise _fail(path, f"{exc}") from None
     for name, f in exp.factors.items():
-        if name != "scenario" and f.values is None:
+        if name not in (SCENARIO, SET) and f.values is None:
             try:
                 b = bounds([name], kind="plausible" if f.range is None else "validation")[name]
             except ScenarioError as exc:

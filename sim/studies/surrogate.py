@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.studies.design import Design
+from sim.studies.sensitivity import report_head
 from sim.studies.spec import Experiment, ExperimentError
 
 EMULATOR_N = 1024     # Sobol' base samples drawn from the emulator
@@ -77,12 +78,10 @@ def analyse_surrogate(exp: Experiment, design: Design, table: pd.DataFrame) -> d
     order = rng.permutation(len(X))
     n_test = max(2, int(round(HOLDOUT_SHARE * len(X))))
     test, train = order[:n_test], order[n_test:]
-    report: dict[str, Any] = {"experiment": exp.name, "design": "surrogate", "samples": exp.samples,
-                              "reps": exp.reps, "points": len(X), "factors": design.names,
-                              "emulator": {"kind": "Gaussian process (Matern 5/2 + white noise)",
-                                           "train_points": len(train), "test_points": n_test,
-                                           "sobol_base_samples": EMULATOR_N},
-                              "outputs": {}, "warnings": []}
+    report = report_head(exp, design, emulator={
+        "kind": "Gaussian process (Matern 5/2 + white noise)", "train_points": len(train),
+        "test_points": n_test, "sobol_base_samples": EMULATOR_N})
+    report["design"] = "surrogate"
     for output in exp.outputs:
         y, noise = point_means(exp, table, output)
         entry: dict[str, Any] = {"noise_share": noise}

@@ -37,7 +37,7 @@ import pandas as pd
 
 from sim.runner.ensemble import LABELS
 from sim.studies.design import Design, build_design
-from sim.studies.spec import Bases, Experiment, ExperimentError, experiment_hash
+from sim.studies.spec import SCENARIO, SET, Bases, Experiment, ExperimentError, experiment_hash
 
 RUNS_FILE = "runs.jsonl"
 META_FILE = "experiment.json"
@@ -127,17 +127,20 @@ def make_jobs(exp: Experiment, bases: Bases | Path, design: Design) -> list[Job]
     jobs = []
     if exp.model == "jambi":
         bases = bases if isinstance(bases, Bases) else Bases(Path(bases))
-        cache: dict[str | None, Any] = {}
+        cache: dict[tuple[str | None, int | None], Any] = {}
 
-        def base(path: str | None) -> Any:
-            if path not in cache:
-                cache[path] = bases(path).with_overrides(**exp.fixed)
-            return cache[path]
+        def base(path: str | None, s: int | None) -> Any:
+            # the base scenario, then the set's calibrated values (if a set is picked),
+            # then the fixed values: a fixed value wins over the set's
+            if (path, s) not in cache:
+                sc = bases(path) if s is None else bases.ensemble(path).scenario(bases(path), s)
+                cache[path, s] = sc.with_overrides(**exp.fixed)
+            return cache[path, s]
 
     for i, point in enumerate(design.points):
         if exp.model == "jambi":
-            params = {k: v for k, v in point.items() if k != "scenario"}
-            sc = base(point.get("scenario", exp.scenario)).with_overrides(**params)
+            params = {k: v for k, v in point.items() if k not in (SCENARIO, SET)}
+            sc = base(point.get(SCENARIO, exp.scenario), point.get(SET)).with_overrides(**params)
             content = sc.model_dump_json(exclude=set(LABELS))
         else:
             sc = dict(point)
@@ -339,12 +342,15 @@ def sweep(exp: Experiment, bases: Bases | Path, out: str | Path, workers: int = 
     ``design``: explicit points to run instead of the file's design (a calibration's later
     waves, chosen from an emulator); runs are still keyed by content, so resuming works."""
     t0 = time.perf_counter()
-    design = build_design(exp) if design is None else design
+    if exp.model == "jambi" and not isinstance(bases, Bases):
+        bases = Bases(Path(bases))
+    design = build_design(exp, bases) if design is None else design
     jobs = make_jobs(exp, bases, design)
     store = RunStore(Path(out), exp, inputs)
     done = store.load()
-    todo = [j for j in jobs if j.key not in done
-            or (retry_failed and done[j.key].get("status") != "ok")]
+    # one run per key: a design with a discrete factor (the set) can repeat a point
+    todo = list({j.key: j for j in jobs if j.key not in done
+                 or (retry_failed and done[j.key].get("status") != "ok")}.values())
     if total:
         total(len(todo))
     if chunk_size is None:  # a simulation run takes long enough to be sent alone; the test

@@ -45,15 +45,23 @@ def _run(cmd: Command, exp: Any, bases: Any, out: Path | None = None
     args = cmd.args
     _check_scheduler(args.scheduler)
     out = out or args.out or Path("runs") / exp.name
-    design = build_design(exp)  # refuses a design the machine cannot hold, before drawing it
+    design = build_design(exp, bases)  # refuses a design too big to hold, before drawing it
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else \
         f"{args.workers} local worker(s)"
-    _, _, need = study_size(exp)
+    sets = sorted({p["set"] for p in design.points}) if "set" in exp.factors else None
+    _, _, need = study_size(exp, None if sets is None else len(sets))
     cmd.say(f"Experiment '{exp.name}' ({args.experiment}): {exp.design} design, "
             f"{len(design.points)} point(s) x {exp.reps} rep(s) = "
             f"{len(design.points) * exp.reps} run(s), seed {exp.seed}, on {where}; about "
             f"{need / 2**20:,.0f} MiB of memory in this process; runs kept in "
             f"{out}/runs.jsonl.")
+    if sets is not None:
+        cmd.say(f"Factor 'set': {len(sets)} set(s) of the calibrated ensemble; each point "
+                f"runs its set's values, then [fixed], then its other factors.")
+    elif exp.model == "jambi" and _names_ensemble(bases, exp):
+        cmd.say("The base scenario names a calibrated ensemble; this study runs the "
+                "scenario's own values (one set). Add the factor 'set = {}' to span the "
+                "ensemble's interactive sets.")
     bar = tqdm(total=0, unit="run", disable=args.quiet or None, file=sys.stderr,
                smoothing=0.1)
 
@@ -74,6 +82,11 @@ def _run(cmd: Command, exp: Any, bases: Any, out: Path | None = None
         for err, n in errors.head(3).items():
             cmd.say(f"  {n} x {err.splitlines()[-1] if err else 'missing'}")
     return design, res, out
+
+
+def _names_ensemble(bases: Any, exp: Any) -> bool:
+    files = exp.factors["scenario"].values if "scenario" in exp.factors else [exp.scenario]
+    return any(f is not None and bases(f).ensemble for f in files)
 
 
 @entry
@@ -138,7 +151,7 @@ def cmd_sensitivity(cmd: Command) -> int:
 def cmd_discover(cmd: Command) -> int:
     """The sweep of an experiment file with a [discover] table, then PRIM on its points
     (sim.studies.discover); the runs are kept in --runs, the report staged into --out."""
-    from sim.studies.discover import find_boxes, point_table
+    from sim.studies.discover import find_boxes, point_table, with_set_values
     from sim.studies.discover_report import factor_ranges, load_discovery, write_discovery
 
     args = cmd.args
@@ -161,7 +174,12 @@ def cmd_discover(cmd: Command) -> int:
     if points.empty:
         raise ExperimentError(f"{args.experiment}: no point has a finished run "
                               f"({res.failed} failed); see {runs}/runs.jsonl.")
-    found = find_boxes(points[design.names], points["meets"].to_numpy(), ranges=ranges,
+    points, seen = with_set_values(points, bases.ensemble, design.names, exp.scenario)
+    ranges.pop("set", None)
+    for col in seen:  # a set's value: its range over the sets the design drew
+        if col not in ranges:
+            ranges[col] = (float(points[col].min()), float(points[col].max()))
+    found = find_boxes(points[seen], points["meets"].to_numpy(), ranges=ranges,
                        **{k: v for k, v in spec.prim_settings().items()})
     staged = cmd.stage(out)
     summary, files = write_discovery(staged, exp, spec, found, points, dropped, res.runs,
