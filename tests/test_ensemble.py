@@ -289,3 +289,49 @@ def test_compare_refuses_one_set_of_different_ensembles(tmp_path: Path, capsys) 
     g.write_text(small_toml("g", time=SHORT, ensemble="other.csv"))
     assert main(["compare", str(f), str(g), "--set", "0", "--out", str(tmp_path / "c")]) == 2
     assert "different ensembles" in capsys.readouterr().err
+
+
+def test_the_gap_by_cause_is_paired_within_each_set(tmp_path: Path) -> None:
+    """--attribution-sets: each cause removed in each set's own scenario, paired with that
+    set's runs; the table and the agreement shares come from those pairs."""
+    from sim.runner.attribution import CAUSES, attribute_over_sets
+
+    base = small(time=SHORT)
+    ens = read_ensemble(CSV.encode(), "ens.csv", base=base)
+    own = run_ensemble(base, ens, [0, 1], 2, seed=5)
+    got = attribute_over_sets(base, ens, [0, 1], 2, 5, own, causes=["barriers", "cap"])
+    assert set(got["causes"]) == {"barriers", "cap"}
+    for k, i in enumerate([0, 1]):  # the barriers removed from set i, rep by rep
+        sc = ens.scenario(base, i)
+        alone = sim.run(sc.with_overrides(**CAUSES["barriers"].overrides(sc)), reps=2, seed=5,
+                        cases=False).scalars_by_rep()["active_members_end"]
+        diffs = np.asarray(alone) - values(own, "active_members_end")[k]
+        assert got["causes"]["barriers"]["per_set"][k]["diff"] == pytest.approx(diffs.mean())
+    # set 0's own turf (0.1) differs from set 1's (0.9): the pairs are set by set
+    assert got["causes"]["barriers"]["per_set"][0]["diff"] != \
+        got["causes"]["barriers"]["per_set"][1]["diff"]
+    assert got["causes"]["cap"]["claim"] == "up" and got["n_sets"] == 2
+    with pytest.raises(ValueError, match="unknown 'nothing'"):
+        attribute_over_sets(base, ens, [0], 1, 5, own[:1, :1], causes=["nothing"])
+
+
+def test_run_writes_the_accounts_and_causes_over_the_sets(tmp_path: Path, capsys) -> None:
+    f = _files(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(f), "--reps", "1", "--out", str(out), "--no-figures",
+                 "--no-cases", "--workers", "1", "--sets", "all", "--ensemble-reps", "2",
+                 "--attribution-sets", "--quiet"]) == 0
+    md = (out / "ensemble.md").read_text()
+    assert "Where everyone ever eligible is" in md and "The gap by cause, set by set" in md
+    import pandas as pd
+
+    table = pd.read_csv(out / "attribution_sets.csv")
+    s = json.loads((out / "summary.json").read_text())["gap_attribution_sets"]
+    assert list(table["sets"].unique()) == [3] and len(table) == len(s["causes"]) == 7
+    for row in table.to_dict("records"):
+        assert row["sets_agree"] == s["causes"][row["cause"]]["agree"]
+    # without the ensemble the flag is refused before anything is written
+    assert main(["run", str(f), "--reps", "1", "--out", str(tmp_path / "o2"), "--sets",
+                 "none", "--attribution-sets", "--quiet"]) == 2
+    assert "--attribution-sets" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()

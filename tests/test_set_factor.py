@@ -164,3 +164,21 @@ def test_the_study_report_names_what_was_fixed_and_whether_ranks_held() -> None:
     rep["outputs"]["y"]["ranks"]["stable"] = True
     md = report_markdown(rep)
     assert "Fixed by the experiment file: nothing" in md and "(stable)" in md
+
+
+def test_discover_over_sets_shows_prim_the_sets_values(tmp_path: Path) -> None:
+    pytest.importorskip("ema_workbench")
+    f = _experiment(tmp_path, '"set" = { range = [0, 2] }\n"barriers.power" = {}',
+                    design="lhs", extra='[discover]\noutcome = "active_members_end"\n'
+                                        'threshold = 1\ndirection = "at_least"\n')
+    f.write_text(f.read_text().replace("samples = 16", "samples = 12"))
+    assert main(["discover", str(f), "--workers", "1", "--runs", str(tmp_path / "runs"),
+                 "--out", str(tmp_path / "out"), "--quiet", "--no-figures"]) == 0
+    pts = pd.read_csv(tmp_path / "out" / "points.csv")
+    ens = read_ensemble(CSV.encode(), "ens.csv")
+    for row in pts.to_dict("records"):  # each point's set values, beside its number
+        assert row["set: barriers.turf"] == ens.params(int(row["set"]))["barriers.turf"]
+    s = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert "set" not in s["factors"] and "set: awareness.initial" in s["factors"]
+    assert "`set`: each point runs one calibrated set" in \
+        (tmp_path / "out" / "README.md").read_text()

@@ -328,11 +328,13 @@ def _numeric_outputs(scalars: np.ndarray) -> list[str]:
 
 
 def run_block(base: Scenario, ens: Ensemble, sets: Sequence[int], reps: int, seed: int,
-              pool: Any = None, progress: Callable[[int], None] | None = None
-              ) -> dict[str, Any]:
+              pool: Any = None, progress: Callable[[int], None] | None = None,
+              scalars: np.ndarray | None = None) -> dict[str, Any]:
     """What ``jambi-sim run`` reports over the ensemble: every numeric output described
-    over sets and replications, and how many sets end below the target."""
-    scalars = run_ensemble(base, ens, sets, reps, seed, pool, progress)
+    over sets and replications, and how many sets end below the target. ``scalars``:
+    :func:`run_ensemble`'s table of these very sets, if already run."""
+    if scalars is None:
+        scalars = run_ensemble(base, ens, sets, reps, seed, pool, progress)
     outputs = {o: describe(values(scalars, o)) for o in _numeric_outputs(scalars)}
     block: dict[str, Any] = {"file": ens.origin, "sha256": ens.sha256, "sets": list(sets),
                              "n_sets": len(sets), "reps": reps, "seed": seed,

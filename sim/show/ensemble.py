@@ -54,6 +54,25 @@ WORDS = {
     "set_range": ("range over sets", "kisaran antar set"),
     "agree": ("sets that agree", "set yang sepakat"),
     "claim_up": ("higher", "lebih tinggi"),
+    "accounts": ("Where everyone ever eligible is on {date}, over the sets",
+                 "Posisi semua orang yang pernah layak pada {date}, antar set"),
+    "account": ("account", "akun"),
+    "people_mean": ("people (mean)", "orang (rerata)"),
+    "causes": ("The gap by cause, set by set ({date})", "Kesenjangan menurut penyebab, per set "
+               "({date})"),
+    "cause": ("removed", "dihapus"),
+    "added": ("members added (mean)", "peserta bertambah (rerata)"),
+    "agree_adds": ("sets where removing it adds members", "set di mana penghapusannya "
+                   "menambah peserta"),
+    "gap_line": ("Gap to the target of {target:,}: {gap} on average (set means {lo} to {hi}). "
+                 "Each cause is removed in each set's own scenario and paired with that set's "
+                 "runs (the same seeds); a set agrees when its 95% interval lies above zero. "
+                 "Causes interact: the parts need not add up to the gap.",
+                 "Kesenjangan terhadap target {target:,}: rata-rata {gap} (rerata per set {lo} "
+                 "sampai {hi}). Setiap penyebab dihapus dalam skenario masing-masing set dan "
+                 "dipasangkan dengan jalannya set itu (benih yang sama); sebuah set sepakat "
+                 "bila selang 95%-nya di atas nol. Penyebab saling berinteraksi: bagian-"
+                 "bagiannya tidak harus berjumlah sama dengan kesenjangan."),
     "claim_down": ("lower", "lebih rendah"),
 }
 
@@ -99,6 +118,66 @@ def run_lines(block: dict[str, Any], lang: str = "en") -> str:
         out.append(f"  {w('below_target', lang, target=t['target'])}: {agree_text(t, lang)}")
     out.append(w("detail", lang))
     return "\n".join(out)
+
+
+def accounts_markdown(block: dict[str, Any], date: str, lang: str = "en") -> str:
+    """Where everyone ever eligible is on the end date: each account's mean over the sets
+    and replications, its band and the range of the sets' means."""
+    from sim.model.accounting import ACCOUNTS
+    from sim.show.i18n import ACCOUNT_LABELS
+
+    outs = block.get("outputs", {})
+    if f"acct_{ACCOUNTS[0]}_end" not in outs:
+        return ""
+    rows = [f"## {w('accounts', lang, date=date)}", "",
+            f"| {w('account', lang)} | {w('people_mean', lang)} | {w('band', lang)} | "
+            f"{w('set_means', lang)} |", "|---|---:|---:|---:|"]
+    names = ACCOUNT_LABELS["id" if lang == "id" else "en"]
+    for k in [*ACCOUNTS, "ever_eligible"]:
+        d = outs.get(f"acct_{k}_end") or outs.get(f"{k}_end")
+        if not d or d["mean"] is None:
+            continue
+        lo, hi = d["band_2_5_97_5"]
+        a, b = d["set_means_range"]
+        name = names.get(k, "Everyone ever eligible" if lang != "id" else
+                         "Semua yang pernah layak")
+        rows.append(f"| {name} | {num(d['mean'])} | {num(lo)}–{num(hi)} | {num(a)}–{num(b)} |")
+    return "\n".join(rows) + "\n"
+
+
+def causes_table(block: dict[str, Any]) -> Any:
+    """attribution_sets.csv: one row per cause."""
+    import pandas as pd
+
+    from sim.show.i18n import CAUSE_LABELS
+
+    return pd.DataFrame([{
+        "cause": c, "label_en": CAUSE_LABELS["en"][c], "label_id": CAUSE_LABELS["id"][c],
+        "members_added_mean": d["mean"], "set_mean_low": d["set_diff_range"][0],
+        "set_mean_high": d["set_diff_range"][1], "sets_agree": d["agree"],
+        "sets": d["sets"], "share": d["share"], "share_ci_low": d["share_ci95"][0],
+        "share_ci_high": d["share_ci95"][1], "reps": block["reps"]}
+        for c, d in block["causes"].items()])
+
+
+def causes_markdown(block: dict[str, Any], lang: str = "en") -> str:
+    """The gap by cause over the ensemble (:func:`sim.runner.attribution.attribute_over_sets`)."""
+    from sim.show.i18n import CAUSE_LABELS
+
+    g = block["gap"]
+    rows = [f"## {w('causes', lang, date=block['date'])}", "",
+            w("gap_line", lang, target=block["target"], gap=num(g["mean"]),
+              lo=num(g["set_means_range"][0]), hi=num(g["set_means_range"][1])), "",
+            f"| {w('cause', lang)} | {w('added', lang)} | {w('set_range', lang)} | "
+            f"{w('agree_adds', lang)} |", "|---|---:|---:|---|"]
+    names = CAUSE_LABELS["id" if lang == "id" else "en"]
+    order = sorted(block["causes"], key=lambda c: -block["causes"][c]["mean"])
+    for c in order:
+        d = block["causes"][c]
+        a, b = d["set_diff_range"]
+        rows.append(f"| {names[c]} | {d['mean']:+,.0f} | {a:+,.0f} to {b:+,.0f} | "
+                    f"{agree_text(d, lang)} |")
+    return "\n".join(rows) + "\n"
 
 
 def diff_markdown(block: dict[str, Any], lang: str = "en") -> str:

@@ -203,6 +203,15 @@ def readme(exp: Any, spec: Discover, found: Discovery, dropped: int, runs: int,
         f"out (no finished run) / titik dikeluarkan: {dropped}",
         "- each point's outcome is its mean over its replications / hasil tiap titik adalah "
         "rata-rata replikasinya",
+        "- fixed by the experiment file / ditetapkan oleh berkas eksperimen: " + (
+            ", ".join(f"`{k}`" + (f" = {v}" if not isinstance(v, list) else
+                                  f" ({len(v)} values / nilai)")
+                      for k, v in exp.model_dump(mode="json")["fixed"].items())
+            or "nothing / tidak ada"),
+        *(["- `set`: each point runs one calibrated set; PRIM sees its values as the "
+           "columns `set: <parameter>` / setiap titik menjalankan satu set terkalibrasi; "
+           "PRIM melihat nilainya sebagai kolom `set: <parameter>`"]
+          if "set" in exp.factors else []),
         f"- points meeting it / titik yang memenuhi: {found.n_interest} of / dari {found.n} "
         f"({100 * share:.0f}%)" if found.n else "- no points / tidak ada titik",
         "",

@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--attribution-reps", type=_int_in(1, 10000, "--attribution-reps"),
                    default=None, help="paired replications of each removed cause (default: "
                                       "the run's reps, at most 3)")
+    r.add_argument("--attribution-sets", action="store_true",
+                   help="also attribute the gap set by set over the ensemble (each cause "
+                        "removed in every set, --ensemble-reps paired runs each: 7 x sets x "
+                        "reps more runs); writes attribution_sets.csv")
     r.add_argument("--quiet", action="store_true", help="print nothing but errors")
     _ensemble_flags(r, 2)
     v = sub.add_parser("validate", help="check scenario files without running them")

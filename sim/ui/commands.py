@@ -25,6 +25,10 @@ def cmd_run(cmd: Command) -> int:
     args = cmd.args
     scenario = cmd.scenario(args.scenario)  # read once: hashed and simulated, never re-read
     scenario, ens, sets, single = ensemble_choice(cmd, args.scenario, scenario)
+    if args.attribution_sets and ens is None:
+        raise UsageError(f"--attribution-sets: {printable(str(args.scenario))} is run on "
+                            f"its own values (no ensemble, --sets none or --set N); it needs "
+                            f"the ensemble's sets.")
     total = args.reps + (0 if args.no_attribution else 2) + len(sets) * args.ensemble_reps
     workers = _check_memory(cmd, [scenario], ens, sets, min(args.workers, total))
     staged = cmd.stage(args.out or Path("runs") / args.scenario.stem)
@@ -68,15 +72,32 @@ def cmd_run(cmd: Command) -> int:
     write_equity(staged, result)  # cost and visits by distance band and DTKS listing
 
     block = single or {"sets": [], "n_sets": 0}
+    by_set = None
     if ens is not None:  # every headline over the accepted sets, on the same pool
-        from sim.runner.ensemble import run_block
+        from sim.runner.ensemble import run_block, run_ensemble
+        from sim.show.ensemble import accounts_markdown, causes_markdown, causes_table
 
         with tqdm(total=len(sets) * args.ensemble_reps, unit="rep", file=sys.stderr,
                   disable=args.quiet or None, desc="ensemble") as bar:
-            block = run_block(scenario, ens, sets, args.ensemble_reps, args.seed, pool,
-                              bar.update)
-        staged.write_text("ensemble.md", run_lines(block, args.lang) + "\n")
+            scalars = run_ensemble(scenario, ens, sets, args.ensemble_reps, args.seed, pool,
+                                   bar.update)
+        block = run_block(scenario, ens, sets, args.ensemble_reps, args.seed,
+                          scalars=scalars)
+        text = run_lines(block, args.lang) + "\n\n" + accounts_markdown(
+            block, scenario.time.end.isoformat(), args.lang)
+        if args.attribution_sets:  # the gap by cause in every set, paired with its runs
+            from sim.runner.attribution import attribute_over_sets
+
+            with tqdm(total=len(CAUSES) * len(sets) * args.ensemble_reps, unit="rep",
+                      file=sys.stderr, disable=args.quiet or None,
+                      desc=tr("tab_attribution", args.lang)) as bar:
+                by_set = attribute_over_sets(scenario, ens, sets, args.ensemble_reps,
+                                             args.seed, scalars, pool, progress=bar.update)
+            staged.write_csv("attribution_sets.csv", causes_table(by_set))
+            text += "\n" + causes_markdown(by_set, args.lang)
+        staged.write_text("ensemble.md", text)
     summary = dict(result.summary, ensemble=block,
+                   **({"gap_attribution_sets": by_set} if by_set is not None else {}),
                    **({"gap_attribution": attribution.summary()}
                       if attribution is not None else {}))
     final = cmd.finish(staged, summary, **_provenance(cmd, args.scenario), wall_time_s=round(
@@ -87,6 +108,7 @@ def cmd_run(cmd: Command) -> int:
             + ("" if args.no_cases else ", cases.csv, journey.csv") + ", accounting.csv"
             + ("" if attribution is None else ", attribution.csv")
             + ", equity.csv" + ("" if ens is None else ", ensemble.md")
+            + ("" if by_set is None else ", attribution_sets.csv")
             + ("" if args.no_figures else ", figures/") + f" ({elapsed:.1f} s).")
     return 0
 
