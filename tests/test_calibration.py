@@ -110,6 +110,24 @@ def test_tiny_calibration_writes_accepted_sets_and_resumes(tmp_path) -> None:
     assert [w["wall_s"] for w in rep2["waves"]] == [w["wall_s"] for w in rep["waves"]]
     assert rep2["wall_s"] >= sum(w["wall_s"] for w in rep["waves"]) > 0
     assert rep2["chosen"] == rep["chosen"] and rep2["final_check"] == rep["final_check"]
+    # --redraw: no run; the tables kept byte for byte, the figures drawn again
+    tables = {n: (out / n).read_bytes() for n in ("points.csv", "accepted.csv", "ensemble.csv")}
+    (out / "targets.png").write_bytes(b"stale")  # an edited file: the redraw may replace it
+    (out / "targets.png").unlink()
+    assert main(["calibrate", str(cal), "--out", str(out), "--redraw", "--quiet"]) == 0
+    assert {n: (out / n).read_bytes() for n in tables} == tables
+    assert (out / "targets.png").stat().st_size > 10_000
+    red = json.loads((out / "summary.json").read_text())
+    assert red["chosen"] == rep["chosen"] and "--redraw" in red["redrawn_by"]
+    assert "redrawn from these tables" in (out / "README.md").read_text()
+
+
+def test_redraw_refuses_a_folder_that_is_not_a_calibration_report(tmp_path, capsys) -> None:
+    cal = _files(tmp_path)
+    (tmp_path / "empty").mkdir()
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "empty"), "--redraw"]) == 2
+    err = capsys.readouterr().err
+    assert "not a finished calibration report" in err and "summary.json" in err
 
 
 def test_a_bad_calibration_file_names_the_key_and_exits_2(tmp_path, capsys) -> None:

@@ -19,6 +19,9 @@ from sim.studies.spec import ExperimentError
 
 
 # ------------------------------------------------------------------ writing
+ENSEMBLE_FILE = "ensemble.csv"
+
+
 def write_calibration(result: dict[str, Any], cal: Calibration, out: Any,
                       command: str, draw: bool = True,
                       provenance: dict[str, Any] | None = None) -> list[str]:
@@ -53,6 +56,38 @@ def write_calibration(result: dict[str, Any], cal: Calibration, out: Any,
     return sorted(staged.files)
 
 
+REPORT_TABLES = ("summary.json", "points.csv", "accepted.csv", ENSEMBLE_FILE)
+
+
+def read_calibration(folder: Path) -> dict[str, Any]:
+    """A finished calibration's report folder as :func:`write_calibration` takes it (the
+    ``result``), read from its own files: what ``calibrate --redraw`` rewrites."""
+    import json
+
+    import pandas as pd
+
+    from sim.studies.spec import ExperimentError
+
+    folder = Path(folder)
+    missing = [n for n in REPORT_TABLES if not (folder / n).is_file()]
+    if missing:
+        raise ExperimentError(f"--out {folder}: not a finished calibration report (missing "
+                              f"{', '.join(missing)}); --redraw rewrites the folder a "
+                              f"calibration wrote (e.g. results/calibration).")
+    try:
+        rep = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        tables = {n: pd.read_csv(folder / n)
+                  for n in REPORT_TABLES[1:]}
+    except (OSError, ValueError) as exc:
+        raise ExperimentError(f"--out {folder}: cannot read the report ({exc}).") from None
+    if not isinstance(rep, dict) or "factors" not in rep or "cutoff" not in rep:
+        raise ExperimentError(f"--out {folder}/summary.json: not a calibration's summary "
+                              f"(no 'factors' or 'cutoff').")
+    rep.pop("provenance", None)
+    return {"report": rep, "points": tables["points.csv"],
+            "accepted": tables["accepted.csv"], "ensemble": tables[ENSEMBLE_FILE]}
+
+
 def _fmt(x: float) -> str:
     """A report's number (sim.show.ensemble.num), money in rupiah."""
     from sim.show.ensemble import num
@@ -67,7 +102,9 @@ def report_markdown(rep: dict[str, Any], cal: Calibration) -> str:
          f"{rep['cpu_count']}-core machine; {rep['runs_total']} runs). Method: history "
          f"matching in {len(rep['waves'])} wave(s) with a Gaussian-process emulator per "
          f"target, common random numbers, cut-off {rep['cutoff']} on the largest "
-         f"implausibility; see `sim/studies/calibrate.py` and `docs/observations.md`.",
+         f"implausibility; see `sim/studies/calibrate.py` and `docs/observations.md`."
+         + (f" Report and figures redrawn from these tables, without runs, by "
+            f"`{rep['redrawn_by']}`." if rep.get("redrawn_by") else ""),
          "", "## Targets and the calibrated set (final check)", "",
          "| target | output | observed | sd (obs, definition, discrepancy) | calibrated mean "
          "| 95% CI of the mean | 2.5-97.5% of runs | I |", "|---|---|---|---|---|---|---|---|"]
@@ -160,7 +197,6 @@ BEGIN_SET = "# BEGIN CALIBRATED SET"
 END_SET = "# END CALIBRATED SET"
 
 
-ENSEMBLE_FILE = "ensemble.csv"
 
 
 def calibrated_block(chosen: dict[str, Any], source: str, ensemble: str = "") -> str:

@@ -113,6 +113,10 @@ def calibration_figures(result: dict[str, Any], cal: Any) -> dict[str, Any]:
         ax.axvline(rep["chosen"][n], color="tab:blue", lw=1.2, label="calibrated")
         ax.axhline(cut, color="k", lw=0.8, ls="--")
         ax.set_yscale("log")
+        # plain numbers at a few round values, no crowded minor labels
+        ax.yaxis.set_major_locator(mticker.FixedLocator([0.1, 0.3, 1, 3, 10, 30, 100]))
+        ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(mticker.NullFormatter())
         ax.set_title(n.split(".")[-1] if n.count(".") else n, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(mticker.MaxNLocator(4))  # thousands need room: few ticks

@@ -181,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "files (e.g. scenarios/online_2021.toml)")
     ca.add_argument("--quiet", action="store_true", help="print nothing but errors")
     ca.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    ca.add_argument("--redraw", action="store_true",
+                    help="run nothing: rewrite the report in --out (a finished calibration's "
+                         "folder) from its own tables, with the figures drawn again by this "
+                         "version's code")
     ho = sub.add_parser("heldout", help="held-out validation: patterns the calibration did "
                                         "not use, pass or fail")
     ho.add_argument("file", type=Path, help="held-out patterns file (experiments/heldout.toml)")

@@ -220,6 +220,20 @@ def cmd_calibrate(cmd: Command) -> int:
     args = cmd.args
     cal, bases = load_calibration(args.calibration, read=cmd.read)  # sized, read once
     out = args.out or Path("runs") / cal.name / "report"
+    if args.redraw:  # nothing run: the report rewritten from its own tables
+        from sim.studies.calibration_report import read_calibration
+
+        if args.apply or args.no_figures:
+            raise ExperimentError("--redraw rewrites a report's figures; it takes neither "
+                                  "--apply nor --no-figures.")
+        result = read_calibration(Path(out))
+        result["report"]["redrawn_by"] = cmd.line
+        staged = cmd.stage(Path(out))
+        files = write_calibration(result, cal, staged, result["report"].get("command", ""),
+                                  provenance={"inputs": cmd.inputs})
+        cmd.done(staged)
+        cmd.say(f"Redrew {out}/ from its own tables: {', '.join(files)}")
+        return 0
     runs = args.runs or Path("runs") / cal.name
     cmd.check_out(Path(out))  # refuse a bad --out or --apply before hours of runs
     check_apply(list(args.apply))
