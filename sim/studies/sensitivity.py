@@ -340,7 +340,7 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
         figs[f"indices_{output}.png"] = fig
         if not e.get("convergence"):
             continue
-        fig, ax = subplots(figsize=(7, 4))
+        fig, ax = subplots(figsize=(9, 4))
         ns = [c["n"] for c in e["convergence"]]
         lead = order[:CONVERGENCE_LINES]
         for i in lead:
@@ -349,8 +349,15 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
         ax.set_xlabel("base samples" if report["design"] == "sobol" else "trajectories")
         ax.set_ylabel(key)
         more = f" (the {len(lead)} largest of {len(names)})" if len(lead) < len(names) else ""
-        ax.set_title(f"Convergence of {key} for {output}{more}")
-        ax.legend(fontsize=7)
+        clipped = ""
+        if key == "ST":  # a Sobol' index lies in [0, 1]: tiny samples' wild values clipped
+            top = max(c[key][i] for c in e["convergence"] for i in lead)
+            if top > 1.5:
+                ax.set_ylim(-0.1, 1.5)
+                clipped = "\n(axis cut at 1.5: smaller samples went beyond it)"
+        ax.set_title(f"Convergence of {key} for {output}{more}{clipped}",
+                     fontsize=10 if clipped else None)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
         figs[f"convergence_{output}.png"] = fig
     return figs
