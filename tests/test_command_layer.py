@@ -197,9 +197,9 @@ def test_a_sweep_runs_and_records_the_bytes_it_read(tmp_path: Path, monkeypatch)
     (tmp_path / "exp.toml").write_text(EXPERIMENT)
     real = design.build_design
 
-    def build_design(exp):  # after the load, before the jobs are made
+    def build_design(exp, bases=None):  # after the load, before the jobs are made
         base.unlink(missing_ok=True)
-        return real(exp)
+        return real(exp, bases)
 
     monkeypatch.setattr(design, "build_design", build_design)
     out = tmp_path / "out"
