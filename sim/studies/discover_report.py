@@ -274,7 +274,19 @@ def write_discovery(staged: Any, exp: Any, spec: Discover, found: Discovery,
     pts = points.copy()
     pts["in_box"] = in_box(pts, found)
     staged.write_csv("points.csv", pts)
-    staged.write_text("README.md", readme(exp, spec, found, dropped, runs, failed))
+    text = readme(exp, spec, found, dropped, runs, failed)
+    if "set" in pts and found.chosen is not None:  # what the box means in sets
+        kept = sorted(set(pts.loc[pts["in_box"], "set"]))
+        n_sets = pts["set"].nunique()
+        meets = pts.groupby("set")["meets"].mean()
+        text += (f"\n## The box in sets / Kotak dalam set\n\nThe box keeps {len(kept)} of the "
+                 f"{n_sets} sets the design drew / kotak memuat {len(kept)} dari {n_sets} set. "
+                 f"Sets left out / set di luar kotak: "
+                 f"{', '.join(str(int(i)) for i in sorted(set(pts['set'])) if i not in kept) or '-'}"
+                 f". Share of each set's points meeting the threshold / bagian titik tiap set "
+                 f"yang memenuhi ambang: median {meets.median():.2f}, {int((meets >= 0.5).sum())} "
+                 f"of / dari {n_sets} sets at 0.5 or more.\n")
+    staged.write_text("README.md", text)
     if draw:
         from sim.show.plots import save_figures
 
