@@ -201,8 +201,9 @@ def analyse(exp: Experiment, design: Design, table: pd.DataFrame) -> dict[str, A
                 report["warnings"].append(
                     f"{output}: the 95% intervals of the total index of {', '.join(wide[:5])}"
                     f"{' and others' if len(wide) > 5 else ''} are wider than +-{WIDE_CONF}; "
-                    f"too wide to rank them: raise 'samples' (and 'reps' if the noise share, "
-                    f"{noise:.0%}, is large).")
+                    f"too wide to rank them: raise 'samples'"
+                    + (f" (and 'reps' if the noise share, {noise:.0%}, is large)."
+                       if not math.isnan(noise) else "."))
         else:
             a = _morris(exp, design, y, output)
             entry.update({k: _list(a[k]) for k in ("mu", "mu_star", "sigma", "mu_star_conf")})
@@ -418,7 +419,10 @@ def report_markdown(report: dict[str, Any], top: int = 8) -> str:
             lines += [e["error"], ""]
             continue
         noise = e.get("noise_share", float("nan"))
-        if not math.isnan(noise):
+        if math.isnan(noise):
+            lines += ["Noise between replications: not measured (one replication per "
+                      "point).", ""]
+        else:
             lines += [f"Noise between replications: {noise:.0%} of the variance of single "
                       f"runs.", ""]
         if "ST" in e:
