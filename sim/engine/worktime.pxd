@@ -7,6 +7,7 @@
 # (tests/test_compiled.py).
 cimport cython
 
+@cython.final
 cdef class WorkCalendar:
     cdef public list open
     cdef public list cum
