@@ -30,13 +30,21 @@ from sim.engine.events import EventQueue
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
 from sim.model.agents import Household, Office
-from sim.model.cases import OFFICES, OUTCOMES, RESULT_CODE, Case, CaseRecord, Journey, VisitCount
+from sim.model.cases import OFFICES, OUTCOMES, RESULT_CODE, CaseRecord, Journey, VisitCount
 from sim.model.city import City
 from sim.model.component import Component
 from sim.model.coordination import HANDOFF_DRAWS, CoordinationRules
 from sim.model.program import Program, Quota
 from sim.model.routes import OFFICE_ROUTES, PLACES, VISITED, routes  # noqa: F401 (former home)
 from sim.scenario import Scenario
+
+# The case as the compiled core's C type (sim/model/cases.pxd): where the methods below say
+# ``case: Case``, Cython reads its fields directly instead of looking each one up by name.
+# Without Cython (the pure-Python reference) it is the same class, imported as usual.
+try:
+    from cython.cimports.sim.model.cases import Case
+except ImportError:
+    from sim.model.cases import Case
 
 BOUNCED, HANDED_OFF = RESULT_CODE["bounced"], RESULT_CODE["handed_off"]
 
