@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from sim._mesa import mesa
 from sim.engine.events import EventQueue
+from sim.engine.fields import init_fields
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
 from sim.model.agents import Household, Office
@@ -59,6 +60,8 @@ class CaseFlow(Component):
     is let go and visits are only counted: ``record`` keeps what the outcome catalogue
     needs either way.
     """
+
+    __slots__ = init_fields(__file__, "CaseFlow")  # its fields, read without a dict lookup
 
     def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
                  streams: Streams, rules: CoordinationRules, program: Program,
