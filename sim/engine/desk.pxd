@@ -6,6 +6,7 @@
 # (tests/test_compiled.py).
 cimport cython
 from sim.engine.events cimport EventQueue
+from sim.engine.worktime cimport WorkCalendar
 
 @cython.final
 @cython.freelist(4096)
@@ -18,7 +19,7 @@ cdef class Waiting:
 cdef class ServiceDesk:
     cdef public object name
     cdef public long long servers
-    cdef public object calendar
+    cdef public WorkCalendar calendar
     cdef public EventQueue events
     cdef public object sample
     cdef public object on_done
@@ -36,3 +37,5 @@ cdef class ServiceDesk:
     cdef public double sojourn_total
     cdef public double _area
     cdef public double _last_t
+    @cython.locals(cal=WorkCalendar, w=Waiting, start=double, end=double)
+    cpdef _dispatch(self, double t)

@@ -8,7 +8,7 @@ Little's law (L = lambda W) can be checked on the model's own output.
 
 from __future__ import annotations
 
-import heapq
+from heapq import heapify, heappop, heappush
 from collections.abc import Callable
 from typing import Any
 
@@ -89,14 +89,14 @@ class ServiceDesk:
         w.seq = self._seq
         w.t_arr = t
         w.item = item
-        heapq.heappush(self.queue, w)
+        heappush(self.queue, w)
         if self.busy < self.servers:
             self._dispatch(t)
 
     def _dispatch(self, t: float) -> None:
         queue, cal = self.queue, self.calendar
         while self.busy < self.servers and queue:
-            w: Waiting = heapq.heappop(queue)
+            w: Waiting = heappop(queue)
             item, t_arr = w.item, w.t_arr
             if self.on_start is not None and not self.on_start(item, t):
                 self.departed += 1
@@ -130,5 +130,5 @@ class ServiceDesk:
                 w.key = float("-inf")
                 changed += 1
         if changed:
-            heapq.heapify(self.queue)
+            heapify(self.queue)
         return changed

@@ -16,6 +16,7 @@ cdef class Event:
     cdef public object a, b, c
     cpdef fire(self)
 
+@cython.final
 cdef class EventQueue:
     cdef public list _heap
     cdef public long long _counter
@@ -26,3 +27,5 @@ cdef class EventQueue:
     cdef public long long _near
     cdef public double horizon
     cdef public long long beyond
+
+cdef Event _event(double time, long long order, object callback, tuple args)

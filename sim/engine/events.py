@@ -19,7 +19,7 @@ the cost per event grows less with the city's size.
 
 from __future__ import annotations
 
-import heapq
+from heapq import heapify, heappop, heappush
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +60,8 @@ class Event:
             self.callback(self.time, *self.a)
 
 
-def _event(time: float, order: int, callback: Callable[..., Any], args: tuple) -> Event:
+def _event(time: float, order, callback: Callable[..., Any], args: tuple) -> Event:  # noqa: ANN001
+    # (order: an int, a C long long in events.pxd, where the compiled core calls this in C)
     e: Event = Event.__new__(Event)  # compiled: from the free list, no __init__ call
     e.time = float(time)  # a C double when compiled: a float in both builds
     e.order = order
@@ -111,12 +112,12 @@ class EventQueue:
         entry = _event(time, (priority << _PRIO_SHIFT) | self._counter, callback, args)
         b = int(time) >> BUCKET_BITS if time < 1e15 else 1 << 40  # never: inf
         if b < self._near:
-            heapq.heappush(self._heap, entry)
+            heappush(self._heap, entry)
         else:
             bucket = self._buckets.get(b)
             if bucket is None:
                 self._buckets[b] = [entry]
-                heapq.heappush(self._keys, b)
+                heappush(self._keys, b)
             else:
                 bucket.append(entry)
 
@@ -129,21 +130,21 @@ class EventQueue:
         if b * BUCKET_DAYS >= t_end:
             self._near = max(self._near, b)
             return
-        heapq.heappop(self._keys)
+        heappop(self._keys)
         bucket = self._buckets.pop(b)
         heap = self._heap
         if len(bucket) > len(heap):
             heap.extend(bucket)
-            heapq.heapify(heap)
+            heapify(heap)
         else:
             for entry in bucket:
-                heapq.heappush(heap, entry)
+                heappush(heap, entry)
         self._near = b + 1
 
     def run_until(self, t_end: float) -> None:
         """Run every event with time < t_end, in (time, priority, counter) order."""
         heap = self._heap
-        pop = heapq.heappop
+        pop = heappop
         while True:
             while heap:
                 entry: Event = heap[0]

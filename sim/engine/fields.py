@@ -49,3 +49,43 @@ def slots(module_file: str, cls: str) -> tuple[str, ...]:
     path = Path(module_file)
     pxd = path.with_name(path.name.split(".")[0] + ".pxd")
     return tuple(pxd_fields(pxd.read_text(encoding="utf-8"))[cls])
+
+
+
+def init_fields(module_file: str, cls: str) -> tuple[str, ...]:
+    """``__slots__`` for a plain class whose ``__init__`` sets its fields: every ``self.x``
+    that ``__init__`` of class ``cls`` assigns, in order, read from the ``.py`` of the
+    module at ``module_file`` (its ``.py`` or its compiled extension). With a base that has
+    no ``__slots__`` (a Mesa agent, a component), instances keep a ``__dict__`` for any
+    other attribute; the fields in slots are read without a lookup in it. Only the
+    ``__init__`` is parsed (about a millisecond a class)."""
+    import ast  # here, not at the top: only a few classes read their source, once
+    import textwrap
+
+    path = Path(module_file)
+    text = path.with_name(path.name.split(".")[0] + ".py").read_text(encoding="utf-8")
+    head = re.search(rf"^class {cls}\b", text, re.M)
+    block = text[head.start():] if head else ""
+    end = re.compile(r"^\S", re.M).search(block, block.find("\n") + 1)  # the next top-level line
+    block = block[:end.start()] if end else block
+    start = re.search(r"^([ \t]+)def __init__\(", block, re.M)
+    if start is None:
+        raise ValueError(f"no __init__ of class {cls} in {path.name}")
+    indent = start.group(1)
+    body = block[start.start(1):].split("\n")
+    # the method ends at the first line back at its own indent (or less), but for the ")"
+    # that may close its signature
+    end = next((i for i, line in enumerate(body[1:], 1) if line.strip()
+                and not line.startswith(indent + " ") and not line.lstrip().startswith(")")),
+               len(body))
+    init = ast.parse(textwrap.dedent("\n".join(body[:end])))
+    names: list[str] = []
+    for sub in ast.walk(init):
+        targets = sub.targets if isinstance(sub, ast.Assign) else \
+            [sub.target] if isinstance(sub, (ast.AnnAssign, ast.AugAssign)) else []
+        for target in targets:
+            for t in ast.walk(target):
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
+                        and t.value.id == "self" and t.attr not in names:
+                    names.append(t.attr)
+    return tuple(names)

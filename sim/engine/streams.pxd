@@ -7,6 +7,9 @@
 # (tests/test_compiled.py).
 cimport cython
 
+cdef Py_ssize_t CHUNK_BITS, CHUNK, _MASK
+
+@cython.final
 cdef class KeyedDraws:
     cdef public object _streams
     cdef public object _name

@@ -19,6 +19,8 @@ import datetime as dt
 import math
 from bisect import bisect_right
 
+from sim.engine.fields import slots
+
 # Idul Fitri (first day) and Idul Adha by year, as set by the national calendar
 # (SKB cuti bersama). Other years are computed from the Hijri calendar below.
 IDUL_FITRI = {2016: "07-06", 2017: "06-25", 2018: "06-15", 2019: "06-05", 2020: "05-24",
@@ -104,6 +106,8 @@ class Clock:
 
 class WorkCalendar:
     """Open days of one office, with working-time conversion in O(log n)."""
+
+    __slots__ = slots(__file__, "WorkCalendar")  # the fields: worktime.pxd
 
     def __init__(self, clock: Clock, weekends: bool = True, holidays: bool = True,
                  year_end_closing_days: int = 0):

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from sim._mesa import Agent, mesa
 from sim.engine.desk import ServiceDesk
 from sim.engine.events import LATE, EventQueue
+from sim.engine.fields import init_fields
 from sim.engine.worktime import WorkCalendar
 from sim.model.component import Component
 
@@ -81,6 +82,8 @@ class Household(Agent):
     ``idx`` is the household's place in creation order; it keys the household's random
     draws. ``life`` is the population component that acts on its decisions.
     """
+
+    __slots__ = init_fields(__file__, "Household")  # its fields, read without a dict lookup
 
     def __init__(self, model: mesa.Model, life: Life, idx: int, rt: int, segment: str,
                  members: int, eligible: bool, has_docs: bool, in_dtks: bool,
@@ -165,6 +168,8 @@ LEFT = Left()
 
 class Office(Agent):
     """An office with a work queue, staff, a service-time distribution and a calendar."""
+
+    __slots__ = init_fields(__file__, "Office")  # its fields, read without a dict lookup
 
     stage = "office"
 

@@ -27,16 +27,25 @@ from __future__ import annotations
 
 from sim._mesa import mesa
 from sim.engine.events import EventQueue
+from sim.engine.fields import init_fields
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
 from sim.model.agents import Household, Office
-from sim.model.cases import OFFICES, OUTCOMES, RESULT_CODE, Case, CaseRecord, Journey, VisitCount
+from sim.model.cases import OFFICES, OUTCOMES, RESULT_CODE, CaseRecord, Journey, VisitCount
 from sim.model.city import City
 from sim.model.component import Component
 from sim.model.coordination import HANDOFF_DRAWS, CoordinationRules
 from sim.model.program import Program, Quota
 from sim.model.routes import OFFICE_ROUTES, PLACES, VISITED, routes  # noqa: F401 (former home)
 from sim.scenario import Scenario
+
+# The case as the compiled core's C type (sim/model/cases.pxd): where the methods below say
+# ``case: Case``, Cython reads its fields directly instead of looking each one up by name.
+# Without Cython (the pure-Python reference) it is the same class, imported as usual.
+try:
+    from cython.cimports.sim.model.cases import Case
+except ImportError:
+    from sim.model.cases import Case
 
 BOUNCED, HANDED_OFF = RESULT_CODE["bounced"], RESULT_CODE["handed_off"]
 
@@ -51,6 +60,8 @@ class CaseFlow(Component):
     is let go and visits are only counted: ``record`` keeps what the outcome catalogue
     needs either way.
     """
+
+    __slots__ = init_fields(__file__, "CaseFlow")  # its fields, read without a dict lookup
 
     def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
                  streams: Streams, rules: CoordinationRules, program: Program,

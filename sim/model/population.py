@@ -38,6 +38,7 @@ import numpy as np
 
 from sim._mesa import mesa
 from sim.engine.events import EventQueue
+from sim.engine.fields import init_fields
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
 from sim.model.accounting import ACCOUNTS, GONE_ACCOUNT, LAST_END_ACCOUNT
@@ -53,10 +54,10 @@ class Population(Component):
     """Households of one replication, and the events of their lives. As a component it
     builds the first day's households when the model starts; the city-wide events that
     reach them are :class:`~sim.model.renewal.Renewal`'s."""
+    __slots__ = init_fields(__file__, "Population")  # its fields, read without a dict lookup
 
     def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
-                 streams: Streams, quota: Quota, n_rt: int,
-                 pathway_at: Callable[[float], str],
+                 streams: Streams, quota: Quota, n_rt: int, pathway_at: Callable[[float], str],
                  on_apply: Callable[[Household, float, str | None], None],
                  keep_departed: bool = True):
         self.model = model  # only to register the households as Mesa agents

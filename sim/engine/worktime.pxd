@@ -1,0 +1,22 @@
+# Types for the compiled core (sim/_compiled.py): Cython reads this beside worktime.py; the
+# Python source stays the reference. A working calendar is read at every arrival, service
+# and hand-off (about 270,000 times a city replication): its fields and the methods' day
+# numbers are C types here, and the desk calls it without Python's method lookup.
+# The fields are declared here only: the .py takes its __slots__ from this file
+# (sim/engine/fields.py); where the class has an __init__, it sets every one
+# (tests/test_compiled.py).
+cimport cython
+
+@cython.final
+cdef class WorkCalendar:
+    cdef public list open
+    cdef public list cum
+    cdef public bint always_open
+    @cython.locals(d=Py_ssize_t)
+    cpdef double to_work(self, double t)
+    @cython.locals(d=Py_ssize_t)
+    cpdef double from_work(self, double w)
+    cpdef double add(self, double t, double work_days)
+    @cython.locals(cum=list, n=Py_ssize_t, d=Py_ssize_t, k=Py_ssize_t, w0=double, w1=double,
+                   last=double, start=double)
+    cpdef tuple serve(self, double t, double work_days)
