@@ -83,8 +83,10 @@ def dependencies() -> str:
                 found |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
                 found.add(node.module.split(".")[0])
+    # cython: the compiled core's build-time C types (sim/model/pathways.py imports them
+    # under try/except ImportError); nothing of it is imported at run time
     return " ".join(sorted(found - set(sys.stdlib_module_names) - {"sim", "mesa", "benchmarks",
-                                                                   "__future__"}))
+                                                                   "__future__", "cython"}))
 
 
 @pytest.mark.integration
