@@ -79,6 +79,11 @@ def command_of(name: str) -> str:
 def test_a_shipped_study_runs_without_a_warning(name: str, tmp_path: Path, capsys,
                                                 small_runs) -> None:
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    # the calibrated scenarios name the ensemble (../results/calibration/ensemble.csv),
+    # which a study with the factor 'set' reads
+    (tmp_path / "results" / "calibration").mkdir(parents=True)
+    shutil.copy(ROOT / "results" / "calibration" / "ensemble.csv",
+                tmp_path / "results" / "calibration" / "ensemble.csv")
     (tmp_path / "experiments").mkdir()
     spec = tmp_path / "experiments" / name
     spec.write_text(tiny((ROOT / "experiments" / name).read_text(), name))
