@@ -162,6 +162,66 @@ def test_a_dated_change_of_the_target_lets_the_stock_grow() -> None:
     assert raised.quota.active > fixed.quota.active + 200
 
 
+def test_a_dated_drop_of_the_cap_leaves_only_the_budget() -> None:
+    """``policy.cap_until``: from that date the target caps nothing, the budget alone does."""
+    low = dict(program={"target": 800})
+    capped = finish(small(**low))
+    dropped = finish(small(policy={"cap_until": "2019-01-01"}, **low))
+    at_2018_end = [r for r in dropped.monthly if r["date"] == "2018-12-31"][0]
+    assert at_2018_end["enrolled"] <= 800 and at_2018_end["quota_cap"] == 800
+    assert dropped.monthly[-1]["quota_cap"] > 800 == capped.monthly[-1]["quota_cap"]
+    assert dropped.monthly[-1]["quota_cap"] == dropped.program.caps[2019]  # the budget's
+    assert dropped.quota.active > capped.quota.active + 200
+    # the same run as the capped one until the date
+    before = [r["enrolled"] for r in dropped.monthly if r["date"] < "2019-01-01"]
+    assert before == [r["enrolled"] for r in capped.monthly if r["date"] < "2019-01-01"]
+
+
+def test_a_dated_rise_of_the_inflow_brings_more_newly_eligible_households() -> None:
+    """``demand.inflow_factor_from`` (the 2020-21 impoverishment): arrivals of newly
+    eligible households at a multiple of the base rate from the date, not before."""
+    base = dict(population={"arrivals_per_year": 600.0})
+    flat = finish(merged(**base))
+    risen = finish(merged(demand={"inflow_factor_from": {"2019-01-01": 3.0}}, **base))
+    rows = {r["date"]: r for r in risen.monthly}
+    flat_rows = {r["date"]: r for r in flat.monthly}
+    assert rows["2018-12-31"]["ever_eligible"] == flat_rows["2018-12-31"]["ever_eligible"]
+    came_flat = flat_rows["2019-12-31"]["ever_eligible"] - flat_rows["2018-12-31"]["ever_eligible"]
+    came = rows["2019-12-31"]["ever_eligible"] - rows["2018-12-31"]["ever_eligible"]
+    assert came > 2 * came_flat > 0
+
+
+def test_the_dinsos_bpjs_pair_acts_on_its_own_hand_off() -> None:
+    """With relations on, a reactivation's hand-off from Dinas Sosial to BPJS reads the
+    pair's state (how hard the barriers bite on it) and moves it."""
+    from sim.model.relations import Relations
+
+    seen: dict[str, list] = {"factor": [], "handed_off": []}
+    factor, handed_off = Relations.factor, Relations.handed_off
+
+    def spy_factor(self, src, dst):
+        seen["factor"].append((src, dst))
+        return factor(self, src, dst)
+
+    def spy_handed_off(self, src, dst, bounced):
+        seen["handed_off"].append((src, dst, self.state["dinsos_bpjs"]))
+        return handed_off(self, src, dst, bounced)
+
+    sc = merged(exits={"reverification_share": 0.5, "reverification_wrongful": 1.0},
+                program={"initial_members": 1000, "target": 100000},
+                reentry={"reactivation_prob": 1.0, "reactivation_days": 30.0},
+                relations={"enabled": True})
+    Relations.factor, Relations.handed_off = spy_factor, spy_handed_off
+    try:
+        m = finish(sc)
+    finally:
+        Relations.factor, Relations.handed_off = factor, handed_off
+    assert any(c.route == "reactivation" for c in m.flow.cases)
+    assert ("dinsos", "bpjs") in seen["factor"]
+    crossings = [s for src, dst, s in seen["handed_off"] if (src, dst) == ("dinsos", "bpjs")]
+    assert crossings and len(set(crossings)) > 1  # the pair's state moved between them
+
+
 @pytest.mark.parametrize("checked", [True, False])
 def test_a_registration_drive_opens_cases_in_bulk(checked: bool) -> None:
     drive = dict(drive_dates=[dt.date(2019, 3, 1)], drive_share=0.5, drive_checked=checked)

@@ -59,6 +59,7 @@ class Program:
         self._target_t = [clock.t(d) for d, _ in changes_t]
         self._targets = [self.p.target] + [v for _, v in changes_t]
         self._target_caps = pol.target_is_cap
+        self._t_cap_until = clock.t(pol.cap_until) if pol.cap_until else float("inf")
         # the premium budget in force in each simulated year (IDR; inf: none), as the caps
         # use it: the last year given carries on, unsourced years scaled; set_budget
         # replaces a year's (the responsive rule)
@@ -107,9 +108,10 @@ class Program:
 
     def cap(self, t: float) -> int:
         """The cap on active plus pending members at model time t: the year's budget cap,
-        and the target in force where it is a cap (``policy.target_is_cap``)."""
+        and the target in force where it is a cap (``policy.target_is_cap``, until
+        ``policy.cap_until``)."""
         cap = self._cap_list[max(0, bisect_right(self._year_starts, t) - 1)]
-        if self._target_caps:
+        if self._target_caps and t < self._t_cap_until:
             cap = min(cap, self._targets[bisect_right(self._target_t, t)])
         return cap
 
@@ -133,9 +135,11 @@ class Program:
                 for y in range(self.clock.start.year + 1, self.clock.end.year + 1)]
 
     def cap_changes(self) -> list[float]:
-        """Model times the cap may rise: each new budget year, each dated target change."""
+        """Model times the cap may rise: each new budget year, each dated target change,
+        the day the target stops capping."""
         return sorted(set(self.year_starts()) |
-                      {t for t in self._target_t if 0 < t <= self.clock.horizon})
+                      {t for t in [*self._target_t, self._t_cap_until]
+                       if 0 < t <= self.clock.horizon})
 
 
 class Quota(Component):

@@ -150,6 +150,11 @@ class Policy(_Section):
                "reads as a quota",
         meaning="The target caps active plus admitted members (a hard quota); off: only the "
                 "budget caps them.")
+    cap_until: dt.date | None = P(
+        None, unit="date", strict=False, source=ASSUMPTION,
+        meaning="From this date the target no longer caps the stock (the city drops its "
+                "quota): only the budget caps it. Empty: the target caps throughout, as "
+                "policy.target_is_cap says. For scenarios after March 2024.")
     drive_dates: tuple[dt.date, ...] = P(
         (), unit="dates", strict=False, source=ASSUMPTION,
         meaning="Dates of registration drives: the city registers uninsured eligible "
