@@ -1,6 +1,7 @@
-"""Kill tests of the study commands: a SIGKILLed ``sweep``, ``sensitivity`` or ``calibrate``
-leaves no process behind (workers, a forkserver, the resource tracker), so a caller
-reading its piped stdout gets end-of-file instead of hanging (issue 19).
+"""Kill tests of the study commands: a SIGKILLed ``sweep``, ``sensitivity``, ``calibrate``,
+``discover``, ``heldout`` or ``sustainability`` leaves no process behind (workers, a
+forkserver, the resource tracker), so a caller reading its piped stdout gets end-of-file
+instead of hanging (issue 19).
 
 Each command is started in its own session with two workers on a tiny scenario, killed
 with SIGKILL once its workers run, and then every process of that session must be gone
@@ -74,6 +75,53 @@ observed = 1200
 obs_sd = 20
 """
 
+DISCOVER = EXPERIMENT.format(design="lhs").replace('name = "kill_lhs"', 'name = "kill_discover"') + """
+[discover]
+outcome = "active_members_end"
+threshold = 1000
+direction = "at_least"
+"""
+
+HELDOUT = """
+name = "kill_heldout"
+scenario = "tiny.toml"
+reps = 40
+seed = 7
+[[patterns]]
+name = "stock"
+what = "active members at the end"
+observed = "some"
+source = "test"
+why_held_out = "test"
+kind = "value"
+a = ["active_members_end"]
+lo = 0
+hi = 1e9
+"""
+
+RELATIONS = "\n[relations]\nenabled = true\n"
+
+
+def _study(command: str, tmp_path: Path) -> list[str]:
+    """The command line of ``command`` on the tiny scenario, its files written."""
+    (tmp_path / "tiny.toml").write_text(SCENARIO)
+    spec = tmp_path / "study.toml"
+    out = ["--out", str(tmp_path / "out")]
+    if command == "calibrate":
+        spec.write_text(CALIBRATION)
+        return [str(spec), "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "report")]
+    if command == "discover":
+        spec.write_text(DISCOVER)
+    elif command == "heldout":
+        spec.write_text(HELDOUT)
+    elif command == "sustainability":
+        (tmp_path / "tiny.toml").write_text(SCENARIO + RELATIONS)
+        return [str(tmp_path / "tiny.toml"), "--reps", "40", *out]
+    else:
+        spec.write_text(EXPERIMENT.format(design="morris" if command == "sensitivity"
+                                          else "lhs"))
+    return [str(spec), *out]
+
 
 def _session(sid: int) -> list[int]:
     """Every live (non-zombie) process whose session id is ``sid``."""
@@ -102,21 +150,15 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("command,sig", [
     ("sweep", signal.SIGKILL), ("sensitivity", signal.SIGKILL), ("calibrate", signal.SIGKILL),
+    ("discover", signal.SIGKILL), ("heldout", signal.SIGKILL),
+    ("sustainability", signal.SIGKILL),
     ("sweep", signal.SIGTERM), ("calibrate", signal.SIGINT)])
 def test_killed_study_leaves_no_process_and_the_pipe_closes(command: str, sig: int,
                                                            tmp_path: Path) -> None:
-    (tmp_path / "tiny.toml").write_text(SCENARIO)
-    spec = tmp_path / "study.toml"
-    if command == "calibrate":
-        spec.write_text(CALIBRATION)
-        extra = ["--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "report")]
-    else:
-        spec.write_text(EXPERIMENT.format(design="morris" if command == "sensitivity"
-                                          else "lhs"))
-        extra = ["--out", str(tmp_path / "out")]
+    args = _study(command, tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", command, str(spec), "--workers", "2", *extra],
+        [sys.executable, "-m", "sim", command, *args, "--workers", "2"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         start_new_session=True)
     sid = proc.pid
