@@ -564,3 +564,46 @@ def test_the_shipped_studies_have_enough_samples_for_their_design() -> None:
             continue
         exp, _ = load_experiment(path)
         assert exp.samples >= need[exp.design], path.name
+
+
+# ------------------------------------------------------------------ names that make files
+def _relations_toml(name: str) -> str:
+    from conftest import small_toml
+
+    return small_toml(name, relations={"enabled": True, "transitions": ["2019-01-01"]})
+
+
+def test_a_staged_file_name_cannot_leave_the_staging_folder(tmp_path: Path) -> None:
+    from sim.runner.staging import OutputError, StagedOutput
+
+    staged = StagedOutput(tmp_path / "out")
+    for name in ("../escaped.png", "../../escaped.png", "/tmp/escaped.png", "a/../../x", ""):
+        with pytest.raises(OutputError, match="outside the output folder"):
+            staged.path(name)
+    # the negative twin: plain names and sub-folders stay inside
+    assert staged.path("figures/a.png").parent == staged.staging / "figures"
+    staged.write_text("a.txt", "x")
+    assert staged.finish() == tmp_path / "out" and (tmp_path / "out" / "a.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_scenario_name_cannot_write_outside_the_output_folder(tmp_path: Path) -> None:
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    scenario = write(work, _relations_toml("../../escaped"), "esc.toml")
+    out = work / "out"
+    assert main(["sustainability", str(scenario), "--reps", "1", "--out", str(out),
+                 "--quiet"]) == 0
+    assert all(out in p.parents for p in tmp_path.rglob("*escaped*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    assert sorted(p.name for p in work.iterdir()) == ["esc.toml", "out"]
+    figures = sorted(p.name for p in out.glob("*.png"))
+    assert len(figures) == 1 and "/" not in figures[0] and not figures[0].startswith(".")
+
+
+def test_figure_names_are_plain_and_distinct() -> None:
+    from sim.studies.sustainability import figure_name
+
+    taken: set[str] = set()
+    assert [figure_name(n, taken) for n in ("../../x", "a b/c", "..", "x", "tim lapses")] == \
+        ["x.png", "a_b_c.png", "scenario.png", "x_2.png", "tim_lapses.png"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -263,13 +264,14 @@ def write_study(staged: Any, scenarios: list[Scenario], reps: int, seed: int, wo
                 sets: list[dict[str, Any]] | None,
                 say: Callable[[str], None] = lambda text: None,
                 pool: Any = None) -> pd.DataFrame:
-    """Run every scenario's two variants; write ``<scenario>.png``, ``indicators.csv`` and
-    ``indicators.md`` through ``staged`` (a :class:`sim.runner.staging.StagedOutput`);
-    return the indicators' table as written to ``indicators.md``."""
-    rows, effects = [], []
+    """Run every scenario's two variants; write ``<scenario>.png`` (:func:`figure_name`),
+    ``indicators.csv`` and ``indicators.md`` through ``staged`` (a
+    :class:`sim.runner.staging.StagedOutput`); return the indicators' table as written to
+    ``indicators.md``."""
+    rows, effects, taken = [], [], set()
     for sc in scenarios:
         results = study(sc, reps, seed, workers, sets, pool)
-        staged.save_figure(f"{sc.name}.png", figure(sc.name, results))
+        staged.save_figure(figure_name(sc.name, taken), figure(sc.name, results))
         rows += table(sc.name, results)
         effects += tim_effect(sc.name, results, reps)
         say(f"{sc.name}: done ({dt.datetime.now():%H:%M:%S})")
@@ -279,6 +281,20 @@ def write_study(staged: Any, scenarios: list[Scenario], reps: int, seed: int, wo
     md = df[[c for c in INDICATOR_COLUMNS if c in df.columns]].round(3)
     staged.write_text("indicators.md", markdown(md) + "\n" + effect_markdown(effects))
     return md
+
+
+def figure_name(name: str, taken: set[str]) -> str:
+    """A file name for a scenario's figure that stays in the output folder whatever the
+    scenario's name holds ('../../x', '/', spaces): letters, digits, '_', '-' and '.' only,
+    never hidden, and distinct from the names in ``taken`` (two scenarios of one name
+    keep both figures); the name is added to ``taken``."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-") or "scenario"
+    chosen, k = f"{stem}.png", 1
+    while chosen in taken:
+        k += 1
+        chosen = f"{stem}_{k}.png"
+    taken.add(chosen)
+    return chosen
 
 
 EFFECT_ON = ("enrolled_end", "gap_steady")
