@@ -607,3 +607,107 @@ def test_figure_names_are_plain_and_distinct() -> None:
     taken: set[str] = set()
     assert [figure_name(n, taken) for n in ("../../x", "a b/c", "..", "x", "tim lapses")] == \
         ["x.png", "a_b_c.png", "scenario.png", "x_2.png", "tim_lapses.png"]
+
+
+# ------------------------------------------------------------------ size of a command's study
+EIGHT_GIB = 8 * 2**30
+
+
+@pytest.fixture
+def eight_gib(monkeypatch):
+    """The memory available, fixed, so a refusal does not depend on the machine."""
+    import sim.runner.replications as reps
+
+    monkeypatch.setattr(reps, "available_memory", lambda: EIGHT_GIB)
+
+
+def _no_runs(monkeypatch) -> None:
+    """Any run fails the test: the refusal must come first."""
+    import sim.runner.replications as reps
+    import sim.studies.sustainability as sustainability
+    import sim.studies.workshop as workshop
+
+    def run(*a, **kw):
+        raise AssertionError("a run started before the size check refused the study")
+
+    for module in (reps, sustainability, workshop):
+        monkeypatch.setattr(module, "run", run)
+
+
+CITY = ROOT / "scenarios"
+
+
+@pytest.mark.parametrize("args, count, reduce", [
+    (["sustainability", str(CITY / "sustainability_transition.toml"), "--reps", "10000",
+      "--max-sets", "100000"], "20,000 run(s)", "fewer --reps (now 10,000)"),
+    (["whatif", str(CITY / "online_2021.toml"), "--param", "turf", "--values", "0,0.5,1",
+      "--reps", "10000", "--sets", "none"], "30,000 run(s)", "fewer --values (now 3)"),
+    (["compare", str(CITY / "online_2021.toml"), str(CITY / "manual_only.toml"), "--reps",
+      "10000", "--sets", "none"], "20,000 run(s)", "fewer scenario files"),
+])
+def test_an_oversized_command_study_is_refused_before_any_run(
+        tmp_path: Path, capsys, monkeypatch, eight_gib, args, count, reduce) -> None:
+    _no_runs(monkeypatch)
+    out = tmp_path / "out"
+    assert main([*args, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert count in err and "GiB of memory" in err and "runs fit" in err and reduce in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_many_parameter_sets_are_refused_with_max_sets_named(tmp_path: Path, capsys,
+                                                               monkeypatch, eight_gib) -> None:
+    _no_runs(monkeypatch)
+    rows = "\n".join(f"{0.001 * (i % 1000):.3f}" for i in range(4000))
+    sets = write(tmp_path, "barriers.turf\n" + rows + "\n", "sets.csv")
+    out = tmp_path / "out"
+    assert main(["sustainability", str(CITY / "sustainability_transition.toml"), "--reps",
+                 "10", "--sets", str(sets), "--max-sets", "100000", "--out", str(out),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "4,000 parameter set(s)" in err and "80,000 run(s)" in err
+    assert "a smaller --max-sets (now 100,000)" in err and not out.exists()
+
+
+def test_a_normal_command_study_fits(tmp_path: Path, eight_gib) -> None:
+    """The negative twin: the default sizes of the commands on the city fit in 8 GiB."""
+    from argparse import Namespace
+
+    from sim.scenario import load_scenario
+    from sim.studies.sustainability import study_size
+    from sim.ui.command import Command
+    from sim.ui.commands import _check_kept
+
+    city = [load_scenario(CITY / f) for f in ("sustainability_transition.toml",
+                                               "coordination_shock.toml", "tim_lapses.toml",
+                                               "single_agency.toml")]
+    runs, need = study_size(city, 5, 10)  # the documented call: 4 files, --max-sets 10
+    assert runs == 4 * 2 * 10 * 5 and need < EIGHT_GIB
+    cmd = Command(Namespace(command="whatif", reps=20, quiet=True))
+    cmd.check_study("sustainability", "400 runs", runs, need, "fewer --reps")
+    _check_kept(cmd, "whatif", city[:3], "value(s)", 3 * 20 * 3, ["fewer --reps"])
+    _check_kept(cmd, "compare", city[:2], "scenario(s)", 0, ["fewer --reps"])
+    # and a tiny study runs end to end under the same limit
+    files = [write(tmp_path, TINY, "a.toml"), write(tmp_path, TINY.replace('"tiny"', '"b"'),
+                                                    "b.toml")]
+    assert main(["compare", *map(str, files), "--reps", "1", "--out", str(tmp_path / "o"),
+                 "--quiet"]) == 0
+
+
+def test_an_oversized_calibration_is_refused_before_any_run(tmp_path: Path, capsys,
+                                                           eight_gib) -> None:
+    from test_calibration import CALIBRATION, _files
+
+    big = CALIBRATION.replace("samples = 8\nreps = 1", "samples = 100000\nreps = 1000")
+    cal, runs = _files(tmp_path, big), tmp_path / "runs"
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "report"), "--runs",
+                 str(runs), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "100,000 point(s) x 1,000 rep(s) = 100,000,000 run(s)" in err
+    assert "GiB of memory" in err and "fewer 'reps'" in err and "Traceback" not in err
+    assert not runs.exists() and not (tmp_path / "report").exists()
+    _files(tmp_path)  # the negative twin: the tiny calibration loads
+    from sim.studies.calibrate import load_calibration
+
+    load_calibration(tmp_path / "cal.toml")

@@ -41,6 +41,9 @@ from sim.show.plots import subplots
 SEIZED = SEED_MONTH.isoformat()  # the observation month (26,469 by March 2024)
 
 
+VARIANTS = ("standing Tim", "no standing Tim")  # the keys of variants()
+
+
 def variants(sc: Scenario) -> dict[str, Scenario]:
     """The scenario with a standing Tim, and without one."""
     r = sc.relations
@@ -239,6 +242,23 @@ def check_inputs(paths: list[Path | Scenario], reps: int, workers: int, sets_fil
                 raise ScenarioError(f"parameter-set file {sets_file}, row {k + 1}: "
                                     f"{exc}") from None
     return scenarios, sets, ignored
+
+
+CARD_BYTES_PER_APPLICANT = 48  # a run's enrolled cases (dates, days to card) kept for a figure
+
+
+def study_size(scenarios: list[Scenario], reps: int, n_sets: int) -> tuple[int, int]:
+    """(runs, bytes): every run of the study (each scenario's two variants under each
+    parameter set) and the memory this process needs: one ``run`` call's replications
+    in flight with their tables, and every run of the scenario being drawn kept as its
+    timeseries and enrolled cases, for the largest scenario."""
+    from sim.runner.replications import TIMESERIES_BYTES, applicants, kept_bytes
+    from sim.studies.design import PARENT_BYTES
+
+    runs = len(scenarios) * len(VARIANTS) * n_sets * reps
+    held = [reps * kept_bytes(sc) + len(VARIANTS) * n_sets * reps *
+            (TIMESERIES_BYTES + CARD_BYTES_PER_APPLICANT * applicants(sc)) for sc in scenarios]
+    return runs, PARENT_BYTES + int(max(held, default=0))
 
 
 def _check_relations(paths: list[Any], scenarios: list[Scenario]) -> None:
