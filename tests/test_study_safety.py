@@ -711,3 +711,31 @@ def test_an_oversized_calibration_is_refused_before_any_run(tmp_path: Path, caps
     from sim.studies.calibrate import load_calibration
 
     load_calibration(tmp_path / "cal.toml")
+
+
+# ------------------------------------------------------------------ the EMA model
+@pytest.mark.parametrize("kw, match", [
+    ({"outputs": ["gap_to_targt"]}, "unknown 'gap_to_targt'"),
+    ({"outputs": "gap_to_target"}, "outputs must be a list"),
+    ({"outputs": ["active_members_2050"]}, "active_members_2050"),
+    ({"names": ["turf", "barriers.turf"]}, "same parameter"),
+    ({"names": ["turff"]}, "turff"), ({"names": "turf"}, "names must be"),
+    ({"reps": 0}, "reps must be"), ({"seed": -1}, "seed must be"),
+    ({"seed": 1.5}, "seed must be"), ({"scenario": "no/such/file.toml"}, "no/such/file.toml"),
+])
+def test_ema_model_refuses_what_evaluate_refuses(kw, match) -> None:
+    args = {"names": ["turf"], "outputs": ["gap_to_target"]} | kw
+    with pytest.raises((TypeError, ValueError), match=match):
+        sim.ema_model("jambi", **args)
+    with pytest.raises((TypeError, ValueError), match=match):  # the same as evaluate's
+        sim.evaluate(np.array([[0.5] * len(args["names"])]) if isinstance(args["names"], list)
+                     else np.array([[0.5]]), **args)
+
+
+def test_ema_model_takes_what_evaluate_takes() -> None:
+    """The negative twin: names by any of their spellings, yearly outputs in range."""
+    pytest.importorskip("ema_workbench", reason="ema_workbench is optional")
+    model = sim.ema_model("jambi", ["turf", "offices__dinsos__staff"],
+                          ["gap_to_target", "active_members_2019"], reps=2, seed=0)
+    assert [u.name for u in model.uncertainties] == ["turf", "offices__dinsos__staff"]
+    assert [o.name for o in model.outcomes] == ["gap_to_target", "active_members_2019"]

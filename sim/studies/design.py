@@ -89,14 +89,9 @@ def salib_problem(names: list[str], outputs: list[str] | None = None,
 
     from sim.runner.catalogue import check_outputs
     from sim.scenario import bounds
-    from sim.scenario.names import resolve_all
-    from sim.scenario.schema import Scenario
+    from sim.scenario.schema import parameter_names
 
-    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names or \
-            not all(isinstance(n, str) for n in names):
-        raise TypeError(f"names must be a non-empty list of parameter names such as "
-                        f"['turf', 'offices.dinsos.staff'], got {names!r:.80}")
-    resolve_all(Scenario, names, "names")
+    names = parameter_names(names)
     if outputs is not None:
         outputs = check_outputs(outputs)
     ranges = dict(ranges or {})

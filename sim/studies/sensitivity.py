@@ -48,19 +48,14 @@ def evaluate(X: np.ndarray, names: list[str], outputs: list[str], reps: int = 1,
     from sim import checks
     from sim.runner.catalogue import check_outputs
     from sim.scenario import bounds, load_scenario
-    from sim.scenario.names import resolve_all
-    from sim.scenario.schema import Scenario
+    from sim.scenario.schema import parameter_names
     from sim.studies.sweeps import Job, _chunks, _key, _local
 
     # every input mistake is an error naming its argument, never a NaN in the result
     reps = checks.whole_number("reps", reps, 1, 10_000)
     seed = checks.whole_number("seed", seed, 0, checks.MAX_SEED)
     workers = checks.whole_number("workers", workers, 1, 256)
-    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names or \
-            not all(isinstance(n, str) for n in names):
-        raise TypeError(f"names must be a non-empty list of parameter names such as "
-                        f"['turf', 'offices.dinsos.staff'], got {names!r:.80}")
-    resolve_all(Scenario, names, "names")
+    names = parameter_names(names)
     try:
         X = np.atleast_2d(np.asarray(X, dtype=float))
     except (TypeError, ValueError):
