@@ -53,18 +53,30 @@ def test_a_changed_model_invalidates_its_stored_runs(tmp_path: Path, monkeypatch
 
 
 def test_the_model_digest_follows_the_model_sources(tmp_path: Path) -> None:
-    for package in _compiled.MODEL_PACKAGES:
-        shutil.copytree(ROOT / package, tmp_path / package,
-                        ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
-    before = _compiled.model_digest(tmp_path, _compiled.MODEL_PACKAGES[:])
-    assert before == _compiled.model_digest(tmp_path, tuple(_compiled.MODEL_PACKAGES))
-    path = tmp_path / "sim" / "model" / "agents.py"
-    path.write_text(path.read_text() + "\n# a change\n")
-    assert _compiled.model_digest(tmp_path, tuple(_compiled.MODEL_PACKAGES)) != before
+    for source in _compiled.MODEL_SOURCES:
+        if (ROOT / source).is_dir():
+            shutil.copytree(ROOT / source, tmp_path / source,
+                            ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+        else:
+            (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / source, tmp_path / source)
+    before = _compiled.model_digest(tmp_path)
+    assert before == _compiled.model_digest(tmp_path, tuple(_compiled.MODEL_SOURCES))
+    # the model's Python, its C types, and the runner code that computes a run's outputs
+    for rel in ("sim/model/agents.py", "sim/engine/events.pxd", "sim/model/cases.pxd",
+                "sim/runner/catalogue.py", "sim/runner/records.py", "sim/runner/totals.py",
+                "sim/runner/replications.py"):
+        path = tmp_path / rel
+        text = path.read_text()
+        path.write_text(text + "\n# a change\n")
+        assert _compiled.model_digest(tmp_path) != before, rel
+        path.write_text(text)
+    assert _compiled.model_digest(tmp_path) == before
+    # a build's by-products are not sources
+    (tmp_path / "sim" / "model" / "agents.c").write_text("/* generated */\n")
+    assert _compiled.model_digest(tmp_path) == before
     # the digest of the installed model is the one of its sources here
-    assert _compiled.model_digest() == _compiled.model_digest(ROOT, ("sim/engine",
-                                                                     "sim/scenario",
-                                                                     "sim/model"))
+    assert _compiled.model_digest() == _compiled.model_digest(ROOT)
 
 
 # ------------------------------------------------------------------ one name per parameter
