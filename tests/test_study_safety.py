@@ -751,3 +751,51 @@ def test_ema_model_takes_what_evaluate_takes() -> None:
                           ["gap_to_target", "active_members_2019"], reps=2, seed=0)
     assert [u.name for u in model.uncertainties] == ["turf", "offices__dinsos__staff"]
     assert [o.name for o in model.outcomes] == ["gap_to_target", "active_members_2019"]
+
+
+# ------------------------------------------------------------------ replication noise
+def _noisy(tmp_path: Path, design: str, samples: int, noise: float) -> int:
+    text = ISHIGAMI.format(design=design, samples=samples).replace(
+        "reps = 1", "reps = 3").replace("seed = 3\n", f"seed = 3\nnoise_sd = {noise}\n")
+    return main(["sensitivity", str(write(tmp_path, text)), "--out", str(tmp_path / "out"),
+                 "--quiet", "--workers", "1", "--no-figures"])
+
+
+@pytest.mark.parametrize("design, samples", [("sobol", 64), ("lhs", 30)])
+def test_replication_noise_above_the_signal_is_warned(tmp_path: Path, capsys, design: str,
+                                                     samples: int) -> None:
+    import json
+
+    if design == "lhs":
+        pytest.importorskip("sklearn", reason="the surrogate path needs scikit-learn")
+    assert _noisy(tmp_path, design, samples, 100.0) == 0  # var 10,000 against Ishigami's 14
+    err = capsys.readouterr().err
+    assert "of the variance of single runs is noise between replications" in err
+    assert "capped at 100%" in err and "more 'reps'" in err
+    report = json.loads((tmp_path / "out" / "sensitivity.json").read_text())
+    assert 0.5 < report["outputs"]["y"]["noise_share"] <= 1.0
+    assert any("noise between replications" in w for w in report["warnings"])
+    # the negative twin: no noise, no warning (and a share of 0)
+    shutil.rmtree(tmp_path / "out")
+    assert _noisy(tmp_path, design, samples, 0.0) == 0
+    assert "noise between replications" not in capsys.readouterr().err
+    report = json.loads((tmp_path / "out" / "sensitivity.json").read_text())
+    assert report["outputs"]["y"]["noise_share"] == 0.0
+
+
+def test_the_noise_share_is_at_most_one() -> None:
+    """Within-point and total variance are two estimates; under common random numbers (the
+    same noise at every point) their ratio exceeds 1 when the signal is small."""
+    import pandas as pd
+
+    from sim.studies.sensitivity import point_means
+    from sim.studies.spec import Experiment
+
+    exp = Experiment(name="t", model="ishigami", design="lhs", samples=2, reps=3,
+                     outputs=["y"], factors={"x1": {"range": (0.0, 1.0)}})
+    noise = [1.0, -2.0, 4.0]
+    table = pd.DataFrame({"point": [0, 0, 0, 1, 1, 1], "y": noise + [v + 0.01 for v in noise]})
+    means, share = point_means(exp, table, "y")
+    assert share == 1.0 and means.tolist() == pytest.approx([1.0, 1.01])
+    table["y"] = [0.0, 0.1, 0.0, 5.0, 5.1, 5.0]  # the negative twin: signal above the noise
+    assert 0 < point_means(exp, table, "y")[1] < 0.01
