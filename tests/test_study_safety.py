@@ -799,3 +799,17 @@ def test_the_noise_share_is_at_most_one() -> None:
     assert share == 1.0 and means.tolist() == pytest.approx([1.0, 1.01])
     table["y"] = [0.0, 0.1, 0.0, 5.0, 5.1, 5.0]  # the negative twin: signal above the noise
     assert 0 < point_means(exp, table, "y")[1] < 0.01
+
+
+# ------------------------------------------------------------------ former module paths
+@pytest.mark.parametrize("module", ["sim.sustainability_plots", "sim.studies.sustainability"])
+def test_the_former_sustainability_script_says_what_to_run_and_exits_2(module: str) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("jambi-sim: error: ") and out.stderr.count("\n") == 1
+    assert "jambi-sim sustainability SCENARIO.toml" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -370,5 +370,9 @@ def markdown(df: pd.DataFrame) -> str:
 
 
 if __name__ == "__main__":  # the former ``python -m sim.sustainability_plots``
-    raise SystemExit("This study is now a command: jambi-sim sustainability SCENARIO.toml ... "
-                     "[--reps N] [--sets FILE.csv] (see jambi-sim sustainability --help).")
+    import sys
+
+    print("jambi-sim: error: this study is now a command: jambi-sim sustainability "
+          "SCENARIO.toml ... [--reps N] [--sets FILE.csv] (see jambi-sim sustainability "
+          "--help).", file=sys.stderr)
+    raise SystemExit(2)  # a usage mistake, as every jambi-sim command exits for one
