@@ -383,12 +383,13 @@ def cmd_params(cmd: Command) -> int:
 
 @entry
 def cmd_evidence(cmd: Command) -> int:
-    from sim.studies.evidence import build
+    from sim.studies.evidence import prepare, write_evidence
 
     args = cmd.args
     mapping = args.mapping or args.file.parent / "mapping.toml"
+    checked = prepare(args.file, mapping, read=cmd.read)  # each file read once, before --out
     staged = cmd.stage(args.out or Path("runs") / f"evidence_{args.file.stem}")
-    res = build(args.file, mapping, staged, read=cmd.read)  # each file read once
+    res = write_evidence(checked, staged, provenance=cmd.provenance())
     final = cmd.done(staged)
     for row in res["triangulation"]:
         flag = f"  [{row['flags']}]" if row["flags"] else ""
