@@ -195,29 +195,44 @@ def core() -> str:
     return "pure Python" if kinds == {False} else "mixed"
 
 
-MODEL_PACKAGES = ("sim/engine", "sim/scenario", "sim/model")
+# What a stored run's outputs depend on: the model (its Python and the C types of its
+# compiled modules) and the runner code that turns a finished model into those outputs
+# (run_one, the catalogue's scalars, the records and totals it reads). A folder counts
+# with every .py and .pxd under it.
+MODEL_SOURCES = ("sim/engine", "sim/scenario", "sim/model", "sim/runner/catalogue.py",
+                 "sim/runner/records.py", "sim/runner/totals.py", "sim/runner/replications.py")
 _model_digest: dict[Path, str] = {}
 
 
-def model_digest(root: Path = _ROOT, packages: tuple[str, ...] = MODEL_PACKAGES) -> str:
-    """SHA-256 (hex, 16 characters) of every ``.py`` source of the model (the engine, the
-    scenario and the model packages), by relative path and content: what a stored run's key
-    depends on, so a study resumed after the model changed runs again instead of mixing
-    runs of the old model into the new table (the package version alone never changed).
-    The installed model's digest is computed once per process."""
+def _model_files(root: Path, sources: tuple[str, ...]) -> list[Path]:
+    files: list[Path] = []
+    for source in sources:
+        where = root.joinpath(source)
+        if where.is_dir():
+            files += sorted(p for suffix in _SOURCE_SUFFIXES for p in where.rglob(f"*{suffix}")
+                            if "__pycache__" not in p.parts)
+        else:
+            files.append(where)  # a listed module: missing is an error, not a silent pass
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def model_digest(root: Path = _ROOT, sources: tuple[str, ...] = MODEL_SOURCES) -> str:
+    """SHA-256 (hex, 16 characters) of the model's sources (:data:`MODEL_SOURCES`: every
+    ``.py`` and ``.pxd`` of the engine, the scenario and the model packages, and the runner
+    modules that compute a run's outputs), by relative path and content: what a stored
+    run's key depends on, so a study resumed after the model changed runs again instead of
+    mixing runs of the old model into the new table (the package version alone never
+    changed). The installed model's digest is computed once per process."""
     import hashlib
 
     root = Path(root)
-    cached = root == _ROOT and packages == MODEL_PACKAGES  # the installed model's code
+    cached = root == _ROOT and tuple(sources) == MODEL_SOURCES  # the installed model's code
     if cached and root in _model_digest:
         return _model_digest[root]
     h = hashlib.sha256()
-    for package in packages:
-        for path in sorted(root.joinpath(package).rglob("*.py")):
-            if "__pycache__" in path.parts:
-                continue
-            h.update(path.relative_to(root).as_posix().encode() + b"\0")
-            h.update(path.read_bytes() + b"\0")
+    for path in _model_files(root, tuple(sources)):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
     digest = h.hexdigest()[:16]
     if cached:
         _model_digest[root] = digest

@@ -201,3 +201,20 @@ def test_apply_writes_the_calibrated_set_into_marked_scenarios(tmp_path, capsys)
     assert sc.barriers.turf == chosen["barriers.turf"]
     assert sc.calibrated_by.startswith(str(out))
     assert sc.population.uninsured_people_start == 2000  # the rest of the file is kept
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", ".hidden", ""])
+def test_a_calibration_name_that_cannot_be_a_folder_is_refused_in_plain_words(
+        tmp_path, capsys, name: str) -> None:
+    cal = _files(tmp_path, CALIBRATION.replace('name = "tiny_calibration"', f'name = "{name}"'))
+    runs = tmp_path / "runs"
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "report"), "--runs",
+                 str(runs), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"key 'name' = '{name}'" in err and "letters, digits, '_', '-' and '.'" in err
+    assert "pattern" not in err and "^[" not in err and "Traceback" not in err
+    assert not runs.exists() and not (tmp_path / "report").exists()
+    # the negative twin: a name with every allowed kind of character loads
+    cal = _files(tmp_path, CALIBRATION.replace('name = "tiny_calibration"',
+                                               'name = "Tiny-cal_2.0"'))
+    assert load_calibration(cal)[0].name == "Tiny-cal_2.0"

@@ -137,3 +137,46 @@ def test_bad_evidence_exits_2_naming_file_key_and_allowed(tmp_path: Path, capsys
     assert "Traceback" not in err and str(path) in err
     for w in words:
         assert w in err
+
+
+def test_an_input_mistake_leaves_no_folder_behind(tmp_path: Path, capsys) -> None:
+    """Both files are read and checked before the output folder (or its parent) is made."""
+    out = tmp_path / "new" / "out"
+    bad = write(tmp_path, barrier="silo")
+    assert main(["evidence", str(bad), "--mapping", str(MAPPING), "--out", str(out)]) == 2
+    assert "barriers.silo" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    broken = tmp_path / "mapping.toml"
+    broken.write_text(MAPPING.read_text().replace("[widen]", "[widen_]"))
+    good = write(tmp_path)
+    assert main(["evidence", str(good), "--mapping", str(broken), "--out", str(out)]) == 2
+    assert "missing table [widen]" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    # the negative twin: good files make the folder and its parent
+    assert main(["evidence", str(good), "--mapping", str(MAPPING), "--out", str(out)]) == 0
+    assert (out / "t_scenario.toml").exists()
+
+
+def test_a_missing_evidence_file_is_named_not_its_mapping(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nowhere" / "study.toml"  # its default mapping is missing too
+    assert main(["evidence", str(missing), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{missing}: no such file" in err and "mapping.toml" not in err
+    # the negative twin: with the evidence there, the missing mapping is the one named
+    missing.parent.mkdir()
+    missing.write_text(write(tmp_path).read_text())
+    assert main(["evidence", str(missing), "--out", str(tmp_path / "out")]) == 2
+    assert f"{missing.parent / 'mapping.toml'}: no such file" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_summary_records_the_command_and_each_input_hash(tmp_path: Path) -> None:
+    import hashlib
+
+    path = write(tmp_path)
+    assert run(tmp_path, path) == 0
+    prov = json.loads((tmp_path / "out" / "summary.json").read_text())["provenance"]
+    assert prov["inputs"] == {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+                              for p in (path, MAPPING)}
+    assert prov["command"].startswith("jambi-sim evidence ") and str(path) in prov["command"]
+    assert set(prov["files"]) >= {"t_scenario.toml", "t_prior.json", "t_triangulation.md"}

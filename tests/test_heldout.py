@@ -121,3 +121,21 @@ def test_heldout_judges_each_pattern_under_each_ensemble_set(tmp_path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ensemble"]["n_sets"] == 3 and summary["ensemble"]["reps"] == 2
     assert "sets that pass" in (out / "table.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", ".hidden", ""])
+def test_a_heldout_name_that_cannot_be_a_folder_is_refused_in_plain_words(
+        tmp_path, capsys, name: str) -> None:
+    (tmp_path / "tiny.toml").write_text(SCENARIO)
+    (tmp_path / "h.toml").write_text(HELDOUT.replace('name = "tiny_heldout"',
+                                                     f'name = "{name}"'))
+    out = tmp_path / "validation"
+    assert main(["heldout", str(tmp_path / "h.toml"), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"key 'name' = '{name}'" in err and "letters, digits, '_', '-' and '.'" in err
+    assert "pattern" not in err and "^[" not in err and "Traceback" not in err
+    assert not out.exists()
+    # the negative twin: a name with every allowed kind of character loads
+    (tmp_path / "h.toml").write_text(HELDOUT.replace('name = "tiny_heldout"',
+                                                     'name = "Tiny-heldout_2.0"'))
+    assert load_heldout(tmp_path / "h.toml")[0].name == "Tiny-heldout_2.0"

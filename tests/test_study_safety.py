@@ -53,18 +53,30 @@ def test_a_changed_model_invalidates_its_stored_runs(tmp_path: Path, monkeypatch
 
 
 def test_the_model_digest_follows_the_model_sources(tmp_path: Path) -> None:
-    for package in _compiled.MODEL_PACKAGES:
-        shutil.copytree(ROOT / package, tmp_path / package,
-                        ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
-    before = _compiled.model_digest(tmp_path, _compiled.MODEL_PACKAGES[:])
-    assert before == _compiled.model_digest(tmp_path, tuple(_compiled.MODEL_PACKAGES))
-    path = tmp_path / "sim" / "model" / "agents.py"
-    path.write_text(path.read_text() + "\n# a change\n")
-    assert _compiled.model_digest(tmp_path, tuple(_compiled.MODEL_PACKAGES)) != before
+    for source in _compiled.MODEL_SOURCES:
+        if (ROOT / source).is_dir():
+            shutil.copytree(ROOT / source, tmp_path / source,
+                            ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+        else:
+            (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / source, tmp_path / source)
+    before = _compiled.model_digest(tmp_path)
+    assert before == _compiled.model_digest(tmp_path, tuple(_compiled.MODEL_SOURCES))
+    # the model's Python, its C types, and the runner code that computes a run's outputs
+    for rel in ("sim/model/agents.py", "sim/engine/events.pxd", "sim/model/cases.pxd",
+                "sim/runner/catalogue.py", "sim/runner/records.py", "sim/runner/totals.py",
+                "sim/runner/replications.py"):
+        path = tmp_path / rel
+        text = path.read_text()
+        path.write_text(text + "\n# a change\n")
+        assert _compiled.model_digest(tmp_path) != before, rel
+        path.write_text(text)
+    assert _compiled.model_digest(tmp_path) == before
+    # a build's by-products are not sources
+    (tmp_path / "sim" / "model" / "agents.c").write_text("/* generated */\n")
+    assert _compiled.model_digest(tmp_path) == before
     # the digest of the installed model is the one of its sources here
-    assert _compiled.model_digest() == _compiled.model_digest(ROOT, ("sim/engine",
-                                                                     "sim/scenario",
-                                                                     "sim/model"))
+    assert _compiled.model_digest() == _compiled.model_digest(ROOT)
 
 
 # ------------------------------------------------------------------ one name per parameter
@@ -275,7 +287,9 @@ def test_an_experiment_name_cannot_leave_the_output_folder(tmp_path: Path, capsy
         assert main(["sweep", str(exp), "--quiet"]) == 2
     finally:
         os.chdir(cwd)
-    assert "name" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"key 'name' = '{name}'" in err and "letters, digits, '_', '-' and '.'" in err
+    assert "should match pattern" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "exp.toml"]
     assert [p.name for p in work.iterdir()] == []
 
@@ -564,3 +578,240 @@ def test_the_shipped_studies_have_enough_samples_for_their_design() -> None:
             continue
         exp, _ = load_experiment(path)
         assert exp.samples >= need[exp.design], path.name
+
+
+# ------------------------------------------------------------------ names that make files
+def _relations_toml(name: str) -> str:
+    from conftest import small_toml
+
+    return small_toml(name, relations={"enabled": True, "transitions": ["2019-01-01"]})
+
+
+def test_a_staged_file_name_cannot_leave_the_staging_folder(tmp_path: Path) -> None:
+    from sim.runner.staging import OutputError, StagedOutput
+
+    staged = StagedOutput(tmp_path / "out")
+    for name in ("../escaped.png", "../../escaped.png", "/tmp/escaped.png", "a/../../x", ""):
+        with pytest.raises(OutputError, match="outside the output folder"):
+            staged.path(name)
+    # the negative twin: plain names and sub-folders stay inside
+    assert staged.path("figures/a.png").parent == staged.staging / "figures"
+    staged.write_text("a.txt", "x")
+    assert staged.finish() == tmp_path / "out" and (tmp_path / "out" / "a.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_scenario_name_cannot_write_outside_the_output_folder(tmp_path: Path) -> None:
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    scenario = write(work, _relations_toml("../../escaped"), "esc.toml")
+    out = work / "out"
+    assert main(["sustainability", str(scenario), "--reps", "1", "--out", str(out),
+                 "--quiet"]) == 0
+    assert all(out in p.parents for p in tmp_path.rglob("*escaped*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    assert sorted(p.name for p in work.iterdir()) == ["esc.toml", "out"]
+    figures = sorted(p.name for p in out.glob("*.png"))
+    assert len(figures) == 1 and "/" not in figures[0] and not figures[0].startswith(".")
+
+
+def test_figure_names_are_plain_and_distinct() -> None:
+    from sim.studies.sustainability import figure_name
+
+    taken: set[str] = set()
+    assert [figure_name(n, taken) for n in ("../../x", "a b/c", "..", "x", "tim lapses")] == \
+        ["x.png", "a_b_c.png", "scenario.png", "x_2.png", "tim_lapses.png"]
+
+
+# ------------------------------------------------------------------ size of a command's study
+EIGHT_GIB = 8 * 2**30
+
+
+@pytest.fixture
+def eight_gib(monkeypatch):
+    """The memory available, fixed, so a refusal does not depend on the machine."""
+    import sim.runner.replications as reps
+
+    monkeypatch.setattr(reps, "available_memory", lambda: EIGHT_GIB)
+
+
+def _no_runs(monkeypatch) -> None:
+    """Any run fails the test: the refusal must come first."""
+    import sim.runner.replications as reps
+    import sim.studies.sustainability as sustainability
+    import sim.studies.workshop as workshop
+
+    def run(*a, **kw):
+        raise AssertionError("a run started before the size check refused the study")
+
+    for module in (reps, sustainability, workshop):
+        monkeypatch.setattr(module, "run", run)
+
+
+CITY = ROOT / "scenarios"
+
+
+@pytest.mark.parametrize("args, count, reduce", [
+    (["sustainability", str(CITY / "sustainability_transition.toml"), "--reps", "10000",
+      "--max-sets", "100000"], "20,000 run(s)", "fewer --reps (now 10,000)"),
+    (["whatif", str(CITY / "online_2021.toml"), "--param", "turf", "--values", "0,0.5,1",
+      "--reps", "10000", "--sets", "none"], "30,000 run(s)", "fewer --values (now 3)"),
+    (["compare", str(CITY / "online_2021.toml"), str(CITY / "manual_only.toml"), "--reps",
+      "10000", "--sets", "none"], "20,000 run(s)", "fewer scenario files"),
+])
+def test_an_oversized_command_study_is_refused_before_any_run(
+        tmp_path: Path, capsys, monkeypatch, eight_gib, args, count, reduce) -> None:
+    _no_runs(monkeypatch)
+    out = tmp_path / "out"
+    assert main([*args, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert count in err and "GiB of memory" in err and "runs fit" in err and reduce in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_many_parameter_sets_are_refused_with_max_sets_named(tmp_path: Path, capsys,
+                                                               monkeypatch, eight_gib) -> None:
+    _no_runs(monkeypatch)
+    rows = "\n".join(f"{0.001 * (i % 1000):.3f}" for i in range(4000))
+    sets = write(tmp_path, "barriers.turf\n" + rows + "\n", "sets.csv")
+    out = tmp_path / "out"
+    assert main(["sustainability", str(CITY / "sustainability_transition.toml"), "--reps",
+                 "10", "--sets", str(sets), "--max-sets", "100000", "--out", str(out),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "4,000 parameter set(s)" in err and "80,000 run(s)" in err
+    assert "a smaller --max-sets (now 100,000)" in err and not out.exists()
+
+
+def test_a_normal_command_study_fits(tmp_path: Path, eight_gib) -> None:
+    """The negative twin: the default sizes of the commands on the city fit in 8 GiB."""
+    from argparse import Namespace
+
+    from sim.scenario import load_scenario
+    from sim.studies.sustainability import study_size
+    from sim.ui.command import Command
+    from sim.ui.commands import _check_kept
+
+    city = [load_scenario(CITY / f) for f in ("sustainability_transition.toml",
+                                               "coordination_shock.toml", "tim_lapses.toml",
+                                               "single_agency.toml")]
+    runs, need = study_size(city, 5, 10)  # the documented call: 4 files, --max-sets 10
+    assert runs == 4 * 2 * 10 * 5 and need < EIGHT_GIB
+    cmd = Command(Namespace(command="whatif", reps=20, quiet=True))
+    cmd.check_study("sustainability", "400 runs", runs, need, "fewer --reps")
+    _check_kept(cmd, "whatif", city[:3], "value(s)", 3 * 20 * 3, ["fewer --reps"])
+    _check_kept(cmd, "compare", city[:2], "scenario(s)", 0, ["fewer --reps"])
+    # and a tiny study runs end to end under the same limit
+    files = [write(tmp_path, TINY, "a.toml"), write(tmp_path, TINY.replace('"tiny"', '"b"'),
+                                                    "b.toml")]
+    assert main(["compare", *map(str, files), "--reps", "1", "--out", str(tmp_path / "o"),
+                 "--quiet"]) == 0
+
+
+def test_an_oversized_calibration_is_refused_before_any_run(tmp_path: Path, capsys,
+                                                           eight_gib) -> None:
+    from test_calibration import CALIBRATION, _files
+
+    big = CALIBRATION.replace("samples = 8\nreps = 1", "samples = 100000\nreps = 1000")
+    cal, runs = _files(tmp_path, big), tmp_path / "runs"
+    assert main(["calibrate", str(cal), "--out", str(tmp_path / "report"), "--runs",
+                 str(runs), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "100,000 point(s) x 1,000 rep(s) = 100,000,000 run(s)" in err
+    assert "GiB of memory" in err and "fewer 'reps'" in err and "Traceback" not in err
+    assert not runs.exists() and not (tmp_path / "report").exists()
+    _files(tmp_path)  # the negative twin: the tiny calibration loads
+    from sim.studies.calibrate import load_calibration
+
+    load_calibration(tmp_path / "cal.toml")
+
+
+# ------------------------------------------------------------------ the EMA model
+@pytest.mark.parametrize("kw, match", [
+    ({"outputs": ["gap_to_targt"]}, "unknown 'gap_to_targt'"),
+    ({"outputs": "gap_to_target"}, "outputs must be a list"),
+    ({"outputs": ["active_members_2050"]}, "active_members_2050"),
+    ({"names": ["turf", "barriers.turf"]}, "same parameter"),
+    ({"names": ["turff"]}, "turff"), ({"names": "turf"}, "names must be"),
+    ({"reps": 0}, "reps must be"), ({"seed": -1}, "seed must be"),
+    ({"seed": 1.5}, "seed must be"), ({"scenario": "no/such/file.toml"}, "no/such/file.toml"),
+])
+def test_ema_model_refuses_what_evaluate_refuses(kw, match) -> None:
+    args = {"names": ["turf"], "outputs": ["gap_to_target"]} | kw
+    with pytest.raises((TypeError, ValueError), match=match):
+        sim.ema_model("jambi", **args)
+    with pytest.raises((TypeError, ValueError), match=match):  # the same as evaluate's
+        sim.evaluate(np.array([[0.5] * len(args["names"])]) if isinstance(args["names"], list)
+                     else np.array([[0.5]]), **args)
+
+
+def test_ema_model_takes_what_evaluate_takes() -> None:
+    """The negative twin: names by any of their spellings, yearly outputs in range."""
+    pytest.importorskip("ema_workbench", reason="ema_workbench is optional")
+    model = sim.ema_model("jambi", ["turf", "offices__dinsos__staff"],
+                          ["gap_to_target", "active_members_2019"], reps=2, seed=0)
+    assert [u.name for u in model.uncertainties] == ["turf", "offices__dinsos__staff"]
+    assert [o.name for o in model.outcomes] == ["gap_to_target", "active_members_2019"]
+
+
+# ------------------------------------------------------------------ replication noise
+def _noisy(tmp_path: Path, design: str, samples: int, noise: float) -> int:
+    text = ISHIGAMI.format(design=design, samples=samples).replace(
+        "reps = 1", "reps = 3").replace("seed = 3\n", f"seed = 3\nnoise_sd = {noise}\n")
+    return main(["sensitivity", str(write(tmp_path, text)), "--out", str(tmp_path / "out"),
+                 "--quiet", "--workers", "1", "--no-figures"])
+
+
+@pytest.mark.parametrize("design, samples", [("sobol", 64), ("lhs", 30)])
+def test_replication_noise_above_the_signal_is_warned(tmp_path: Path, capsys, design: str,
+                                                     samples: int) -> None:
+    import json
+
+    if design == "lhs":
+        pytest.importorskip("sklearn", reason="the surrogate path needs scikit-learn")
+    assert _noisy(tmp_path, design, samples, 100.0) == 0  # var 10,000 against Ishigami's 14
+    err = capsys.readouterr().err
+    assert "of the variance of single runs is noise between replications" in err
+    assert "capped at 100%" in err and "more 'reps'" in err
+    report = json.loads((tmp_path / "out" / "sensitivity.json").read_text())
+    assert 0.5 < report["outputs"]["y"]["noise_share"] <= 1.0
+    assert any("noise between replications" in w for w in report["warnings"])
+    # the negative twin: no noise, no warning (and a share of 0)
+    shutil.rmtree(tmp_path / "out")
+    assert _noisy(tmp_path, design, samples, 0.0) == 0
+    assert "noise between replications" not in capsys.readouterr().err
+    report = json.loads((tmp_path / "out" / "sensitivity.json").read_text())
+    assert report["outputs"]["y"]["noise_share"] == 0.0
+
+
+def test_the_noise_share_is_at_most_one() -> None:
+    """Within-point and total variance are two estimates; under common random numbers (the
+    same noise at every point) their ratio exceeds 1 when the signal is small."""
+    import pandas as pd
+
+    from sim.studies.sensitivity import point_means
+    from sim.studies.spec import Experiment
+
+    exp = Experiment(name="t", model="ishigami", design="lhs", samples=2, reps=3,
+                     outputs=["y"], factors={"x1": {"range": (0.0, 1.0)}})
+    noise = [1.0, -2.0, 4.0]
+    table = pd.DataFrame({"point": [0, 0, 0, 1, 1, 1], "y": noise + [v + 0.01 for v in noise]})
+    means, share = point_means(exp, table, "y")
+    assert share == 1.0 and means.tolist() == pytest.approx([1.0, 1.01])
+    table["y"] = [0.0, 0.1, 0.0, 5.0, 5.1, 5.0]  # the negative twin: signal above the noise
+    assert 0 < point_means(exp, table, "y")[1] < 0.01
+
+
+# ------------------------------------------------------------------ former module paths
+@pytest.mark.parametrize("module", ["sim.sustainability_plots", "sim.studies.sustainability"])
+def test_the_former_sustainability_script_says_what_to_run_and_exits_2(module: str) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("jambi-sim: error: ") and out.stderr.count("\n") == 1
+    assert "jambi-sim sustainability SCENARIO.toml" in out.stderr
+    assert "Traceback" not in out.stderr

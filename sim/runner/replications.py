@@ -432,19 +432,32 @@ WORKER_BASE_MB = 150  # a worker before its model
 BYTES_PER_PERSON = 1300  # model, case table and pickled result per uninsured person
 MAX_REPS, MAX_WORKERS = 1_000_000, 256
 LARGE_CITY = 200_000  # uninsured people: warn above this
+# What the parent keeps of a replication that run() does not stream to a sink (measured on
+# scenarios/online_2021.toml, 18 MiB): its case table and journey log, about 450 bytes per
+# applicant, held twice while run() joins them, and its timeseries; or its scalars alone.
+KEPT_BYTES_PER_APPLICANT, TIMESERIES_BYTES, SCALARS_BYTES = 900, 32 * 1024, 16 * 1024
 
 
 class ResourceError(ValueError):
     """The run would need more memory than the machine has; the message says how much."""
 
 
-def worker_memory(sc: Scenario) -> int:
-    """Rough peak bytes of one worker (or of the parent, running alone) for this scenario."""
+def applicants(sc: Scenario) -> float:
+    """Rough count of people who can make a case: the uninsured and the arrivals."""
     p = sc.population
     years = (sc.time.end - sc.time.start).days / 365.25
-    people = p.uninsured_people_start + sc.program.initial_members + \
-        p.arrivals_per_year * years * p.household_size
+    return p.uninsured_people_start + p.arrivals_per_year * years * p.household_size
+
+
+def worker_memory(sc: Scenario) -> int:
+    """Rough peak bytes of one worker (or of the parent, running alone) for this scenario."""
+    people = applicants(sc) + sc.program.initial_members
     return int(WORKER_BASE_MB * MB + BYTES_PER_PERSON * people)
+
+
+def kept_bytes(sc: Scenario) -> int:
+    """Rough bytes the parent holds per replication whose tables ``run`` keeps (no sink)."""
+    return int(TIMESERIES_BYTES + KEPT_BYTES_PER_APPLICANT * applicants(sc))
 
 
 def memory_estimate(sc: Scenario, workers: int) -> int:

@@ -294,7 +294,15 @@ class StagedOutput:
         os.rename(fresh, self.staging)
 
     def path(self, name: str) -> Path:
+        """Where ``name`` is staged. A name that would land outside the staging folder
+        ('..', an absolute path, an empty name) is refused: file names derived from a
+        user's names (a scenario's, a study's) must not write beyond --out."""
         p = self.staging / name
+        home = self.staging.resolve()
+        if home not in p.resolve().parents:
+            raise OutputError(f"--out {self.final}: the file name {str(name)!r:.80} would be "
+                              f"written outside the output folder; a name that makes a file "
+                              f"takes letters, digits, '_', '-' and '.'.")
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
 

@@ -79,6 +79,9 @@ def explain(exc: ValidationError, origin: str, root: type[BaseModel]) -> str:
             continue
         info = field_info(root, loc)
         extra = (info.json_schema_extra or {}) if info is not None else {}
+        if extra.get("allowed") and etype.startswith("string_"):  # a rule, not a regex
+            parts.append(f"key '{key}' = {shown}: {extra['allowed']}")
+            continue
         lo, hi, unit = extra.get("lo"), extra.get("hi"), extra.get("unit")
         rng = ""
         if lo is not None or hi is not None:

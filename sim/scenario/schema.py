@@ -256,6 +256,18 @@ def bounds(names: list[str] | None = None, kind: str = "plausible") -> dict[str,
     return select_bounds(Scenario, parameter_table, names, kind)
 
 
+def parameter_names(names: Any) -> list[str]:
+    """``names`` as a non-empty list of parameter names as ``sim.run`` accepts them, each
+    naming its own parameter (``turf`` with ``barriers.turf`` is refused: which value would
+    win is an accident of order); TypeError for anything but a list of strings."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names or \
+            not all(isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a non-empty list of parameter names such as "
+                        f"['turf', 'offices.dinsos.staff'], got {names!r:.80}")
+    resolve_all(Scenario, names, "names")
+    return list(names)
+
+
 def load_scenario(scenario: Any) -> Scenario:
     """A Scenario from a Scenario, a TOML path, or None (the historical baseline)."""
     if scenario is None:

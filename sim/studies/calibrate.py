@@ -49,13 +49,13 @@ from sim.runner.catalogue import is_output
 from sim.studies.calibration_sets import draw_ensemble, spread
 from sim.studies.design import Design, build_design
 from sim.studies.spec import (
-    NAME_PATTERN,
     Bases,
     Experiment,
     ExperimentError,
     Factor,
     check_names,
     check_outputs_exist,
+    folder_name,
     read_spec,
 )
 
@@ -96,7 +96,7 @@ class Alternative(_Strict):
 
 
 class Calibration(_Strict):
-    name: str = Field(min_length=1, pattern=NAME_PATTERN)  # folder runs/<name>
+    name: str = folder_name()  # folder runs/<name>
     description: str = ""
     scenario: str | None = Field(None, description="Base scenario, relative to this file.")
     seed: int = Field(20240331, ge=0, le=2**32 - 1)

@@ -89,14 +89,9 @@ def salib_problem(names: list[str], outputs: list[str] | None = None,
 
     from sim.runner.catalogue import check_outputs
     from sim.scenario import bounds
-    from sim.scenario.names import resolve_all
-    from sim.scenario.schema import Scenario
+    from sim.scenario.schema import parameter_names
 
-    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names or \
-            not all(isinstance(n, str) for n in names):
-        raise TypeError(f"names must be a non-empty list of parameter names such as "
-                        f"['turf', 'offices.dinsos.staff'], got {names!r:.80}")
-    resolve_all(Scenario, names, "names")
+    names = parameter_names(names)
     if outputs is not None:
         outputs = check_outputs(outputs)
     ranges = dict(ranges or {})
@@ -148,22 +143,34 @@ def study_size(exp: Experiment, n_sets: int | None = None) -> tuple[int, int, in
     return points, runs, need
 
 
+def size_refusal(what: str, count: str, runs: int, need: int, use: str) -> str | None:
+    """The one paragraph that refuses a study of ``runs`` runs needing about ``need`` bytes
+    in this process when more than the available memory: ``what`` the study, ``count`` how
+    its runs are counted, how many would fit, and ``use`` what to reduce. None when it fits
+    (or the available memory is unknown). Every study's size check says it this way."""
+    from sim.runner.replications import available_memory
+
+    have = available_memory()
+    if have is None or need <= have:
+        return None
+    fit = max(1, int((have - PARENT_BYTES) / max(1, need - PARENT_BYTES) * runs))
+    return (f"{what}: {count} = {runs:,} run(s) would need about {need / 2**30:,.1f} GiB of "
+            f"memory to plan and keep, but {have / 2**30:.1f} GiB is available; about "
+            f"{fit:,} runs fit. Use {use}.")
+
+
 def check_size(exp: Experiment, n_sets: int | None = None) -> tuple[int, int, int]:
     """Refuse (ExperimentError, exit 2) a design the machine cannot hold, with what to
     change; return :func:`study_size`."""
-    from sim.runner.replications import available_memory
-
     points, runs, need = study_size(exp, n_sets)
-    have = available_memory()
-    if have is not None and need > have:
-        fit = max(1, int((have - PARENT_BYTES) / max(1, need - PARENT_BYTES) * runs))
-        what = ("fewer levels or values per factor" if exp.design == "grid" else
-                f"a smaller 'samples' (now {exp.samples:,})")
-        raise ExperimentError(
-            f"experiment '{exp.name}': {points:,} point(s) x {exp.reps:,} rep(s) = {runs:,} "
-            f"run(s) would need about {need / 2**30:,.1f} GiB of memory to plan and keep, "
-            f"but {have / 2**30:.1f} GiB is available; about {fit:,} runs fit. Use {what} "
-            f"or fewer 'reps', or split the study into several experiments.")
+    what = ("fewer levels or values per factor" if exp.design == "grid" else
+            f"a smaller 'samples' (now {exp.samples:,})")
+    refusal = size_refusal(f"experiment '{exp.name}'",
+                           f"{points:,} point(s) x {exp.reps:,} rep(s)", runs, need,
+                           f"{what} or fewer 'reps', or split the study into several "
+                           f"experiments")
+    if refusal:
+        raise ExperimentError(refusal)
     return points, runs, need
 
 

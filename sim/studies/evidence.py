@@ -134,7 +134,12 @@ def load_mapping(path: Path, read: Any = None) -> dict[str, Any]:
 
 def load_evidence(path: Path, mapping: dict[str, Any], read: Any = None) -> dict[str, Any]:
     """Read and check an evidence file against the mapping's scales."""
-    ev = _load(path, read)
+    return check_evidence(path, _load(path, read), mapping)
+
+
+def check_evidence(path: Path, ev: dict[str, Any], mapping: dict[str, Any]) -> dict[str, Any]:
+    """Check an evidence file's data (``path``: its name in messages) against the
+    mapping's scales."""
     study = ev.get("study")
     if not isinstance(study, dict) or "id" not in study or "scale" not in study:
         raise EvidenceError(f"{path}: needs a [study] table with id and scale.")
@@ -302,22 +307,34 @@ def experiment_toml(ev: dict[str, Any], prior: dict[str, dict[str, Any]]) -> str
     return "\n".join(lines) + "\n"
 
 
-def build(evidence_path: Path, mapping_path: Path, out: Any, read: Any = None,
-          provenance: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Check the evidence, write the scenario, prior and triangulation files; return them.
-    ``out``: the folder, or a :class:`sim.runner.staging.StagedOutput` its caller made;
-    ``read``: how to get a file's bytes (a command's reader, which reads each file once);
-    ``provenance``: more for summary.json's provenance (a command's inputs and hashes)."""
+def prepare(evidence_path: Path, mapping_path: Path, read: Any = None) -> dict[str, Any]:
+    """Read and check both files and everything made from them, writing nothing: the
+    evidence file first (a missing one is named, not its mapping), then the mapping, then
+    the evidence against the mapping and the scenario it gives. ``read``: how to get a
+    file's bytes (a command's reader, which reads each file once and hashes it)."""
+    raw = _load(evidence_path, read)
     mapping = load_mapping(mapping_path, read)
-    ev = load_evidence(evidence_path, mapping, read)
+    ev = check_evidence(evidence_path, raw, mapping)
     prior = priors(ev, mapping)
-    tri = triangulation(ev)
     text = scenario_toml(ev, prior, fixed_settings(ev, mapping))
     try:
         Scenario.from_dict(tomllib.loads(text), origin=f"scenario from {evidence_path}")
     except ScenarioError as exc:
         raise EvidenceError(f"{mapping_path}: the mapping gives values the scenario does not "
                             f"accept: {exc}") from None
+    return {"evidence_path": evidence_path, "mapping_path": mapping_path, "evidence": ev,
+            "prior": prior, "triangulation": triangulation(ev), "scenario": text}
+
+
+def write_evidence(prepared: dict[str, Any], out: Any,
+                   provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the scenario, prior, experiment and triangulation files of :func:`prepare`'s
+    result, and summary.json; return the prior, the triangulation and the scenario.
+    ``out``: the folder, or a :class:`sim.runner.staging.StagedOutput` its caller made;
+    ``provenance``: more for summary.json's provenance (a command's line, inputs and
+    their hashes)."""
+    ev, prior, tri = prepared["evidence"], prepared["prior"], prepared["triangulation"]
+    evidence_path, mapping_path = prepared["evidence_path"], prepared["mapping_path"]
     sid = ev["study"]["id"]
     # Staged and swapped into place like a run's folder: a folder holding files jambi-sim
     # did not write (or edited since) is refused, never overwritten.
@@ -326,7 +343,7 @@ def build(evidence_path: Path, mapping_path: Path, out: Any, read: Any = None,
 
     staged = out if isinstance(out, StagedOutput) else \
         StagedOutput(Path(out), note=f"jambi-sim evidence {evidence_path}")
-    staged.write_text(f"{sid}_scenario.toml", text)
+    staged.write_text(f"{sid}_scenario.toml", prepared["scenario"])
     staged.write_text(f"{sid}_prior.json", json.dumps(
         {"study": sid, "scale": ev["study"]["scale"], "mapping": str(mapping_path),
          "parameters": prior}, indent=2) + "\n")
@@ -340,4 +357,11 @@ def build(evidence_path: Path, mapping_path: Path, out: Any, read: Any = None,
         "package_version": __version__, "evidence_file": str(evidence_path),
         "mapping_file": str(mapping_path), **(provenance or {}), "files": staged.files}})
     staged.finish()
-    return {"prior": prior, "triangulation": tri, "scenario": text}
+    return {"prior": prior, "triangulation": tri, "scenario": prepared["scenario"]}
+
+
+def build(evidence_path: Path, mapping_path: Path, out: Any, read: Any = None,
+          provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check the evidence (:func:`prepare`), then write its files (:func:`write_evidence`)
+    into ``out``; return the prior, the triangulation and the scenario."""
+    return write_evidence(prepare(evidence_path, mapping_path, read), out, provenance)

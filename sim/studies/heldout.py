@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.runner.catalogue import is_output
 from sim.scenario.errors import _clean
-from sim.studies.spec import NAME_PATTERN, Bases, ExperimentError, read_spec
+from sim.studies.spec import Bases, ExperimentError, folder_name, read_spec
 
 
 class _Strict(BaseModel):
@@ -67,7 +67,7 @@ class Pattern(_Strict):
 
 
 class HeldOut(_Strict):
-    name: str = Field(min_length=1, pattern=NAME_PATTERN)  # folder runs/<name>
+    name: str = folder_name()  # folder runs/<name>
     scenario: str = Field(description="Scenario file, relative to this file.")
     reps: int = Field(20, ge=1, le=10_000)
     seed: int = Field(20240331, ge=0, le=2**63 - 1)

@@ -33,6 +33,7 @@ WIDE_CONF = 0.1  # a Sobol' index whose 95% half-width exceeds this cannot be re
 MIN_SOBOL_N = 16   # Sobol' base samples below which the indices and intervals mean nothing
 MIN_MORRIS_R = 4   # Morris trajectories below which mu* and its interval mean nothing
 MIN_LHS_POINTS = 10  # an emulator needs points to fit and points held out to check it
+NOISY = 0.5  # a noise share above which the point means need more replications
 
 
 # ------------------------------------------------------------------ evaluation (API)
@@ -48,19 +49,14 @@ def evaluate(X: np.ndarray, names: list[str], outputs: list[str], reps: int = 1,
     from sim import checks
     from sim.runner.catalogue import check_outputs
     from sim.scenario import bounds, load_scenario
-    from sim.scenario.names import resolve_all
-    from sim.scenario.schema import Scenario
+    from sim.scenario.schema import parameter_names
     from sim.studies.sweeps import Job, _chunks, _key, _local
 
     # every input mistake is an error naming its argument, never a NaN in the result
     reps = checks.whole_number("reps", reps, 1, 10_000)
     seed = checks.whole_number("seed", seed, 0, checks.MAX_SEED)
     workers = checks.whole_number("workers", workers, 1, 256)
-    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names or \
-            not all(isinstance(n, str) for n in names):
-        raise TypeError(f"names must be a non-empty list of parameter names such as "
-                        f"['turf', 'offices.dinsos.staff'], got {names!r:.80}")
-    resolve_all(Scenario, names, "names")
+    names = parameter_names(names)
     try:
         X = np.atleast_2d(np.asarray(X, dtype=float))
     except (TypeError, ValueError):
@@ -90,15 +86,29 @@ def evaluate(X: np.ndarray, names: list[str], outputs: list[str], reps: int = 1,
 
 # ------------------------------------------------------------------ analysis
 def point_means(exp: Experiment, table: pd.DataFrame, output: str) -> tuple[np.ndarray, float]:
-    """Per point: the mean over replications (design order), and the noise share."""
+    """Per point: the mean over replications (design order), and the noise share: the
+    variance between replications of a point over the variance of single runs. The two are
+    separate estimates (and under common random numbers the noise repeats at every point),
+    so their ratio can exceed 1 when the signal is small; it is capped at 1 (all noise)."""
     g = table.groupby("point")[output]
     means = g.mean().sort_index().to_numpy(dtype=float)
     noise = float("nan")
     if exp.reps >= 2:
         within = float(np.nanmean(g.var(ddof=1).to_numpy(dtype=float)))
         total = float(np.nanvar(table[output].to_numpy(dtype=float), ddof=1))
-        noise = within / total if total > 0 else float("nan")
+        noise = min(1.0, within / total) if total > 0 else float("nan")
     return means, noise
+
+
+def noise_warning(output: str, noise: float) -> str | None:
+    """The warning for an output whose runs are mostly noise between replications (more
+    than NOISY of their variance), or None: the point means every index (or emulator)
+    rests on then need more replications."""
+    if math.isnan(noise) or noise <= NOISY:
+        return None
+    return (f"{output}: about {noise:.0%} of the variance of single runs is noise between "
+            f"replications (an estimate, capped at 100%); the point means the indices rest "
+            f"on need more 'reps'.")
 
 
 def _spec(design: Design, output: str):
@@ -220,10 +230,8 @@ def analyse(exp: Experiment, design: Design, table: pd.DataFrame) -> dict[str, A
                 report["warnings"].append(
                     f"{output}: mu* of {', '.join(wide[:5])} has a 95% interval wider than half "
                     f"its value; raise 'samples' (trajectories) to rank them.")
-        if not math.isnan(noise) and noise > 0.5:
-            report["warnings"].append(
-                f"{output}: {noise:.0%} of the variance of single runs is noise between "
-                f"replications; the indices of point means need more 'reps'.")
+        if noise_warning(output, noise):
+            report["warnings"].append(noise_warning(output, noise))
         report["outputs"][output] = entry
     return report
 

@@ -25,6 +25,15 @@ from sim.scenario.errors import _clean, explain
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 SCENARIO, SET = "scenario", "set"  # factors that are not scenario parameters
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # a name that makes a folder name
+NAME_RULE = ("it names the folder runs/<name>, so it takes letters, digits, '_', '-' and '.' "
+             "only, starts with a letter or digit and has at most 100 characters")
+
+
+def folder_name(**kw: Any) -> Any:
+    """The ``name`` field of a study file: NAME_PATTERN, refused in the words of NAME_RULE
+    (sim.scenario.errors.explain shows a field's ``allowed`` instead of the pattern)."""
+    return Field(min_length=1, pattern=NAME_PATTERN, json_schema_extra={"allowed": NAME_RULE},
+                 **kw)
 MODELS = ("jambi", "ishigami")
 
 
@@ -59,9 +68,8 @@ class Factor(_Strict):
 
 class Experiment(_Strict):
     # a folder name: letters, digits, '_', '-', '.', so runs/<name> stays inside runs/
-    name: str = Field(min_length=1, pattern=NAME_PATTERN,
-                      description="Short name (letters, digits, _ - .); default output folder "
-                                  "runs/<name>.")
+    name: str = folder_name(description="Short name (letters, digits, _ - .); default output "
+                                        "folder runs/<name>.")
     description: str = Field("", description="What the experiment asks.")
     scenario: str | None = Field(
         None, description="Base scenario file, relative to the experiment file (default: the "

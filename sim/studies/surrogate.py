@@ -61,7 +61,7 @@ def analyse_surrogate(exp: Experiment, design: Design, table: pd.DataFrame) -> d
     """Held-out check and emulator Sobol' indices for every output (the sensitivity.json)."""
     from SALib import ProblemSpec
 
-    from sim.studies.sensitivity import _list, point_means
+    from sim.studies.sensitivity import _list, noise_warning, point_means
 
     if exp.design != "lhs":
         raise ExperimentError("the surrogate path needs a space-filling design: design = 'lhs'")
@@ -85,6 +85,8 @@ def analyse_surrogate(exp: Experiment, design: Design, table: pd.DataFrame) -> d
     for output in exp.outputs:
         y, noise = point_means(exp, table, output)
         entry: dict[str, Any] = {"noise_share": noise}
+        if noise_warning(output, noise):  # the emulator is fitted to these point means
+            report["warnings"].append(noise_warning(output, noise))
         if np.isnan(y).any() or np.nanvar(y) == 0:
             msg = f"{output}: missing or constant values; no emulator for it."
             report["warnings"].append(msg)

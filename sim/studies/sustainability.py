@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ from sim.scenario.schema import PAIRS
 from sim.show.plots import subplots
 
 SEIZED = SEED_MONTH.isoformat()  # the observation month (26,469 by March 2024)
+
+
+VARIANTS = ("standing Tim", "no standing Tim")  # the keys of variants()
 
 
 def variants(sc: Scenario) -> dict[str, Scenario]:
@@ -240,6 +244,23 @@ def check_inputs(paths: list[Path | Scenario], reps: int, workers: int, sets_fil
     return scenarios, sets, ignored
 
 
+CARD_BYTES_PER_APPLICANT = 48  # a run's enrolled cases (dates, days to card) kept for a figure
+
+
+def study_size(scenarios: list[Scenario], reps: int, n_sets: int) -> tuple[int, int]:
+    """(runs, bytes): every run of the study (each scenario's two variants under each
+    parameter set) and the memory this process needs: one ``run`` call's replications
+    in flight with their tables, and every run of the scenario being drawn kept as its
+    timeseries and enrolled cases, for the largest scenario."""
+    from sim.runner.replications import TIMESERIES_BYTES, applicants, kept_bytes
+    from sim.studies.design import PARENT_BYTES
+
+    runs = len(scenarios) * len(VARIANTS) * n_sets * reps
+    held = [reps * kept_bytes(sc) + len(VARIANTS) * n_sets * reps *
+            (TIMESERIES_BYTES + CARD_BYTES_PER_APPLICANT * applicants(sc)) for sc in scenarios]
+    return runs, PARENT_BYTES + int(max(held, default=0))
+
+
 def _check_relations(paths: list[Any], scenarios: list[Scenario]) -> None:
     for path, sc in zip(paths, scenarios):  # the study reads the pairs' coordination states
         if not sc.relations.enabled:
@@ -263,13 +284,14 @@ def write_study(staged: Any, scenarios: list[Scenario], reps: int, seed: int, wo
                 sets: list[dict[str, Any]] | None,
                 say: Callable[[str], None] = lambda text: None,
                 pool: Any = None) -> pd.DataFrame:
-    """Run every scenario's two variants; write ``<scenario>.png``, ``indicators.csv`` and
-    ``indicators.md`` through ``staged`` (a :class:`sim.runner.staging.StagedOutput`);
-    return the indicators' table as written to ``indicators.md``."""
-    rows, effects = [], []
+    """Run every scenario's two variants; write ``<scenario>.png`` (:func:`figure_name`),
+    ``indicators.csv`` and ``indicators.md`` through ``staged`` (a
+    :class:`sim.runner.staging.StagedOutput`); return the indicators' table as written to
+    ``indicators.md``."""
+    rows, effects, taken = [], [], set()
     for sc in scenarios:
         results = study(sc, reps, seed, workers, sets, pool)
-        staged.save_figure(f"{sc.name}.png", figure(sc.name, results))
+        staged.save_figure(figure_name(sc.name, taken), figure(sc.name, results))
         rows += table(sc.name, results)
         effects += tim_effect(sc.name, results, reps)
         say(f"{sc.name}: done ({dt.datetime.now():%H:%M:%S})")
@@ -279,6 +301,20 @@ def write_study(staged: Any, scenarios: list[Scenario], reps: int, seed: int, wo
     md = df[[c for c in INDICATOR_COLUMNS if c in df.columns]].round(3)
     staged.write_text("indicators.md", markdown(md) + "\n" + effect_markdown(effects))
     return md
+
+
+def figure_name(name: str, taken: set[str]) -> str:
+    """A file name for a scenario's figure that stays in the output folder whatever the
+    scenario's name holds ('../../x', '/', spaces): letters, digits, '_', '-' and '.' only,
+    never hidden, and distinct from the names in ``taken`` (two scenarios of one name
+    keep both figures); the name is added to ``taken``."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-") or "scenario"
+    chosen, k = f"{stem}.png", 1
+    while chosen in taken:
+        k += 1
+        chosen = f"{stem}_{k}.png"
+    taken.add(chosen)
+    return chosen
 
 
 EFFECT_ON = ("enrolled_end", "gap_steady")
@@ -334,5 +370,9 @@ def markdown(df: pd.DataFrame) -> str:
 
 
 if __name__ == "__main__":  # the former ``python -m sim.sustainability_plots``
-    raise SystemExit("This study is now a command: jambi-sim sustainability SCENARIO.toml ... "
-                     "[--reps N] [--sets FILE.csv] (see jambi-sim sustainability --help).")
+    import sys
+
+    print("jambi-sim: error: this study is now a command: jambi-sim sustainability "
+          "SCENARIO.toml ... [--reps N] [--sets FILE.csv] (see jambi-sim sustainability "
+          "--help).", file=sys.stderr)
+    raise SystemExit(2)  # a usage mistake, as every jambi-sim command exits for one

@@ -10,7 +10,9 @@ which gives it, in one place, what ``jambi-sim run`` first had alone:
   changes nothing, and ``/dev/stdin`` is read once;
 - **size before any run**: :meth:`Command.check_memory` (a scenario's runs) refuses what
   the machine cannot hold; a study's design is sized by its loader
-  (:func:`sim.studies.design.check_size`) before it is drawn;
+  (:func:`sim.studies.design.check_size`) before it is drawn, and a command that keeps
+  many runs' results (``whatif``, ``compare``, ``sustainability``) by
+  :meth:`Command.check_study`, with the same message;
 - **outputs staged** (:meth:`Command.check_out`, :meth:`Command.stage`,
   :meth:`Command.finish`): written into a staging folder and swapped into place at the
   end, as :class:`sim.runner.staging.StagedOutput` does; a folder holding files
@@ -153,6 +155,17 @@ class Command:
             self.warn(f"{workers} workers on {cores} cores is no faster than {cores}, and "
                       f"each worker holds its own model in memory.")
         return workers
+
+    def check_study(self, what: str, count: str, runs: int, need: int, use: str) -> None:
+        """Refuse (exit 2), before any run, a study of ``runs`` runs that would need about
+        ``need`` bytes in this process: the message of
+        :func:`sim.studies.design.size_refusal` (the same as an experiment's), naming how
+        the runs are counted (``count``) and what to reduce (``use``)."""
+        from sim.studies.design import size_refusal
+
+        refusal = size_refusal(what, count, runs, need, use)
+        if refusal:
+            raise UsageError(refusal)
 
     # ------------------------------------------------------------ outputs
     def check_out(self, out: Path) -> None:

@@ -160,6 +160,25 @@ def _check_memory(cmd: Command, scenarios: list[Any], ens: Any, sets: list[int],
     return workers
 
 
+def _check_kept(cmd: Command, what: str, scenarios: list[Any], label: str, ens_runs: int,
+                use: list[str]) -> None:
+    """whatif and compare keep every replication's tables until their figures are drawn,
+    and the ensemble's runs as scalars: refuse, before any run, what this process cannot
+    hold (``use``: what to reduce; fewer ensemble runs too, when there are any)."""
+    from sim.runner.replications import SCALARS_BYTES, kept_bytes
+    from sim.studies.design import PARENT_BYTES
+
+    reps = cmd.args.reps
+    runs = len(scenarios) * reps + ens_runs
+    need = PARENT_BYTES + sum(reps * kept_bytes(sc) for sc in scenarios) + \
+        ens_runs * SCALARS_BYTES
+    count = f"{len(scenarios)} {label} x {reps:,} rep(s)" + \
+        (f" + {ens_runs:,} run(s) of the ensemble's sets" if ens_runs else "")
+    if ens_runs:
+        use = [*use, "fewer --ensemble-reps", "--sets none"]
+    cmd.check_study(what, count, runs, need, ", ".join(use[:-1]) + " or " + use[-1])
+
+
 def _provenance(cmd: Command, scenario_path: Path) -> dict[str, Any]:
     """What a run's provenance adds: the scenario file, its hash and the library versions."""
     import mesa
@@ -222,6 +241,9 @@ def cmd_whatif(cmd: Command) -> int:
         for i in sets:
             check_param(ens.scenario(scenario, i), args.param, values)
     total = args.reps + len(sets) * args.ensemble_reps
+    _check_kept(cmd, "whatif", variants, "value(s)",
+                len(sets) * args.ensemble_reps * len(values),
+                [f"fewer --reps (now {args.reps:,})", f"fewer --values (now {len(values)})"])
     workers = _check_memory(cmd, variants, ens, sets, min(args.workers, total))
     staged = cmd.stage(args.out or Path("runs") / f"whatif_{args.scenario.stem}_{args.param}")
     pool = cmd.pool(workers, total)
@@ -273,6 +295,9 @@ def cmd_compare(cmd: Command) -> int:
                  "rests on each file's own values (one set each).")
         ens, sets, block = None, [], None
     total = args.reps + len(sets) * args.ensemble_reps
+    _check_kept(cmd, "compare", scenarios, "scenario(s)",
+                len(sets) * args.ensemble_reps * len(scenarios),
+                [f"fewer --reps (now {args.reps:,})", "fewer scenario files"])
     workers = _check_memory(cmd, scenarios, ens, sets, min(args.workers, total))
     staged = cmd.stage(args.out or Path("runs") / ("compare_" + "_".join(
         p.stem for p in args.scenarios[:3])))
@@ -358,12 +383,13 @@ def cmd_params(cmd: Command) -> int:
 
 @entry
 def cmd_evidence(cmd: Command) -> int:
-    from sim.studies.evidence import build
+    from sim.studies.evidence import prepare, write_evidence
 
     args = cmd.args
     mapping = args.mapping or args.file.parent / "mapping.toml"
+    checked = prepare(args.file, mapping, read=cmd.read)  # each file read once, before --out
     staged = cmd.stage(args.out or Path("runs") / f"evidence_{args.file.stem}")
-    res = build(args.file, mapping, staged, read=cmd.read)  # each file read once
+    res = write_evidence(checked, staged, provenance=cmd.provenance())
     final = cmd.done(staged)
     for row in res["triangulation"]:
         flag = f"  [{row['flags']}]" if row["flags"] else ""

@@ -306,12 +306,19 @@ def cmd_heldout(cmd: Command) -> int:
 @entry
 def cmd_sustainability(cmd: Command) -> int:
     """Both variants of each scenario, written into a staged folder like ``run``'s."""
-    from sim.studies.sustainability import check_inputs, write_study
+    from sim.studies.sustainability import check_inputs, study_size, write_study
 
     args = cmd.args
     sources = [cmd.scenario(p) for p in args.scenarios]  # read once: run and hashed
     scenarios, sets, ignored = check_inputs(sources, args.reps, args.workers, args.sets,
                                             args.max_sets, read=cmd.read_sets)
+    n_sets = len(sets) if sets else 1
+    runs, need = study_size(scenarios, args.reps, n_sets)
+    cmd.check_study("sustainability", f"{len(scenarios)} scenario(s) x 2 variants x "
+                    f"{n_sets:,} parameter set(s) x {args.reps:,} rep(s)", runs, need,
+                    f"fewer --reps (now {args.reps:,})"
+                    + (f", a smaller --max-sets (now {args.max_sets:,})" if sets else "")
+                    + " or fewer scenario files")
     for sc in scenarios:
         cmd.check_memory(sc, min(args.workers, args.reps))
     if ignored:
