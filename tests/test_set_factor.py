@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import small_toml
@@ -19,7 +18,7 @@ from sim.runner.ensemble import read_ensemble
 from sim.studies.design import build_design
 from sim.studies.discover import with_set_values
 from sim.studies.sensitivity import rank_stability, report_markdown
-from sim.studies.spec import ExperimentError, load_experiment
+from sim.studies.spec import load_experiment
 from sim.studies.sweeps import make_jobs
 from sim.ui.cli import main
 

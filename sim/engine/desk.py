@@ -8,8 +8,8 @@ Little's law (L = lambda W) can be checked on the model's own output.
 
 from __future__ import annotations
 
-from heapq import heapify, heappop, heappush
 from collections.abc import Callable
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 from sim.engine.events import EventQueue

@@ -19,8 +19,8 @@ the cost per event grows less with the city's size.
 
 from __future__ import annotations
 
-from heapq import heapify, heappop, heappush
 from collections.abc import Callable
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 from sim.engine.fields import slots

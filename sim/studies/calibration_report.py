@@ -17,7 +17,6 @@ from typing import Any
 from sim.studies.calibrate import Calibration
 from sim.studies.spec import ExperimentError
 
-
 # ------------------------------------------------------------------ writing
 ENSEMBLE_FILE = "ensemble.csv"
 

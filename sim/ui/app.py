@@ -296,14 +296,16 @@ def EnsembleBand(base, changed, lang: str):
     (the single-set answer shows at once, the band when it is ready)."""
     from sim.runner.ensemble import agree_text
 
+    # the hooks first, on every render: a component calls the same hooks each time
+    asked, set_asked = solara.use_state(None)
+    task = solara.lab.use_task(
+        lambda: ensemble_answer(base, changed, ENSEMBLE, pool())
+        if ENSEMBLE is not None and asked is changed else None,
+        dependencies=[asked, id(changed)])
     if ENSEMBLE is None:
         solara.Text(tr("ens_none", lang), style={"font-size": "0.85em"})
         return
     n = len(ENSEMBLE)
-    asked, set_asked = solara.use_state(None)
-    task = solara.lab.use_task(
-        lambda: ensemble_answer(base, changed, ENSEMBLE, pool()) if asked is changed else None,
-        dependencies=[asked, id(changed)])
     with solara.Row(style={"align-items": "center"}):
         solara.Button(tr("ens_ask", lang, n=n), on_click=lambda: set_asked(changed),
                       disabled=task.pending, classes=["jb-ens-ask"], small=True)
