@@ -5,7 +5,7 @@
 # The fields are declared here only: the .py takes its __slots__ from this file
 # (sim/engine/fields.py); its __init__ sets every one (tests/test_compiled.py).
 cimport cython
-from sim.model.cases cimport Case
+from sim.model.cases cimport Case, CaseRecord, VisitLog
 
 @cython.final
 cdef class CaseFlow:
@@ -16,7 +16,8 @@ cdef class CaseFlow:
     cdef public double p_mismatch
     cdef public bint tables
     cdef public list cases
-    cdef public object record, journey
+    cdef public CaseRecord record
+    cdef public VisitLog journey
     cdef public long long open
     cdef public dict counts, where, dropout
     cdef public long long handoffs
