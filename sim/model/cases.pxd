@@ -5,6 +5,8 @@
 # The fields are declared here only: the .py takes its __slots__ from this file
 # (sim/engine/fields.py); where the class has an __init__, it sets every one
 # (tests/test_compiled.py).
+cimport cython
+
 cdef class Case:
     cdef public long long id
     cdef public object household
@@ -37,3 +39,30 @@ cdef class Case:
     cdef public long long visit
     cdef public object handoff
     cdef public object draws
+
+# The journey log and its stand-in (tables=False), one type to the case flow
+# (sim/model/pathways.pxd): its calls to them are C calls. Rows and codes stay Python ints.
+cdef class VisitLog:
+    cpdef open(self, Case case, str stage, double t)
+    cpdef serve_case(self, Case case, double t_start, double t_end)
+    cpdef close(self, row, double t, str result)
+    cpdef leave(self, row, double t, code)
+
+@cython.final
+cdef class Journey(VisitLog):
+    cdef public object case, stage, t_in, t_start, t_end, t_out, result
+
+@cython.final
+cdef class VisitCount(VisitLog):
+    cdef public long long n
+
+@cython.final
+cdef class CaseRecord:
+    cdef public object household, members, route, pathway, t_applied, outcome, t_outcome
+    cdef public object left, visits, cost, t_quota, quota_days, cost_factor, in_dtks
+    cdef public list names
+    cpdef open(self, Case case)
+    cpdef quota_in(self, Case case, double t)
+    cpdef quota_out(self, Case case, double t)
+    cpdef visit(self, Case case)
+    cpdef close(self, Case case)

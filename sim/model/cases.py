@@ -82,10 +82,32 @@ class Case:
         return self.steps[self.idx]
 
 
-class Journey:
+class VisitLog:
+    """What the case flow writes of each visit: a :class:`Journey` keeps it, a
+    :class:`VisitCount` only numbers the visits. One C type for both in the compiled core
+    (``cases.pxd``), so the flow calls them without Python's method lookup. ``row`` is a
+    visit's row (an int), ``code`` a result's code (:data:`RESULT_CODE`)."""
+
+    __slots__ = slots(__file__, "VisitLog")  # none: the fields are the subclasses'
+
+    def open(self, case: Case, stage: str, t: float) -> int:
+        """A visit begins; returns its row."""
+        raise NotImplementedError
+
+    def serve_case(self, case: Case, t_start: float, t_end: float) -> None:
+        """An office booked the case's service (the desk's journey hook)."""
+
+    def close(self, row, t: float, result: str) -> None:
+        """The visit ends with ``result``."""
+
+    def leave(self, row, t: float, code) -> None:
+        """``close`` with the result already coded (the hand-off's hot path)."""
+
+
+class Journey(VisitLog):
     """The per-visit log, in compact columns (about 30 bytes a visit)."""
 
-    __slots__ = ("case", "stage", "t_in", "t_start", "t_end", "t_out", "result")
+    __slots__ = slots(__file__, "Journey")  # the fields: cases.pxd
 
     def __init__(self) -> None:
         self.case = array("i")
@@ -100,7 +122,6 @@ class Journey:
         return len(self.case)
 
     def open(self, case: Case, stage: str, t: float) -> int:
-        """A visit begins; returns its row."""
         self.case.append(case.id)
         self.stage.append(STAGE_CODE[stage])
         self.t_in.append(t)
@@ -111,16 +132,14 @@ class Journey:
         return len(self.case) - 1
 
     def serve_case(self, case: Case, t_start: float, t_end: float) -> None:
-        """An office booked the case's service (the desk's journey hook)."""
         self.t_start[case.visit] = t_start
         self.t_end[case.visit] = t_end
 
-    def close(self, row: int, t: float, result: str) -> None:
+    def close(self, row, t: float, result: str) -> None:
         self.t_out[row] = t
         self.result[row] = RESULT_CODE[result]
 
-    def leave(self, row: int, t: float, code: int) -> None:
-        """``close`` with the result already coded (the hand-off's hot path)."""
+    def leave(self, row, t: float, code) -> None:
         self.t_out[row] = t
         self.result[row] = code
 
@@ -133,11 +152,11 @@ class Journey:
                 "result": [RESULTS[i] for i in self.result]}
 
 
-class VisitCount:
+class VisitCount(VisitLog):
     """Stands in for the :class:`Journey` when no journey log is kept (``run_one(...,
     tables=False)``): it numbers the visits and stores nothing about them."""
 
-    __slots__ = ("n",)
+    __slots__ = slots(__file__, "VisitCount")  # the fields: cases.pxd
 
     def __init__(self) -> None:
         self.n = 0
@@ -148,15 +167,6 @@ class VisitCount:
     def open(self, case: Case, stage: str, t: float) -> int:
         self.n += 1
         return self.n - 1
-
-    def serve_case(self, case: Case, t_start: float, t_end: float) -> None:
-        pass
-
-    def close(self, row: int, t: float, result: str) -> None:
-        pass
-
-    def leave(self, row: int, t: float, code: int) -> None:
-        pass
 
 
 class CaseRecord:
@@ -171,9 +181,7 @@ class CaseRecord:
     and ``in_dtks`` are the household's distance multiplier and DTKS listing when the
     case opened."""
 
-    __slots__ = ("household", "members", "route", "pathway", "t_applied", "outcome",
-                 "t_outcome", "left", "visits", "cost", "t_quota", "quota_days",
-                 "cost_factor", "in_dtks", "names")
+    __slots__ = slots(__file__, "CaseRecord")  # the fields: cases.pxd
 
     def __init__(self) -> None:
         self.household = array("i")

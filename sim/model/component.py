@@ -15,17 +15,20 @@ component in the order the components were listed (:attr:`JambiBugarModel.compon
 5. ``audit()``: its own invariants, checked between steps; each violation a sentence.
 
 Every hook is optional: this base class does nothing in each. Adding a mechanism to the
-model means writing a component and listing it, not editing the model's step.
+model means writing a component and listing it, not editing the model's step. A class that
+cannot subclass this one (a C type of the compiled core: the case flow) has the same hooks
+and is registered as a component (``Component.register``), so ``isinstance`` holds.
 """
 
 from __future__ import annotations
 
+from abc import ABC
 from typing import Any
 
 from sim.engine.events import EventQueue
 
 
-class Component:
+class Component(ABC):
     """A part of the model with hooks at the start, each day's end, each month's end."""
 
     def start(self, events: EventQueue) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from sim._mesa import mesa
 from sim.engine.events import EventQueue
-from sim.engine.fields import init_fields
+from sim.engine.fields import slots
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
 from sim.model.agents import Household, Office
@@ -39,9 +39,8 @@ from sim.model.program import Program, Quota
 from sim.model.routes import OFFICE_ROUTES, PLACES, VISITED, routes  # noqa: F401 (former home)
 from sim.scenario import Scenario
 
-# The case as the compiled core's C type (sim/model/cases.pxd): where the methods below say
-# ``case: Case``, Cython reads its fields directly instead of looking each one up by name.
-# Without Cython (the pure-Python reference) it is the same class, imported as usual.
+# The case as the compiled core's C type (cases.pxd): where the methods below say ``case:
+# Case``, Cython reads its fields directly. Without Cython: the same class, imported as usual.
 try:
     from cython.cimports.sim.model.cases import Case
 except ImportError:
@@ -50,7 +49,7 @@ except ImportError:
 BOUNCED, HANDED_OFF = RESULT_CODE["bounced"], RESULT_CODE["handed_off"]
 
 
-class CaseFlow(Component):
+class CaseFlow:
     """Moves cases along their route; the only place that changes a case's state.
 
     It builds the :class:`~sim.model.city.City` whose offices serve its cases (the offices
@@ -61,7 +60,8 @@ class CaseFlow(Component):
     needs either way.
     """
 
-    __slots__ = init_fields(__file__, "CaseFlow")  # its fields, read without a dict lookup
+    __slots__ = slots(__file__, "CaseFlow")  # the fields: pathways.pxd (a C type when compiled)
+    start, month_end, row = Component.start, Component.month_end, Component.row  # no-op hooks
 
     def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
                  streams: Streams, rules: CoordinationRules, program: Program,
@@ -145,8 +145,7 @@ class CaseFlow(Component):
             self.journey.close(case.visit, t, result)
             case.visit = -1
 
-    def office(self, case: Case) -> Office:
-        """The office serving the case's current step."""
+    def office(self, case: Case) -> Office:  # the office serving the case's current step
         return case.offices[case.idx]
 
     def still_wanted(self, case: Case, t: float) -> bool:
@@ -223,8 +222,7 @@ class CaseFlow(Component):
         if stage in VISITED[case.route] and self.gives_up(
                 case, t, self.city.trip_base[stage] * case.cost_factor, stage):
             return
-        # _visit and _move, written out: this runs once per office visit, and the two calls
-        # cost 1-2% of a run (A/B of the compiled core, 10x city: 2.4%, 3 paired rounds)
+        # _visit and _move, written out: once per office visit (A/B, 10x city: 2.4% of a run)
         case.visit = self.journey.open(case, stage, t)
         where = self.where
         if case.where:
@@ -497,3 +495,6 @@ class CaseFlow(Component):
         if sum(c.where == "quota" for c in cases if c.outcome is None) != len(q.waiting):
             bad.append(f"cases at the quota != waiting list {len(q.waiting)}")
         return bad
+
+
+Component.register(CaseFlow)  # a component, though (compiled) a C type cannot subclass one

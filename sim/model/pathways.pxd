@@ -1,0 +1,40 @@
+# Types for the compiled core (sim/_compiled.py): Cython reads this beside pathways.py; the
+# Python source stays the reference. The case flow runs at about every second event (each
+# arrival, each desk's decision): its fields sit in the object itself, not in a dict, and
+# its methods call one another without Python's method lookup.
+# The fields are declared here only: the .py takes its __slots__ from this file
+# (sim/engine/fields.py); its __init__ sets every one (tests/test_compiled.py).
+cimport cython
+from sim.model.cases cimport Case, CaseRecord, VisitLog
+
+@cython.final
+cdef class CaseFlow:
+    cdef public object sc, beh, coord, clock, events, rules, program, trace, quota
+    cdef public dict routes, step_office, next_office
+    cdef public double t_online, t_single
+    cdef public dict rework_prob
+    cdef public double p_mismatch
+    cdef public bint tables
+    cdef public list cases
+    cdef public CaseRecord record
+    cdef public VisitLog journey
+    cdef public long long open
+    cdef public dict counts, where, dropout
+    cdef public long long handoffs
+    cdef public dict held
+    cdef public object u_tolerance, u_docs
+    cdef public dict u_handoff
+    cdef public object u_verify_wait, u_rework, u_resend, u_reconsider
+    cdef public double horizon
+    cdef public object city
+    cpdef str pathway_at(self, double t)
+    cpdef _move(self, Case case, str where)
+    cpdef log(self, double t, str event, Case case, str detail=*, str stage=*)
+    cpdef _visit(self, Case case, str stage, double t)
+    cpdef _end_visit(self, Case case, double t, str result)
+    cpdef office(self, Case case)
+    cpdef bint still_wanted(self, Case case, double t)
+    cpdef _step(self, double t, Case case)
+    cpdef go(self, double t, Case case)
+    cpdef bint gives_up(self, Case case, double t, double trip_cost, str stage)
+    cpdef _verification_round(self, Case case, double t, office)
