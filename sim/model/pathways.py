@@ -39,11 +39,11 @@ from sim.model.program import Program, Quota
 from sim.model.routes import OFFICE_ROUTES, PLACES, VISITED, routes  # noqa: F401 (former home)
 from sim.scenario import Scenario
 
-# The case as the compiled core's C type (cases.pxd): where the methods below say ``case:
-# Case``, Cython reads its fields directly. Without Cython: the same class, imported as usual.
+# The case as the compiled core's C type (cases.pxd): ``case: Case`` fields read directly.
+# Otherwise (no Cython, or its run-time shim's AttributeError) the same class, imported.
 try:
     from cython.cimports.sim.model.cases import Case
-except ImportError:
+except (ImportError, AttributeError):
     from sim.model.cases import Case
 
 BOUNCED, HANDED_OFF = RESULT_CODE["bounced"], RESULT_CODE["handed_off"]
