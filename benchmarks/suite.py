@@ -42,6 +42,12 @@ SETS = ROOT / "results" / "calibration" / "accepted.csv"
 # median of five fresh processes) when the issue started, on this kind of machine
 # (results/benchmarks.md of 2026-12-06, commit c78a046).
 REFERENCE = {"cpu_s": 1.39, "commit": "c78a046", "date": "2026-12-06"}
+# Each target's figure when issue 21 opened (its text, measured on c13de5d, and the
+# reference run at c78a046): the "before" column of the targets table. None: not measured.
+BEFORE = {"simpy_ratio": 0.49, "cpu_over_reference": 1.0,
+          "batch_outside_pct": 24.0,  # 8 replications, the pool spawned for each call
+          "ensemble_ratio": None, "time_ratio_10x": 12.5, "kib_per_household": 1.82,
+          "sweep_outside_pct": 2.7}
 # (name, measured key, comparison, goal, unit): issue 21's targets (issue 6's sweep
 # overhead stays beside them).
 TARGETS = (
@@ -258,7 +264,8 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
         else:
             met = judged >= goal if op == ">=" else judged <= goal
         note = f" (at {largest['factor']:g}x)" if key == "kib_per_household" else ""
-        out.append({"target": name + note, "key": key, "value": value,
+        out.append({"target": name + note, "key": key, "before": BEFORE.get(key),
+                    "value": value,
                     "value_cpu": by_cpu.get(key), "op": op, "goal": goal, "unit": unit,
                     "met": met})
     return out

@@ -251,6 +251,9 @@ def test_targets_are_marked_met_or_not() -> None:
     # the reference: one third of its CPU time is the goal
     assert {t["key"]: t["value"] for t in suite.targets(_fake(1, 1, 1, 0, cpu=0.5))}[
         "cpu_over_reference"] == pytest.approx(0.5)
+    # each target carries its figure from when issue 21 opened, shown beside the new one
+    rows = suite.targets(bad)
+    assert {t["key"]: t["before"] for t in rows} == {k: suite.BEFORE[k] for k in KEYS}
 
 
 # ------------------------------------------------------------------ bad flags
