@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sim import _compiled
-from sim.engine.fields import pxd_fields
+from sim.engine.fields import pxd_fields, self_attributes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -248,15 +248,7 @@ def py_declarations(text: str) -> dict[str, tuple[str | None, set[str] | None]]:
                     isinstance(t, ast.Name) and t.id == "__slots__" for t in item.targets):
                 slots_src = ast.unparse(item.value)
             elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                init = set()
-                for sub in ast.walk(item):
-                    targets = sub.targets if isinstance(sub, ast.Assign) else \
-                        [sub.target] if isinstance(sub, (ast.AnnAssign, ast.AugAssign)) else []
-                    for target in targets:
-                        for t in ast.walk(target):
-                            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
-                                    and t.value.id == "self":
-                                init.add(t.attr)
+                init = set(self_attributes(item))
         out[node.name] = (slots_src, init)
     return out
 

@@ -78,9 +78,16 @@ def init_fields(module_file: str, cls: str) -> tuple[str, ...]:
     end = next((i for i, line in enumerate(body[1:], 1) if line.strip()
                 and not line.startswith(indent + " ") and not line.lstrip().startswith(")")),
                len(body))
-    init = ast.parse(textwrap.dedent("\n".join(body[:end])))
+    return tuple(self_attributes(ast.parse(textwrap.dedent("\n".join(body[:end])))))
+
+
+def self_attributes(node) -> list[str]:  # noqa: ANN001 (an ast node)
+    """The attributes of ``self`` that the code under ``node`` (an ``__init__``'s syntax
+    tree) assigns, in order of first assignment."""
+    import ast
+
     names: list[str] = []
-    for sub in ast.walk(init):
+    for sub in ast.walk(node):
         targets = sub.targets if isinstance(sub, ast.Assign) else \
             [sub.target] if isinstance(sub, (ast.AnnAssign, ast.AugAssign)) else []
         for target in targets:
@@ -88,4 +95,4 @@ def init_fields(module_file: str, cls: str) -> tuple[str, ...]:
                 if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
                         and t.value.id == "self" and t.attr not in names:
                     names.append(t.attr)
-    return tuple(names)
+    return names
