@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +48,6 @@ def _scenario(name: str):
     return base.with_overrides(**over) if over else base
 
 
-def _one(job: tuple[str, int]) -> tuple[str, list[float]]:
-    from sim.runner.replications import run_one
-
-    name, rep = job
-    scalars = run_one(_scenario(name), SEED, rep, tables=False).stats["scalars"]
-    return name, [float(scalars[o]) for o in OUTPUTS]
-
-
 def _shown(value: object) -> str:
     """A value as a reader wants it: no 1e+15 budgets, no Python reprs."""
     if isinstance(value, bool):
@@ -80,13 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.reps < 1 or args.workers < 1:
         print("heldout_mechanisms: --reps and --workers must be at least 1", file=sys.stderr)
         return 2
-    for name in VARIANTS:
-        _scenario(name)  # every variant is a valid scenario before any run
-    jobs = [(n, r) for n in VARIANTS for r in range(args.reps)]
+    from sim.runner.replications import WorkerPool
+
+    scenarios = {name: _scenario(name) for name in VARIANTS}  # all valid before any run
+    names = [n for n in VARIANTS for _ in range(args.reps)]
+    jobs = [(scenarios[n], SEED, r, False) for n in VARIANTS for r in range(args.reps)]
     rows: dict[str, list[list[float]]] = {n: [] for n in VARIANTS}
-    with ProcessPoolExecutor(args.workers) as pool:
-        for i, (name, values) in enumerate(pool.map(_one, jobs), 1):
-            rows[name].append(values)
+    # the project's pool: its workers die with this process, also on SIGKILL
+    with WorkerPool(args.workers) as pool:
+        for i, (name, res) in enumerate(zip(names, pool.replications(jobs)), 1):
+            rows[name].append([float(res.stats["scalars"][o]) for o in OUTPUTS])
             print(f"\r{i}/{len(jobs)} runs", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     src = _sources()
