@@ -60,15 +60,25 @@ def journey_table(model: Any) -> pd.DataFrame:
     return df[JOURNEY_COLUMNS]
 
 
-def outcome_table(model: Any) -> pd.DataFrame:
+def case_columns(model: Any) -> dict[str, Any]:
+    """The case record (``flow.record``) as numpy columns, with the names its coded columns
+    stand for (``categories``): all :func:`rep_stats` and :func:`outcome_table` read of a
+    finished model's cases, taken once, so the model can be freed before the table is built."""
+    record = model.flow.record
+    cols: dict[str, Any] = record.columns()
+    cols["categories"] = {c: record.categories(c) for c in ("route", "pathway", "outcome")}
+    return cols
+
+
+def outcome_table(source: Any) -> pd.DataFrame:
     """The few case columns the outcome catalogue needs (``sim.runner.catalogue``), built without
     the stage dates from the case record (``flow.record``), which studies that keep no
-    tables still have. Route, pathway and outcome are categoricals (a byte a case)."""
-    record = model.flow.record
-    cols = record.columns()
+    tables still have. Route, pathway and outcome are categoricals (a byte a case).
+    ``source``: a finished model, or its :func:`case_columns`."""
+    cols = source if isinstance(source, dict) else case_columns(source)
 
     def names(col: str) -> pd.Categorical:
-        return pd.Categorical.from_codes(cols[col], categories=record.categories(col))
+        return pd.Categorical.from_codes(cols[col], categories=cols["categories"][col])
 
     t_applied, t_out, outcome = cols["t_applied"], cols["t_outcome"], names("outcome")
     enrolled = np.asarray(outcome == "enrolled", dtype=bool)
@@ -144,8 +154,9 @@ def case_table(model: Any, journey: pd.DataFrame | None = None) -> pd.DataFrame:
     return df[CASE_COLUMNS]
 
 
-def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
-    """Per-replication figures that are not in the two tables."""
+def rep_stats(model: Any, runtime_s: float, cases: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Per-replication figures that are not in the two tables. ``cases``: the model's
+    :func:`case_columns`, if already taken."""
     f = model.flow
     by_year: dict[str, float] = {}
     for month, idr in model.premium_by_month.items():
@@ -155,8 +166,9 @@ def rep_stats(model: Any, runtime_s: float) -> dict[str, Any]:
         mm_by_year[month[:4]] = mm_by_year.get(month[:4], 0.0) + mm
     # active members at each year's end (the last recorded month of a year)
     active_by_year = {row["date"][:4]: row["enrolled"] for row in model.monthly}
-    cases = f.record.columns()
-    referral = [i for i, r in enumerate(f.record.categories("route")) if r in REFERRAL_ROUTES]
+    if cases is None:
+        cases = case_columns(model)
+    referral = [i for i, r in enumerate(cases["categories"]["route"]) if r in REFERRAL_ROUTES]
     days = cases["t_applied"][~np.isin(cases["route"], referral)].astype(np.int64)
     applied_by_year: dict[str, int] = {}  # years in the order cases first applied in them
     for day, n in zip(*np.unique(days, return_counts=True)):

@@ -34,6 +34,7 @@ from sim.model import JambiBugarModel
 from sim.runner.catalogue import scalars
 from sim.runner.records import (
     CASE_COLUMNS,
+    case_columns,
     case_table,
     journey_table,
     outcome_table,
@@ -110,9 +111,9 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True
             model.step()
         runtime, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         ts = pd.DataFrame(model.monthly)
-        stats = rep_stats(model, runtime)
+        columns = case_columns(model)  # taken once: the stats and the outcome table read it
+        stats = rep_stats(model, runtime, columns)
         stats["cpu_s"] = cpu  # processor time of the simulation (build and run), as runtime_s
-        outcomes = outcome_table(model)
         journey = cases = None
         if tables:
             journey = journey_table(model)
@@ -130,6 +131,10 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True
         # collection took about 60 ms after a city replication in a process that had not
         # frozen its imports, this 15 ms).
         gc.collect(0)
+    # built after the model is freed: a replication's peak memory holds the model or the
+    # table, never both (about 0.2 KiB less per household at ten times the city)
+    outcomes = outcome_table(columns)
+    del columns
     stats["scalars"] = scalars(stats, outcomes, scenario)
     result = RepResult(rep, ts, cases, stats, journey)
     # the whole replication in its process: build, run, outcomes, tables, freeing the model
