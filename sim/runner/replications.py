@@ -120,21 +120,16 @@ def run_one(scenario: Scenario, seed: int = 0, rep: int = 0, tables: bool = True
             cases = case_table(model, journey)
         # The model is a web of reference cycles (agents and the model, households and
         # their cases, offices and their desks): free it now, so a worker running
-        # replication after replication holds one model at a time, not as many as the
-        # collector lets pile up, and the outcome scalars below are computed in the memory
-        # it held.
+        # replication after replication holds one model at a time, and the outcome table
+        # below is built in the memory it held (the peak holds one, never both).
         del model
     if was_enabled:
         # Everything the model and its tables made since the collector paused is in the
         # youngest generation (no collection ran since): collecting that generation frees
-        # the model, without walking every object the process held before (a full
-        # collection took about 60 ms after a city replication in a process that had not
-        # frozen its imports, this 15 ms).
+        # the model without walking every object the process held before (a full
+        # collection took about 60 ms after a city replication, this 15 ms).
         gc.collect(0)
-    # built after the model is freed: a replication's peak memory holds the model or the
-    # table, never both (about 0.2 KiB less per household at ten times the city)
     outcomes = outcome_table(columns)
-    del columns
     stats["scalars"] = scalars(stats, outcomes, scenario)
     result = RepResult(rep, ts, cases, stats, journey)
     # the whole replication in its process: build, run, outcomes, tables, freeing the model
