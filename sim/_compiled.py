@@ -39,7 +39,8 @@ from pathlib import Path
 # lambdas, which a compiled function does not pass.
 COMPILED_MODULES = (
     "sim.engine.events", "sim.engine.desk", "sim.engine.streams", "sim.engine.worktime",
-    "sim.model.cases", "sim.model.coordination", "sim.model.agents", "sim.model.city", "sim.model.program",
+    "sim.model.cases", "sim.model.coordination", "sim.model.office_state", "sim.model.agents",
+    "sim.model.city", "sim.model.program",
     "sim.model.population", "sim.model.pathways",
 )
 

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from sim._mesa import Agent, mesa
-from sim.engine.desk import ServiceDesk
 from sim.engine.events import LATE, EventQueue
 from sim.engine.fields import init_fields
 from sim.engine.worktime import WorkCalendar
 from sim.model.component import Component
+from sim.model.office_state import OfficeState
 
 SEGMENTS = ("poor_household", "institutional", "homeless_neglected", "mental_disorder")
 
@@ -166,75 +166,16 @@ class Left:
 LEFT = Left()
 
 
-class Office(Agent):
-    """An office with a work queue, staff, a service-time distribution and a calendar."""
-
-    __slots__ = init_fields(__file__, "Office")  # its fields, read without a dict lookup
-
-    stage = "office"
+class Office(OfficeState, Agent):
+    """An office with a work queue, staff, a service-time distribution and a calendar: a
+    Mesa agent. Its state, its desk and its decisions are those of :class:`OfficeState`
+    (a C type when compiled); a subclass names its stage."""
 
     def __init__(self, model: mesa.Model, name: str, calendar: WorkCalendar, servers: int,
                  sample: Callable[[Any], float], flow: CaseHandler, rules: OfficeRules,
                  events: EventQueue):
-        super().__init__(model)
-        self.name = name
-        self.calendar = calendar
-        self.flow = flow
-        self.rules = rules
-        self.cherry_pick = rules.queue_key(self.stage, 0.0, True)  # complex cases' handicap
-        self.desk = ServiceDesk(name, servers, calendar, events, sample,
-                                on_done=self.decide, on_start=self.start,
-                                on_service=flow.journey.serve_case)
-        self.staff = servers
-        self.surge_staff = 0  # extra servers during a backlog (set by set_surge)
-        self.surge_queue = float("inf")  # queue length that starts a surge
-        self.surges = 0
-
-    def set_surge(self, backlog_days: float, extra_share: float, mean_service: float) -> None:
-        """Answer a backlog as offices do: when more than ``backlog_days`` working days of
-        work per regular staff member are queued, add ``floor(staff * extra_share)``
-        servers (overtime, batch sessions, borrowed staff); drop them when it clears."""
-        self.surge_staff = int(self.staff * extra_share)
-        self.surge_queue = backlog_days * self.staff / max(mean_service, 1e-9)
-
-    def adapt(self) -> None:
-        """Staff the desk for its backlog (never below the servers now busy)."""
-        desk = self.desk
-        surge = len(desk.queue) > self.surge_queue
-        if surge and desk.servers < self.staff + self.surge_staff:
-            self.surges += 1
-        desk.servers = max(self.staff + (self.surge_staff if surge else 0), desk.busy)
-
-    def receive(self, case: Any, t: float) -> None:
-        """A case joins this office's queue (complex cases later under cherry-picking)."""
-        if self.surge_staff:
-            self.adapt()
-        w = self.calendar.to_work(t)
-        self.desk.arrive(case, t, w + self.cherry_pick if case.complex_case else w)
-
-    def start(self, case: Any, t: float) -> bool:
-        """Serve the case unless its household has gone meanwhile."""
-        if case.household.status == "gone":
-            return self.flow.still_wanted(case, t)  # closes the case
-        return True
-
-    def decide(self, case: Any, t: float) -> None:
-        """Approve, or return for missing documents. A re-check after a verification round
-        only approves; a first pass decides with the numbers drawn with its service."""
-        if self.surge_staff:
-            self.adapt()  # the desk re-staffs before it takes its next case
-        if case.verifying:
-            self.flow.approve(case, t)
-            return
-        g = case.draws
-        case.draws = None
-        self.judge(case, t, g[1], g[2])
-
-    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
-        if u_rework < self.flow.rework_prob[self.stage]:
-            self.flow.rework(case, t)
-        else:
-            self.flow.approve(case, t)
+        Agent.__init__(self, model)  # registered with the model first, as before
+        OfficeState.__init__(self, name, calendar, servers, sample, flow, rules, events)
 
 
 class RTHead(Office):
@@ -258,29 +199,12 @@ class Camat(Office):
 class DinasSosial(Office):
     """Social Services: eligibility and DTKS check, recommendation."""
 
-    stage = "dinsos"
-
-    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
-        hh = case.household
-        if not hh.eligible:
-            self.flow.reject(case, t, "ineligible")
-        elif u_judge < self.flow.p_mismatch:
-            self.flow.reject(case, t, "dtks_mismatch")
-        elif not hh.in_dtks:
-            self.flow.wait_for_dtks(case, t)
-        else:
-            super().judge(case, t, u_rework, u_judge)
+    stage = "dinsos"  # its checks: OfficeState.judge
 
 
 class DownstreamAgency(Office):
     """An agency that receives cases another agency approved, and may judge them otherwise
-    (the beliefs barrier)."""
-
-    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
-        if self.rules.diverges(self.stage, u_judge):
-            self.flow.reject(case, t, "divergent_judgement")
-        else:
-            super().judge(case, t, u_rework, u_judge)
+    (the beliefs barrier, by its stage: OfficeState.judge)."""
 
 
 class DinasKesehatan(DownstreamAgency):

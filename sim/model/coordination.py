@@ -55,6 +55,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from sim.engine.fields import slots
 from sim.engine.worktime import Clock, WorkCalendar
 from sim.scenario import Scenario
 from sim.scenario.offices import AGENCIES
@@ -81,6 +82,8 @@ class CoordinationRules:
     """Effective barrier levels and their effects for one scenario; with ``relations``,
     each agency pair's working trust scales the barriers on its hand-offs."""
 
+    __slots__ = slots(__file__, "CoordinationRules")  # the fields: coordination.pxd (a C type)
+
     def __init__(self, scenario: Scenario, clock: Clock, relations: PairTrust | None = None):
         b, c = scenario.barriers, scenario.coordination
         self.c = c
@@ -99,6 +102,7 @@ class CoordinationRules:
         self.p_diverge = b.beliefs * c.divergence_max * (1 - self.collab)
         self.p_verify = b.accountability * c.verification_max * (1 - self.collab)
         self.mismatch_factor = 1 - self.collab
+        self.escalation_days = c.escalation_days  # mean sign-off wait, working days
         freeze = int(round(b.politics * (1 - hier) * c.freeze_days))
         self.freezes = self._freeze_windows(freeze, c.election_dates)
         # working trust between agency pairs (sim.model.relations); None = fixed dials
@@ -148,7 +152,7 @@ class CoordinationRules:
         """
         u_verify, u_hold, u_escalate, u_bounce, u_settle, e_latency, e_escalation = u
         latency = e_latency * mean
-        escalation = e_escalation * self.c.escalation_days
+        escalation = e_escalation * self.escalation_days
         if not carried:
             latency *= 1 - self.network  # informal ties speed office-to-office hand-offs
         if dst not in AGENCIES:

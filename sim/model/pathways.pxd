@@ -6,10 +6,13 @@
 # (sim/engine/fields.py); its __init__ sets every one (tests/test_compiled.py).
 cimport cython
 from sim.model.cases cimport Case, CaseRecord, VisitLog
+from sim.model.coordination cimport CoordinationRules
 
 @cython.final
 cdef class CaseFlow:
-    cdef public object sc, beh, coord, clock, events, rules, program, trace, quota
+    cdef public object sc, beh, coord, clock, events
+    cdef public CoordinationRules rules  # its handoff: a C call
+    cdef public object program, trace, quota
     cdef public dict routes, step_office, next_office
     cdef public double t_online, t_single
     cdef public dict rework_prob

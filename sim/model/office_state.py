@@ -1,0 +1,112 @@
+"""An office's state and decisions: the base of the Mesa agent :class:`sim.model.agents.Office`.
+
+Compiled (sim/_compiled.py), this is a C type (``office_state.pxd``) and ``Office`` a Mesa
+agent that derives from it and from :class:`sim._mesa.Agent`, so an office is still a
+``mesa.Agent``. Each stage's decision is here (:meth:`OfficeState.judge`), by stage: the
+Python subclasses of ``Office`` name their stage and do not override the methods below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sim.engine.desk import ServiceDesk
+from sim.engine.events import EventQueue
+from sim.engine.fields import slots
+from sim.engine.worktime import WorkCalendar
+from sim.model.coordination import DOWNSTREAM
+
+
+class OfficeState:
+    """An office with a work queue, staff, a service-time distribution and a calendar.
+
+    ``flow`` is what its decisions set in motion (:class:`sim.model.pathways.CaseFlow`),
+    ``rules`` the barriers at its desk (:class:`sim.model.coordination.CoordinationRules`).
+    """
+
+    __slots__ = slots(__file__, "OfficeState")  # the fields: office_state.pxd (a C type)
+
+    stage = "office"
+
+    def __init__(self, name: str, calendar: WorkCalendar, servers: int,
+                 sample: Callable[[Any], float], flow: Any, rules: Any, events: EventQueue):
+        self.name = name
+        self.calendar = calendar
+        self.flow = flow
+        self.rules = rules
+        self.stage_key = self.stage  # the subclass's stage, read as a field
+        self.screens = self.stage == "dinsos"  # eligibility and the DTKS (Dinas Sosial)
+        self.downstream = self.stage in DOWNSTREAM  # may judge otherwise (beliefs)
+        self.cherry_pick = rules.queue_key(self.stage, 0.0, True)  # complex cases' handicap
+        self.desk = ServiceDesk(name, servers, calendar, events, sample,
+                                on_done=self.decide, on_start=self.start,
+                                on_service=flow.journey.serve_case)
+        self.staff = servers
+        self.surge_staff = 0  # extra servers during a backlog (set by set_surge)
+        self.surge_queue = float("inf")  # queue length that starts a surge
+        self.surges = 0
+
+    def set_surge(self, backlog_days: float, extra_share: float, mean_service: float) -> None:
+        """Answer a backlog as offices do: when more than ``backlog_days`` working days of
+        work per regular staff member are queued, add ``floor(staff * extra_share)``
+        servers (overtime, batch sessions, borrowed staff); drop them when it clears."""
+        self.surge_staff = int(self.staff * extra_share)
+        self.surge_queue = backlog_days * self.staff / max(mean_service, 1e-9)
+
+    def adapt(self) -> None:
+        """Staff the desk for its backlog (never below the servers now busy)."""
+        desk = self.desk
+        surge = len(desk.queue) > self.surge_queue
+        if surge and desk.servers < self.staff + self.surge_staff:
+            self.surges += 1
+        desk.servers = max(self.staff + (self.surge_staff if surge else 0), desk.busy)
+
+    def receive(self, case: Any, t: float) -> None:
+        """A case joins this office's queue (complex cases later under cherry-picking)."""
+        if self.surge_staff:
+            self.adapt()
+        w = self.calendar.to_work(t)
+        self.desk.arrive(case, t, w + self.cherry_pick if case.complex_case else w)
+
+    def start(self, case: Any, t: float) -> bool:
+        """Serve the case unless its household has gone meanwhile."""
+        if case.household.status == "gone":
+            return self.flow.still_wanted(case, t)  # closes the case
+        return True
+
+    def decide(self, case: Any, t: float) -> None:
+        """Approve, or return for missing documents. A re-check after a verification round
+        only approves; a first pass decides with the numbers drawn with its service."""
+        if self.surge_staff:
+            self.adapt()  # the desk re-staffs before it takes its next case
+        if case.verifying:
+            self.flow.approve(case, t)
+            return
+        g = case.draws
+        case.draws = None
+        self.judge(case, t, g[1], g[2])
+
+    def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
+        """A first pass's decision. Dinas Sosial checks eligibility and the DTKS first; a
+        downstream agency (Dinas Kesehatan, BPJS) may reject what upstream approved (the
+        beliefs barrier). Then any office may return the case for missing documents."""
+        flow = self.flow
+        if self.screens:
+            hh = case.household
+            if not hh.eligible:
+                flow.reject(case, t, "ineligible")
+                return
+            if u_judge < flow.p_mismatch:
+                flow.reject(case, t, "dtks_mismatch")
+                return
+            if not hh.in_dtks:
+                flow.wait_for_dtks(case, t)
+                return
+        elif self.downstream and self.rules.diverges(self.stage_key, u_judge):
+            flow.reject(case, t, "divergent_judgement")
+            return
+        if u_rework < flow.rework_prob[self.stage_key]:
+            flow.rework(case, t)
+        else:
+            flow.approve(case, t)
