@@ -383,3 +383,27 @@ def test_a_core_with_a_missing_extension_loads_all_from_source(tmp_path: Path) -
     cold.with_suffix(_compiled.importlib.machinery.EXTENSION_SUFFIXES[0]).write_bytes(b"x")
     _record(tmp_path, names)
     assert _spec_quietly(_finder(tmp_path, names)) is None
+
+
+def _office_overrides(module: object) -> list[str]:
+    """Methods of OfficeState that a subclass in ``module`` defines again."""
+    from sim.model.office_state import OfficeState
+
+    methods = {"receive", "start", "decide", "judge", "adapt"}
+    return [f"{cls.__name__}.{name}" for cls in vars(module).values()
+            if isinstance(cls, type) and issubclass(cls, OfficeState) and cls is not OfficeState
+            for name in methods & set(vars(cls))]
+
+
+def test_no_office_overrides_what_the_compiled_base_calls_in_c() -> None:
+    """The compiled OfficeState calls its decisions as C methods, which do not see a Python
+    subclass's override; the pure build would. An override would make the two builds differ,
+    so each stage's decision lives in OfficeState.judge."""
+    import types
+
+    from sim.model import agents
+
+    assert _office_overrides(agents) == []
+    probe = types.ModuleType("probe")
+    probe.Office = type("Probe", (agents.Office,), {"judge": lambda self, *a: None})
+    assert _office_overrides(probe) == ["Probe.judge"]  # the check can fail
