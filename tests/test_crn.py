@@ -168,3 +168,46 @@ def test_keyed_draws_past_255_and_in_later_overflow_blocks() -> None:
         first = 4 + b * KeyedDraws.OVERFLOW
         got = seq[first:first + KeyedDraws.OVERFLOW]
         assert [tuple(map(float, row)) for row in block[:len(got)]] == got
+
+
+def test_blocks_of_uniforms_are_computed_where_they_lie_as_numpy_fills_them() -> None:
+    """A decision whose blocks are uniforms alone (exponentials as -log1p(-u) of theirs)
+    keeps no values: each draw is computed from its chunk's PCG64 state, jumped to its
+    place, and past the block from the Philox counter of its overflow block. Every draw
+    equals numpy's fill of the block, from the first entity of a chunk to its last (the
+    longest jump), in a later chunk, for groups and single draws; nothing is stored."""
+    import numpy as np
+
+    from sim.engine.streams import KeyedDraws, Streams, _fill
+
+    CHUNK = 1024  # entities per block (streams.CHUNK, a C number when compiled)
+    kinds = ("uniform", "uniform", "exponential")
+    k = Streams(9, 3).keyed("handoff:rt", kinds, per_block=3)
+    single = Streams(9, 3).keyed("word_of_mouth", per_block=6)
+    assert k._jump and single._jump
+    for chunk in (0, 2):
+        seq = Streams(9, 3).seed_sequence("handoff:rt", chunk)
+        block = _fill(np.random.default_rng(seq), kinds, CHUNK, 3, 1.0).astype(np.float32)
+        block = block.reshape(CHUNK, 3, 3)
+        seq = Streams(9, 3).seed_sequence("word_of_mouth", chunk)
+        singles = np.random.default_rng(seq).random((CHUNK, 6)).astype(np.float32)
+        for r in (0, 1, 511, CHUNK - 1):
+            e = chunk * CHUNK + r
+            assert [tuple(k.group(e)) for _ in range(3)] == \
+                [tuple(map(float, row)) for row in block[r]]
+            assert [single(e) for _ in range(6)] == [float(v) for v in singles[r]]
+    # past the block: the overflow blocks, as numpy's Philox fills them (the stored path)
+    k = Streams(9, 3).keyed("handoff:rt", kinds, per_block=3)
+    ref = Streams(9, 3).keyed("handoff:rt", kinds, per_block=3)
+    ref._jump = False
+    for e in (5, CHUNK - 1, 3 * CHUNK + 7):
+        for _ in range(3 + 2 * KeyedDraws.OVERFLOW + 3):
+            assert tuple(k.group(e)) == tuple(ref.group(e))
+    assert len(ref._over_data) > 0
+    assert all(isinstance(v, tuple) and len(v) == 4 for v in k._blocks.values())
+    assert len(k._over_data) == 0 and not k._over
+    # a gamma draw, or an exponential decision alone (numpy's ziggurat), takes a varying
+    # number of outputs: those blocks are kept
+    assert not Streams(1).keyed("a", ("gamma", "uniform"), shape=2.0)._jump
+    assert not Streams(1).keyed("b", "exponential")._jump
+    assert KeyedDraws.OVERFLOW == 8

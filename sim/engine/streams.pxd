@@ -7,7 +7,34 @@
 # (tests/test_compiled.py).
 cimport cython
 
+cdef extern from *:
+    ctypedef unsigned long long u128 "unsigned __int128"
+    ctypedef unsigned long long u64 "unsigned long long"
+
 cdef Py_ssize_t CHUNK_BITS, CHUNK, _MASK
+cdef u64 _M64
+cdef u128 _M128, _PCG_MULT
+cdef object _SCRATCH
+cdef float[:] _SCR
+cdef Py_ssize_t _JUMP_BITS
+cdef u64[:] _JUMP
+
+@cython.locals(r=u128)
+cdef u128 _u128(u64 hi, u64 lo)
+
+cdef u64 _PH_M0, _PH_M1, _PH_W0, _PH_W1
+cdef Py_ssize_t _OVERFLOW
+
+@cython.locals(c1=u64, r=int, p=u128, q=u128)
+cdef u64 _philox_out(u64 c0, u64 c2, u64 c3, u64 k0, u64 k1, int w)
+
+@cython.locals(b=u64, i=Py_ssize_t, j=Py_ssize_t, x=u64, u=double)
+cdef void _philox_fill(u64 k0, u64 k1, u64 e, Py_ssize_t m, Py_ssize_t group, u64 exp_cols)
+
+@cython.locals(s=u128, inc=u128, a=u128, k=Py_ssize_t, d=u64, hi=u64, lo=u64, rot=u64, x=u64,
+               u=double, j=Py_ssize_t)
+cdef void _pcg_fill(u64 sh, u64 sl, u64 ih, u64 il, Py_ssize_t pos, u64 exp_cols,
+                    Py_ssize_t n)
 
 @cython.final
 cdef class KeyedDraws:
@@ -18,6 +45,8 @@ cdef class KeyedDraws:
     cdef public Py_ssize_t _per
     cdef public Py_ssize_t _width
     cdef public object _shape
+    cdef public bint _jump
+    cdef public u64 _exp
     cdef public object _count
     cdef public dict _blocks
     cdef public dict _over
@@ -25,5 +54,7 @@ cdef class KeyedDraws:
     cdef public object _philox
     cdef public object _gen
     cdef public object _state
+    cdef public object _okey
     @cython.locals(n=Py_ssize_t, chunk=Py_ssize_t, b=Py_ssize_t, k=Py_ssize_t)
     cpdef tuple _index(self, Py_ssize_t e)
+    cdef _compute(self, Py_ssize_t e, object blk, Py_ssize_t i)
