@@ -221,8 +221,9 @@ class KeyedDraws:
     chunk))``; an entity that needs more gets its own overflow blocks of ``OVERFLOW``,
     block ``b`` drawn by a Philox generator keyed by ``SeedSequence(seed, spawn_key=(rep,
     crc32(name), OVER_KEY))`` from the counter ``(0, 0, b, e)``, so a few heavy
-    users never make the whole chunk hold more. Values are stored as float32 (about 7
-    significant digits): about 4 bytes of model state per draw.
+    users never make the whole chunk hold more. Values are float32 (about 7 significant
+    digits): a stored block holds 4 bytes per draw; a block of uniforms holds none (its
+    draws are computed where they lie: ``_compute``).
 
     Draws are taken in order, so an entity only ever reads its latest overflow block: each
     entity has one slot of ``OVERFLOW`` groups in one flat array, which its next block
