@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing as _mp
 import multiprocessing.context as _mp_context
+import types
 import weakref
 from typing import Any
 
@@ -64,4 +65,81 @@ class Agent(mesa.Agent):
     _ids = _IdsPerModel()
 
 
-__all__ = ["Agent", "mesa"]
+class Model(mesa.Model):
+    """Mesa's model, keeping its agents in one dict.
+
+    Mesa 3.3 also keeps two live AgentSets beside that dict (all agents, and one per
+    type), with a weak reference per agent in each: registering and removing agents took
+    about 40 ms of a 0.94 s city replication (4%, households arrive and leave all through
+    it) and about 260 bytes per agent. Here the AgentSets are built when read and kept
+    until an agent joins or leaves: ``model.agents`` and ``model.agents_by_type`` hold the
+    same agents, in the same order, as Mesa's would. An AgentSet read before an agent
+    joins or leaves does not see it: read it again (``tests/test_model.py``).
+    """
+
+    _views: tuple[mesa.agent.AgentSet, dict[type, mesa.agent.AgentSet]] | None = None
+
+    def register_agent(self, agent: mesa.Agent) -> None:
+        self._agents[agent] = None
+        self._views = None
+
+    def deregister_agent(self, agent: mesa.Agent) -> None:
+        del self._agents[agent]
+        self._views = None
+
+    def _agent_views(self) -> tuple[mesa.agent.AgentSet, dict[type, mesa.agent.AgentSet]]:
+        views = self._views
+        if views is None:
+            by_type: dict[type, list[mesa.Agent]] = {}
+            for agent in self._agents:
+                by_type.setdefault(type(agent), []).append(agent)
+            AgentSet = mesa.agent.AgentSet  # noqa: N806
+            views = self._views = (
+                AgentSet(self._agents, random=self.random),
+                {kind: AgentSet(agents, random=self.random) for kind, agents in by_type.items()})
+        return views
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every agent of the model, as an AgentSet (built when read; see the class)."""
+        return self._agent_views()[0]
+
+    @property
+    def agents_by_type(self) -> dict[type, mesa.agent.AgentSet]:
+        """An AgentSet per agent type (built when read; see the class)."""
+        return self._agent_views()[1]
+
+    @property
+    def agent_types(self) -> list[type]:
+        return list(self._agent_views()[1])
+
+
+class DataCollector(mesa.DataCollector):
+    """Mesa's DataCollector, for model reporters that are attribute names or functions of
+    the model returning numbers. Mesa deep-copies every value it collects, which for an int
+    or a float is the value itself: 17 ms of a city replication (2%) collecting a row a day.
+    Such values are stored as they are; any other value, or any other kind of reporter,
+    goes through Mesa's own ``collect``."""
+
+    def collect(self, model: mesa.Model) -> None:
+        if self.agent_reporters or self.tables or not self._validated:
+            super().collect(model)
+            return
+        row = []
+        for reporter in self.model_reporters.values():
+            if isinstance(reporter, str):
+                value = getattr(model, reporter, None)
+            elif isinstance(reporter, types.LambdaType):
+                value = reporter(model)
+            else:
+                super().collect(model)
+                return
+            if type(value) not in (int, float):
+                super().collect(model)
+                return
+            row.append(value)
+        for var, value in zip(self.model_reporters, row, strict=True):
+            self.model_vars[var].append(value)
+
+
+__all__ = ["Agent", "DataCollector", "Model", "mesa"]

@@ -48,6 +48,33 @@ def test_model_is_a_steppable_mesa_model(small_scenario) -> None:
     assert set(model.agents_by_type[Household]) == set(present)
 
 
+def test_agent_sets_and_daily_rows_are_mesas_own(small_scenario) -> None:
+    """The model keeps its agents in Mesa's dict alone and builds ``agents`` and
+    ``agents_by_type`` when read (sim._mesa.Model); its DataCollector stores numbers without
+    Mesa's deep copy. Both give what Mesa's own would: the same agents in the same order,
+    a fresh set after agents join or leave, and the same daily table."""
+    model = JambiBugarModel(scenario=small_scenario, seed=3, tables=False)
+    plain = mesa.DataCollector(model_reporters=model.datacollector.model_reporters)
+    before = model.agents
+    assert model.agents is before  # kept while no agent joins or leaves
+    assert list(before) == list(model._agents)
+    while model.running:
+        model.step()
+        plain.collect(model)
+    after = model.agents
+    assert after is not before and len(after) != len(before)
+    assert list(after) == list(model._agents)  # registration order, departed ones out
+    assert all(a.unique_id > b.unique_id for b, a in zip(after, list(after)[1:]))
+    kinds = model.agents_by_type
+    assert model.agent_types == list(kinds)
+    assert sorted(sum((list(s) for s in kinds.values()), []), key=id) == sorted(after, key=id)
+    assert all(type(a) is kind for kind, s in kinds.items() for a in s)
+    pd.testing.assert_frame_equal(model.datacollector.get_model_vars_dataframe(),
+                                  plain.get_model_vars_dataframe())
+    with pytest.raises(AttributeError):
+        model.agents = []
+
+
 def test_a_household_that_left_is_let_go(small_scenario) -> None:
     """A household that leaves for good leaves Mesa's registry and the city's lists once
     its case (if any) is over; LEFT keeps its place, so the draws indexed by position do

@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim._mesa import mesa
+from sim._mesa import DataCollector, Model
 from sim.checks import seed_and_rep
 from sim.engine.events import EventQueue
 from sim.engine.streams import Streams
@@ -62,7 +62,7 @@ from sim.scenario import Scenario, load_scenario
 WAITING_PLACES = ("dtks", "tim", "quota", "activation")
 
 
-class JambiBugarModel(mesa.Model):
+class JambiBugarModel(Model):
     """Households, RT heads, Lurahs, Camats, three agencies and the Tim Koordinasi.
 
     Args:
@@ -137,7 +137,7 @@ class JambiBugarModel(mesa.Model):
             part.start(self.events)
         self._month_ends = clock.month_ends()
         self.monthly: list[dict[str, Any]] = []
-        self.datacollector = mesa.DataCollector(model_reporters={
+        self.datacollector = DataCollector(model_reporters={
             "day": "day", "enrolled": "active_members", "applied": "applied",
             "in_process": "in_process", "aware": "aware_people", "eligible": "eligible_people",
             "queue_dinsos": lambda m: m.city.queue("dinsos"),
