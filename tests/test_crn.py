@@ -185,6 +185,8 @@ def test_blocks_of_uniforms_are_computed_where_they_lie_as_numpy_fills_them() ->
     k = Streams(9, 3).keyed("handoff:rt", kinds, per_block=3)
     single = Streams(9, 3).keyed("word_of_mouth", per_block=6)
     assert k._jump and single._jump
+    # each decision computes into its own buffer: models run in two threads share none
+    assert k._scratch is not single._scratch
     for chunk in (0, 2):
         seq = Streams(9, 3).seed_sequence("handoff:rt", chunk)
         block = _fill(np.random.default_rng(seq), kinds, CHUNK, 3, 1.0).astype(np.float32)

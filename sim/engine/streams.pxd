@@ -14,8 +14,6 @@ cdef extern from *:
 cdef Py_ssize_t CHUNK_BITS, CHUNK, _MASK
 cdef u64 _M64
 cdef u128 _M128, _PCG_MULT
-cdef object _SCRATCH
-cdef float[:] _SCR
 cdef Py_ssize_t _JUMP_BITS
 cdef u64[:] _JUMP
 
@@ -29,12 +27,13 @@ cdef Py_ssize_t _OVERFLOW
 cdef u64 _philox_out(u64 c0, u64 c2, u64 c3, u64 k0, u64 k1, int w)
 
 @cython.locals(b=u64, i=Py_ssize_t, j=Py_ssize_t, x=u64, u=double)
-cdef void _philox_fill(u64 k0, u64 k1, u64 e, Py_ssize_t m, Py_ssize_t group, u64 exp_cols)
+cdef void _philox_fill(float[:] out, u64 k0, u64 k1, u64 e, Py_ssize_t m, Py_ssize_t group,
+                       u64 exp_cols)
 
 @cython.locals(s=u128, inc=u128, a=u128, k=Py_ssize_t, d=u64, hi=u64, lo=u64, rot=u64, x=u64,
                u=double, j=Py_ssize_t)
-cdef void _pcg_fill(u64 sh, u64 sl, u64 ih, u64 il, Py_ssize_t pos, u64 exp_cols,
-                    Py_ssize_t n)
+cdef void _pcg_fill(float[:] out, u64 sh, u64 sl, u64 ih, u64 il, Py_ssize_t pos,
+                    u64 exp_cols, Py_ssize_t n)
 
 @cython.final
 cdef class KeyedDraws:
@@ -47,6 +46,8 @@ cdef class KeyedDraws:
     cdef public object _shape
     cdef public bint _jump
     cdef public u64 _exp
+    cdef public object _scratch
+    cdef float[:] _scr
     cdef public object _count
     cdef public dict _blocks
     cdef public dict _over

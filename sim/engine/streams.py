@@ -59,8 +59,6 @@ def _u128(hi, lo):  # noqa: ANN001, ANN202 (C numbers in streams.pxd)
 
 _M128 = _u128(_M64, _M64)
 _PCG_MULT = _u128(2549297995355413924, 4865540595714422341)
-_SCRATCH = array("f", bytes(4 * 64))  # the draws just computed, as float32
-_SCR = memoryview(_SCRATCH)
 # The jumps by powers of two: 2**k steps take a state s to A s + G inc, with A the
 # multiplier to the power 2**k and G the sum of its powers below 2**k (mod 2**128); four
 # 64-bit halves per k, A's then G's. A draw's place in a block is below 2**_JUMP_BITS.
@@ -78,9 +76,9 @@ def _jump_table() -> array:
 _JUMP = memoryview(_jump_table())
 
 
-def _pcg_fill(sh, sl, ih, il, pos, exp_cols, n) -> None:  # noqa: ANN001 (streams.pxd)
+def _pcg_fill(out, sh, sl, ih, il, pos, exp_cols, n) -> None:  # noqa: ANN001 (streams.pxd)
     """Put outputs ``pos`` to ``pos + n - 1`` of a PCG64 whose state is ``(sh, sl)`` and
-    increment ``(ih, il)`` (high and low 64 bits) into ``_SCRATCH[:n]``, each as numpy's
+    increment ``(ih, il)`` (high and low 64 bits) into ``out[:n]``, each as numpy's
     ``random()`` makes it (the top 53 bits over 2**53), and as ``-log1p(-u)`` (a unit
     exponential) where bit j of ``exp_cols`` is set; float32 on the way in, as a block
     holds them. The state jumps ``pos`` steps at once (the LCG's jump ahead, as numpy's
@@ -105,7 +103,7 @@ def _pcg_fill(sh, sl, ih, il, pos, exp_cols, n) -> None:  # noqa: ANN001 (stream
         u = (x >> 11) * (1.0 / 9007199254740992.0)
         if (exp_cols >> j) & 1:
             u = -math.log1p(-u)
-        _SCR[j] = u
+        out[j] = u
 
 
 # numpy's Philox (4x64, 10 rounds), which fills the overflow blocks: its multipliers and
@@ -134,8 +132,8 @@ def _philox_out(c0, c2, c3, k0, k1, w):  # noqa: ANN001, ANN202 (C numbers in st
     return c3
 
 
-def _philox_fill(k0, k1, e, m, group, exp_cols) -> None:  # noqa: ANN001 (streams.pxd)
-    """Put group ``m`` of entity ``e``'s overflow draws into ``_SCRATCH[:group]`` as
+def _philox_fill(out, k0, k1, e, m, group, exp_cols) -> None:  # noqa: ANN001 (streams.pxd)
+    """Put group ``m`` of entity ``e``'s overflow draws into ``out[:group]`` as
     :meth:`KeyedDraws._overflow` would have filled it: block ``m // OVERFLOW`` starts at
     the counter ``(0, 0, b, e)``, and numpy's Philox steps the counter before each four
     words, so word i of the block is word ``i % 4`` of the counter ``(1 + i // 4, 0, b, e)``."""
@@ -146,7 +144,7 @@ def _philox_fill(k0, k1, e, m, group, exp_cols) -> None:  # noqa: ANN001 (stream
         u = (x >> 11) * (1.0 / 9007199254740992.0)
         if (exp_cols >> j) & 1:
             u = -math.log1p(-u)
-        _SCR[j] = u
+        out[j] = u
 
 
 def _key(name: str) -> int:
@@ -251,8 +249,11 @@ class KeyedDraws:
         # (_pcg_fill). Gamma draws, and a decision of exponentials alone (numpy's
         # ziggurat), take a varying number of outputs each, so their blocks are kept.
         self._jump = (set(self._kinds) <= {"uniform", "exponential"}
-                      and "uniform" in self._kinds and self._group <= len(_SCRATCH)
-                      and CHUNK * self._width <= 1 << _JUMP_BITS)
+                      and "uniform" in self._kinds and CHUNK * self._width <= 1 << _JUMP_BITS)
+        # the group just computed, as float32; the instance's own, so that two models
+        # run in two threads never share it
+        self._scratch = array("f", bytes(4 * self._group))
+        self._scr = memoryview(self._scratch)
         self._exp = sum(1 << j for j, k in enumerate(self._kinds) if k == "exponential")
         self._count = array("B")  # draws taken, per entity (widened to "I" past 255)
         self._blocks: dict[int, array] = {}
@@ -341,7 +342,7 @@ class KeyedDraws:
         blk, i = self._index(e)
         if self._jump:
             self._compute(e, blk, i)
-            return _SCR[0]
+            return self._scr[0]
         return blk[i]
 
     def group(self, e: int) -> array:
@@ -349,20 +350,20 @@ class KeyedDraws:
         blk, i = self._index(e)
         if self._jump:
             self._compute(e, blk, i)
-            return _SCRATCH[:self._group]
+            return self._scratch[:self._group]
         return blk[i:i + self._group]
 
     def _compute(self, e, blk, i) -> None:  # noqa: ANN001 (streams.pxd)
-        """Put the group at ``i`` into ``_SCRATCH``: from its chunk's PCG64 state ``blk``,
+        """Put the group at ``i`` into ``_scratch``: from its chunk's PCG64 state ``blk``,
         or (``blk`` None) group ``i`` of entity e's overflow blocks."""
         if blk is not None:
-            _pcg_fill(blk[0], blk[1], blk[2], blk[3], i, self._exp, self._group)
+            _pcg_fill(self._scr, blk[0], blk[1], blk[2], blk[3], i, self._exp, self._group)
             return
         key = self._okey
         if key is None:
             key = self._okey = tuple(int(k) for k in self._streams.seed_sequence(
                 self._name, self.OVER_KEY).generate_state(2, np.uint64))
-        _philox_fill(key[0], key[1], e, i, self._group, self._exp)
+        _philox_fill(self._scr, key[0], key[1], e, i, self._group, self._exp)
 
     def used(self, e: int) -> int:
         """How many draws (or groups) entity e has taken so far."""
