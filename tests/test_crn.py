@@ -212,4 +212,23 @@ def test_blocks_of_uniforms_are_computed_where_they_lie_as_numpy_fills_them() ->
     # number of outputs: those blocks are kept
     assert not Streams(1).keyed("a", ("gamma", "uniform"), shape=2.0)._jump
     assert not Streams(1).keyed("b", "exponential")._jump
+    assert not Streams(1).keyed("c", ("uniform",) * 65)._jump  # _exp has 64 bits
     assert KeyedDraws.OVERFLOW == 8
+
+
+def test_keyed_draws_pickle_and_go_on_where_they_were() -> None:
+    """A decision pickled after some draws (a model sent to another process) goes on with
+    the same draws as the original, from its blocks, computed blocks and overflow."""
+    import pickle
+
+    from sim.engine.streams import Streams
+
+    for kinds, per in ((("uniform", "exponential"), 2), ("exponential", 2),
+                       (("gamma", "uniform"), 1)):
+        k = Streams(4, 1).keyed("d", kinds, per_block=per, shape=2.0)
+        for e in (0, 3, 3, 3, 1500):
+            k.group(e)
+        twin = pickle.loads(pickle.dumps(k))
+        for e in (3, 3, 3, 0, 1500, 2047, 3):
+            assert tuple(twin.group(e)) == tuple(k.group(e))
+        assert twin.used(3) == k.used(3) == 7

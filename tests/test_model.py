@@ -75,6 +75,34 @@ def test_agent_sets_and_daily_rows_are_mesas_own(small_scenario) -> None:
         model.agents = []
 
 
+def test_agent_sets_match_mesas_own_model() -> None:
+    """sim._mesa.Model against mesa.Model, with two agent types joining and leaving: the
+    same agents, types and order; a type whose agents all left keeps its place and an
+    empty set; setting ``agents`` fails with Mesa's own message."""
+    from sim._mesa import Agent, Model
+
+    class A(Agent):
+        pass
+
+    class B(Agent):
+        pass
+
+    def script(model_cls: type) -> tuple:
+        m = model_cls(rng=1)
+        made = [A(m), B(m), A(m), B(m)]
+        made[0].remove()  # the oldest A leaves: A keeps its place among the types
+        for b in made[1::2]:
+            b.remove()  # every B leaves: an empty set
+        A(m)
+        return ([a.unique_id for a in m.agents], [t.__name__ for t in m.agent_types],
+                {t.__name__: [a.unique_id for a in s] for t, s in m.agents_by_type.items()})
+
+    assert script(Model) == script(mesa.Model)
+    assert script(Model)[2]["B"] == []
+    with pytest.raises(AttributeError, match="used by Mesa itself"):
+        Model(rng=1).agents = []
+
+
 def test_a_household_that_left_is_let_go(small_scenario) -> None:
     """A household that leaves for good leaves Mesa's registry and the city's lists once
     its case (if any) is over; LEFT keeps its place, so the draws indexed by position do

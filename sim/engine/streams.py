@@ -22,8 +22,12 @@ of workers.
 Most decisions' blocks are uniforms alone (an exponential as ``-log1p(-u)`` of its
 uniform), one generator output per value in order, and these are not stored: a draw is
 computed from the block's PCG64 state, jumped ahead to its place, and past the block from
-its Philox counter (``_pcg_fill``, ``_philox_fill``): the same float32 values a stored
-block holds (``tests/test_crn.py``), in no memory. At ten times the city this took the peak
+its Philox counter (``_pcg_fill``, ``_philox_fill``): the float32 values a stored block
+holds (``tests/test_crn.py``), in no memory. One caveat: an exponential is ``log1p`` of
+the C library here, where the stored block used numpy's, which on processors with AVX-512
+is its own vectorised version; the two differ by one unit in the last place of a double in
+about 7% of values, and that survives the rounding to float32 in about one draw in 10**10
+(about once in 100,000 replications). At ten times the city this took the peak
 from about 415 to 327 MiB, and a city replication 12% less CPU (no blocks to fill, no
 overflow slots to grow). Gamma draws and decisions of exponentials alone (numpy's
 ziggurat) take a varying number of outputs per value, so their blocks are kept.
@@ -249,7 +253,8 @@ class KeyedDraws:
         # (_pcg_fill). Gamma draws, and a decision of exponentials alone (numpy's
         # ziggurat), take a varying number of outputs each, so their blocks are kept.
         self._jump = (set(self._kinds) <= {"uniform", "exponential"}
-                      and "uniform" in self._kinds and CHUNK * self._width <= 1 << _JUMP_BITS)
+                      and "uniform" in self._kinds and self._group <= 64
+                      and CHUNK * self._width <= 1 << _JUMP_BITS)  # (64: bits of _exp)
         # the group just computed, as float32; the instance's own, so that two models
         # run in two threads never share it
         self._scratch = array("f", bytes(4 * self._group))
@@ -263,6 +268,12 @@ class KeyedDraws:
         self._gen: np.random.Generator | None = None
         self._state: dict = {}
         self._okey: tuple | None = None  # the Philox key, where overflow is computed
+
+    def __reduce__(self) -> tuple:
+        """Pickled with the draws taken and the blocks made; the buffer and the overflow
+        generators are made again when next needed."""
+        return (_restore, (self._streams, self._name, self._kinds, self._per, self._shape,
+                           self._count, self._blocks, self._over, self._over_data))
 
     def _make(self, rows: int, per: int, *key: int) -> array | tuple:
         """A chunk's block: its values, or (a block computed where it lies) the state of
@@ -368,3 +379,10 @@ class KeyedDraws:
     def used(self, e: int) -> int:
         """How many draws (or groups) entity e has taken so far."""
         return self._count[e] if e < len(self._count) else 0
+
+
+def _restore(streams: Streams, name: str, kinds: tuple[str, ...], per: int, shape: float,
+             count: array, blocks: dict, over: dict, over_data: array) -> KeyedDraws:
+    k = KeyedDraws(streams, name, kinds, per, shape)
+    k._count, k._blocks, k._over, k._over_data = count, blocks, over, over_data
+    return k
