@@ -23,10 +23,13 @@ cdef u128 _u128(u64 hi, u64 lo)
 cdef u64 _PH_M0, _PH_M1, _PH_W0, _PH_W1
 cdef Py_ssize_t _OVERFLOW
 
+@cython.locals(u=double)
+cdef inline double _value(u64 x, bint exponential)
+
 @cython.locals(c1=u64, r=int, p=u128, q=u128)
 cdef u64 _philox_out(u64 c0, u64 c2, u64 c3, u64 k0, u64 k1, int w)
 
-@cython.locals(b=u64, i=Py_ssize_t, j=Py_ssize_t, x=u64, u=double)
+@cython.locals(b=u64, i=Py_ssize_t, j=Py_ssize_t, x=u64)
 cdef void _philox_fill(float[:] out, u64 k0, u64 k1, u64 e, Py_ssize_t m, Py_ssize_t group,
                        u64 exp_cols)
 

@@ -80,11 +80,17 @@ def _jump_table() -> array:
 _JUMP = memoryview(_jump_table())
 
 
+def _value(x, exponential):  # noqa: ANN001, ANN202 (C numbers in streams.pxd)
+    """A 64-bit output as numpy's ``random()`` makes it (the top 53 bits over 2**53), or
+    as the unit exponential ``-log1p(-u)`` of that uniform."""
+    u = (x >> 11) * (1.0 / 9007199254740992.0)
+    return -math.log1p(-u) if exponential else u
+
+
 def _pcg_fill(out, sh, sl, ih, il, pos, exp_cols, n) -> None:  # noqa: ANN001 (streams.pxd)
     """Put outputs ``pos`` to ``pos + n - 1`` of a PCG64 whose state is ``(sh, sl)`` and
-    increment ``(ih, il)`` (high and low 64 bits) into ``out[:n]``, each as numpy's
-    ``random()`` makes it (the top 53 bits over 2**53), and as ``-log1p(-u)`` (a unit
-    exponential) where bit j of ``exp_cols`` is set; float32 on the way in, as a block
+    increment ``(ih, il)`` (high and low 64 bits) into ``out[:n]`` (``_value``: an
+    exponential where bit j of ``exp_cols`` is set); float32 on the way in, as a block
     holds them. The state jumps ``pos`` steps at once (the LCG's jump ahead, as numpy's
     ``advance``), so draw ``pos`` costs no more than draw 0."""
     s = _u128(sh, sl)
@@ -104,10 +110,7 @@ def _pcg_fill(out, sh, sl, ih, il, pos, exp_cols, n) -> None:  # noqa: ANN001 (s
         rot = hi >> 58
         x = hi ^ lo
         x = ((x >> rot) | (x << ((64 - rot) & 63))) & _M64
-        u = (x >> 11) * (1.0 / 9007199254740992.0)
-        if (exp_cols >> j) & 1:
-            u = -math.log1p(-u)
-        out[j] = u
+        out[j] = _value(x, (exp_cols >> j) & 1)
 
 
 # numpy's Philox (4x64, 10 rounds), which fills the overflow blocks: its multipliers and
@@ -145,10 +148,7 @@ def _philox_fill(out, k0, k1, e, m, group, exp_cols) -> None:  # noqa: ANN001 (s
     i = (m % _OVERFLOW) * group
     for j in range(group):
         x = _philox_out(1 + (i + j) // 4, b, e, k0, k1, (i + j) % 4)
-        u = (x >> 11) * (1.0 / 9007199254740992.0)
-        if (exp_cols >> j) & 1:
-            u = -math.log1p(-u)
-        out[j] = u
+        out[j] = _value(x, (exp_cols >> j) & 1)
 
 
 def _key(name: str) -> int:
@@ -287,6 +287,11 @@ class KeyedDraws:
         return array("f", _fill(rng, self._kinds, rows, per, self._shape)
                      .astype(np.float32).tobytes())
 
+    def _over_key(self) -> np.ndarray:
+        """The key of the decision's overflow blocks' Philox (two 64-bit words)."""
+        return self._streams.seed_sequence(self._name, self.OVER_KEY).generate_state(
+            2, np.uint64)
+
     def _overflow(self, e: int, b: int) -> bytes:
         """Overflow block ``b`` of entity ``e``: Philox, a counter-based generator, keyed
         by the decision and started at the counter ``(0, 0, b, e)``. Each (e, b) owns its
@@ -295,9 +300,7 @@ class KeyedDraws:
         Generator per block took about 40 us, and thousands are made per replication)."""
         ph = self._philox
         if ph is None:
-            key = self._streams.seed_sequence(self._name, self.OVER_KEY).generate_state(
-                2, np.uint64)
-            ph = self._philox = np.random.Philox(key=key)
+            ph = self._philox = np.random.Philox(key=self._over_key())
             self._gen = np.random.Generator(ph)
             self._state = ph.state  # buffer empty: the next draw starts at the counter
         state = self._state
@@ -372,8 +375,7 @@ class KeyedDraws:
             return
         key = self._okey
         if key is None:
-            key = self._okey = tuple(int(k) for k in self._streams.seed_sequence(
-                self._name, self.OVER_KEY).generate_state(2, np.uint64))
+            key = self._okey = tuple(int(k) for k in self._over_key())
         _philox_fill(self._scr, key[0], key[1], e, i, self._group, self._exp)
 
     def used(self, e: int) -> int:
