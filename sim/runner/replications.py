@@ -41,6 +41,7 @@ from sim.runner.records import (
     rep_stats,
     summarize,
 )
+from sim.runner.staging import stops_held
 from sim.runner.totals import Tally
 from sim.scenario import Scenario, load_scenario
 
@@ -322,13 +323,9 @@ def _in_parallel(jobs: list[tuple[Scenario, int, int, bool]], workers: int,
     done = False
     try:
         it = iter(jobs)
-        # workers start at the first submit: block Ctrl-C and SIGTERM until they ignore it
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        try:
+        with stops_held():  # workers start at the first submits
             for job in itertools.islice(it, window):
                 pending.append(pool.submit(_one, job))
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
         while pending:
             res = pending.popleft().result()
             for job in itertools.islice(it, 1):

@@ -25,8 +25,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -435,3 +439,30 @@ def abandoned(path: Path) -> bool:
 def attempt_pid(path: Path) -> int:
     """The process id in a staging folder's name."""
     return int(re.search(r"\.partial-(\d+)", path.name).group(1))
+
+
+@contextmanager
+def stops_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while worker processes may be spawned, and let them act when
+    the block ends. A worker half-way through reading its start-up data from a parent that
+    was interrupted prints a traceback (``EOFError``). Blocking the signals in this thread
+    alone does not hold them: Python runs a handler in the main thread whenever any thread
+    takes the signal (a progress bar's monitor thread, say). So the handlers are replaced
+    for the block, and a stop that arrived is raised again at its end. The mask stays too:
+    the workers inherit it until they ignore the signals (``_worker_init``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers can only be set in the main thread (the dashboard's calls)
+        return
+    held: list[int] = []
+    stops = (signal.SIGINT, signal.SIGTERM)
+    saved = {sig: signal.signal(sig, lambda signum, frame: held.append(signum))
+             for sig in stops}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, set(stops))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        for sig in held[:1]:
+            signal.raise_signal(sig)

@@ -24,7 +24,6 @@ import json
 import math
 import multiprocessing
 import os
-import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.runner.ensemble import LABELS
+from sim.runner.staging import stops_held
 from sim.studies.design import Design, build_design
 from sim.studies.spec import SCENARIO, SET, Bases, Experiment, ExperimentError, experiment_hash
 
@@ -250,12 +250,8 @@ def _local(chunks: list[list[Job]], workers: int,
     workers = owned.workers if owned is not None else workers
 
     def submit(chunk: list[Job]):
-        # a worker may start at any submit: block Ctrl-C and SIGTERM until it ignores them
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        try:
+        with stops_held():  # a worker may start at any submit
             return pool.submit(run_chunk, chunk)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     finished_all = False
     try:
