@@ -251,6 +251,18 @@ def test_targets_are_marked_met_or_not() -> None:
     # the reference: one third of its CPU time is the goal
     assert {t["key"]: t["value"] for t in suite.targets(_fake(1, 1, 1, 0, cpu=0.5))}[
         "cpu_over_reference"] == pytest.approx(0.5)
+    # on a machine slower than the reference's day, the CPU target is judged for its speed:
+    # the replication's CPU over the SimPy peer's, against the same quotient then
+    slow = _fake(1, 1, 1, 0, cpu=0.45)
+    met = {t["key"]: t["met"] for t in suite.targets(slow)}
+    assert met["cpu_over_reference"] is False  # no peer measured: the plain quotient
+    slow["simpy"] = {"cpu_s": 1.5 * suite.REFERENCE["peer_cpu_s"]}
+    row = next(t for t in suite.targets(slow) if t["key"] == "cpu_over_reference")
+    assert row["value"] == pytest.approx(0.45) and row["value_speed"] == pytest.approx(0.3)
+    assert row["met"] is True
+    slow["simpy"] = {"cpu_s": 0.5 * suite.REFERENCE["peer_cpu_s"]}  # a faster day
+    row = next(t for t in suite.targets(slow) if t["key"] == "cpu_over_reference")
+    assert row["value_speed"] == pytest.approx(0.9) and row["met"] is False
     # each target carries its figure from when issue 21 opened, shown beside the new one
     rows = suite.targets(bad)
     assert {t["key"]: t["before"] for t in rows} == {k: suite.BEFORE[k] for k in KEYS}
