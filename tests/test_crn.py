@@ -206,7 +206,14 @@ def test_blocks_of_uniforms_are_computed_where_they_lie_as_numpy_fills_them() ->
         for _ in range(3 + 2 * KeyedDraws.OVERFLOW + 3):
             assert tuple(k.group(e)) == tuple(ref.group(e))
     assert len(ref._over_data) > 0
-    assert all(isinstance(v, tuple) and len(v) == 4 for v in k._blocks.values())
+    # what is kept: each chunk's PCG64 state (numpy's, as four 64-bit words), no block
+    assert not k._blocks
+    for chunk in (0, 3):
+        st = np.random.PCG64(Streams(9, 3).seed_sequence("handoff:rt", chunk)).state["state"]
+        words = [st["state"] >> 64, st["state"] & (2**64 - 1), st["inc"] >> 64,
+                 st["inc"] & (2**64 - 1)]
+        assert list(k._states[4 * chunk:4 * chunk + 4]) == words
+    assert list(k._states[4:12]) == [0] * 8  # chunks 1 and 2: never drawn, never made
     assert len(k._over_data) == 0 and not k._over
     # a gamma draw, or an exponential decision alone (numpy's ziggurat), takes a varying
     # number of outputs: those blocks are kept
@@ -232,3 +239,8 @@ def test_keyed_draws_pickle_and_go_on_where_they_were() -> None:
         for e in (3, 3, 3, 0, 1500, 2047, 3):
             assert tuple(twin.group(e)) == tuple(k.group(e))
         assert twin.used(3) == k.used(3) == 7
+        for _ in range(300):  # a count past a byte (widened), then pickled again
+            k.group(3)
+        twin = pickle.loads(pickle.dumps(k))
+        assert [tuple(twin.group(3)) for _ in range(3)] == [tuple(k.group(3)) for _ in range(3)]
+        assert twin.used(3) == k.used(3) == 310

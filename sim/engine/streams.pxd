@@ -1,7 +1,9 @@
 # Types for the compiled core (sim/_compiled.py): Cython reads this beside streams.py; the
 # Python source stays the reference. Keyed draws are read about 250,000 times a city
 # replication: the sizes a draw's place is computed from are C numbers here, and the
-# place is found in C arithmetic (see KeyedDraws._index).
+# place is found in C arithmetic (see KeyedDraws._take and _compute): the counts and the
+# chunks' PCG64 states are read through typed views of their arrays, not as Python ints
+# (a draw 170 ns against 300 before, a group of seven 350 against 480; CPU 0.99x).
 # The fields are declared here only: the .py takes its __slots__ from this file
 # (sim/engine/fields.py); where the class has an __init__, it sets every one
 # (tests/test_compiled.py).
@@ -52,13 +54,27 @@ cdef class KeyedDraws:
     cdef public object _scratch
     cdef float[:] _scr
     cdef public object _count
+    cdef unsigned char[:] _c8
+    cdef unsigned int[:] _c32
+    cdef bint _wide
+    cdef Py_ssize_t _ncount
+    cdef public object _states
+    cdef u64[:] _st
+    cdef Py_ssize_t _nst
     cdef public dict _blocks
     cdef public dict _over
     cdef public object _over_data
     cdef public object _philox
     cdef public object _gen
     cdef public object _state
-    cdef public object _okey
+    cdef u64 _ok0, _ok1
+    cdef bint _okset
+    cpdef _view(self)
+    cpdef _unview(self)
+    @cython.locals(n=Py_ssize_t)
+    cdef Py_ssize_t _take(self, Py_ssize_t e) except -1
     @cython.locals(n=Py_ssize_t, chunk=Py_ssize_t, b=Py_ssize_t, k=Py_ssize_t)
     cpdef tuple _index(self, Py_ssize_t e)
-    cdef _compute(self, Py_ssize_t e, object blk, Py_ssize_t i)
+    @cython.locals(n=Py_ssize_t, c=Py_ssize_t, j=Py_ssize_t)
+    cdef _compute(self, Py_ssize_t e)
+    cdef _new_chunk(self, Py_ssize_t c)

@@ -261,19 +261,45 @@ class KeyedDraws:
         self._scr = memoryview(self._scratch)
         self._exp = sum(1 << j for j, k in enumerate(self._kinds) if k == "exponential")
         self._count = array("B")  # draws taken, per entity (widened to "I" past 255)
-        self._blocks: dict[int, array] = {}
+        self._c8 = self._c32 = None  # typed views of _count, one of them set (_view)
+        self._wide = False
+        self._ncount = 0
+        # the PCG64 state of each chunk whose draws are computed, four 64-bit words a
+        # chunk (a state's increment is odd: a zero marks a chunk not made yet)
+        self._states = array("Q")
+        self._st = None  # its typed view
+        self._nst = 0  # chunks it has room for
+        self._blocks: dict[int, array] = {}  # the stored blocks (a decision not computed)
         self._over: dict[int, int] = {}  # entity -> its slot's offset in _over_data
         self._over_data = array("f")
         self._philox: np.random.Philox | None = None  # fills overflow blocks (see _overflow)
         self._gen: np.random.Generator | None = None
         self._state: dict = {}
-        self._okey: tuple | None = None  # the Philox key, where overflow is computed
+        self._ok0 = self._ok1 = 0  # the Philox key, where overflow is computed
+        self._okset = False
+        self._view()
 
     def __reduce__(self) -> tuple:
         """Pickled with the draws taken and the blocks made; the buffer and the overflow
         generators are made again when next needed."""
         return (_restore, (self._streams, self._name, self._kinds, self._per, self._shape,
-                           self._count, self._blocks, self._over, self._over_data))
+                           self._count, self._states, self._blocks, self._over,
+                           self._over_data))
+
+    def _view(self) -> None:
+        """Typed views of the counts and the chunk states, taken again after they grow (an
+        array cannot grow while a view of it is held)."""
+        self._wide = self._count.typecode != "B"
+        if self._wide:
+            self._c32 = memoryview(self._count)
+        else:
+            self._c8 = memoryview(self._count)
+        self._ncount = len(self._count)
+        self._st = memoryview(self._states)
+        self._nst = len(self._states) // 4
+
+    def _unview(self) -> None:
+        self._c8 = self._c32 = self._st = None
 
     def _make(self, rows: int, per: int, *key: int) -> array | tuple:
         """A chunk's block: its values, or (a block computed where it lies) the state of
@@ -311,32 +337,36 @@ class KeyedDraws:
         return _fill(self._gen, self._kinds, 1, self.OVERFLOW, self._shape) \
             .astype(np.float32).tobytes()
 
+    def _take(self, e):  # noqa: ANN001, ANN202 (C numbers in streams.pxd)
+        """Entity e's count of draws (or groups) taken so far, counting this one."""
+        if e >= self._ncount:  # room for e's chunk, and the counts beyond it
+            self._unview()
+            self._count.frombytes(bytes(self._count.itemsize * (e + CHUNK - self._ncount)))
+            self._view()
+        if self._wide:
+            n = self._c32[e]
+            self._c32[e] = n + 1
+            return n
+        n = self._c8[e]
+        if n == 255:  # a count passes 255: widen them all
+            self._unview()
+            self._count = array("I", self._count)
+            self._view()
+            self._c32[e] = n + 1
+            return n
+        self._c8[e] = n + 1
+        return n
+
     def _index(self, e) -> tuple[array, int]:  # noqa: ANN001 (e: an int, typed in streams.pxd)
-        """The block holding entity e's next draw (or group), and its offset there."""
-        counts = self._count
-        if e < len(counts):  # fast path (most draws): one of the first, its block made
-            n = counts[e]
-            if n < self._per:
-                blk = self._blocks.get(e >> CHUNK_BITS)
-                if blk is not None:
-                    counts[e] = n + 1
-                    return blk, (e & _MASK) * self._width + n * self._group
-        if e >= len(counts):
-            counts.frombytes(bytes(counts.itemsize * (e + CHUNK - len(counts))))
-        n = counts[e]
-        try:
-            counts[e] = n + 1
-        except OverflowError:  # a count passes 255: widen them all
-            counts = self._count = array("I", counts)
-            counts[e] = n + 1
+        """The stored block holding entity e's next draw (or group), and its offset there
+        (a decision whose draws are stored, not computed: ``_jump`` false)."""
+        n = self._take(e)
         if n < self._per:
             chunk = e >> CHUNK_BITS
             blk = self._blocks.get(chunk)
             if blk is None:
                 blk = self._blocks[chunk] = self._make(CHUNK, self._per, chunk)
-            return blk, (e & (CHUNK - 1)) * self._width + n * self._group
-        if self._jump:  # computed where it lies (_philox_fill): no slot
-            return None, n - self._per
+            return blk, (e & _MASK) * self._width + n * self._group
         b, k = divmod(n - self._per, self.OVERFLOW)
         data = self._over_data
         if k:
@@ -353,30 +383,47 @@ class KeyedDraws:
 
     def __call__(self, e: int) -> float:
         """The next single draw of entity e."""
-        blk, i = self._index(e)
         if self._jump:
-            self._compute(e, blk, i)
+            self._compute(e)
             return self._scr[0]
+        blk, i = self._index(e)
         return blk[i]
 
     def group(self, e: int) -> array:
         """The next group of draws of entity e."""
-        blk, i = self._index(e)
         if self._jump:
-            self._compute(e, blk, i)
+            self._compute(e)
             return self._scratch[:self._group]
+        blk, i = self._index(e)
         return blk[i:i + self._group]
 
-    def _compute(self, e, blk, i) -> None:  # noqa: ANN001 (streams.pxd)
-        """Put the group at ``i`` into ``_scratch``: from its chunk's PCG64 state ``blk``,
-        or (``blk`` None) group ``i`` of entity e's overflow blocks."""
-        if blk is not None:
-            _pcg_fill(self._scr, blk[0], blk[1], blk[2], blk[3], i, self._exp, self._group)
+    def _compute(self, e) -> None:  # noqa: ANN001 (streams.pxd)
+        """Put entity e's next group into ``_scratch``: from its chunk's PCG64 state, or
+        past its chunk's block, from its overflow draws."""
+        n = self._take(e)
+        if n < self._per:
+            c = e >> CHUNK_BITS
+            if c >= self._nst or self._st[4 * c + 3] == 0:
+                self._new_chunk(c)
+            j = 4 * c
+            _pcg_fill(self._scr, self._st[j], self._st[j + 1], self._st[j + 2],
+                      self._st[j + 3], (e & _MASK) * self._width + n * self._group,
+                      self._exp, self._group)
             return
-        key = self._okey
-        if key is None:
-            key = self._okey = tuple(int(k) for k in self._over_key())
-        _philox_fill(self._scr, key[0], key[1], e, i, self._group, self._exp)
+        if not self._okset:
+            self._ok0, self._ok1 = (int(k) for k in self._over_key())
+            self._okset = True
+        _philox_fill(self._scr, self._ok0, self._ok1, e, n - self._per, self._group,
+                     self._exp)
+
+    def _new_chunk(self, c):  # noqa: ANN001, ANN202 (streams.pxd)
+        """Make chunk c's PCG64 state (the chunks' room grows by doubling)."""
+        if c >= self._nst:
+            self._unview()
+            self._states.frombytes(bytes(8 * 4 * (max(c + 1, 2 * self._nst) - self._nst)))
+            self._view()
+        st = self._states
+        st[4 * c:4 * c + 4] = array("Q", self._make(CHUNK, self._per, c))
 
     def used(self, e: int) -> int:
         """How many draws (or groups) entity e has taken so far."""
@@ -384,7 +431,11 @@ class KeyedDraws:
 
 
 def _restore(streams: Streams, name: str, kinds: tuple[str, ...], per: int, shape: float,
-             count: array, blocks: dict, over: dict, over_data: array) -> KeyedDraws:
+             count: array, states: array, blocks: dict, over: dict, over_data: array,
+             ) -> KeyedDraws:
     k = KeyedDraws(streams, name, kinds, per, shape)
-    k._count, k._blocks, k._over, k._over_data = count, blocks, over, over_data
+    k._unview()
+    k._count, k._states = count, states
+    k._blocks, k._over, k._over_data = blocks, over, over_data
+    k._view()
     return k
