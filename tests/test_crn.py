@@ -244,3 +244,45 @@ def test_keyed_draws_pickle_and_go_on_where_they_were() -> None:
         twin = pickle.loads(pickle.dumps(k))
         assert [tuple(twin.group(3)) for _ in range(3)] == [tuple(k.group(3)) for _ in range(3)]
         assert twin.used(3) == k.used(3) == 310
+
+
+
+def test_keyed_draws_copied_grow_on_their_own_and_survive_a_failed_growth() -> None:
+    """A copy has arrays of its own (the twin and the original each grow theirs); a growth
+    that fails (no memory) leaves the draws usable; a negative entity is refused and
+    changes no count (a view would have read the last entity's)."""
+    import copy
+
+    import pytest
+
+    from sim.engine.streams import Streams
+
+    def nth(kinds: tuple, e: int, n: int) -> tuple:  # entity e's n-th group, from scratch
+        fresh = Streams(4, 1).keyed("d", kinds, per_block=2, shape=2.0)
+        for _ in range(n):
+            fresh.group(e)
+        return tuple(fresh.group(e))
+
+    for kinds in (("uniform", "exponential"), ("gamma", "uniform")):  # computed, stored
+        k = Streams(4, 1).keyed("d", kinds, per_block=2, shape=2.0)
+        for e in (3, 3, 1500):
+            k.group(e)
+        twin = copy.copy(k)
+        # the twin grows (a far entity, a new chunk, a count past a byte), k does not see it
+        for e in (5000, 9 * 1024 + 1):
+            assert tuple(twin.group(e)) == nth(kinds, e, 0)
+        for _ in range(300):
+            twin.group(3)
+        assert k.used(3) == 2 and twin.used(3) == 302 and k.used(5000) == 0
+        assert tuple(k.group(3)) == nth(kinds, 3, 2)
+        assert tuple(twin.group(3)) == nth(kinds, 3, 302)
+        assert tuple(k.group(7000)) == nth(kinds, 7000, 0)  # and k grows its own
+        with pytest.raises(MemoryError):
+            k.group(2 ** 62)  # room for 2**62 counts: refused by the allocator
+        assert tuple(k.group(3)) == nth(kinds, 3, 3)
+        counts = list(k._count)
+        with pytest.raises(IndexError, match="negative"):
+            k.group(-1)
+        with pytest.raises(IndexError, match="negative"):
+            k(-1)
+        assert list(k._count) == counts

@@ -286,6 +286,13 @@ class KeyedDraws:
                            self._count, self._states, self._blocks, self._over,
                            self._over_data))
 
+    def __copy__(self) -> KeyedDraws:
+        """A twin that goes on with the same draws, with arrays of its own: two objects
+        sharing an array could not grow it (each holds a view of it)."""
+        return _restore(self._streams, self._name, self._kinds, self._per, self._shape,
+                        array(self._count.typecode, self._count), array("Q", self._states),
+                        dict(self._blocks), dict(self._over), array("f", self._over_data))
+
     def _view(self) -> None:
         """Typed views of the counts and the chunk states, taken again after they grow (an
         array cannot grow while a view of it is held)."""
@@ -339,10 +346,14 @@ class KeyedDraws:
 
     def _take(self, e):  # noqa: ANN001, ANN202 (C numbers in streams.pxd)
         """Entity e's count of draws (or groups) taken so far, counting this one."""
+        if e < 0:  # (a view would read the last entity's count)
+            raise IndexError(f"keyed draws of {self._name!r}: entity {e} is negative")
         if e >= self._ncount:  # room for e's chunk, and the counts beyond it
             self._unview()
-            self._count.frombytes(bytes(self._count.itemsize * (e + CHUNK - self._ncount)))
-            self._view()
+            try:
+                self._count.frombytes(bytes(self._count.itemsize * (e + CHUNK - self._ncount)))
+            finally:  # (a failed growth, e.g. MemoryError, leaves the draws usable)
+                self._view()
         if self._wide:
             n = self._c32[e]
             self._c32[e] = n + 1
@@ -350,8 +361,10 @@ class KeyedDraws:
         n = self._c8[e]
         if n == 255:  # a count passes 255: widen them all
             self._unview()
-            self._count = array("I", self._count)
-            self._view()
+            try:
+                self._count = array("I", self._count)
+            finally:
+                self._view()
             self._c32[e] = n + 1
             return n
         self._c8[e] = n + 1
@@ -420,8 +433,10 @@ class KeyedDraws:
         """Make chunk c's PCG64 state (the chunks' room grows by doubling)."""
         if c >= self._nst:
             self._unview()
-            self._states.frombytes(bytes(8 * 4 * (max(c + 1, 2 * self._nst) - self._nst)))
-            self._view()
+            try:
+                self._states.frombytes(bytes(8 * 4 * (max(c + 1, 2 * self._nst) - self._nst)))
+            finally:
+                self._view()
         st = self._states
         st[4 * c:4 * c + 4] = array("Q", self._make(CHUNK, self._per, c))
 
