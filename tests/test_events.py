@@ -116,3 +116,36 @@ def test_callbacks_get_their_arguments_however_many() -> None:
         expected.append((float(n), args))
     q.run_until(10.0)
     assert got == expected
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_day_heap_is_the_list_heapq_makes(seed: int) -> None:
+    """The queue's own push and pop are heapq's algorithm step for step: after every
+    operation the list holds the same events in the same places as a heapq twin's, ties in
+    time and days built by heapify among them."""
+    def event(t: float, order: int) -> events.Event:
+        e = events.Event.__new__(events.Event)
+        e.time, e.order, e.callback, e.nargs = t, order, print, 0
+        return e
+
+    rng = np.random.default_rng(seed)
+    ours: list = []
+    twin: list = []
+    made = 0
+    for step in range(3000):
+        if ours and rng.random() < 0.45:
+            assert events._pop(ours) is heapq.heappop(twin)
+        elif rng.random() < 0.01:  # a day's bucket merged in, as _advance does
+            bucket = [event(float(rng.integers(0, 50)), made + j)
+                      for j in range(int(rng.integers(1, 40)))]
+            made += len(bucket)
+            ours.extend(bucket)
+            twin.extend(bucket)
+            heapq.heapify(ours)
+            heapq.heapify(twin)
+        else:
+            e = event(float(rng.integers(0, 50)) + float(rng.random() < 0.5) * 0.25, made)
+            made += 1
+            events._push(ours, e)
+            heapq.heappush(twin, e)
+        assert all(a is b for a, b in zip(ours, twin, strict=True)), step

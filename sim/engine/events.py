@@ -60,6 +60,55 @@ class Event:
             self.callback(self.time, *self.a)
 
 
+def _before(a: Event, b: Event) -> bool:
+    """Whether event ``a`` runs before ``b`` (``Event.__lt__``, as a C function compiled)."""
+    return a.time < b.time or (a.time == b.time and a.order < b.order)
+
+
+# The heap of the day's events: heapq's algorithm step for step (push: sift the new entry
+# up; pop: move the hole the root leaves down to a leaf by the earlier child, then the last
+# entry up into it), written out so that the compiled core compares two events in C, not
+# through Python's rich comparison and a bool object. The list is the one heapq would
+# make, which still builds a day's heap (heapify).
+def _push(heap: list, e: Event) -> None:
+    heap.append(e)
+    i = len(heap) - 1
+    while i > 0:
+        p = (i - 1) >> 1
+        parent = heap[p]
+        if not _before(e, parent):
+            break
+        heap[i] = parent
+        i = p
+    heap[i] = e
+
+
+def _pop(heap: list) -> Event:
+    last = heap.pop()
+    n = len(heap)
+    if n == 0:
+        return last
+    top = heap[0]
+    i = 0
+    child = 1
+    while child < n:  # the hole goes down to a leaf, by the earlier child
+        right = child + 1
+        if right < n and not _before(heap[child], heap[right]):
+            child = right
+        heap[i] = heap[child]
+        i = child
+        child = 2 * i + 1
+    while i > 0:  # and the last entry goes up from there to its place
+        p = (i - 1) >> 1
+        parent = heap[p]
+        if not _before(last, parent):
+            break
+        heap[i] = parent
+        i = p
+    heap[i] = last
+    return top
+
+
 def _event(time: float, order, callback: Callable[..., Any], args: tuple) -> Event:  # noqa: ANN001
     # (order: an int, a C long long in events.pxd, where the compiled core calls this in C)
     e: Event = Event.__new__(Event)  # compiled: from the free list, no __init__ call
@@ -112,7 +161,7 @@ class EventQueue:
         entry = _event(time, (priority << _PRIO_SHIFT) | self._counter, callback, args)
         b = int(time) >> BUCKET_BITS if time < 1e15 else 1 << 40  # never: inf
         if b < self._near:
-            heappush(self._heap, entry)
+            _push(self._heap, entry)
         else:
             bucket = self._buckets.get(b)
             if bucket is None:
@@ -138,19 +187,18 @@ class EventQueue:
             heapify(heap)
         else:
             for entry in bucket:
-                heappush(heap, entry)
+                _push(heap, entry)
         self._near = b + 1
 
     def run_until(self, t_end: float) -> None:
         """Run every event with time < t_end, in (time, priority, counter) order."""
         heap = self._heap
-        pop = heappop
         while True:
             while heap:
                 entry: Event = heap[0]
                 if entry.time >= t_end:
                     break
-                pop(heap)
+                _pop(heap)
                 self.now = entry.time
                 self.processed += 1
                 entry.fire()
