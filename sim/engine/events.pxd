@@ -31,8 +31,9 @@ cdef class EventQueue:
 cdef Event _event(double time, long long order, object callback, tuple args)
 
 cdef inline bint _before(Event a, Event b)
-@cython.locals(i=Py_ssize_t, p=Py_ssize_t, parent=Event)
 cpdef _push(list heap, Event e)
+@cython.locals(p=Py_ssize_t, parent=Event)
+cdef inline void _sift_up(list heap, Event e, Py_ssize_t i)
 @cython.locals(last=Event, top=Event, n=Py_ssize_t, i=Py_ssize_t, child=Py_ssize_t,
-               right=Py_ssize_t, parent=Event)
+               right=Py_ssize_t)
 cpdef Event _pop(list heap)

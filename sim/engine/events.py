@@ -72,7 +72,11 @@ def _before(a: Event, b: Event) -> bool:
 # make, which still builds a day's heap (heapify).
 def _push(heap: list, e: Event) -> None:
     heap.append(e)
-    i = len(heap) - 1
+    _sift_up(heap, e, len(heap) - 1)
+
+
+def _sift_up(heap, e, i):  # noqa: ANN001, ANN202 (events.pxd)
+    """Put ``e`` at place ``i`` of the heap, or above it, moving later parents down."""
     while i > 0:
         p = (i - 1) >> 1
         parent = heap[p]
@@ -98,14 +102,7 @@ def _pop(heap: list) -> Event:
         heap[i] = heap[child]
         i = child
         child = 2 * i + 1
-    while i > 0:  # and the last entry goes up from there to its place
-        p = (i - 1) >> 1
-        parent = heap[p]
-        if not _before(last, parent):
-            break
-        heap[i] = parent
-        i = p
-    heap[i] = last
+    _sift_up(heap, last, i)  # and the last entry goes up from there to its place
     return top
 
 
