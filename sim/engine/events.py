@@ -43,7 +43,7 @@ class Event:
     __slots__ = slots(__file__, "Event")  # the fields: events.pxd
 
     def __lt__(self, other: Event) -> bool:
-        return self.time < other.time or (self.time == other.time and self.order < other.order)
+        return _before(self, other)
 
     def fire(self) -> None:
         """Make the call."""
