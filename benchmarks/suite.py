@@ -44,7 +44,7 @@ SETS = ROOT / "results" / "calibration" / "accepted.csv"
 # that same run (benchmarks/simpy_peer.py, unchanged since): this machine's speed drifts
 # from day to day (the peer took 1.80 s on 2026-12-07 at noon and 2.7 s that afternoon),
 # so the target is judged on the replication's CPU over the peer's, against the same
-# quotient then (``speed_adjusted``); the plain quotient is reported beside it.
+# quotient then (``value_speed`` of ``targets``); the plain quotient is reported beside it.
 REFERENCE = {"cpu_s": 1.39, "peer_cpu_s": 1.93, "commit": "c78a046", "date": "2026-12-06"}
 # Each target's figure when issue 21 opened (its text, measured on c13de5d, and the
 # reference run at c78a046): the "before" column of the targets table. None: not measured.
