@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from sim._mesa import Agent, mesa
 from sim.engine.events import LATE, EventQueue
-from sim.engine.fields import init_fields
+from sim.engine.fields import slots
 from sim.engine.worktime import WorkCalendar
 from sim.model.component import Component
 from sim.model.office_state import OfficeState
@@ -76,19 +76,17 @@ class Trust(Protocol):
     def review(self, t: float) -> None: ...
 
 
-class Household(Agent):
-    """A family (KK) with its members, living in one RT; or an institution's roster.
+class HouseholdState:
+    """A family's state and its event handlers (a C type when compiled: ``agents.pxd``);
+    :class:`Household` is the Mesa agent deriving from it. ``idx`` is the household's place
+    in creation order; it keys the household's random draws. ``life`` is the population
+    component that acts on its decisions."""
 
-    ``idx`` is the household's place in creation order; it keys the household's random
-    draws. ``life`` is the population component that acts on its decisions.
-    """
+    __slots__ = slots(__file__, "HouseholdState")  # the fields: agents.pxd
 
-    __slots__ = init_fields(__file__, "Household")  # its fields, read without a dict lookup
-
-    def __init__(self, model: mesa.Model, life: Life, idx: int, rt: int, segment: str,
-                 members: int, eligible: bool, has_docs: bool, in_dtks: bool,
-                 cost_factor: float, patience: float):
-        super().__init__(model)
+    def __init__(self, life: Life, idx: int, rt: int, segment: str, members: int,
+                 eligible: bool, has_docs: bool, in_dtks: bool, cost_factor: float,
+                 patience: float):
         self.life = life
         self.idx = idx
         self.rt = rt
@@ -108,7 +106,7 @@ class Household(Agent):
         self.last_end = ""  # its last setback: abandoned | rejected | deactivated
         self.setbacks = 0  # wrongful rejections and deactivations so far (reentry memory)
         self.door_wait = False  # turned away at a full front door, coming back
-        self.case: Any = None
+        self.case = None
         self.exit_gen = 0
         self.filed = ""  # where the population files it for the accounting (Population._file)
 
@@ -140,6 +138,18 @@ class Household(Agent):
     def come_back(self, t: float) -> None:
         """A setback while still eligible (a wrongful rejection): it may try again."""
         self.life.come_back(self, t)
+
+
+class Household(HouseholdState, Agent):
+    """A family (KK) with its members, living in one RT; or an institution's roster: a Mesa
+    agent, with its state in :class:`HouseholdState`."""
+
+    def __init__(self, model: mesa.Model, life: Life, idx: int, rt: int, segment: str,
+                 members: int, eligible: bool, has_docs: bool, in_dtks: bool,
+                 cost_factor: float, patience: float):
+        Agent.__init__(self, model)  # registered with the model first, as before
+        HouseholdState.__init__(self, life, idx, rt, segment, members, eligible, has_docs,
+                                in_dtks, cost_factor, patience)
 
 
 class Left:

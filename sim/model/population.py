@@ -2,30 +2,25 @@
 
 Parts, each run by events in the documented order of ``JambiBugarModel.step``:
 
-* **households** -- the uninsured at the start (and institutions' rosters), then new
-  eligible households arriving (a Poisson process);
+* **households** -- the uninsured at the start, institutions' rosters, then arrivals;
 * **awareness** -- background hearing (media, clinics), city campaigns, word of mouth
   from neighbours whose card arrived;
-* **decisions** -- an aware household applies (chance by pathway in force) or thinks
-  again later;
+* **decisions** -- an aware household applies (by the pathway in force) or thinks again;
 * **exits** -- a member dies, the household moves away or rises out of poverty;
   central PBI-JK takes households over; re-verification tranches deactivate members;
 * **coming back** -- a household wrongly rejected or deactivated while eligible tries
   again, at a hazard that falls with each setback (``reentry``); a deactivated one may
   ask Dinas Sosial to reactivate it; one turned away at a full front door
   (``rationing``) may come back;
-* **illness** -- an uninsured eligible household that falls ill may apply
-  (``demand.illness_*``).
+* **illness** -- an uninsured eligible household that falls ill may apply (``demand``).
 
 The open-system inflows (the website's socialisation, RT heads who recruit, people
 dropped from central PBI-JK, registration drives) are dated city-wide events of
 :class:`~sim.model.renewal.Renewal`, which calls in here.
 
-The stocks of people (eligible, aware) are owned here; active members are owned by the
-:class:`~sim.model.program.Quota`, which this part tells of every change. The departed
-are counted here as they leave (``gone_people``), for the accounting of where everyone
-who has been eligible is (:mod:`sim.model.accounting`).
-"""
+The stocks of people (eligible, aware) and the departed (``gone_people``, for
+:mod:`sim.model.accounting`) are owned here; active members by the
+:class:`~sim.model.program.Quota`, which this part tells of every change."""
 
 from __future__ import annotations
 
@@ -38,11 +33,11 @@ import numpy as np
 
 from sim._mesa import mesa
 from sim.engine.events import EventQueue
-from sim.engine.fields import init_fields
+from sim.engine.fields import slots
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
 from sim.model.accounting import ACCOUNTS, GONE_ACCOUNT, LAST_END_ACCOUNT
-from sim.model.agents import LEFT, Household, Left
+from sim.model.agents import LEFT, Household, HouseholdState, Left
 from sim.model.component import Component
 from sim.model.program import Quota
 from sim.scenario import Scenario
@@ -50,11 +45,12 @@ from sim.scenario import Scenario
 PATIENCE_SD = 0.5  # log-sd of household patience (assumption, see docs/model.md)
 
 
-class Population(Component):
+class Population:
     """Households of one replication, and the events of their lives. As a component it
     builds the first day's households when the model starts; the city-wide events that
     reach them are :class:`~sim.model.renewal.Renewal`'s."""
-    __slots__ = init_fields(__file__, "Population")  # its fields, read without a dict lookup
+    __slots__ = slots(__file__, "Population")  # the fields: population.pxd (a C type)
+    day_end, month_end, row = Component.day_end, Component.month_end, Component.row
 
     def __init__(self, model: mesa.Model, scenario: Scenario, clock: Clock, events: EventQueue,
                  streams: Streams, quota: Quota, n_rt: int, pathway_at: Callable[[float], str],
@@ -163,16 +159,16 @@ class Population(Component):
             people += members
             self._schedule_exit(hh, 0.0)
 
-    def _register(self, rt: int, segment: str, members: int, eligible: bool, has_docs: bool,
-                  in_dtks: bool, cost_factor: float, patience: float) -> Household:
+    def _register(self, rt, segment: str, members, eligible, has_docs,  # noqa: ANN001
+                  in_dtks, cost_factor: float, patience: float) -> HouseholdState:  # (C ints)
         hh = Household(self.model, self, len(self.households), rt, segment, members, eligible,
                        has_docs, in_dtks, cost_factor, patience)
         self.households.append(hh)
         self.rt_members[rt].append(hh)
         return hh
 
-    def _new_household(self, t: float, rng: np.random.Generator, eligible: bool,
-                       aware: bool) -> Household:
+    def _new_household(self, t: float, rng: np.random.Generator, eligible,  # noqa: ANN001
+                       aware) -> HouseholdState:  # eligible, aware: C ints (population.pxd)
         pop = self.sc.population
         u = rng.random()
         if u < pop.share_homeless_neglected:
@@ -226,7 +222,7 @@ class Population(Component):
         self._schedule_arrival(t)
 
     # ----------------------------------------------------------------- stocks
-    def _count(self, hh: Household, sign: int) -> None:
+    def _count(self, hh: HouseholdState, sign) -> None:  # noqa: ANN001 (a C int)
         """Add (+1) or remove (-1) a household's contribution to the people stocks."""
         if hh.status == "enrolled":
             self.quota.count_active(sign * hh.members)
@@ -240,10 +236,9 @@ class Population(Component):
             if hh.counted:
                 self._file(hh, sign)
 
-    def _file(self, hh: Household, sign: int) -> None:
-        """File (+1) or unfile (-1) a counted uninsured household for the accounting: its
-        people under its account if that is settled by its last end, else among the
-        unsettled (a case open, or coming back to the front door). ``hh.filed`` says where."""
+    def _file(self, hh: HouseholdState, sign) -> None:  # noqa: ANN001 (a C int)
+        """File (+1) or unfile (-1) a counted uninsured household: under the account its last
+        end settles, else unsettled (a case open, or coming back). ``hh.filed`` says where."""
         if sign < 0:
             if hh.filed == "unsettled":
                 del self.unsettled[hh.idx]
@@ -256,13 +251,13 @@ class Population(Component):
             hh.filed = LAST_END_ACCOUNT[hh.last_end]
             self.settled_people[hh.filed] += hh.members
 
-    def _refile(self, hh: Household) -> None:
+    def _refile(self, hh: HouseholdState) -> None:
         """File a household again after its case, front-door wait or last end changed."""
         if hh.filed:
             self._file(hh, -1)
             self._file(hh, +1)
 
-    def _set(self, hh: Household, **state: Any) -> None:
+    def _set(self, hh: HouseholdState, **state: Any) -> None:
         """Change a household's state, keeping the stocks in step."""
         self._count(hh, -1)
         for k, v in state.items():
@@ -270,13 +265,15 @@ class Population(Component):
         self._count(hh, +1)
 
     # ------------------------------------------------------- awareness, decisions
-    def hear(self, hh: Household, t: float) -> None:
+    def hear(self, hh: HouseholdState, t: float) -> None:
         if hh.aware or hh.status != "uninsured":
             return
-        self._set(hh, aware=True)
+        self._count(hh, -1)  # as _set(hh, aware=True), without its keywords (a hot path)
+        hh.aware = True
+        self._count(hh, +1)
         self.consider(hh, t)
 
-    def consider(self, hh: Household, t: float) -> None:
+    def consider(self, hh: HouseholdState, t: float) -> None:
         """Apply now (after a delay), or think again later."""
         if hh.status != "uninsured" or hh.case is not None:
             return
@@ -289,7 +286,7 @@ class Population(Component):
         else:
             self.events.schedule(t + e * beh.reconsider_days, hh.reconsider)
 
-    def apply(self, hh: Household, t: float) -> None:
+    def apply(self, hh: HouseholdState, t: float) -> None:
         """Go to the RT head (or be referred): turned away if the quota is full and the
         front door rations (``rationing.front_door``), else a case opens."""
         if self.rationing.front_door and self.quota.full(hh.members, t):
@@ -299,7 +296,7 @@ class Population(Component):
         self.on_apply(hh, t, None)
         self._refile(hh)
 
-    def turn_away(self, hh: Household, t: float) -> None:
+    def turn_away(self, hh: HouseholdState, t: float) -> None:
         """'Kuota penuh': come back later, or give up and think again as one that declined."""
         self.turned_away += 1
         r = self.sc.rationing
@@ -312,7 +309,7 @@ class Population(Component):
             self.events.schedule(t + e * self.sc.behaviour.reconsider_days, hh.reconsider)
         self._refile(hh)
 
-    def come_back(self, hh: Household, t: float) -> None:
+    def come_back(self, hh: HouseholdState, t: float) -> None:
         """After a setback while eligible (a wrongful rejection, a deactivation): apply
         again at a hazard that each earlier setback lowers (``reentry``)."""
         re = self.sc.reentry
@@ -322,12 +319,12 @@ class Population(Component):
             self.events.schedule(t + self.u_reentry.group(hh.idx)[1] * 365.0 / rate,
                                  self._again, hh)
 
-    def _again(self, t: float, hh: Household) -> None:
+    def _again(self, t: float, hh: HouseholdState) -> None:
         if hh.status == "uninsured" and hh.case is None and hh.eligible:
             self.comebacks += 1
             self.apply(hh, t)
 
-    def _reactivate(self, t: float, hh: Household) -> None:
+    def _reactivate(self, t: float, hh: HouseholdState) -> None:
         """Dinas Sosial is asked to reactivate a deactivated member (Permensos 21/2019)."""
         if hh.status == "uninsured" and hh.case is None:
             self.comebacks += 1
@@ -335,7 +332,7 @@ class Population(Component):
             self.on_apply(hh, t, "reactivation")
             self._refile(hh)
 
-    def register(self, hh: Household, t: float, route: str) -> None:
+    def register(self, hh: HouseholdState, t: float, route: str) -> None:
         """A registration drive opens a case for the household on ``route``."""
         if not hh.aware:
             self._set(hh, aware=True)
@@ -344,17 +341,17 @@ class Population(Component):
         self._refile(hh)
 
     # ---------------------------------------------------------- renewal
-    def recruit(self, hh: Household, t: float) -> None:
+    def recruit(self, hh: HouseholdState, t: float) -> None:
         """From the website's opening, the RT head may tell an unaware household."""
         rate = self.sc.demand.rt_recruit_per_year
         if rate > 0 and not hh.aware and hh.status == "uninsured":
             self.events.schedule(t + self.u_rt(hh.idx) * 365.0 / rate, hh.hear)
 
-    def _schedule_illness(self, hh: Household, t: float) -> None:
+    def _schedule_illness(self, hh: HouseholdState, t: float) -> None:
         e, u, d = self.u_illness.group(hh.idx)
         self.events.schedule(t + e * 365.0 / self._illness_rate, self._ill, hh, u, d)
 
-    def _ill(self, t: float, hh: Household, u: float, d: float) -> None:
+    def _ill(self, t: float, hh: HouseholdState, u: float, d: float) -> None:
         """Someone in the household falls ill: an uninsured eligible household hears of
         the programme where it seeks care, and may apply at once."""
         if hh.status == "gone":
@@ -374,15 +371,17 @@ class Population(Component):
             arrived += hh.members
         self.from_pbi_jk += arrived
 
-    def enroll(self, hh: Household, t: float) -> None:
+    def enroll(self, hh: HouseholdState, t: float) -> None:
         """The card is active: count the members, tell the neighbours."""
         if not hh.ever_enrolled:
             hh.ever_enrolled = True
             self.ever_people += hh.members
-        self._set(hh, status="enrolled")
+        self._count(hh, -1)  # as _set(hh, status="enrolled"), without its keywords
+        hh.status = "enrolled"
+        self._count(hh, +1)
         self.tell_neighbours(hh, t)
 
-    def tell_neighbours(self, hh: Household, t: float) -> None:
+    def tell_neighbours(self, hh: HouseholdState, t: float) -> None:
         """Word of mouth: a Poisson number of neighbours in the RT hear of it, each after
         an exponential delay."""
         aw = self.sc.awareness
@@ -405,7 +404,7 @@ class Population(Component):
             self.events.schedule(t + delay, target.hear)
 
     # ------------------------------------------------------------------ exits
-    def _schedule_exit(self, hh: Household, t: float) -> None:
+    def _schedule_exit(self, hh: HouseholdState, t: float) -> None:
         rate = self._exit_household_rate + hh.members * self.sc.exits.death_per_year
         if rate > 0 and hh.segment != "institutional":
             hh.exit_gen += 1
@@ -413,7 +412,7 @@ class Population(Component):
             self.events.schedule(t + e * 365.0 / rate, self._exit_event, hh, hh.exit_gen,
                                  u_cause)
 
-    def _exit(self, t: float, hh: Household, gen: int, u_cause: float) -> None:
+    def _exit(self, t: float, hh: HouseholdState, gen: int, u_cause: float) -> None:
         if hh.status == "gone" or gen != hh.exit_gen:
             return
         ex = self.sc.exits
@@ -427,7 +426,7 @@ class Population(Component):
         if hh.status != "gone":
             self._schedule_exit(hh, t)
 
-    def leave(self, hh: Household, t: float, reason: str) -> None:
+    def leave(self, hh: HouseholdState, t: float, reason: str) -> None:
         """Leave the programme's population for good (moved, central PBI, not poor, ...)."""
         if hh.status == "gone":
             return
@@ -438,25 +437,23 @@ class Population(Component):
             self.forget(hh)
         self.quota.admit(t)
 
-    def case_closed(self, hh: Household) -> None:
+    def case_closed(self, hh: HouseholdState) -> None:
         """The household's case is over: filed again; one that has left can now be let go."""
         self._refile(hh)
         if hh.status == "gone" and not self.keep_departed:
             self.forget(hh)
 
-    def forget(self, hh: Household) -> None:
-        """A household that has left for good, with no open case, stops being an agent
-        of the city: it leaves Mesa's registry and the city's lists (``LEFT`` keeps its
-        place), and is freed once no pending event refers to it. Over a run about two in
-        five households leave, so a study's memory follows the households still there.
-        Only without tables (``keep_departed`` False): the case and journey tables, and
-        anyone inspecting the model afterwards, see every household."""
+    def forget(self, hh: HouseholdState) -> None:
+        """A household gone for good, with no open case, leaves Mesa's registry and the
+        city's lists (``LEFT`` keeps its place) and is freed once no pending event refers
+        to it: about two in five leave over a run. Only without tables (``keep_departed``
+        False): with them, the tables and anyone inspecting the model see every one."""
         hh.remove()
         self.households[hh.idx] = LEFT
         neighbours = self.rt_members[hh.rt]
         neighbours[neighbours.index(hh)] = LEFT
 
-    def lose_member(self, hh: Household, t: float) -> None:
+    def lose_member(self, hh: HouseholdState, t: float) -> None:
         """One member dies; the household leaves when none remain."""
         if hh.counted:
             self.gone_people["died"] += 1
@@ -477,12 +474,12 @@ class Population(Component):
         if active != self.quota.active:
             bad.append(f"active members {self.quota.active} != {active}")
         elig = [h for h in self.households if h.status == "uninsured" and h.eligible]
-        if sum(h.members for h in elig) != self.eligible_people or \
-                sum(h.members for h in elig if h.aware) != self.aware_people:
+        if (sum(h.members for h in elig), sum(h.members for h in elig if h.aware)) != \
+                (self.eligible_people, self.aware_people):
             bad.append("eligible/aware stocks out of step with households")
         return bad
 
-    def deactivate(self, hh: Household, t: float, still_eligible: bool) -> None:
+    def deactivate(self, hh: HouseholdState, t: float, still_eligible: bool) -> None:
         """Re-verification removes the household from the membership. One still eligible
         may ask Dinas Sosial to reactivate it, or else apply again (:meth:`come_back`)."""
         self._set(hh, status="uninsured", eligible=hh.eligible and still_eligible)
@@ -498,3 +495,6 @@ class Population(Component):
             self.events.schedule(t + e * re.reactivation_days, self._reactivate, hh)
         else:
             self.come_back(hh, t)
+
+
+Component.register(Population)  # a component, though (compiled) a C type cannot be one
