@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sim import _compiled
-from sim.engine.fields import pxd_fields, self_attributes
+from sim.engine.fields import pxd_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -235,6 +235,21 @@ def test_every_listed_module_exists_and_the_model_wiring_is_not_compiled() -> No
 # A compiled class's fields are declared once, in its .pxd (with their C types); the .py
 # takes its __slots__ from there (sim/engine/fields.py). These tests check that every
 # class of a .pxd does so, and that its __init__ sets exactly those fields.
+def self_attributes(node) -> list[str]:  # noqa: ANN001 (an ast node)
+    """The attributes of ``self`` that the code under ``node`` (an ``__init__``'s syntax
+    tree) assigns, in order of first assignment."""
+    names: list[str] = []
+    for sub in ast.walk(node):
+        targets = sub.targets if isinstance(sub, ast.Assign) else \
+            [sub.target] if isinstance(sub, (ast.AnnAssign, ast.AugAssign)) else []
+        for target in targets:
+            for t in ast.walk(target):
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
+                        and t.value.id == "self" and t.attr not in names:
+                    names.append(t.attr)
+    return names
+
+
 def py_declarations(text: str) -> dict[str, tuple[str | None, set[str] | None]]:
     """For each class of a .py: the source of its ``__slots__`` value (None without) and
     the attributes its ``__init__`` sets on ``self`` (None without an ``__init__``)."""

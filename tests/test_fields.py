@@ -1,36 +1,43 @@
-"""The fields of plain classes kept in slots (sim.engine.fields.init_fields)."""
+"""The model classes keep their fields in slots (declared in their .pxd, sim.engine.fields),
+and a household carries no instance dict of its own."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
-import pytest
-
-from sim.engine.fields import init_fields
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_init_fields_reads_what_init_sets(tmp_path: Path) -> None:
-    src = tmp_path / "mod.py"
-    src.write_text(
-        "class Base:\n    pass\n\n\n"
-        "class A(Base):\n    \"\"\"doc\"\"\"\n\n    kind = 'a'\n\n"
-        "    def __init__(self, x: int,\n                 y: int\n                 ) -> None:\n"
-        "        self.x = x\n        self.y: int = y\n        self.a, self.b = 1, 2\n"
-        "        self.x += 1\n        if x:\n            self.c = [0]\n"
-        "        self.c[0] = 3\n\n"
-        "    def later(self) -> None:\n        self.d = 4\n")
-    assert init_fields(str(tmp_path / "mod.cpython-311-x86_64-linux-gnu.so"), "A") == \
-        ("x", "y", "a", "b", "c")
-    with pytest.raises(ValueError, match="no __init__ of class Base"):
-        init_fields(str(src), "Base")
+def _slots(cls: type) -> set[str]:
+    return {name for kind in cls.__mro__ for name in getattr(kind, "__slots__", ())}
 
 
 def test_the_slotted_model_classes_keep_every_field() -> None:
     from sim.model.agents import Household, Office
     from sim.model.pathways import CaseFlow
     from sim.model.population import Population
-    for cls, some in [(Household, {"idx", "status", "case", "filed"}),
+    for cls, some in [(Household, {"idx", "status", "case", "filed", "model", "unique_id"}),
                       (Office, {"desk", "calendar", "surges"}),
                       (CaseFlow, {"events", "where", "city", "t_online"}),
                       (Population, {"households", "unsettled", "_exit_event"})]:
-        assert some <= set(cls.__slots__), cls.__name__
+        assert some <= _slots(cls), cls.__name__
+
+
+def test_households_carry_no_instance_dict() -> None:
+    """Mesa's fields (model, unique_id, pos) sit in a household's slots: compiled, a
+    household is made by a C type's allocator and gets no inline values, so each of them
+    would otherwise give it a dict of its own, about 200 bytes a household."""
+    from sim.model import JambiBugarModel
+    from sim.model.agents import Household
+    from sim.scenario import load_scenario
+
+    model = JambiBugarModel(scenario=load_scenario(ROOT / "scenarios" / "online_2021.toml"), seed=0,
+                            rep=0, tables=False)
+    for _ in range(5):
+        model.step()
+    households = [h for h in model.population.households if isinstance(h, Household)]
+    assert len(households) > 1000
+    with_dict = [h for h in households
+                 if any(isinstance(r, dict) for r in gc.get_referents(h))]
+    assert with_dict == []

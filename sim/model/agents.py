@@ -144,6 +144,11 @@ class Household(HouseholdState, Agent):
     """A family (KK) with its members, living in one RT; or an institution's roster: a Mesa
     agent, with its state in :class:`HouseholdState`."""
 
+    # Mesa's own fields, in slots: built by a C type's allocator (compiled), a household
+    # gets no inline values for its instance dict, so these would each make it a dict of
+    # its own (about 200 bytes more a household; the dict stays there for anything else)
+    __slots__ = ("model", "unique_id", "pos")
+
     def __init__(self, model: mesa.Model, life: Life, idx: int, rt: int, segment: str,
                  members: int, eligible: bool, has_docs: bool, in_dtks: bool,
                  cost_factor: float, patience: float):
