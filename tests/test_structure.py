@@ -198,6 +198,32 @@ def test_calendar_serve_equals_its_two_conversions() -> None:
         assert cal.serve(t, s) == (cal.from_work(w0), cal.from_work(w0 + s))
 
 
+
+@pytest.mark.parametrize("margin", [0, 10])  # 0: the span ends on a closed day (a Sunday)
+def test_calendar_from_work_is_its_bisect_definition(margin: int) -> None:
+    """from_work reads the day from a table (``last_day``); it must be the day that
+    bisecting the cumulative working time gives, for any working time, whole or not."""
+    import datetime as dt
+    from bisect import bisect_right
+
+    import numpy as np
+
+    from sim.engine.worktime import Clock, WorkCalendar
+
+    clock = Clock(dt.date(2020, 12, 1), dt.date(2021, 2, 28), margin_days=margin)
+    cal = WorkCalendar(clock, weekends=True, holidays=True, year_end_closing_days=5)
+    last = cal.cum[-1]
+    ws = np.concatenate([np.arange(-2.0, last + 2, 0.5), np.random.default_rng(1).uniform(
+        -1, last + 1, 2000), [np.nextafter(last, 0)]])
+    for w in ws:
+        w = float(w)
+        if w >= last:
+            expected = len(cal.open) + (w - last)
+        else:
+            d = bisect_right(cal.cum, w) - 1
+            expected = d + (w - cal.cum[d])
+        assert cal.from_work(w) == expected, w
+
 def test_the_declared_layers_are_the_tree() -> None:
     """Every package directly under sim/ is a declared layer, and every layer is a package;
     the only modules directly under sim/ are the foundation's."""

@@ -12,6 +12,8 @@ cdef class WorkCalendar:
     cdef public list open
     cdef public list cum
     cdef public bint always_open
+    cdef public list last_day
+    cdef Py_ssize_t _day_at(self, double w) except? -2
     @cython.locals(d=Py_ssize_t)
     cpdef double to_work(self, double t)
     @cython.locals(d=Py_ssize_t)

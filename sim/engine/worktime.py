@@ -125,6 +125,12 @@ class WorkCalendar:
         for o in self.open:
             self.cum.append(self.cum[-1] + (1.0 if o else 0.0))
         self.always_open = all(self.open)
+        # last_day[k]: the last index d with cum[d] <= k, for whole k below cum[-1] (cum
+        # counts whole days and steps by 0 or 1, so every such k is some cum[d])
+        self.last_day = [0] * int(self.cum[-1])
+        for d, c in enumerate(self.cum):
+            if c < self.cum[-1]:
+                self.last_day[int(c)] = d
 
     def to_work(self, t: float) -> float:
         """Cumulative working time at clock time t."""
@@ -142,8 +148,15 @@ class WorkCalendar:
             return w
         if w >= self.cum[-1]:
             return len(self.open) + (w - self.cum[-1])
-        d = bisect_right(self.cum, w) - 1
+        d = self._day_at(w)
         return d + (w - self.cum[d])
+
+    def _day_at(self, w):  # noqa: ANN001, ANN202 (C numbers in worktime.pxd)
+        """``bisect_right(cum, w) - 1`` for w below ``cum[-1]``: the last day whose
+        cumulative working time is at most w, read from ``last_day`` for w >= 0."""
+        if w < 0:
+            return bisect_right(self.cum, w) - 1
+        return self.last_day[int(w)]
 
     def add(self, t: float, work_days: float) -> float:
         """Clock time after ``work_days`` of working time from t."""
@@ -166,11 +179,11 @@ class WorkCalendar:
         if w0 >= last:
             start = n + (w0 - last)
         else:
-            k = bisect_right(cum, w0) - 1
+            k = self._day_at(w0)
             start = k + (w0 - cum[k])
         if w1 >= last:
             return start, n + (w1 - last)
-        k = bisect_right(cum, w1) - 1
+        k = self._day_at(w1)
         return start, k + (w1 - cum[k])
 
 
