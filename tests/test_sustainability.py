@@ -32,6 +32,27 @@ def test_later_premium_changes_enter_rate_and_caps() -> None:
     assert p.cap(p.clock.t(dt.date(2019, 1, 1))) == min(3000, p.caps[2019])  # and the target
 
 
+
+def test_activation_at_the_cut_off_is_the_cut_off_rule_whenever_asked() -> None:
+    """activation_time keeps each day's answer; asked again, at any hour of any day and in
+    any order, it must still be the monthly cut-off rule's."""
+    from sim.engine.worktime import monthly_cutoff_activation
+
+    sc = small()
+    p = Program(sc, Clock(sc.time.start, sc.time.end))
+    times = [d + h for d in range(900) for h in (0.0, 0.25, 0.99)]
+    for t in times + times[::-1]:
+        assert p.activation_time(t) == monthly_cutoff_activation(p.clock, t,
+                                                                 sc.batches.bpjs_cutoff_day)
+    assert len({p.activation_time(t) for t in times}) > 12  # many months, not one answer
+
+
+def test_the_clock_s_weekday_is_the_date_s() -> None:
+    sc = small()
+    clock = Clock(sc.time.start, sc.time.end)
+    for t in [x * 0.37 for x in range(-1000, 8000)]:
+        assert clock.weekday(t) == clock.date(t).weekday(), t
+
 def test_a_responsive_budget_follows_last_years_spending() -> None:
     """A budget set at last year's spending minus 50% shrinks the cap; plus 50% does not
     bind below the fixed one."""

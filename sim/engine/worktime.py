@@ -92,6 +92,10 @@ class Clock:
     def t(self, d: dt.date) -> float:
         return float(d.toordinal() - self._ord0)
 
+    def weekday(self, t: float) -> int:
+        """``date(t).weekday()`` (Monday 0), without making the date: day 1 is a Monday."""
+        return (self._ord0 + int(t) + 6) % 7
+
     def month_ends(self) -> set[int]:
         """The model days that end a calendar month inside the run, and the last day."""
         last = self.horizon - 1

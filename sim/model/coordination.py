@@ -179,7 +179,7 @@ class CoordinationRules:
         return thawed, bounce, verify, held or thawed > arrive
 
     def _next_friday(self, t: float) -> float:
-        wd = self.clock.date(t).weekday()
+        wd = self.clock.weekday(t)
         return max(t, float(int(t) + (4 - wd) % 7))  # on a Friday it goes the same day
 
     def _after_freeze(self, t: float) -> float:

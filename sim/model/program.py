@@ -52,6 +52,7 @@ class Program:
         self._change_t = [clock.t(d) for d in self._change_days]
         self._rates = [self.p.premium_idr_before] + [v for _, v in self._changes]
         self.uhc_now = False  # UHC Prioritas reached by the feedback rule (sim.model.sustainability)
+        self._activation: dict[int, float] = {}  # activation_time at the cut-off, by day
         self._t_uhc = clock.t(self.b.uhc_prioritas_from) if self.b.uhc_prioritas_from \
             else float("inf")
         pol = scenario.policy
@@ -124,7 +125,12 @@ class Program:
         otherwise at the monthly cut-off."""
         if t >= self._t_uhc or self.uhc_now:
             return t
-        return monthly_cutoff_activation(self.clock, t, self.b.bpjs_cutoff_day)
+        day = int(t)  # the cut-off's answer depends on the day only: worked out once a day
+        at = self._activation.get(day)
+        if at is None:
+            at = self._activation[day] = monthly_cutoff_activation(self.clock, t,
+                                                                   self.b.bpjs_cutoff_day)
+        return at
 
     def next_dtks(self, t: float) -> float:
         return self._dtks[bisect_right(self._dtks, t)]
