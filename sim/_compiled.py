@@ -5,8 +5,10 @@ The model's hot path (the event queue, the office desks, working time, the keyed
 draws, the pathways, the agents, the coordination rules, the city, the population and the
 programme) is plain Python. ``pip install`` also compiles those modules, unchanged, with
 Cython (``setup.py``) when a C compiler is at hand: the same code, with C types from the
-``.pxd`` files beside the event queue, the desk, the keyed draws, the working calendar and
-the case, in about a third less time per event. The Python source stays the reference:
+``.pxd`` files beside ten of them (the event queue, the desk, the keyed draws, the working
+calendar, the case, the case flow, the coordination rules, the offices, the households'
+state and the population), in about a quarter of the time. The Python source stays the
+reference:
 
 * ``JAMBI_SIM_PURE=1`` in the environment loads every module from its ``.py`` file, so
   the tests run one replication both ways and require identical results

@@ -27,7 +27,8 @@ def test_the_slotted_model_classes_keep_every_field() -> None:
 def test_households_carry_no_instance_dict() -> None:
     """Mesa's fields (model, unique_id, pos) sit in a household's slots: compiled, a
     household is made by a C type's allocator and gets no inline values, so each of them
-    would otherwise give it a dict of its own, about 200 bytes a household."""
+    would otherwise give it a dict of its own, about 200 bytes a household. (From the
+    ``.py`` files a household always has inline values: the test can fail compiled only.)"""
     from sim.model import JambiBugarModel
     from sim.model.agents import Household
     from sim.scenario import load_scenario

@@ -5,7 +5,11 @@
 # without Python's attribute lookup. Household is a Mesa agent deriving from this class.
 # The fields are declared here only: the .py takes its __slots__ from this file
 # (sim/engine/fields.py); its __init__ sets every one (tests/test_compiled.py).
+# No pickling when compiled: Cython's would save these fields but not the Mesa fields that
+# Household keeps in slots of its own, and a household is never sent between processes.
+cimport cython
 
+@cython.auto_pickle(False)
 cdef class HouseholdState:
     cdef public object life
     cdef public long long idx, rt
