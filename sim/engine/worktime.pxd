@@ -19,6 +19,5 @@ cdef class WorkCalendar:
     @cython.locals(d=Py_ssize_t)
     cpdef double from_work(self, double w)
     cpdef double add(self, double t, double work_days)
-    @cython.locals(cum=list, n=Py_ssize_t, d=Py_ssize_t, k=Py_ssize_t, w0=double, w1=double,
-                   last=double, start=double)
+    @cython.locals(w0=double)
     cpdef tuple serve(self, double t, double work_days)
