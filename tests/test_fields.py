@@ -42,3 +42,30 @@ def test_households_carry_no_instance_dict() -> None:
     with_dict = [h for h in households
                  if any(isinstance(r, dict) for r in gc.get_referents(h))]
     assert with_dict == []
+
+
+def test_scenario_numbers_copy_each_parameter_from_its_section() -> None:
+    """The handlers read the copies in ``ScenarioNumbers``: each field is the scenario's
+    parameter of the same name, from the section ``SECTIONS`` gives, overrides included,
+    and every field has a section. Overridden values differ from the defaults, so a field
+    copied from the wrong section or left unset fails."""
+    from sim.model.scenario_numbers import SECTIONS, ScenarioNumbers
+    from sim.scenario import load_scenario
+
+    base = load_scenario(ROOT / "scenarios" / "online_2021.toml")
+    changes = {}
+    for section, names in SECTIONS.items():
+        for name in names:
+            value = getattr(getattr(base, section), name)
+            changes[f"{section}__{name}"] = not value if isinstance(value, bool) else \
+                value + 1 if isinstance(value, int) else value * 0.9 + 0.01
+    sc = base.with_overrides(**changes)
+    copied = ScenarioNumbers(sc)
+    listed = [name for names in SECTIONS.values() for name in names]
+    assert sorted(listed) == sorted(_slots(ScenarioNumbers)), "a field without a section"
+    assert len(set(listed)) == len(listed)
+    for section, names in SECTIONS.items():
+        for name in names:
+            want = getattr(getattr(sc, section), name)
+            assert want != getattr(getattr(base, section), name), (section, name)
+            assert getattr(copied, name) == want, (section, name)

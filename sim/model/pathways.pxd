@@ -7,10 +7,12 @@
 cimport cython
 from sim.model.cases cimport Case, CaseRecord, VisitLog
 from sim.model.coordination cimport CoordinationRules
+from sim.model.scenario_numbers cimport ScenarioNumbers
 
 @cython.final
 cdef class CaseFlow:
-    cdef public object sc, beh, coord, clock, events
+    cdef public object sc, clock, events
+    cdef public ScenarioNumbers num  # the scenario's numbers the handlers read
     cdef public CoordinationRules rules  # its handoff: a C call
     cdef public object program, trace, quota
     cdef public dict routes, step_office, next_office

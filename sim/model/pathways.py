@@ -37,6 +37,7 @@ from sim.model.component import Component
 from sim.model.coordination import HANDOFF_DRAWS, CoordinationRules
 from sim.model.program import Program, Quota
 from sim.model.routes import OFFICE_ROUTES, PLACES, VISITED, routes  # noqa: F401 (former home)
+from sim.model.scenario_numbers import ScenarioNumbers
 from sim.scenario import Scenario
 
 # The case as the compiled core's C type (cases.pxd): ``case: Case`` fields read directly.
@@ -67,8 +68,7 @@ class CaseFlow:
                  streams: Streams, rules: CoordinationRules, program: Program,
                  trace: list[tuple] | None = None, tables: bool = True):
         self.sc = scenario
-        self.beh = scenario.behaviour
-        self.coord = scenario.coordination
+        self.num = ScenarioNumbers(scenario)  # the numbers the handlers read, copied (a C type)
         self.clock = clock
         self.events = events
         self.rules = rules
@@ -184,7 +184,7 @@ class CaseFlow:
             return
         self._visit(case, "docs", t)
         self._move(case, "docs")
-        self.events.schedule(t + self.u_docs(hh.idx) * self.beh.docs_days, self._docs_ready,
+        self.events.schedule(t + self.u_docs(hh.idx) * self.num.docs_days, self._docs_ready,
                              case)
 
     def _docs_ready(self, t: float, case: Case) -> None:
@@ -236,10 +236,10 @@ class CaseFlow:
     def gives_up(self, case: Case, t: float, trip_cost: float, stage: str) -> bool:
         """A decision point before a visit: abandon if the burden exceeds the tolerance;
         otherwise make the visit (one more trip, its cost and a day)."""
-        beh = self.beh
-        burden = (beh.burden_per_wait_day * (t - case.t_applied)
-                  + beh.burden_per_visit * (case.visits + 1)
-                  + beh.burden_per_100k_idr * (case.cost + trip_cost) / 1e5)
+        num = self.num
+        burden = (num.burden_per_wait_day * (t - case.t_applied)
+                  + num.burden_per_visit * (case.visits + 1)
+                  + num.burden_per_100k_idr * (case.cost + trip_cost) / 1e5)
         if burden > case.tolerance:
             self.close(case, t, "abandoned", "burden", stage)
             return True
@@ -264,9 +264,9 @@ class CaseFlow:
             return
         nxt = self.next_office[case.route][case.idx]
         carried = nxt in VISITED[case.route]
-        coord = self.coord
-        mean = self.beh.travel_gap_days if carried else (
-            coord.handoff_days_paper if case.pathway == "manual" else coord.handoff_days_online)
+        num = self.num
+        mean = num.travel_gap_days if carried else (
+            num.handoff_days_paper if case.pathway == "manual" else num.handoff_days_online)
         u = case.handoff  # the draws kept over a verification round
         if u is None:
             u = self.u_handoff[stage].group(case.hidx)
@@ -307,7 +307,7 @@ class CaseFlow:
         self._end_visit(case, t, "verify")
         self._move(case, "transit")
         self.log(t, "verify", case)
-        wait = self.u_verify_wait(case.hidx) * self.coord.verification_days
+        wait = self.u_verify_wait(case.hidx) * self.num.verification_days
         self.events.schedule(office.calendar.add(t, wait), self._recheck, case)
 
     def _recheck(self, t: float, case: Case) -> None:
@@ -341,7 +341,7 @@ class CaseFlow:
         self._end_visit(case, t, "rework")
         self._move(case, "citizen")
         self.log(t, "rework", case)
-        delay = self.u_rework(case.hidx) * self.beh.rework_days
+        delay = self.u_rework(case.hidx) * self.num.rework_days
         self.events.schedule(t + delay, self._reworked, case)
 
     def _reworked(self, t: float, case: Case) -> None:
@@ -352,7 +352,7 @@ class CaseFlow:
             # the citizen brings the documents to the RT head, who re-sends them online
             if self.gives_up(case, t, self.city.trip_cost(case.household, "rt"), stage):
                 return
-            lat = self.coord.handoff_days_online
+            lat = self.num.handoff_days_online
             cal = self.city.rt_heads[case.household.rt].calendar
             self._move(case, "transit")
             arrive = cal.add(t, self.u_resend(case.hidx) * lat)
@@ -433,7 +433,7 @@ class CaseFlow:
         if outcome == "abandoned" and reason == "burden":
             self.dropout[stage] = self.dropout.get(stage, 0) + 1
             # the household may try again later, e.g. once the website is open
-            self.events.schedule(t + self.u_reconsider(hh.idx) * self.beh.reconsider_days,
+            self.events.schedule(t + self.u_reconsider(hh.idx) * self.num.reconsider_days,
                                  hh.reconsider)
         hh.case_closed()
         self.held.pop(case.id, None)

@@ -9,6 +9,7 @@ cimport cython
 from sim.engine.events cimport EventQueue
 from sim.engine.streams cimport KeyedDraws
 from sim.model.agents cimport HouseholdState
+from sim.model.scenario_numbers cimport ScenarioNumbers
 
 @cython.final
 cdef class Population:
@@ -19,7 +20,7 @@ cdef class Population:
     cdef public list households, rt_members
     cdef public long long eligible_people, aware_people, ever_people
     cdef public KeyedDraws u_awareness, u_consider, u_exit, u_word
-    cdef public object rationing
+    cdef public ScenarioNumbers num
     cdef public KeyedDraws u_reentry, u_door, u_illness, u_rt, u_initial
     cdef public list inflow_factor
     cdef public double _illness_rate

@@ -40,6 +40,7 @@ from sim.model.accounting import ACCOUNTS, GONE_ACCOUNT, LAST_END_ACCOUNT
 from sim.model.agents import LEFT, Household, HouseholdState, Left
 from sim.model.component import Component
 from sim.model.program import Quota
+from sim.model.scenario_numbers import ScenarioNumbers
 from sim.scenario import Scenario
 
 PATIENCE_SD = 0.5  # log-sd of household patience (assumption, see docs/model.md)
@@ -76,7 +77,7 @@ class Population:
         self.u_consider = streams.keyed("consider", ("uniform", "exponential"), per_block=4)
         self.u_exit = streams.keyed("exit", ("exponential", "uniform"), per_block=2)
         self.u_word = streams.keyed("word_of_mouth", per_block=6)
-        self.rationing = scenario.rationing
+        self.num = ScenarioNumbers(scenario)  # the numbers the handlers read, copied (a C type)
         self.u_reentry = streams.keyed("reentry", ("uniform", "exponential"), per_block=1)
         self.u_door = streams.keyed("front_door", ("uniform", "exponential"), per_block=1)
         self.u_illness = streams.keyed("illness", ("exponential", "uniform", "exponential"),
@@ -100,8 +101,7 @@ class Population:
         self.counted_active_people = 0
         self.settled_people = dict.fromkeys(LAST_END_ACCOUNT.values(), 0)
         self.unsettled: dict[int, Household] = {}
-        ex = scenario.exits
-        self._exit_household_rate = ex.move_per_year + ex.income_rise_per_year
+        self._exit_household_rate = self.num.move_per_year + self.num.income_rise_per_year
         self._exit_event = self._exit  # one bound method for every pending exit
 
     # ------------------------------------------------------------ households
@@ -121,7 +121,7 @@ class Population:
             hh = self._new_household(0.0, rng, eligible=i < n_elig, aware=aware and not settled)
             if aware and settled:  # aware for a while: it thinks again at some point
                 self._set(hh, aware=True)
-                self.events.schedule(self.u_initial(hh.idx) * self.sc.behaviour.reconsider_days,
+                self.events.schedule(self.u_initial(hh.idx) * self.num.reconsider_days,
                                      hh.reconsider)
         institutions = ([pop.lapas_residents] if pop.lapas_residents > 0 else []) + \
             [pop.panti_jompo_residents] * pop.panti_jompo + \
@@ -145,12 +145,12 @@ class Population:
         eligible poor households in the DTKS, drawn from their own stream so that the
         other households are the same whatever the stock."""
         target = self.sc.program.initial_members
-        pop, rng, people = self.sc.population, self.streams["initial_members"], 0
+        num, rng, people = self.num, self.streams["initial_members"], 0
         sd = PATIENCE_SD
         while people < target:
-            members = min(1 + int(rng.poisson(pop.household_size - 1)), target - people)
-            patience = self.sc.behaviour.patience * float(np.exp(rng.normal(-sd * sd / 2, sd)))
-            hh = self._register(int(rng.integers(pop.n_rt)), "poor_household", members, True,
+            members = min(1 + int(rng.poisson(num.household_size - 1)), target - people)
+            patience = num.patience * float(np.exp(rng.normal(-sd * sd / 2, sd)))
+            hh = self._register(int(rng.integers(num.n_rt)), "poor_household", members, True,
                                 True, True, float(rng.lognormal(-0.125, 0.5)), patience)
             hh.aware, hh.status, hh.ever_enrolled = True, "enrolled", True
             self._count(hh, +1)
@@ -169,21 +169,21 @@ class Population:
 
     def _new_household(self, t: float, rng: np.random.Generator, eligible,  # noqa: ANN001
                        aware) -> HouseholdState:  # eligible, aware: C ints (population.pxd)
-        pop = self.sc.population
+        num = self.num
         u = rng.random()
-        if u < pop.share_homeless_neglected:
+        if u < num.share_homeless_neglected:
             segment, members = "homeless_neglected", 1
-        elif u < pop.share_homeless_neglected + pop.share_mental_disorder:
+        elif u < num.share_homeless_neglected + num.share_mental_disorder:
             segment, members = "mental_disorder", 1
         else:
-            segment, members = "poor_household", 1 + int(rng.poisson(pop.household_size - 1))
+            segment, members = "poor_household", 1 + int(rng.poisson(num.household_size - 1))
         sd = PATIENCE_SD
-        patience = self.sc.behaviour.patience * float(np.exp(rng.normal(-sd * sd / 2, sd)))
+        patience = num.patience * float(np.exp(rng.normal(-sd * sd / 2, sd)))
         hh = self._register(
-            int(rng.integers(pop.n_rt)), segment, members,
+            int(rng.integers(num.n_rt)), segment, members,
             eligible=eligible or segment != "poor_household",
-            has_docs=segment == "poor_household" and rng.random() < pop.valid_docs_share,
-            in_dtks=rng.random() < pop.in_dtks_share,
+            has_docs=segment == "poor_household" and rng.random() < num.valid_docs_share,
+            in_dtks=rng.random() < num.in_dtks_share,
             cost_factor=float(rng.lognormal(-0.125, 0.5)), patience=patience)
         self._count(hh, +1)
         if hh.eligible:
@@ -191,7 +191,7 @@ class Population:
         if aware:
             self.hear(hh, t)
         else:
-            rate = self.sc.awareness.background_per_year
+            rate = num.background_per_year
             if rate > 0:
                 self.events.schedule(t + self.u_awareness(hh.idx) * 365.0 / rate, hh.hear)
             if self.pathway_at(t) == "online":
@@ -208,7 +208,7 @@ class Population:
         for t_from, f in self.inflow_factor:
             if t_from <= t:
                 factor = f
-        rate = self.sc.population.arrivals_per_year * factor
+        rate = self.num.arrivals_per_year * factor
         if rate <= 0:  # none now: look again when the factor next changes
             nxt = [t_from for t_from, _ in self.inflow_factor if t_from > t]
             if nxt:
@@ -277,7 +277,7 @@ class Population:
         """Apply now (after a delay), or think again later."""
         if hh.status != "uninsured" or hh.case is not None:
             return
-        beh = self.sc.behaviour
+        beh = self.num
         p = 1.0 if hh.referred else (
             beh.apply_prob_online if self.pathway_at(t) == "online" else beh.apply_prob_manual)
         u, e = self.u_consider.group(hh.idx)
@@ -289,7 +289,7 @@ class Population:
     def apply(self, hh: HouseholdState, t: float) -> None:
         """Go to the RT head (or be referred): turned away if the quota is full and the
         front door rations (``rationing.front_door``), else a case opens."""
-        if self.rationing.front_door and self.quota.full(hh.members, t):
+        if self.num.front_door and self.quota.full(hh.members, t):
             self.turn_away(hh, t)
             return
         hh.door_wait = False
@@ -299,20 +299,20 @@ class Population:
     def turn_away(self, hh: HouseholdState, t: float) -> None:
         """'Kuota penuh': come back later, or give up and think again as one that declined."""
         self.turned_away += 1
-        r = self.sc.rationing
+        r = self.num
         u, e = self.u_door.group(hh.idx)
         if u < r.retry_prob:
             hh.door_wait = True
             self.events.schedule(t + e * r.retry_days, hh.apply)
         else:
             hh.door_wait, hh.last_end = False, "abandoned"
-            self.events.schedule(t + e * self.sc.behaviour.reconsider_days, hh.reconsider)
+            self.events.schedule(t + e * r.reconsider_days, hh.reconsider)
         self._refile(hh)
 
     def come_back(self, hh: HouseholdState, t: float) -> None:
         """After a setback while eligible (a wrongful rejection, a deactivation): apply
         again at a hazard that each earlier setback lowers (``reentry``)."""
-        re = self.sc.reentry
+        re = self.num
         rate = re.reapply_per_year * re.memory ** hh.setbacks
         hh.setbacks += 1
         if rate > 0:
@@ -343,7 +343,7 @@ class Population:
     # ---------------------------------------------------------- renewal
     def recruit(self, hh: HouseholdState, t: float) -> None:
         """From the website's opening, the RT head may tell an unaware household."""
-        rate = self.sc.demand.rt_recruit_per_year
+        rate = self.num.rt_recruit_per_year
         if rate > 0 and not hh.aware and hh.status == "uninsured":
             self.events.schedule(t + self.u_rt(hh.idx) * 365.0 / rate, hh.hear)
 
@@ -358,7 +358,7 @@ class Population:
             return
         if hh.status == "uninsured" and hh.eligible and hh.case is None:
             self.hear(hh, t)
-            dem = self.sc.demand
+            dem = self.num
             if u < dem.illness_apply_prob:
                 self.events.schedule(t + d * dem.illness_apply_days, hh.apply)
         self._schedule_illness(hh, t)
@@ -384,7 +384,7 @@ class Population:
     def tell_neighbours(self, hh: HouseholdState, t: float) -> None:
         """Word of mouth: a Poisson number of neighbours in the RT hear of it, each after
         an exponential delay."""
-        aw = self.sc.awareness
+        aw = self.num
         if aw.word_of_mouth_contacts <= 0:
             return
         draw = self.u_word
@@ -405,7 +405,7 @@ class Population:
 
     # ------------------------------------------------------------------ exits
     def _schedule_exit(self, hh: HouseholdState, t: float) -> None:
-        rate = self._exit_household_rate + hh.members * self.sc.exits.death_per_year
+        rate = self._exit_household_rate + hh.members * self.num.death_per_year
         if rate > 0 and hh.segment != "institutional":
             hh.exit_gen += 1
             e, u_cause = self.u_exit.group(hh.idx)
@@ -415,7 +415,7 @@ class Population:
     def _exit(self, t: float, hh: HouseholdState, gen: int, u_cause: float) -> None:
         if hh.status == "gone" or gen != hh.exit_gen:
             return
-        ex = self.sc.exits
+        ex = self.num
         death = hh.members * ex.death_per_year
         total = ex.move_per_year + ex.income_rise_per_year + death
         x = u_cause * total
@@ -489,7 +489,7 @@ class Population:
         hh.last_end = "deactivated"
         self._refile(hh)
         self.quota.admit(t)
-        re = self.sc.reentry
+        re = self.num
         u, e = self.u_reentry.group(hh.idx)
         if u < re.reactivation_prob:
             self.events.schedule(t + e * re.reactivation_days, self._reactivate, hh)
