@@ -28,12 +28,14 @@ household at a time.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
 from sim._mesa import Agent, mesa
 from sim.engine.events import URGENT, EventQueue
 from sim.engine.worktime import Clock
+from sim.model.agents import Household, Left
 from sim.model.component import Component
 from sim.model.population import Population
 from sim.scenario import Scenario
@@ -82,29 +84,34 @@ class Renewal(Component):
         self._n_events[name] = j + 1
         return self.population.streams.event(name, j, len(self.population.households))
 
+    def drawn_below(self, u: np.ndarray, p: float) -> Iterator[Household | Left]:
+        """The listed households whose draw in ``u`` is below ``p``, in list (idx) order,
+        each read from the list when reached: the households, and the order, of a loop
+        over every household that tests the draw among its conditions, without reading the
+        other households (these loops took about 4% of a city replication)."""
+        households = self.population.households
+        return (households[i] for i in np.flatnonzero(u < p))
+
     def _campaign(self, t: float) -> None:
         pop = self.population
         u = self.event_draws("campaign")
-        reach = self.sc.awareness.campaign_reach
-        for hh in pop.households:
-            if not hh.aware and hh.status == "uninsured" and u[hh.idx] < reach:
+        for hh in self.drawn_below(u, self.sc.awareness.campaign_reach):
+            if not hh.aware and hh.status == "uninsured":
                 pop.hear(hh, t)
 
     def _central_pbi(self, t: float, share: float) -> None:
         """Central PBI-JK takes households over: covered, but out of the city's stock."""
         pop = self.population
         u = self.event_draws("central_pbi")
-        p = share * self.sc.exits.central_pbi_scale
-        for hh in pop.households:
-            if hh.status != "gone" and hh.segment == "poor_household" and u[hh.idx] < p:
+        for hh in self.drawn_below(u, share * self.sc.exits.central_pbi_scale):
+            if hh.status != "gone" and hh.segment == "poor_household":
                 pop.leave(hh, t, "central_pbi")
 
     def _reverify(self, t: float) -> None:
         pop, ex = self.population, self.sc.exits
         u, w = self.event_draws("reverification"), self.event_draws("reverification_wrongful")
-        for hh in pop.households:
-            if hh.status == "enrolled" and hh.segment != "institutional" and \
-                    u[hh.idx] < ex.reverification_share:
+        for hh in self.drawn_below(u, ex.reverification_share):
+            if hh.status == "enrolled" and hh.segment != "institutional":
                 pop.deactivate(hh, t, still_eligible=w[hh.idx] < ex.reverification_wrongful)
 
     def _pbi_drop(self, t: float, people: int) -> None:
@@ -114,9 +121,8 @@ class Renewal(Component):
         pop, pol = self.population, self.sc.policy
         u = self.event_draws("drive")
         route = "referral" if pol.drive_checked else "drive"
-        for hh in pop.households:
-            if hh.status == "uninsured" and hh.eligible and hh.case is None and \
-                    u[hh.idx] < pol.drive_share:
+        for hh in self.drawn_below(u, pol.drive_share):
+            if hh.status == "uninsured" and hh.eligible and hh.case is None:
                 self.registered += 1
                 pop.register(hh, t, route)
 
