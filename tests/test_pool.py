@@ -143,3 +143,20 @@ def test_a_worker_killed_while_sending_does_not_hang_the_pool() -> None:
     while managers() - before and time.time() < deadline:
         time.sleep(0.05)
     assert not managers() - before
+
+
+def test_the_summary_imports_run_while_the_last_replications_do(monkeypatch) -> None:  # noqa: ANN001
+    """``run`` prepares the summary (SciPy's import) once a worker has no replication
+    left, not after the last one arrives: with 5 replications on 2 workers, from the 4th
+    result on; never with one worker, where nothing idles."""
+    import sim.runner.replications as replications
+
+    seen: list[int] = []
+    monkeypatch.setattr(replications, "prepare_summary", lambda: seen.append(len(done)))
+    sc = small(time={"end": "2018-06-30"})
+    done: list[int] = []
+    sim.run(sc, reps=5, seed=3, workers=2, cases=False, progress=done.append)
+    assert seen and seen[0] == 3  # after 3 results were counted: the 4th of 5 had come
+    seen.clear()
+    sim.run(sc, reps=2, seed=3, workers=1, cases=False, progress=done.append)
+    assert seen == []

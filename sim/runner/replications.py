@@ -38,6 +38,7 @@ from sim.runner.records import (
     case_table,
     journey_table,
     outcome_table,
+    prepare_summary,
     rep_stats,
     summarize,
 )
@@ -391,7 +392,9 @@ def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int 
     results = _in_parallel(jobs, workers, pool) if pool is not None else \
         map(_one, jobs) if workers <= 1 else _in_parallel(jobs, workers)
     try:
-        for res in results:
+        for n, res in enumerate(results, 1):
+            if workers > 1 and reps - n < workers:  # a worker is idle (imports once)
+                prepare_summary()
             if cases:
                 tally.add(res.timeseries, res.cases)
             stats.append(res.stats)
