@@ -168,8 +168,7 @@ class CaseFlow:
         tol = hh.patience * self.u_tolerance(hh.idx)
         case = Case(len(self.record) + 1, hh, pathway, route, self.routes[route], t, tol)
         city = self.city
-        case.offices = tuple(city.office_for(hh, s, t) if s in OFFICES else None
-                             for s in case.steps)
+        case.offices = city.offices_for(hh, case.steps, t)
         if self.tables:
             self.cases.append(case)
         self.record.open(case)
