@@ -57,12 +57,22 @@ cdef class VisitCount(VisitLog):
     cdef public long long n
 
 @cython.final
+@cython.auto_pickle(False)
 cdef class CaseRecord:
-    cdef public object household, members, route, pathway, t_applied, outcome, t_outcome
-    cdef public object left, visits, cost, t_quota, quota_days, cost_factor, in_dtks
+    cdef public Py_ssize_t n, rows
+    cdef public object floats, ints, codes
     cdef public list names
+    cdef double[:] _f
+    cdef int[:] _i
+    cdef signed char[:] _b
+    cpdef _view(self)
+    cpdef _unview(self)
+    cpdef _grow(self)
+    @cython.locals(i=Py_ssize_t, f=Py_ssize_t, k=Py_ssize_t, b=Py_ssize_t)
     cpdef open(self, Case case)
     cpdef quota_in(self, Case case, double t)
+    @cython.locals(f=Py_ssize_t)
     cpdef quota_out(self, Case case, double t)
     cpdef visit(self, Case case)
+    @cython.locals(i=Py_ssize_t)
     cpdef close(self, Case case)
