@@ -20,7 +20,7 @@ cdef Py_ssize_t _JUMP_BITS
 cdef u64[:] _JUMP
 
 @cython.locals(r=u128)
-cdef u128 _u128(u64 hi, u64 lo)
+cdef inline u128 _u128(u64 hi, u64 lo) noexcept  # (integer arithmetic: cannot fail)
 
 cdef u64 _PH_M0, _PH_M1, _PH_W0, _PH_W1
 cdef Py_ssize_t _OVERFLOW

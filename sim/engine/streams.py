@@ -43,6 +43,13 @@ import numpy as np
 
 from sim.engine.fields import slots
 
+# The C library's log1p in the compiled core (Python's math.log1p is that function behind
+# a Python call, about 300 machine instructions an exponential draw); math run as Python.
+try:
+    from cython.cimports.libc import math as libm
+except (ImportError, AttributeError):
+    libm = math
+
 CHUNK_BITS = 10  # entities per block: 1,024
 CHUNK = 1 << CHUNK_BITS
 _MASK = CHUNK - 1
@@ -84,7 +91,7 @@ def _value(x, exponential):  # noqa: ANN001, ANN202 (C numbers in streams.pxd)
     """A 64-bit output as numpy's ``random()`` makes it (the top 53 bits over 2**53), or
     as the unit exponential ``-log1p(-u)`` of that uniform."""
     u = (x >> 11) * (1.0 / 9007199254740992.0)
-    return -math.log1p(-u) if exponential else u
+    return -libm.log1p(-u) if exponential else u
 
 
 def _pcg_fill(out, sh, sl, ih, il, pos, exp_cols, n) -> None:  # noqa: ANN001 (streams.pxd)
