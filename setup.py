@@ -65,6 +65,12 @@ class BuildExtWithDigest(build_ext):
         return outputs
 
 
+# Each double operation rounded on its own, as Python rounds it: a C compiler may fuse a
+# multiply and an add into one instruction (FMA: GCC by default where the target has it,
+# aarch64 or -march=native), which rounds once and can change the last bit of a result
+# that the .py computes with two roundings. (MSVC does not fuse without /fp:fast.)
+NO_FMA = [] if os.name == "nt" else ["-ffp-contract=off"]
+
 ext_modules = []
 if os.environ.get("JAMBI_SIM_NO_COMPILE", "") in ("", "0"):
     try:
@@ -73,7 +79,8 @@ if os.environ.get("JAMBI_SIM_NO_COMPILE", "") in ("", "0"):
         cythonize = None
     if cythonize is not None:
         ext_modules = cythonize(
-            [Extension(name, [name.replace(".", "/") + ".py"], optional=True)
+            [Extension(name, [name.replace(".", "/") + ".py"], optional=True,
+                       extra_compile_args=NO_FMA)
              for name in modules],
             language_level=3, quiet=True,
             # plain Python semantics: checked division, wraparound, no type inference
