@@ -148,7 +148,7 @@ def test_a_worker_killed_while_sending_does_not_hang_the_pool() -> None:
 def test_the_summary_imports_run_while_the_last_replications_do(monkeypatch) -> None:  # noqa: ANN001
     """``run`` prepares the summary (SciPy's import) once a worker has no replication
     left, not after the last one arrives: with 5 replications on 2 workers, from the 4th
-    result on; never with one worker, where nothing idles."""
+    result on; never with one worker, where nothing idles, nor for one replication."""
     import sim.runner.replications as replications
 
     seen: list[int] = []
@@ -159,4 +159,7 @@ def test_the_summary_imports_run_while_the_last_replications_do(monkeypatch) -> 
     assert seen and seen[0] == 3  # after 3 results were counted: the 4th of 5 had come
     seen.clear()
     sim.run(sc, reps=2, seed=3, workers=1, cases=False, progress=done.append)
+    assert seen == []
+    with WorkerPool(2) as pool:  # one replication: its summary needs no SciPy
+        sim.run(sc, reps=1, seed=3, pool=pool, cases=False)
     assert seen == []

@@ -393,7 +393,7 @@ def run(scenario: Scenario | str | Path | None = None, reps: int = 1, seed: int 
         map(_one, jobs) if workers <= 1 else _in_parallel(jobs, workers)
     try:
         for n, res in enumerate(results, 1):
-            if workers > 1 and reps - n < workers:  # a worker is idle (imports once)
+            if 1 < reps and 1 < workers and reps - n < workers:  # a worker idles
                 prepare_summary()
             if cases:
                 tally.add(res.timeseries, res.cases)
