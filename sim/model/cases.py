@@ -170,8 +170,8 @@ class VisitCount(VisitLog):
 
 
 class CaseRecord:
-    """What the outcome catalogue needs of every case, in compact columns (about 40 bytes a
-    case), row ``id - 1`` for case ``id``: kept whether or not the :class:`Case` objects
+    """What the outcome catalogue needs of every case, in compact columns (66 bytes a case,
+    and up to an eighth more of room to grow), row ``id - 1`` for case ``id``: kept whether or not the :class:`Case` objects
     are, so a run that keeps no tables can let a closed case go.
 
     ``visits`` and ``cost`` follow the case's own counts as it goes; the outcome columns
@@ -185,11 +185,14 @@ class CaseRecord:
     # numbers together): floats (t_applied, t_outcome, cost, t_quota: NaN when not at the
     # quota, quota_days: admissions so far, cost_factor), 32-bit ints (household, members,
     # visits) and 8-bit codes (route and pathway: index into ``names``; outcome: 0 in
-    # process, else 1 + index into OUTCOMES; left: the household left; in_dtks). A row
-    # is written through typed views of the tables (C stores in the compiled core,
-    # memoryview items in the .py), not appended to an array a column, whose every append
-    # parses its value as a Python call does (about 12,000 machine instructions a case
-    # opened, 4% of a run). The tables grow by an eighth when full, as an array does.
+    # process, else 1 + index into OUTCOMES; left: the household left; in_dtks; a sixth
+    # byte unused, six to a row). A row is written through typed views of the tables (C
+    # stores in the compiled core, memoryview items in the .py), not appended to an array
+    # a column, whose every append parses its value as a Python call does (about 12,000
+    # machine instructions a case opened, 4% of a run). The tables grow by an eighth (at
+    # least 1,024 rows) when full. The ints are 32-bit, as the arrays were: compiled, a
+    # value past 2**31 would wrap where the .py raises; a household index, a household's
+    # members or a case's visits never comes near.
 
     __slots__ = slots(__file__, "CaseRecord")  # the fields: cases.pxd
 

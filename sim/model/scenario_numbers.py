@@ -7,7 +7,7 @@ burden, a hand-off's delay). :class:`ScenarioNumbers` holds a copy of each such 
 its own name, as a C field in the compiled core: the same values, read in one instruction.
 Each field is the scenario parameter of the same name, in the section its comment names
 in ``scenario_numbers.pxd``; units, ranges and sources are the scenario's (``sim/scenario``).
-``tests/test_structure.py`` checks every field against the scenario it was built from.
+``tests/test_fields.py`` checks every field against the scenario it was built from.
 """
 
 from __future__ import annotations
