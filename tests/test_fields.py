@@ -49,7 +49,7 @@ def test_scenario_numbers_copy_each_parameter_from_its_section() -> None:
     parameter of the same name, from the section ``SECTIONS`` gives, overrides included,
     and every field has a section. Overridden values differ from the defaults, so a field
     copied from the wrong section or left unset fails."""
-    from sim.model.scenario_numbers import SECTIONS, ScenarioNumbers
+    from sim.model.scenario_numbers import SECTIONS, ScenarioNumbers, numbers_of
     from sim.scenario import load_scenario
 
     base = load_scenario(ROOT / "scenarios" / "online_2021.toml")
@@ -60,7 +60,7 @@ def test_scenario_numbers_copy_each_parameter_from_its_section() -> None:
             changes[f"{section}__{name}"] = not value if isinstance(value, bool) else \
                 value + 1 if isinstance(value, int) else value * 0.9 + 0.01
     sc = base.with_overrides(**changes)
-    copied = ScenarioNumbers(sc)
+    copied = numbers_of(sc)
     listed = [name for names in SECTIONS.values() for name in names]
     assert sorted(listed) == sorted(_slots(ScenarioNumbers)), "a field without a section"
     assert len(set(listed)) == len(listed)

@@ -37,7 +37,7 @@ from sim.model.component import Component
 from sim.model.coordination import HANDOFF_DRAWS, CoordinationRules
 from sim.model.program import Program, Quota
 from sim.model.routes import OFFICE_ROUTES, PLACES, VISITED, routes  # noqa: F401 (former home)
-from sim.model.scenario_numbers import ScenarioNumbers
+from sim.model.scenario_numbers import numbers_of
 from sim.scenario import Scenario
 
 # The case as the compiled core's C type (cases.pxd): ``case: Case`` fields read directly.
@@ -68,7 +68,7 @@ class CaseFlow:
                  streams: Streams, rules: CoordinationRules, program: Program,
                  trace: list[tuple] | None = None, tables: bool = True):
         self.sc = scenario
-        self.num = ScenarioNumbers(scenario)  # the numbers the handlers read, copied (a C type)
+        self.num = numbers_of(scenario)  # the numbers the handlers read, copied (a C type)
         self.clock = clock
         self.events = events
         self.rules = rules

@@ -40,7 +40,7 @@ from sim.model.accounting import ACCOUNTS, GONE_ACCOUNT, LAST_END_ACCOUNT
 from sim.model.agents import LEFT, Household, HouseholdState, Left
 from sim.model.component import Component
 from sim.model.program import Quota
-from sim.model.scenario_numbers import ScenarioNumbers
+from sim.model.scenario_numbers import numbers_of
 from sim.scenario import Scenario
 
 PATIENCE_SD = 0.5  # log-sd of household patience (assumption, see docs/model.md)
@@ -77,7 +77,7 @@ class Population:
         self.u_consider = streams.keyed("consider", ("uniform", "exponential"), per_block=4)
         self.u_exit = streams.keyed("exit", ("exponential", "uniform"), per_block=2)
         self.u_word = streams.keyed("word_of_mouth", per_block=6)
-        self.num = ScenarioNumbers(scenario)  # the numbers the handlers read, copied (a C type)
+        self.num = numbers_of(scenario)  # the numbers the handlers read, copied (a C type)
         self.u_reentry = streams.keyed("reentry", ("uniform", "exponential"), per_block=1)
         self.u_door = streams.keyed("front_door", ("uniform", "exponential"), per_block=1)
         self.u_illness = streams.keyed("illness", ("exponential", "uniform", "exponential"),
