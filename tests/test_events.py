@@ -50,8 +50,11 @@ def trace(q, seed: int, horizon: float) -> list[tuple]:
                 dt = float(rng.exponential(200.0))  # far future
             else:
                 dt = float("inf") if rng.random() < 0.1 else float(rng.exponential(40))
-            q.schedule(t + dt, cb, f"{name}.{len(seen)}",
-                       priority=int(rng.choice([URGENT, NORMAL, LATE])))
+            prio, label = int(rng.choice([URGENT, NORMAL, LATE])), f"{name}.{len(seen)}"
+            if isinstance(q, EventQueue) and len(seen) % 2:  # what the compiled core calls
+                q.at(t + dt, cb, (label,), prio)
+            else:
+                q.schedule(t + dt, cb, label, priority=prio)
 
     for i in range(200):
         q.schedule(float(rng.uniform(0, horizon)), cb, f"e{i}",
@@ -116,6 +119,16 @@ def test_callbacks_get_their_arguments_however_many() -> None:
         expected.append((float(n), args))
     q.run_until(10.0)
     assert got == expected
+
+
+def test_at_checks_what_schedule_checks() -> None:
+    q = EventQueue()
+    q.at(1.0, lambda t: None)
+    q.run_until(2.0)
+    with pytest.raises(RuntimeError, match="before now"):
+        q.at(0.5, lambda t: None)
+    with pytest.raises(ValueError, match="priority"):
+        q.at(3.0, lambda t: None, (), LATE + 1)
 
 
 @pytest.mark.parametrize("seed", range(3))

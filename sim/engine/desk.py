@@ -109,7 +109,7 @@ class ServiceDesk:
             self.waited += start > t_arr
             if self.on_service is not None:
                 self.on_service(item, start, end)
-            self.events.schedule(end, self._finish, w)
+            self.events.at(end, self._finish, (w,))
 
     def _finish(self, t: float, w: Waiting) -> None:
         item, t_arr = w.item, w.t_arr

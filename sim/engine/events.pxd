@@ -27,6 +27,8 @@ cdef class EventQueue:
     cdef public long long _near
     cdef public double horizon
     cdef public long long beyond
+    @cython.locals(order=cython.longlong, b=cython.longlong, bits=int, bucket=list)
+    cpdef at(self, double time, object callback, tuple args=*, int priority=*)
 
 cdef Event _event(double time, long long order, object callback, tuple args)
 

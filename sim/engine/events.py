@@ -27,7 +27,6 @@ from sim.engine.fields import slots
 
 # Priorities for events at the same time (lower runs first).
 URGENT, NORMAL, LATE = 0, 1, 2
-_PRIO_SHIFT = 48  # order = priority << 48 | counter
 BUCKET_BITS = 0  # buckets of one day
 BUCKET_DAYS = 1 << BUCKET_BITS
 
@@ -146,6 +145,13 @@ class EventQueue:
 
     def schedule(self, time: float, callback: Callable[..., Any], *args: Any,
                  priority: int = NORMAL) -> None:
+        """Call ``callback(time, *args)`` at ``time`` (:meth:`at`, for Python callers)."""
+        self.at(time, callback, args, priority)
+
+    def at(self, time: float, callback: Callable[..., Any], args: tuple = (),
+           priority=NORMAL) -> None:  # noqa: ANN001 (priority: a C int)
+        """:meth:`schedule` with the arguments as one tuple: what the compiled core calls,
+        in C, with the time and priority as C numbers (``events.pxd``)."""
         if time < self.now:
             raise RuntimeError(f"event {callback.__name__} scheduled at {time} before now "
                                f"({self.now}): time must not run backwards")
@@ -155,8 +161,14 @@ class EventQueue:
         if time >= self.horizon:
             self.beyond += 1
             return
-        entry = _event(time, (priority << _PRIO_SHIFT) | self._counter, callback, args)
-        b = int(time) >> BUCKET_BITS if time < 1e15 else 1 << 40  # never: inf
+        order = priority  # (C long long numbers in events.pxd: no Python ints, no overflow)
+        order = (order << 48) | self._counter  # the priority above the counter's 48 bits
+        entry = _event(time, order, callback, args)
+        if time < 1e15:
+            b, bits = int(time), BUCKET_BITS  # (C numbers compiled: the shift in C)
+            b >>= bits
+        else:  # never: inf
+            b = 1 << 40
         if b < self._near:
             _push(self._heap, entry)
         else:

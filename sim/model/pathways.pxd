@@ -5,13 +5,15 @@
 # The fields are declared here only: the .py takes its __slots__ from this file
 # (sim/engine/fields.py); its __init__ sets every one (tests/test_compiled.py).
 cimport cython
+from sim.engine.events cimport EventQueue
 from sim.model.cases cimport Case, CaseRecord, VisitLog
 from sim.model.coordination cimport CoordinationRules
 from sim.model.scenario_numbers cimport ScenarioNumbers
 
 @cython.final
 cdef class CaseFlow:
-    cdef public object sc, clock, events
+    cdef public object sc, clock
+    cdef public EventQueue events  # at: a C call
     cdef public ScenarioNumbers num  # the scenario's numbers the handlers read
     cdef public CoordinationRules rules  # its handoff: a C call
     cdef public object program, trace, quota

@@ -183,8 +183,7 @@ class CaseFlow:
             return
         self._visit(case, "docs", t)
         self._move(case, "docs")
-        self.events.schedule(t + self.u_docs(hh.idx) * self.num.docs_days, self._docs_ready,
-                             case)
+        self.events.at(t + self.u_docs(hh.idx) * self.num.docs_days, self._docs_ready, (case,))
 
     def _docs_ready(self, t: float, case: Case) -> None:
         case.household.has_docs = True
@@ -207,7 +206,7 @@ class CaseFlow:
             if self.still_wanted(case, t):
                 self._visit(case, "tim", t)
                 self._move(case, "tim")
-                self.events.schedule(self.rules.next_sitting(t), self._tim_approved, case)
+                self.events.at(self.rules.next_sitting(t), self._tim_approved, (case,))
         else:  # pragma: no cover - routes are built above
             raise ValueError(f"unknown route step {step!r}")
 
@@ -259,7 +258,7 @@ class CaseFlow:
             case.idx += 1  # activation
             self._visit(case, "activation", t)
             self._move(case, "activation")
-            self.events.schedule(self.program.activation_time(t), self._activate, case)
+            self.events.at(self.program.activation_time(t), self._activate, (case,))
             return
         nxt = self.next_office[case.route][case.idx]
         carried = nxt in VISITED[case.route]
@@ -297,7 +296,7 @@ class CaseFlow:
         if self.trace is not None:
             self.log(t, "handoff", case, f"{stage}->{nxt}" + (" bounce" if bounce else ""),
                      stage=stage if bounce else nxt)
-        self.events.schedule(arrive, self._arrive, case, case.token)
+        self.events.at(arrive, self._arrive, (case, case.token))
 
     def _verification_round(self, case: Case, t: float, office: Office) -> None:
         """Accountability: the sender collects letters and sign-offs, then re-checks."""
@@ -307,7 +306,7 @@ class CaseFlow:
         self._move(case, "transit")
         self.log(t, "verify", case)
         wait = self.u_verify_wait(case.hidx) * self.num.verification_days
-        self.events.schedule(office.calendar.add(t, wait), self._recheck, case)
+        self.events.at(office.calendar.add(t, wait), self._recheck, (case,))
 
     def _recheck(self, t: float, case: Case) -> None:
         if self.still_wanted(case, t):
@@ -331,7 +330,7 @@ class CaseFlow:
         for case in released:
             case.token += 1
             self.held.pop(case.id)
-            self.events.schedule(t, self._arrive, case, case.token)
+            self.events.at(t, self._arrive, (case, case.token))
         return len(released)
 
     def rework(self, case: Case, t: float) -> None:
@@ -341,7 +340,7 @@ class CaseFlow:
         self._move(case, "citizen")
         self.log(t, "rework", case)
         delay = self.u_rework(case.hidx) * self.num.rework_days
-        self.events.schedule(t + delay, self._reworked, case)
+        self.events.at(t + delay, self._reworked, (case,))
 
     def _reworked(self, t: float, case: Case) -> None:
         if not self.still_wanted(case, t):
@@ -355,7 +354,7 @@ class CaseFlow:
             cal = self.city.rt_heads[case.household.rt].calendar
             self._move(case, "transit")
             arrive = cal.add(t, self.u_resend(case.hidx) * lat)
-            self.events.schedule(arrive, self._arrive, case, case.token)
+            self.events.at(arrive, self._arrive, (case, case.token))
             return
         self.go(t, case)
 
@@ -373,7 +372,7 @@ class CaseFlow:
         self._visit(case, "dtks", t)
         self._move(case, "dtks")
         self.log(t, "dtks_wait", case)
-        self.events.schedule(self.program.next_dtks(t), self._dtks_fixed, case)
+        self.events.at(self.program.next_dtks(t), self._dtks_fixed, (case,))
 
     def _dtks_fixed(self, t: float, case: Case) -> None:
         case.household.in_dtks = True
@@ -432,7 +431,7 @@ class CaseFlow:
         if outcome == "abandoned" and reason == "burden":
             self.dropout[stage] = self.dropout.get(stage, 0) + 1
             # the household may try again later, e.g. once the website is open
-            self.events.schedule(t + self.u_reconsider(hh.idx) * self.num.reconsider_days,
+            self.events.at(t + self.u_reconsider(hh.idx) * self.num.reconsider_days,
                                  hh.reconsider)
         hh.case_closed()
         self.held.pop(case.id, None)

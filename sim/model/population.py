@@ -121,7 +121,7 @@ class Population:
             hh = self._new_household(0.0, rng, eligible=i < n_elig, aware=aware and not settled)
             if aware and settled:  # aware for a while: it thinks again at some point
                 self._set(hh, aware=True)
-                self.events.schedule(self.u_initial(hh.idx) * self.num.reconsider_days,
+                self.events.at(self.u_initial(hh.idx) * self.num.reconsider_days,
                                      hh.reconsider)
         institutions = ([pop.lapas_residents] if pop.lapas_residents > 0 else []) + \
             [pop.panti_jompo_residents] * pop.panti_jompo + \
@@ -135,7 +135,7 @@ class Population:
             hh.aware = True
             self._count(hh, +1)
             self.ever_eligible_people += residents
-            self.events.schedule(float(inst_rng.uniform(0, 365)), hh.apply)
+            self.events.at(float(inst_rng.uniform(0, 365)), hh.apply)
         self._initial_members()
         if pop.arrivals_per_year > 0:
             self._schedule_arrival(0.0)
@@ -193,7 +193,7 @@ class Population:
         else:
             rate = num.background_per_year
             if rate > 0:
-                self.events.schedule(t + self.u_awareness(hh.idx) * 365.0 / rate, hh.hear)
+                self.events.at(t + self.u_awareness(hh.idx) * 365.0 / rate, hh.hear)
             if self.pathway_at(t) == "online":
                 self.recruit(hh, t)
         self._schedule_exit(hh, t)
@@ -212,9 +212,9 @@ class Population:
         if rate <= 0:  # none now: look again when the factor next changes
             nxt = [t_from for t_from, _ in self.inflow_factor if t_from > t]
             if nxt:
-                self.events.schedule(nxt[0], self._schedule_arrival)
+                self.events.at(nxt[0], self._schedule_arrival)
             return
-        self.events.schedule(t + self.streams["arrivals"].exponential(365.0 / rate),
+        self.events.at(t + self.streams["arrivals"].exponential(365.0 / rate),
                              self._arrive)
 
     def _arrive(self, t: float) -> None:
@@ -282,9 +282,9 @@ class Population:
             beh.apply_prob_online if self.pathway_at(t) == "online" else beh.apply_prob_manual)
         u, e = self.u_consider.group(hh.idx)
         if u < p:
-            self.events.schedule(t + e * beh.apply_delay_days, hh.apply)
+            self.events.at(t + e * beh.apply_delay_days, hh.apply)
         else:
-            self.events.schedule(t + e * beh.reconsider_days, hh.reconsider)
+            self.events.at(t + e * beh.reconsider_days, hh.reconsider)
 
     def apply(self, hh: HouseholdState, t: float) -> None:
         """Go to the RT head (or be referred): turned away if the quota is full and the
@@ -303,10 +303,10 @@ class Population:
         u, e = self.u_door.group(hh.idx)
         if u < r.retry_prob:
             hh.door_wait = True
-            self.events.schedule(t + e * r.retry_days, hh.apply)
+            self.events.at(t + e * r.retry_days, hh.apply)
         else:
             hh.door_wait, hh.last_end = False, "abandoned"
-            self.events.schedule(t + e * r.reconsider_days, hh.reconsider)
+            self.events.at(t + e * r.reconsider_days, hh.reconsider)
         self._refile(hh)
 
     def come_back(self, hh: HouseholdState, t: float) -> None:
@@ -316,8 +316,8 @@ class Population:
         rate = re.reapply_per_year * re.memory ** hh.setbacks
         hh.setbacks += 1
         if rate > 0:
-            self.events.schedule(t + self.u_reentry.group(hh.idx)[1] * 365.0 / rate,
-                                 self._again, hh)
+            self.events.at(t + self.u_reentry.group(hh.idx)[1] * 365.0 / rate,
+                                 self._again, (hh,))
 
     def _again(self, t: float, hh: HouseholdState) -> None:
         if hh.status == "uninsured" and hh.case is None and hh.eligible:
@@ -345,11 +345,11 @@ class Population:
         """From the website's opening, the RT head may tell an unaware household."""
         rate = self.num.rt_recruit_per_year
         if rate > 0 and not hh.aware and hh.status == "uninsured":
-            self.events.schedule(t + self.u_rt(hh.idx) * 365.0 / rate, hh.hear)
+            self.events.at(t + self.u_rt(hh.idx) * 365.0 / rate, hh.hear)
 
     def _schedule_illness(self, hh: HouseholdState, t: float) -> None:
         e, u, d = self.u_illness.group(hh.idx)
-        self.events.schedule(t + e * 365.0 / self._illness_rate, self._ill, hh, u, d)
+        self.events.at(t + e * 365.0 / self._illness_rate, self._ill, (hh, u, d))
 
     def _ill(self, t: float, hh: HouseholdState, u: float, d: float) -> None:
         """Someone in the household falls ill: an uninsured eligible household hears of
@@ -360,7 +360,7 @@ class Population:
             self.hear(hh, t)
             dem = self.num
             if u < dem.illness_apply_prob:
-                self.events.schedule(t + d * dem.illness_apply_days, hh.apply)
+                self.events.at(t + d * dem.illness_apply_days, hh.apply)
         self._schedule_illness(hh, t)
 
     def pbi_drop(self, t: float, people: int) -> None:
@@ -401,7 +401,7 @@ class Population:
         for _ in range(k):
             target = neighbours[min(int(draw(e) * len(neighbours)), len(neighbours) - 1)]
             delay = -math.log1p(-draw(e)) * aw.word_of_mouth_days
-            self.events.schedule(t + delay, target.hear)
+            self.events.at(t + delay, target.hear)
 
     # ------------------------------------------------------------------ exits
     def _schedule_exit(self, hh: HouseholdState, t: float) -> None:
@@ -409,8 +409,7 @@ class Population:
         if rate > 0 and hh.segment != "institutional":
             hh.exit_gen += 1
             e, u_cause = self.u_exit.group(hh.idx)
-            self.events.schedule(t + e * 365.0 / rate, self._exit_event, hh, hh.exit_gen,
-                                 u_cause)
+            self.events.at(t + e * 365.0 / rate, self._exit_event, (hh, hh.exit_gen, u_cause))
 
     def _exit(self, t: float, hh: HouseholdState, gen: int, u_cause: float) -> None:
         if hh.status == "gone" or gen != hh.exit_gen:
@@ -492,7 +491,7 @@ class Population:
         re = self.num
         u, e = self.u_reentry.group(hh.idx)
         if u < re.reactivation_prob:
-            self.events.schedule(t + e * re.reactivation_days, self._reactivate, hh)
+            self.events.at(t + e * re.reactivation_days, self._reactivate, (hh,))
         else:
             self.come_back(hh, t)
 
