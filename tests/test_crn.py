@@ -3,6 +3,7 @@ differ by their policy only. A changed barrier never shifts another decision's d
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -85,7 +86,7 @@ def test_the_check_fails_for_a_shared_sequential_stream() -> None:
     the same comparison finds shifted draws."""
     def sequential(model: JambiBugarModel) -> None:
         rng = np.random.default_rng(1)
-        model.flow.u_tolerance = lambda _e: float(rng.exponential())
+        model.flow.u_tolerance = SimpleNamespace(draw=lambda _e: float(rng.exponential()))
 
     a = run(patch=sequential, specialization=LOW)
     b = run(patch=sequential, specialization=HIGH)

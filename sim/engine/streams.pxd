@@ -78,3 +78,5 @@ cdef class KeyedDraws:
     @cython.locals(n=Py_ssize_t, c=Py_ssize_t, j=Py_ssize_t)
     cdef _compute(self, Py_ssize_t e)
     cdef _new_chunk(self, Py_ssize_t c)
+    cpdef double draw(self, Py_ssize_t e) except? -1.0
+    cpdef group(self, Py_ssize_t e)

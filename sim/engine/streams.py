@@ -403,13 +403,17 @@ class KeyedDraws:
 
     def __call__(self, e: int) -> float:
         """The next single draw of entity e."""
+        return self.draw(e)
+
+    def draw(self, e) -> float:  # noqa: ANN001 (e: a C int, streams.pxd)
+        """The next single draw of entity e (``__call__``, a C call in the compiled core)."""
         if self._jump:
             self._compute(e)
             return self._scr[0]
         blk, i = self._index(e)
         return blk[i]
 
-    def group(self, e: int) -> array:
+    def group(self, e) -> array:  # noqa: ANN001 (e: a C int, streams.pxd)
         """The next group of draws of entity e."""
         if self._jump:
             self._compute(e)

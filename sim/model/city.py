@@ -94,7 +94,7 @@ class City:
         def sample(case: Any) -> float:
             idx = case.hidx
             if case.verifying:
-                return mean if fixed else mean * recheck(idx)
+                return mean if fixed else mean * recheck.draw(idx)
             g = case.draws = visit.group(idx)
             return mean if fixed else mean * g[0]
         return sample

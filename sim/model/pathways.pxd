@@ -6,6 +6,7 @@
 # (sim/engine/fields.py); its __init__ sets every one (tests/test_compiled.py).
 cimport cython
 from sim.engine.events cimport EventQueue
+from sim.engine.streams cimport KeyedDraws
 from sim.model.cases cimport Case, CaseRecord, VisitLog
 from sim.model.coordination cimport CoordinationRules
 from sim.model.scenario_numbers cimport ScenarioNumbers
@@ -29,9 +30,10 @@ cdef class CaseFlow:
     cdef public dict counts, where, dropout
     cdef public long long handoffs
     cdef public dict held
-    cdef public object u_tolerance, u_docs
+    cdef public object u_tolerance  # once a case; a test puts a sequential stream there
+    cdef public KeyedDraws u_docs  # draw and group: C calls
     cdef public dict u_handoff
-    cdef public object u_verify_wait, u_rework, u_resend, u_reconsider
+    cdef public KeyedDraws u_verify_wait, u_rework, u_resend, u_reconsider
     cdef public double horizon
     cdef public object city
     cpdef str pathway_at(self, double t)
@@ -44,4 +46,6 @@ cdef class CaseFlow:
     cpdef _step(self, double t, Case case)
     cpdef go(self, double t, Case case)
     cpdef bint gives_up(self, Case case, double t, double trip_cost, str stage)
+    @cython.locals(draws=KeyedDraws)
+    cpdef approve(self, Case case, double t)
     cpdef _verification_round(self, Case case, double t, office)

@@ -165,7 +165,7 @@ class CaseFlow:
             route = "referral" if hh.referred else pathway
             if t >= self.t_single:
                 route = "referral_single" if hh.referred else "single"
-        tol = hh.patience * self.u_tolerance(hh.idx)
+        tol = hh.patience * self.u_tolerance.draw(hh.idx)
         case = Case(len(self.record) + 1, hh, pathway, route, self.routes[route], t, tol)
         city = self.city
         case.offices = city.offices_for(hh, case.steps, t)
@@ -183,7 +183,7 @@ class CaseFlow:
             return
         self._visit(case, "docs", t)
         self._move(case, "docs")
-        self.events.at(t + self.u_docs(hh.idx) * self.num.docs_days, self._docs_ready, (case,))
+        self.events.at(t + self.u_docs.draw(hh.idx) * self.num.docs_days, self._docs_ready, (case,))
 
     def _docs_ready(self, t: float, case: Case) -> None:
         case.household.has_docs = True
@@ -267,7 +267,8 @@ class CaseFlow:
             num.handoff_days_paper if case.pathway == "manual" else num.handoff_days_online)
         u = case.handoff  # the draws kept over a verification round
         if u is None:
-            u = self.u_handoff[stage].group(case.hidx)
+            draws = self.u_handoff[stage]
+            u = draws.group(case.hidx)
         office = case.offices[case.idx]
         arrive, bounce, verify, held = self.rules.handoff(stage, nxt, t, mean, office.calendar,
                                                           carried, u)
@@ -305,7 +306,7 @@ class CaseFlow:
         self._end_visit(case, t, "verify")
         self._move(case, "transit")
         self.log(t, "verify", case)
-        wait = self.u_verify_wait(case.hidx) * self.num.verification_days
+        wait = self.u_verify_wait.draw(case.hidx) * self.num.verification_days
         self.events.at(office.calendar.add(t, wait), self._recheck, (case,))
 
     def _recheck(self, t: float, case: Case) -> None:
@@ -339,7 +340,7 @@ class CaseFlow:
         self._end_visit(case, t, "rework")
         self._move(case, "citizen")
         self.log(t, "rework", case)
-        delay = self.u_rework(case.hidx) * self.num.rework_days
+        delay = self.u_rework.draw(case.hidx) * self.num.rework_days
         self.events.at(t + delay, self._reworked, (case,))
 
     def _reworked(self, t: float, case: Case) -> None:
@@ -353,7 +354,7 @@ class CaseFlow:
             lat = self.num.handoff_days_online
             cal = self.city.rt_heads[case.household.rt].calendar
             self._move(case, "transit")
-            arrive = cal.add(t, self.u_resend(case.hidx) * lat)
+            arrive = cal.add(t, self.u_resend.draw(case.hidx) * lat)
             self.events.at(arrive, self._arrive, (case, case.token))
             return
         self.go(t, case)
@@ -431,7 +432,7 @@ class CaseFlow:
         if outcome == "abandoned" and reason == "burden":
             self.dropout[stage] = self.dropout.get(stage, 0) + 1
             # the household may try again later, e.g. once the website is open
-            self.events.at(t + self.u_reconsider(hh.idx) * self.num.reconsider_days,
+            self.events.at(t + self.u_reconsider.draw(hh.idx) * self.num.reconsider_days,
                                  hh.reconsider)
         hh.case_closed()
         self.held.pop(case.id, None)

@@ -121,7 +121,7 @@ class Population:
             hh = self._new_household(0.0, rng, eligible=i < n_elig, aware=aware and not settled)
             if aware and settled:  # aware for a while: it thinks again at some point
                 self._set(hh, aware=True)
-                self.events.at(self.u_initial(hh.idx) * self.num.reconsider_days,
+                self.events.at(self.u_initial.draw(hh.idx) * self.num.reconsider_days,
                                      hh.reconsider)
         institutions = ([pop.lapas_residents] if pop.lapas_residents > 0 else []) + \
             [pop.panti_jompo_residents] * pop.panti_jompo + \
@@ -193,7 +193,7 @@ class Population:
         else:
             rate = num.background_per_year
             if rate > 0:
-                self.events.at(t + self.u_awareness(hh.idx) * 365.0 / rate, hh.hear)
+                self.events.at(t + self.u_awareness.draw(hh.idx) * 365.0 / rate, hh.hear)
             if self.pathway_at(t) == "online":
                 self.recruit(hh, t)
         self._schedule_exit(hh, t)
@@ -345,7 +345,7 @@ class Population:
         """From the website's opening, the RT head may tell an unaware household."""
         rate = self.num.rt_recruit_per_year
         if rate > 0 and not hh.aware and hh.status == "uninsured":
-            self.events.at(t + self.u_rt(hh.idx) * 365.0 / rate, hh.hear)
+            self.events.at(t + self.u_rt.draw(hh.idx) * 365.0 / rate, hh.hear)
 
     def _schedule_illness(self, hh: HouseholdState, t: float) -> None:
         e, u, d = self.u_illness.group(hh.idx)
