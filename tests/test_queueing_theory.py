@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from sim.engine.desk import ServiceDesk
+from sim.engine.desk import Callbacks, ServiceDesk
 from sim.engine.events import EventQueue
 from sim.engine.worktime import Clock, WorkCalendar
 
@@ -150,8 +150,8 @@ def simulate_mmc(lam: float, mu: float, c: int, n_customers: int, seed: int,
         depart[i] = t
 
     desk = ServiceDesk("mmc", servers=c, calendar=calendar, events=events,
-                       sample=lambda _item: svc_rng.exponential(1 / mu), on_done=on_done,
-                       on_start=on_start)
+                       client=Callbacks(sample=lambda _item: svc_rng.exponential(1 / mu),
+                                        on_done=on_done, on_start=on_start))
 
     def arrive(t: float, i: int) -> None:
         desk.arrive(i, t)

@@ -28,29 +28,71 @@ class Waiting:
         return self.key < other.key or (self.key == other.key and self.seq < other.seq)
 
 
-class ServiceDesk:
-    """FIFO-by-key queue in front of ``servers`` parallel servers.
+class DeskClient:
+    """What a desk asks of the one it works for: ``service_time(item)``, an item's service
+    time in working days; ``start(item, t)``, False to drop an item instead of serving it
+    (a withdrawn case); ``serve(item, t_start, t_end)``, told when a service is booked (a
+    journey log); ``decide(item, t)``, given each served item. An office is one
+    (:class:`sim.model.office_state.OfficeState`): compiled, the desk calls it in C.
+    :class:`Callbacks` makes one of plain functions."""
 
-    ``sample(item)`` returns the item's service time in working days; ``on_start(item, t)``
-    may return False to drop an item instead of serving it (a withdrawn case);
-    ``on_service(item, t_start, t_end)`` hears when a service is booked (for a journey
-    log); ``on_done(item, t)`` receives each served item.
-    """
+    __slots__ = slots(__file__, "DeskClient")  # none: desk.pxd declares its methods
 
-    __slots__ = slots(__file__, "ServiceDesk")  # the fields: desk.pxd
+    def service_time(self, item: Any) -> float:
+        raise NotImplementedError
 
-    def __init__(self, name: str, servers: int, calendar: WorkCalendar, events: EventQueue,
-                 sample: Callable[[Any], float], on_done: Callable[[Any, float], None],
+    def start(self, item: Any, t: float) -> bool:
+        return True
+
+    def serve(self, item: Any, t_start: float, t_end: float) -> None:
+        pass
+
+    def decide(self, item: Any, t: float) -> None:
+        raise NotImplementedError
+
+
+class Callbacks(DeskClient):
+    """A desk's client made of functions: ``sample(item)``, ``on_done(item, t)`` and,
+    optionally, ``on_start(item, t)`` and ``on_service(item, t_start, t_end)``."""
+
+    __slots__ = slots(__file__, "Callbacks")  # the fields: desk.pxd
+
+    def __init__(self, sample: Callable[[Any], float], on_done: Callable[[Any, float], None],
                  on_start: Callable[[Any, float], bool] | None = None,
                  on_service: Callable[[Any, float, float], None] | None = None):
-        self.name = name
-        self.servers = servers
-        self.calendar = calendar
-        self.events = events
         self.sample = sample
         self.on_done = on_done
         self.on_start = on_start
         self.on_service = on_service
+
+    def service_time(self, item: Any) -> float:
+        return self.sample(item)
+
+    def start(self, item: Any, t: float) -> bool:
+        return self.on_start is None or self.on_start(item, t)
+
+    def serve(self, item: Any, t_start: float, t_end: float) -> None:
+        if self.on_service is not None:
+            self.on_service(item, t_start, t_end)
+
+    def decide(self, item: Any, t: float) -> None:
+        self.on_done(item, t)
+
+
+class ServiceDesk:
+    """FIFO-by-key queue in front of ``servers`` parallel servers, working for ``client``
+    (a :class:`DeskClient`): it asks the client for each item's service time and whether
+    to serve it, tells it when a service is booked, and gives it each served item."""
+
+    __slots__ = slots(__file__, "ServiceDesk")  # the fields: desk.pxd
+
+    def __init__(self, name: str, servers: int, calendar: WorkCalendar, events: EventQueue,
+                 client: DeskClient):
+        self.name = name
+        self.servers = servers
+        self.calendar = calendar
+        self.events = events
+        self.client = client
         self.queue: list[Waiting] = []  # a heap by (key, seq)
         self.busy = 0
         self._seq = 0
@@ -78,7 +120,7 @@ class ServiceDesk:
         return self._area + (len(self.queue) + self.busy) * (t - self._last_t)
 
     # ------------------------------------------------------------- behaviour
-    def arrive(self, item: Any, t: float, key: float | None = None) -> None:
+    def arrive(self, item: Any, t: float, key=None) -> None:  # noqa: ANN001 (a float or None)
         """An item joins the queue; it starts at once if a server is free."""
         self._area += (len(self.queue) + self.busy) * (t - self._last_t)
         self._last_t = t
@@ -94,21 +136,20 @@ class ServiceDesk:
             self._dispatch(t)
 
     def _dispatch(self, t: float) -> None:
-        queue, cal = self.queue, self.calendar
+        queue, cal, client = self.queue, self.calendar, self.client
         while self.busy < self.servers and queue:
             w: Waiting = heappop(queue)
             item, t_arr = w.item, w.t_arr
-            if self.on_start is not None and not self.on_start(item, t):
+            if not client.start(item, t):
                 self.departed += 1
                 self.sojourn_total += t - t_arr
                 continue
             self.busy += 1
             self.started += 1
-            start, end = cal.serve(t, self.sample(item))  # from the next open moment
+            start, end = cal.serve(t, client.service_time(item))  # from the next open moment
             self.wait_total += start - t_arr
             self.waited += start > t_arr
-            if self.on_service is not None:
-                self.on_service(item, start, end)
+            client.serve(item, start, end)
             self.events.at(end, self._finish, (w,))
 
     def _finish(self, t: float, w: Waiting) -> None:
@@ -119,7 +160,7 @@ class ServiceDesk:
         self.completed += 1
         self.departed += 1
         self.sojourn_total += t - t_arr
-        self.on_done(item, t)
+        self.client.decide(item, t)
         self._dispatch(t)
 
     def promote(self, t: float, older_than: float) -> int:

@@ -16,7 +16,6 @@ decision of a kind for a household is the same in every scenario run under one s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from sim._mesa import Agent, mesa
@@ -24,7 +23,7 @@ from sim.engine.events import LATE, EventQueue
 from sim.engine.fields import slots
 from sim.engine.worktime import WorkCalendar
 from sim.model.component import Component
-from sim.model.office_state import OfficeState
+from sim.model.office_state import OfficeState, ServiceTimes
 
 SEGMENTS = ("poor_household", "institutional", "homeless_neglected", "mental_disorder")
 
@@ -187,10 +186,10 @@ class Office(OfficeState, Agent):
     (a C type when compiled); a subclass names its stage."""
 
     def __init__(self, model: mesa.Model, name: str, calendar: WorkCalendar, servers: int,
-                 sample: Callable[[Any], float], flow: CaseHandler, rules: OfficeRules,
+                 service: ServiceTimes, flow: CaseHandler, rules: OfficeRules,
                  events: EventQueue):
         Agent.__init__(self, model)  # registered with the model first, as before
-        OfficeState.__init__(self, name, calendar, servers, sample, flow, rules, events)
+        OfficeState.__init__(self, name, calendar, servers, service, flow, rules, events)
 
 
 class RTHead(Office):

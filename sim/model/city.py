@@ -18,6 +18,7 @@ from sim.engine.worktime import Clock, WorkCalendar
 from sim.model.agents import AGENCY_CLASSES, Camat, CaseHandler, Lurah, Office, RTHead
 from sim.model.cases import OFFICES
 from sim.model.coordination import CoordinationRules
+from sim.model.office_state import ServiceTimes
 from sim.scenario import Scenario
 
 
@@ -51,12 +52,14 @@ class City:
                              for s in OFFICES}
         cals = {s: WorkCalendar(clock, p.weekends, p.holidays, p.year_end_closing_days)
                 for s, p in self.params.items()}
-        # one sampler per office type, shared by its offices (a city has thousands of RTs)
-        samplers = {s: self.sampler(s) for s in OFFICES}
+        # service times per office type, shared by its offices (a city has thousands of RTs)
+        service = {s: ServiceTimes(self.mean_service[s], self.params[s].service_cv == 0,
+                                   self.visit_draws[s], self.recheck_draws[s])
+                   for s in OFFICES}
 
         def make(cls: type[Office], stage: str, name: str) -> Office:
             office = cls(model, name, cals[stage], self.params[stage].staff,
-                         samplers[stage], flow, rules, events)
+                         service[stage], flow, rules, events)
             p = self.params[stage]
             office.set_surge(p.surge_backlog_days, p.surge_extra_share,
                              self.mean_service[stage])
@@ -83,21 +86,6 @@ class City:
     def _shape(self, stage: str) -> float:
         cv = self.params[stage].service_cv
         return 1.0 / cv ** 2 if cv > 0 else 1.0
-
-    def sampler(self, stage: str) -> Any:
-        """Service time in working days of a case at an office of this type. A first pass
-        takes the household's next visit draws (kept on the case for the decision)."""
-        mean = self.mean_service[stage]
-        visit, recheck = self.visit_draws[stage], self.recheck_draws[stage]
-        fixed = self.params[stage].service_cv == 0
-
-        def sample(case: Any) -> float:
-            idx = case.hidx
-            if case.verifying:
-                return mean if fixed else mean * recheck.draw(idx)
-            g = case.draws = visit.group(idx)
-            return mean if fixed else mean * g[0]
-        return sample
 
     def offices_for(self, hh: Any, steps: tuple[str, ...], t: float) -> tuple[Office | None, ...]:
         """The office that serves a household's case at each step of its route, opened

@@ -9,12 +9,20 @@
 # The fields are declared here only: the .py takes its __slots__ from this file
 # (sim/engine/fields.py); its __init__ sets every one (tests/test_compiled.py).
 cimport cython
-from sim.engine.desk cimport ServiceDesk
+from sim.engine.desk cimport DeskClient, ServiceDesk
+from sim.engine.streams cimport KeyedDraws
 from sim.engine.worktime cimport WorkCalendar
-from sim.model.cases cimport Case
+from sim.model.cases cimport Case, VisitLog
 from sim.model.coordination cimport CoordinationRules
 
-cdef class OfficeState:
+@cython.final
+cdef class ServiceTimes:
+    cdef public double mean
+    cdef public bint fixed
+    cdef public KeyedDraws visit, recheck
+    cpdef double time(self, Case case) except? -1.0
+
+cdef class OfficeState(DeskClient):
     cdef public object name
     cdef public WorkCalendar calendar
     cdef public object flow
@@ -26,9 +34,17 @@ cdef class OfficeState:
     cdef public long long staff, surge_staff
     cdef public double surge_queue
     cdef public long long surges
+    cdef public ServiceTimes service
+    cdef public VisitLog journey
     cdef adapt(self)
+    # C calls only (cdef: see sim/engine/desk.pxd), from the case flow and the desk
     @cython.locals(w=double)
-    cpdef receive(self, Case case, double t)
-    cpdef bint start(self, Case case, double t)
-    cpdef decide(self, Case case, double t)
+    cdef receive(self, Case case, double t)
+    # the desk's calls (DeskClient), each with the case typed as c
+    cdef double service_time(self, case) except? -1.0
+    @cython.locals(c=Case)
+    cdef bint start(self, case, double t) except -1
+    cdef serve(self, case, double t_start, double t_end)
+    @cython.locals(c=Case)
+    cdef decide(self, case, double t)
     cdef judge(self, Case case, double t, double u_rework, double u_judge)

@@ -8,18 +8,40 @@ Python subclasses of ``Office`` name their stage and do not override the methods
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from sim.engine.desk import ServiceDesk
+from sim.engine.desk import DeskClient, ServiceDesk
 from sim.engine.events import EventQueue
 from sim.engine.fields import slots
+from sim.engine.streams import KeyedDraws
 from sim.engine.worktime import WorkCalendar
 from sim.model.coordination import DOWNSTREAM
 
 
-class OfficeState:
-    """An office with a work queue, staff, a service-time distribution and a calendar.
+class ServiceTimes:
+    """Service times in working days at the offices of one type: ``mean`` times a
+    unit-mean draw (or ``mean`` itself when ``fixed``). A first pass takes the household's
+    next visit draws (kept on the case for the decision), a re-check only a time. The
+    offices of a type share one (a city has thousands of RTs)."""
+
+    __slots__ = slots(__file__, "ServiceTimes")  # the fields: office_state.pxd
+
+    def __init__(self, mean: float, fixed: bool, visit: KeyedDraws, recheck: KeyedDraws):
+        self.mean = mean
+        self.fixed = fixed
+        self.visit = visit
+        self.recheck = recheck
+
+    def time(self, case: Any) -> float:
+        idx = case.hidx
+        if case.verifying:
+            return self.mean if self.fixed else self.mean * self.recheck.draw(idx)
+        g = case.draws = self.visit.group(idx)
+        return self.mean if self.fixed else self.mean * g[0]
+
+
+class OfficeState(DeskClient):
+    """An office with a work queue, staff, service times and a calendar: its desk's client.
 
     ``flow`` is what its decisions set in motion (:class:`sim.model.pathways.CaseFlow`),
     ``rules`` the barriers at its desk (:class:`sim.model.coordination.CoordinationRules`).
@@ -30,7 +52,7 @@ class OfficeState:
     stage = "office"
 
     def __init__(self, name: str, calendar: WorkCalendar, servers: int,
-                 sample: Callable[[Any], float], flow: Any, rules: Any, events: EventQueue):
+                 service: ServiceTimes, flow: Any, rules: Any, events: EventQueue):
         self.name = name
         self.calendar = calendar
         self.flow = flow
@@ -39,9 +61,9 @@ class OfficeState:
         self.screens = self.stage == "dinsos"  # eligibility and the DTKS (Dinas Sosial)
         self.downstream = self.stage in DOWNSTREAM  # may judge otherwise (beliefs)
         self.cherry_pick = rules.queue_key(self.stage, 0.0, True)  # complex cases' handicap
-        self.desk = ServiceDesk(name, servers, calendar, events, sample,
-                                on_done=self.decide, on_start=self.start,
-                                on_service=flow.journey.serve_case)
+        self.service = service
+        self.journey = flow.journey
+        self.desk = ServiceDesk(name, servers, calendar, events, self)
         self.staff = servers
         self.surge_staff = 0  # extra servers during a backlog (set by set_surge)
         self.surge_queue = float("inf")  # queue length that starts a surge
@@ -69,23 +91,33 @@ class OfficeState:
         w = self.calendar.to_work(t)
         self.desk.arrive(case, t, w + self.cherry_pick if case.complex_case else w)
 
+    # ------------------------------------------------ its desk's client (DeskClient)
+    # (c: the case as a C type when compiled, office_state.pxd)
+    def service_time(self, case: Any) -> float:
+        return self.service.time(case)
+
     def start(self, case: Any, t: float) -> bool:
         """Serve the case unless its household has gone meanwhile."""
-        if case.household.status == "gone":
-            return self.flow.still_wanted(case, t)  # closes the case
+        c = case
+        if c.household.status == "gone":
+            return self.flow.still_wanted(c, t)  # closes the case
         return True
+
+    def serve(self, case: Any, t_start: float, t_end: float) -> None:
+        self.journey.serve_case(case, t_start, t_end)
 
     def decide(self, case: Any, t: float) -> None:
         """Approve, or return for missing documents. A re-check after a verification round
         only approves; a first pass decides with the numbers drawn with its service."""
+        c = case
         if self.surge_staff:
             self.adapt()  # the desk re-staffs before it takes its next case
-        if case.verifying:
-            self.flow.approve(case, t)
+        if c.verifying:
+            self.flow.approve(c, t)
             return
-        g = case.draws
-        case.draws = None
-        self.judge(case, t, g[1], g[2])
+        g = c.draws
+        c.draws = None
+        self.judge(c, t, g[1], g[2])
 
     def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
         """A first pass's decision. Dinas Sosial checks eligibility and the DTKS first; a

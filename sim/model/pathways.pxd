@@ -9,6 +9,7 @@ from sim.engine.events cimport EventQueue
 from sim.engine.streams cimport KeyedDraws
 from sim.model.cases cimport Case, CaseRecord, VisitLog
 from sim.model.coordination cimport CoordinationRules
+from sim.model.office_state cimport OfficeState
 from sim.model.scenario_numbers cimport ScenarioNumbers
 
 @cython.final
@@ -41,9 +42,10 @@ cdef class CaseFlow:
     cpdef log(self, double t, str event, Case case, str detail=*, str stage=*)
     cpdef _visit(self, Case case, str stage, double t)
     cpdef _end_visit(self, Case case, double t, str result)
-    cpdef office(self, Case case)
+    cpdef OfficeState office(self, Case case)
     cpdef bint still_wanted(self, Case case, double t)
     cpdef _step(self, double t, Case case)
+    @cython.locals(office=OfficeState)
     cpdef go(self, double t, Case case)
     cpdef bint gives_up(self, Case case, double t, double trip_cost, str stage)
     @cython.locals(draws=KeyedDraws)

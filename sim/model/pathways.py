@@ -229,7 +229,8 @@ class CaseFlow:
         case.where = "queue"
         if self.trace is not None:
             self.log(t, "arrive", case)
-        case.offices[case.idx].receive(case, t)
+        office = case.offices[case.idx]
+        office.receive(case, t)
 
     def gives_up(self, case: Case, t: float, trip_cost: float, stage: str) -> bool:
         """A decision point before a visit: abandon if the burden exceeds the tolerance;
