@@ -71,6 +71,23 @@ class BuildExtWithDigest(build_ext):
 # that the .py computes with two roundings. (MSVC does not fuse without /fp:fast.)
 NO_FMA = [] if os.name == "nt" else ["-ffp-contract=off"]
 
+
+
+def _numpy_c(links):
+    """numpy's headers for every module (a .pxd that cimports sim.engine.scalars sees
+    numpy's types), and for a module that calls numpy.random's C distributions, its static
+    library of them (libnpyrandom, shipped in numpy's wheel for this use). numpy is a
+    build requirement (pyproject.toml)."""
+    import numpy
+
+    out = {"include_dirs": [numpy.get_include()],
+           "define_macros": [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]}
+    if links:
+        out["library_dirs"] = [os.path.join(os.path.dirname(numpy.__file__), "random", "lib")]
+        out["libraries"] = ["npyrandom"]
+    return out
+
+
 ext_modules = []
 if os.environ.get("JAMBI_SIM_NO_COMPILE", "") in ("", "0"):
     try:
@@ -80,7 +97,8 @@ if os.environ.get("JAMBI_SIM_NO_COMPILE", "") in ("", "0"):
     if cythonize is not None:
         ext_modules = cythonize(
             [Extension(name, [name.replace(".", "/") + ".py"], optional=True,
-                       extra_compile_args=NO_FMA)
+                       extra_compile_args=NO_FMA,
+                       **_numpy_c(links=name == "sim.engine.scalars"))
              for name in modules],
             language_level=3, quiet=True,
             # plain Python semantics: checked division, wraparound, no type inference

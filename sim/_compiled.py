@@ -2,13 +2,15 @@
 without them.
 
 The model's hot path (the event queue, the office desks, working time, the keyed random
-draws, the pathways, the agents, the coordination rules, the city, the population, the
-programme and the copy of the scenario's numbers) is plain Python. ``pip install`` also
-compiles those modules, unchanged, with Cython (``setup.py``) when a C compiler is at
-hand: the same code, with C types from the ``.pxd`` files beside eleven of them (the event
-queue, the desk, the keyed draws, the working calendar, the case, the case flow, the
-coordination rules, the offices, the households' state, the population and the scenario's
-numbers), in about a quarter of the time. The Python source stays the reference:
+draws, single numpy draws, the pathways, the agents, the coordination rules, the city, the
+population, the programme and the copy of the scenario's numbers) is plain Python.
+``pip install`` also compiles those modules, unchanged, with Cython (``setup.py``) when a
+C compiler is at hand: the same code, with C types from the ``.pxd`` files beside twelve
+of them (the event queue, the desk, the keyed draws, the single draws, the working
+calendar, the case, the case flow, the coordination rules, the offices, the households'
+state, the population and the scenario's numbers), in about a fifth of the time. One of
+them, ``sim.engine.scalars``, differs compiled: it calls numpy's C distributions where
+the ``.py`` calls the Generator's methods (the same numbers: ``tests/test_scalars.py``). The Python source stays the reference:
 
 * ``JAMBI_SIM_PURE=1`` in the environment loads every module from its ``.py`` file, so
   the tests run one replication both ways and require identical results
@@ -41,6 +43,7 @@ from pathlib import Path
 # lambdas, which a compiled function does not pass.
 COMPILED_MODULES = (
     "sim.engine.events", "sim.engine.desk", "sim.engine.streams", "sim.engine.worktime",
+    "sim.engine.scalars",
     "sim.model.cases", "sim.model.coordination", "sim.model.office_state", "sim.model.agents",
     "sim.model.city", "sim.model.program", "sim.model.scenario_numbers",
     "sim.model.population", "sim.model.pathways",

@@ -7,6 +7,7 @@
 # (sim/engine/fields.py); its __init__ sets every one (tests/test_compiled.py).
 cimport cython
 from sim.engine.events cimport EventQueue
+from sim.engine.scalars cimport Scalars
 from sim.engine.streams cimport KeyedDraws
 from sim.model.agents cimport HouseholdState
 from sim.model.scenario_numbers cimport ScenarioNumbers
@@ -34,7 +35,7 @@ cdef class Population:
     cpdef HouseholdState _register(self, long long rt, str segment, long long members,
                                    bint eligible, bint has_docs, bint in_dtks,
                                    double cost_factor, double patience)
-    cpdef HouseholdState _new_household(self, double t, rng, bint eligible, bint aware)
+    cpdef HouseholdState _new_household(self, double t, Scalars rng, bint eligible, bint aware)
     cpdef _count(self, HouseholdState hh, long long sign)
     cpdef _file(self, HouseholdState hh, long long sign)
     cpdef _refile(self, HouseholdState hh)

@@ -34,6 +34,7 @@ import numpy as np
 from sim._mesa import mesa
 from sim.engine.events import EventQueue
 from sim.engine.fields import slots
+from sim.engine.scalars import Scalars
 from sim.engine.streams import Streams
 from sim.engine.worktime import Clock
 from sim.model.accounting import ACCOUNTS, GONE_ACCOUNT, LAST_END_ACCOUNT
@@ -108,7 +109,7 @@ class Population:
     def build(self) -> None:
         """The uninsured households on the first day, then institutions' rosters."""
         pop = self.sc.population
-        rng = self.streams["population"]
+        rng = Scalars(self.streams["population"])  # numpy's draws, as C calls compiled
         share_ref = min(pop.share_homeless_neglected + pop.share_mental_disorder, 1.0)
         mean_size = (1 - share_ref) * pop.household_size + share_ref
         n_elig = int(round(pop.uninsured_people_start * pop.eligible_share / mean_size))
@@ -122,7 +123,7 @@ class Population:
             if aware and settled:  # aware for a while: it thinks again at some point
                 self._set(hh, aware=True)
                 self.events.at(self.u_initial.draw(hh.idx) * self.num.reconsider_days,
-                                     hh.reconsider)
+                               hh.reconsider)
         institutions = ([pop.lapas_residents] if pop.lapas_residents > 0 else []) + \
             [pop.panti_jompo_residents] * pop.panti_jompo + \
             [pop.panti_asuhan_residents] * pop.panti_asuhan
@@ -145,7 +146,7 @@ class Population:
         eligible poor households in the DTKS, drawn from their own stream so that the
         other households are the same whatever the stock."""
         target = self.sc.program.initial_members
-        num, rng, people = self.num, self.streams["initial_members"], 0
+        num, rng, people = self.num, Scalars(self.streams["initial_members"]), 0
         sd = PATIENCE_SD
         while people < target:
             members = min(1 + int(rng.poisson(num.household_size - 1)), target - people)
@@ -167,7 +168,7 @@ class Population:
         self.rt_members[rt].append(hh)
         return hh
 
-    def _new_household(self, t: float, rng: np.random.Generator, eligible,  # noqa: ANN001
+    def _new_household(self, t: float, rng: Scalars, eligible,  # noqa: ANN001
                        aware) -> HouseholdState:  # eligible, aware: C ints (population.pxd)
         num = self.num
         u = rng.random()
@@ -218,7 +219,7 @@ class Population:
                              self._arrive)
 
     def _arrive(self, t: float) -> None:
-        self._new_household(t, self.streams["arrivals"], eligible=True, aware=False)
+        self._new_household(t, Scalars(self.streams["arrivals"]), eligible=True, aware=False)
         self._schedule_arrival(t)
 
     # ----------------------------------------------------------------- stocks
@@ -365,7 +366,7 @@ class Population:
 
     def pbi_drop(self, t: float, people: int) -> None:
         """People dropped from central PBI-JK who are eligible enter the pool, aware."""
-        rng, arrived = self.streams["pbi_drop"], 0
+        rng, arrived = Scalars(self.streams["pbi_drop"]), 0
         while arrived < people:
             hh = self._new_household(t, rng, eligible=True, aware=True)
             arrived += hh.members
