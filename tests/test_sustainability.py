@@ -47,6 +47,39 @@ def test_activation_at_the_cut_off_is_the_cut_off_rule_whenever_asked() -> None:
     assert len({p.activation_time(t) for t in times}) > 12  # many months, not one answer
 
 
+def test_the_cap_kept_between_changes_is_the_cap_whenever_asked() -> None:
+    """cap(t) keeps its answer over the span it holds for; asked at any time, in any
+    order, before and after a budget set during the run, it must be the rule's: the
+    year's budget cap, and the dated target while the target caps."""
+    from bisect import bisect_right
+
+    import numpy as np
+
+    sc = small(policy={"target_is_cap": True, "cap_until": "2019-09-01",
+                       "target_from": {"2018-07-01": 2500, "2019-03-01": 800}})
+    p = Program(sc, Clock(sc.time.start, sc.time.end))
+
+    def rule(t: float) -> int:
+        cap = p.caps[p.clock.date(t).year]
+        if t < p.clock.t(dt.date(2019, 9, 1)):
+            cap = min(cap, p._targets[bisect_right(p._target_t, t)])
+        return cap
+
+    edges = [p.clock.t(dt.date(y, m, d)) for y, m, d in
+             [(2018, 7, 1), (2019, 1, 1), (2019, 3, 1), (2019, 9, 1)]]
+    times = [e + dx for e in edges for dx in (-1e-9, 0.0, 1e-9, 0.5)]
+    times += list(np.random.default_rng(4).uniform(0, 729, 400))
+    for t in times + sorted(times) + sorted(times)[::-1]:
+        assert p.cap(t) == rule(t), t
+    assert len({p.cap(t) for t in times}) >= 4  # budget years and targets both bite
+    late = p.clock.t(dt.date(2019, 12, 1))
+    assert p.cap(late) == p.caps[2019]  # kept for the rest of 2019 ...
+    p.set_budget(2019, 1e6)  # ... until a small budget puts the 2019 cap below any target
+    assert p.cap(late) == p.caps[2019] < 800
+    for t in sorted(times):
+        assert p.cap(t) == rule(t), t
+
+
 def test_the_clock_s_weekday_is_the_date_s() -> None:
     sc = small()
     clock = Clock(sc.time.start, sc.time.end)

@@ -69,6 +69,7 @@ class Program:
         # the first model day of each year, to look caps up without dates
         self._year_starts = [clock.t(dt.date(y, 1, 1)) for y in sorted(self.caps)]
         self._cap_list = [self.caps[y] for y in sorted(self.caps)]
+        self._cap_from, self._cap_to, self._cap_now = 0.0, 0.0, 0  # cap(t): none kept yet
 
     def premium_rate(self, day: dt.date) -> float:
         """Premium the city pays per member-month on a calendar day (IDR)."""
@@ -102,6 +103,7 @@ class Program:
         bill = self.yearly_bill(year)
         self.caps[year] = BIG if bill <= 0 else int(min(budget // bill, BIG))
         self._cap_list = [self.caps[y] for y in sorted(self.caps)]
+        self._cap_to = self._cap_from  # the cap kept by cap(t) may have changed
 
     def target_at(self, t: float) -> int:
         """The target in force at model time t (``policy.target_from`` changes it)."""
@@ -111,9 +113,20 @@ class Program:
         """The cap on active plus pending members at model time t: the year's budget cap,
         and the target in force where it is a cap (``policy.target_is_cap``, until
         ``policy.cap_until``)."""
-        cap = self._cap_list[max(0, bisect_right(self._year_starts, t) - 1)]
+        if self._cap_from <= t < self._cap_to:  # asked about once an application: kept
+            return self._cap_now  # with the span of time over which it holds
+        starts, inf = self._year_starts, float("inf")
+        i = bisect_right(starts, t)
+        cap = self._cap_list[max(0, i - 1)]
+        lo, hi = starts[i - 1] if i else -inf, starts[i] if i < len(starts) else inf
         if self._target_caps and t < self._t_cap_until:
-            cap = min(cap, self._targets[bisect_right(self._target_t, t)])
+            j, when = bisect_right(self._target_t, t), self._target_t
+            cap = min(cap, self._targets[j])
+            lo = max(lo, when[j - 1] if j else -inf)
+            hi = min(hi, when[j] if j < len(when) else inf, self._t_cap_until)
+        elif self._target_caps:
+            lo = max(lo, self._t_cap_until)
+        self._cap_from, self._cap_to, self._cap_now = lo, hi, cap
         return cap
 
     def set_uhc(self, reached: bool) -> None:
