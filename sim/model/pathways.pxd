@@ -10,6 +10,7 @@ from sim.engine.streams cimport KeyedDraws
 from sim.model.cases cimport Case, CaseRecord, VisitLog
 from sim.model.coordination cimport CoordinationRules
 from sim.model.office_state cimport OfficeState
+from sim.model.program cimport Quota
 from sim.model.scenario_numbers cimport ScenarioNumbers
 
 @cython.final
@@ -18,7 +19,8 @@ cdef class CaseFlow:
     cdef public EventQueue events  # at: a C call
     cdef public ScenarioNumbers num  # the scenario's numbers the handlers read
     cdef public CoordinationRules rules  # its handoff: a C call
-    cdef public object program, trace, quota
+    cdef public object program, trace
+    cdef public Quota quota  # C calls
     cdef public dict routes, step_office, next_office
     cdef public double t_online, t_single
     cdef public dict rework_prob

@@ -10,13 +10,15 @@ from sim.engine.events cimport EventQueue
 from sim.engine.scalars cimport Scalars
 from sim.engine.streams cimport KeyedDraws
 from sim.model.agents cimport HouseholdState
+from sim.model.program cimport Quota
 from sim.model.scenario_numbers cimport ScenarioNumbers
 
 @cython.final
 cdef class Population:
     cdef public object model, sc, clock
     cdef public EventQueue events
-    cdef public object streams, quota, pathway_at, on_apply
+    cdef public object streams, pathway_at, on_apply
+    cdef public Quota quota  # C calls
     cdef public bint keep_departed
     cdef public list households, rt_members
     cdef public long long eligible_people, aware_people, ever_people

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sim.engine.events import LATE, EventQueue
+from sim.engine.fields import slots
 from sim.engine.worktime import Clock, dtks_fix_times, monthly_cutoff_activation
 from sim.model.component import Component
 from sim.scenario import Scenario
@@ -161,14 +162,18 @@ class Program:
                        if 0 < t <= self.clock.horizon})
 
 
-class Quota(Component):
+class Quota:
     """Active, pending and waiting members under the yearly cap; admits first come, first
     served, whenever a slot may have come free and at the start of each budget year.
 
     ``admit_to(case, t)`` is called for each case given a slot; it may close other cases
     (and so call :meth:`release`) before returning: the queue is consistent before each
     call, and the loop re-checks the cap after it.
+    A component (registered: compiled, a C type, ``program.pxd``, cannot subclass one).
     """
+
+    __slots__ = slots(__file__, "Quota")  # the fields: program.pxd
+    day_end, month_end, row = Component.day_end, Component.month_end, Component.row
 
     def __init__(self, program: Program, admit_to: Callable[[Any, float], None],
                  drop: Callable[[Any, float], bool]):
@@ -180,10 +185,10 @@ class Quota(Component):
         self.waiting: deque[Any] = deque()
         self._admitting = False
 
-    def allows(self, members: int, t: float) -> bool:
+    def allows(self, members, t: float) -> bool:  # noqa: ANN001 (C ints: program.pxd)
         return self.active + self.pending + members <= self.program.cap(t)
 
-    def full(self, members: int, t: float) -> bool:
+    def full(self, members, t: float) -> bool:  # noqa: ANN001
         """No slot for a new case: cases are already waiting, or these members would pass
         the cap (what the front door sees: ``rationing.front_door``)."""
         return bool(self.waiting) or not self.allows(members, t)
@@ -221,7 +226,7 @@ class Quota(Component):
             self.pending -= case.members
         self.admit(t)
 
-    def count_active(self, people: int) -> None:
+    def count_active(self, people) -> None:  # noqa: ANN001 (a C int)
         """Members gained (+) or lost (-) an active card. Nothing is admitted here: the
         caller admits (:meth:`admit`) once the change it is part of is complete (a
         household that leaves first closes its case)."""
@@ -238,6 +243,9 @@ class Quota(Component):
         if self.active < 0 or self.pending < 0:
             bad.append(f"negative member counts: active {self.active}, pending {self.pending}")
         return bad
+
+
+Component.register(Quota)
 
 
 class Ledger(Component):
