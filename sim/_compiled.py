@@ -4,11 +4,11 @@ without them.
 The model's hot path (the event queue, the office desks, working time, the keyed random
 draws, single numpy draws, the pathways, the agents, the coordination rules, the city, the
 population, the programme and the copy of the scenario's numbers) is plain Python.
-``pip install`` also compiles those modules, unchanged, with Cython (``setup.py``) when a
+``pip install`` also compiles those modules with Cython (``setup.py``) when a
 C compiler is at hand: the same code, with C types from the ``.pxd`` files beside
 thirteen of them (the event queue, the desk, the keyed draws, the single draws, the
 working calendar, the case, the case flow, the coordination rules, the offices, the
-households' state, the population, the programme's quota and the scenario's numbers), in about a fifth of the time. One of
+households' state, the population, the programme's quota and the scenario's numbers), in about a sixth of the time at city scale. One of
 them, ``sim.engine.scalars``, differs compiled: it calls numpy's C distributions where
 the ``.py`` calls the Generator's methods (the same numbers: ``tests/test_scalars.py``). The Python source stays the reference:
 

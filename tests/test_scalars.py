@@ -4,6 +4,8 @@ bit generator, and these must be the functions the methods call."""
 
 from __future__ import annotations
 
+from importlib.machinery import EXTENSION_SUFFIXES as EXTENSIONS
+
 import numpy as np
 import pytest
 
@@ -38,6 +40,24 @@ def test_each_draw_is_the_generators(seed: int) -> None:
     assert kinds == {0, 1, 2, 3, 4}
     assert ref.bit_generator.state == mine.bit_generator.state
     assert ref.random() == mine.random()  # and the Generator goes on from there alike
+
+
+def test_the_compiled_core_draws_in_c() -> None:
+    """Compiled, Scalars must take the C path (else the test above compares the Generator
+    with itself); run as Python there is no C path to take."""
+    import sim.engine.scalars as scalars
+    from sim._compiled import core
+
+    if core() != "compiled":
+        pytest.skip("the compiled core is not in use here")
+    assert scalars._C and scalars.__file__.endswith(tuple(EXTENSIONS))
+
+
+@pytest.mark.parametrize("call", [lambda s: s.poisson(-1.0), lambda s: s.poisson(float("nan")),
+                                  lambda s: s.normal(0.0, -1.0), lambda s: s.lognormal(0.0, -0.5)])
+def test_bad_parameters_are_refused_as_numpy_does(call) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError):
+        call(Scalars(np.random.default_rng(0)))
 
 
 def test_the_comparison_can_fail() -> None:

@@ -33,8 +33,9 @@ class DeskClient:
     time in working days; ``start(item, t)``, False to drop an item instead of serving it
     (a withdrawn case); ``serve(item, t_start, t_end)``, told when a service is booked (a
     journey log); ``decide(item, t)``, given each served item. An office is one
-    (:class:`sim.model.office_state.OfficeState`): compiled, the desk calls it in C.
-    :class:`Callbacks` makes one of plain functions."""
+    (:class:`sim.model.office_state.OfficeState`): compiled, the desk calls it in C, and
+    these are C methods (``desk.pxd``), which a Python subclass cannot override: from
+    Python, make a client of plain functions with :class:`Callbacks`."""
 
     __slots__ = slots(__file__, "DeskClient")  # none: desk.pxd declares its methods
 

@@ -8,7 +8,8 @@ answers the same calls. In the pure-Python reference it calls the Generator's me
 compiled (``scalars.pxd``) it calls numpy's own C functions (``numpy.random``'s
 ``c_distributions``, the ones those methods call) on the Generator's bit generator, so
 the numbers, and the state the Generator is left in, are the same
-(``tests/test_compiled.py`` checks it draw by draw).
+(``tests/test_scalars.py`` checks it draw by draw). The compiled core runs the C
+functions of the numpy it was built against (linked in): after upgrading numpy, reinstall.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ try:  # compiled only: numpy's C distributions (in the pure reference, these do 
     _C = True
 except ImportError:
     _C = False
+
+
+# numpy's largest Poisson rate (numpy.random's POISSON_LAM_MAX)
+_LAM_MAX = float(np.iinfo("l").max - np.sqrt(np.iinfo("l").max) * 10)
 
 
 class Scalars:
@@ -62,16 +67,22 @@ class Scalars:
         return int(self.rng.integers(n))
 
     def poisson(self, lam: float) -> int:
+        if not 0 <= lam <= _LAM_MAX:  # numpy's own limits (its ValueError; NaN too)
+            raise ValueError(f"poisson: lam must be in [0, {_LAM_MAX:g}], got {lam}")
         if _C:
             return random_poisson(self._state(), lam)
         return int(self.rng.poisson(lam))
 
     def normal(self, loc: float, scale: float) -> float:
+        if not scale >= 0:
+            raise ValueError(f"normal: scale must be non-negative, got {scale}")
         if _C:
             return random_normal(self._state(), loc, scale)
         return float(self.rng.normal(loc, scale))
 
     def lognormal(self, mean: float, sigma: float) -> float:
+        if not sigma >= 0:
+            raise ValueError(f"lognormal: sigma must be non-negative, got {sigma}")
         if _C:
             return random_lognormal(self._state(), mean, sigma)
         return float(self.rng.lognormal(mean, sigma))
