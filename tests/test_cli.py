@@ -355,7 +355,39 @@ def test_only_dead_runs_staging_folders_are_tidied(small_file: Path, tmp_path: P
 def test_main_called_from_python_restores_the_signal_handlers(small_file: Path, tmp_path: Path) -> None:
     import signal
 
-    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+    stops = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    before = [signal.getsignal(sig) for sig in stops]
     assert main(["validate", str(small_file)]) == 0
     assert main(["run", str(tmp_path / "none.toml")]) == 2
-    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before
+    assert [signal.getsignal(sig) for sig in stops] == before
+
+
+STOPPED_IN_AN_IMPORT = """
+import signal, sys, time
+from sim.ui import cli
+signal.signal(signal.SIGINT, cli._on_interrupt)
+signal.signal(signal.SIGTERM, cli._on_signal)
+sys.path.insert(0, sys.argv[2])
+try:
+    import stopper
+    time.sleep(5)
+    print("not stopped")
+except (KeyboardInterrupt, cli.Terminated) as exc:
+    print(type(exc).__name__, "stopper" in sys.modules, stopper.DONE)
+"""
+
+
+@pytest.mark.parametrize("sig,stop", [("SIGINT", "KeyboardInterrupt"),
+                                      ("SIGTERM", "Terminated")])
+def test_a_stop_during_an_import_acts_once_the_import_is_done(sig: str, stop: str,
+                                                              tmp_path: Path) -> None:
+    """Ctrl-C or SIGTERM while a module is being imported: raised after the import, not in
+    it (in a compiled module's initialisation it could be turned into an ImportError or
+    lost). The module here stops its own import half-way through its body."""
+    (tmp_path / "stopper.py").write_text(
+        f"import signal\nsignal.raise_signal(signal.{sig})\n"
+        "total = sum(range(100000))\nDONE = True\n")
+    r = subprocess.run([sys.executable, "-c", STOPPED_IN_AN_IMPORT, sig, str(tmp_path)],
+                       capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.stdout.split() == [stop, "True", "True"], (r.stdout, r.stderr)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 import time
@@ -250,7 +251,35 @@ class Terminated(BaseException):
 
 
 def _on_signal(signum: int, frame: Any) -> None:
-    raise Terminated(signum)
+    """SIGTERM or SIGHUP: unwind, unless an import is under way (see :func:`_on_interrupt`)."""
+    if not _wait_for_import(signum, frame):
+        raise Terminated(signum)
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
+    """Ctrl-C: KeyboardInterrupt, as Python's own handler does, but never in the middle of an
+    import. A command imports NumPy, pandas, SciPy and Mesa as it starts, and an exception
+    raised while a compiled module initialises can be turned into another error (SciPy's
+    ``ImportError: initialization failed``, with a traceback) or lost, so that the run went
+    on to the end and exited 0. So a stop that lands in an import waits for its end."""
+    if not _wait_for_import(signum, frame):
+        raise KeyboardInterrupt
+
+
+def _wait_for_import(signum: int, frame: Any) -> bool:
+    """If the main thread is importing (its stack runs through importlib's bootstrap), send
+    ``signum`` to it again in 20 ms and return True: the stop acts once the import is done."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if "importlib._bootstrap" in name or name.endswith(
+                ("importlib/_bootstrap.py", "importlib/_bootstrap_external.py")):
+            again = threading.Timer(0.02, signal.pthread_kill,
+                                    (threading.main_thread().ident, signum))
+            again.daemon = True
+            again.start()
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _stopped_line(args: argparse.Namespace, why: str) -> str:
@@ -268,14 +297,15 @@ def _stopped_line(args: argparse.Namespace, why: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import signal
-
     in_main_thread = threading.current_thread() is threading.main_thread()
     saved: dict[int, Any] = {}
     if in_main_thread:
         for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
             if sig is not None:
                 saved[sig] = signal.signal(sig, _on_signal)
+        # Ctrl-C, unless it is ignored (a job started in the background with '&')
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            saved[signal.SIGINT] = signal.signal(signal.SIGINT, _on_interrupt)
     args = argparse.Namespace()
     command_line = argv is None  # a real process, not a call from Python
     try:
