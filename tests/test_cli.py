@@ -391,3 +391,21 @@ def test_a_stop_during_an_import_acts_once_the_import_is_done(sig: str, stop: st
                        capture_output=True, text=True, timeout=60, cwd=tmp_path,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert r.stdout.split() == [stop, "True", "True"], (r.stdout, r.stderr)
+
+
+def test_a_stop_waits_for_an_import_that_never_ends_only_so_long(tmp_path: Path) -> None:
+    """An import that does not end (a module that loops) does not make Ctrl-C useless: the
+    stop acts after LONGEST_WAIT_S (here 0.3 s) in the middle of the import."""
+    (tmp_path / "stopper.py").write_text(
+        "import signal, time\nsignal.raise_signal(signal.SIGINT)\n"
+        "while True:\n    time.sleep(0.01)\nDONE = True\n")
+    code = STOPPED_IN_AN_IMPORT.replace("from sim.ui import cli\n",
+                                        "from sim.ui import cli\ncli.LONGEST_WAIT_S = 0.3\n"
+                                        "t0 = time.monotonic()\n")
+    code = code.replace('    print(type(exc).__name__, "stopper" in sys.modules, stopper.DONE)',
+                        '    print(type(exc).__name__, "stopper" in sys.modules,\n'
+                        '          0.3 < time.monotonic() - t0 < 5)')
+    r = subprocess.run([sys.executable, "-c", code, "SIGINT", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.stdout.split() == ["KeyboardInterrupt", "False", "True"], (r.stdout, r.stderr)

@@ -266,20 +266,31 @@ def _on_interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
 
+# When a stop first waited for an import to end (empty: none is waiting), and how long one
+# may wait before it acts anyway (an import that never ends must not make Ctrl-C useless).
+_WAITING_SINCE: list[float] = []
+LONGEST_WAIT_S = 10.0
+
+
 def _wait_for_import(signum: int, frame: Any) -> bool:
     """If the main thread is importing (its stack runs through importlib's bootstrap), send
-    ``signum`` to it again in 20 ms and return True: the stop acts once the import is done."""
+    ``signum`` to it again in 20 ms and return True: the stop acts once the import is done,
+    or after ``LONGEST_WAIT_S`` in any case."""
     while frame is not None:
         name = frame.f_code.co_filename
         if "importlib._bootstrap" in name or name.endswith(
                 ("importlib/_bootstrap.py", "importlib/_bootstrap_external.py")):
-            again = threading.Timer(0.02, signal.pthread_kill,
-                                    (threading.main_thread().ident, signum))
-            again.daemon = True
-            again.start()
-            return True
+            break
         frame = frame.f_back
-    return False
+    now = time.monotonic()
+    if frame is None or (_WAITING_SINCE and now - _WAITING_SINCE[0] > LONGEST_WAIT_S):
+        _WAITING_SINCE.clear()
+        return False
+    _WAITING_SINCE[:] = _WAITING_SINCE or [now]
+    again = threading.Timer(0.02, signal.pthread_kill, (threading.main_thread().ident, signum))
+    again.daemon = True
+    again.start()
+    return True
 
 
 def _stopped_line(args: argparse.Namespace, why: str) -> str:
