@@ -31,7 +31,6 @@ any dependency is installed.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
@@ -78,7 +77,7 @@ def source_digest(root: Path = _ROOT, modules: tuple[str, ...] = COMPILED_MODULE
     return out
 
 
-class SourceFirst(importlib.abc.MetaPathFinder):
+class SourceFirst:  # a meta path finder (importlib.abc would import typing: slower start)
     """Loads the compiled modules of ``modules`` (under ``root``) from their ``.py`` when
     asked to (``pure``) or when any extension's sources changed since it was built (their
     SHA-256 differs from the build's ``record``, or the record is missing); otherwise it

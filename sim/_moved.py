@@ -11,7 +11,6 @@ would otherwise load ``sim.experiments.spec`` a second time from ``sim/studies/s
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
@@ -45,7 +44,7 @@ MOVED = {
 }
 
 
-class _Alias(importlib.abc.Loader):
+class _Alias:  # a loader (importlib.abc would import typing: a slower start)
     """Puts the module at its new path in ``sys.modules`` under the old name (the import
     system returns what ``sys.modules`` holds after ``exec_module``), leaving the real
     module's ``__spec__`` and ``__name__`` alone."""
@@ -80,7 +79,7 @@ def new_home(name: str) -> str | None:
     return None
 
 
-class MovedFinder(importlib.abc.MetaPathFinder):
+class MovedFinder:  # a meta path finder
     def find_spec(self, name, path=None, target=None):  # noqa: ANN001 (importlib protocol)
         new = new_home(name) if name.startswith("sim.") else None
         if new is None:

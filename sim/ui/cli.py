@@ -311,12 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     saved: dict[int, Any] = {}
     if in_main_thread:
+        # Ctrl-C, unless it is ignored (a job started in the background with '&'); first,
+        # so that a caught SIGTERM says both are ours (tests/test_reliability.py)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            saved[signal.SIGINT] = signal.signal(signal.SIGINT, _on_interrupt)
         for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
             if sig is not None:
                 saved[sig] = signal.signal(sig, _on_signal)
-        # Ctrl-C, unless it is ignored (a job started in the background with '&')
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            saved[signal.SIGINT] = signal.signal(signal.SIGINT, _on_interrupt)
     args = argparse.Namespace()
     command_line = argv is None  # a real process, not a call from Python
     try:
