@@ -27,10 +27,12 @@ import argparse
 import os
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from sim.ui import stops
+from sim.ui.stops import Terminated
 
 
 def _int_in(lo: int, hi: int, what: str):
@@ -242,57 +244,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived: unwind (stopping the workers) and exit 128 + signal."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _on_signal(signum: int, frame: Any) -> None:
-    """SIGTERM or SIGHUP: unwind, unless an import is under way (see :func:`_on_interrupt`)."""
-    if not _wait_for_import(signum, frame):
-        raise Terminated(signum)
-
-
-def _on_interrupt(signum: int, frame: Any) -> None:
-    """Ctrl-C: KeyboardInterrupt, as Python's own handler does, but never in the middle of an
-    import. A command imports NumPy, pandas, SciPy and Mesa as it starts, and an exception
-    raised while a compiled module initialises can be turned into another error (SciPy's
-    ``ImportError: initialization failed``, with a traceback) or lost, so that the run went
-    on to the end and exited 0. So a stop that lands in an import waits for its end."""
-    if not _wait_for_import(signum, frame):
-        raise KeyboardInterrupt
-
-
-# When a stop first waited for an import to end (empty: none is waiting), and how long one
-# may wait before it acts anyway (an import that never ends must not make Ctrl-C useless).
-_WAITING_SINCE: list[float] = []
-LONGEST_WAIT_S = 10.0
-
-
-def _wait_for_import(signum: int, frame: Any) -> bool:
-    """If the main thread is importing (its stack runs through importlib's bootstrap), send
-    ``signum`` to it again in 20 ms and return True: the stop acts once the import is done,
-    or after ``LONGEST_WAIT_S`` in any case."""
-    while frame is not None:
-        name = frame.f_code.co_filename
-        if "importlib._bootstrap" in name or name.endswith(
-                ("importlib/_bootstrap.py", "importlib/_bootstrap_external.py")):
-            break
-        frame = frame.f_back
-    now = time.monotonic()
-    if frame is None or (_WAITING_SINCE and now - _WAITING_SINCE[0] > LONGEST_WAIT_S):
-        _WAITING_SINCE.clear()
-        return False
-    _WAITING_SINCE[:] = _WAITING_SINCE or [now]
-    again = threading.Timer(0.02, signal.pthread_kill, (threading.main_thread().ident, signum))
-    again.daemon = True
-    again.start()
-    return True
-
-
 def _stopped_line(args: argparse.Namespace, why: str) -> str:
     """The one line printed when a run is stopped; notes the stop in its staging marker."""
     staging = getattr(args, "staging", None)
@@ -308,38 +259,26 @@ def _stopped_line(args: argparse.Namespace, why: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    saved: dict[int, Any] = {}
-    if in_main_thread:
-        # Ctrl-C, unless it is ignored (a job started in the background with '&'); first,
-        # so that a caught SIGTERM says both are ours (tests/test_reliability.py)
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            saved[signal.SIGINT] = signal.signal(signal.SIGINT, _on_interrupt)
-        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-            if sig is not None:
-                saved[sig] = signal.signal(sig, _on_signal)
     args = argparse.Namespace()
     command_line = argv is None  # a real process, not a call from Python
-    try:
-        argv = sys.argv[1:] if argv is None else list(argv)
-        args = build_parser().parse_args(argv)
-        args.argv = argv
-        return _dispatch(args)
-    except KeyboardInterrupt:
-        print(_stopped_line(args, "interrupted (Ctrl-C)"), file=sys.stderr)
-        return _stopped(130, command_line)
-    except Terminated as exc:
-        name = signal.Signals(exc.signum).name
-        print(_stopped_line(args, f"stopped by {name}"), file=sys.stderr)
-        return _stopped(128 + exc.signum, command_line)
-    except BrokenPipeError:  # e.g. 'jambi-sim params | head': the reader has what it wanted
-        _silence_stdout()
-        return 0
-    finally:
-        if not command_line:  # a call from Python leaves the caller's handlers as they were
-            for sig, handler in saved.items():
-                if handler is not None:  # None: a handler set from C, not restorable
-                    signal.signal(sig, handler)
+    with stops.installed():  # and out again: a call from Python keeps the caller's handlers
+        try:
+            argv = sys.argv[1:] if argv is None else list(argv)
+            args = build_parser().parse_args(argv)
+            args.argv = argv
+            code = _dispatch(args)
+            stops.act_on_waiting()
+            return code
+        except KeyboardInterrupt:
+            print(_stopped_line(args, "interrupted (Ctrl-C)"), file=sys.stderr)
+            return _stopped(130, command_line)
+        except Terminated as exc:
+            name = signal.Signals(exc.signum).name
+            print(_stopped_line(args, f"stopped by {name}"), file=sys.stderr)
+            return _stopped(128 + exc.signum, command_line)
+        except BrokenPipeError:  # e.g. 'jambi-sim params | head': the reader has what it wanted
+            _silence_stdout()
+            return 0
 
 
 def _stopped(code: int, command_line: bool) -> int:
