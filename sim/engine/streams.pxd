@@ -80,3 +80,8 @@ cdef class KeyedDraws:
     cdef _new_chunk(self, Py_ssize_t c)
     cpdef double draw(self, Py_ssize_t e) except? -1.0
     cpdef group(self, Py_ssize_t e)
+    @cython.locals(blk=object, i=Py_ssize_t, k=Py_ssize_t, scr=cython.float[:])
+    cpdef float take(self, Py_ssize_t e) except? -1.0
+    cpdef float value(self, Py_ssize_t k) except? -1.0
+    cpdef float[:] view(self, Py_ssize_t e)
+    cpdef keep(self)

@@ -421,6 +421,34 @@ class KeyedDraws:
         blk, i = self._index(e)
         return blk[i:i + self._group]
 
+    def take(self, e) -> float:  # noqa: ANN001 (e: a C int, streams.pxd)
+        """Make entity e's next group the current one, and return its first draw; read the
+        others with :meth:`value`. The same draws as :meth:`group`, without a new array
+        (compiled, C calls and C floats)."""
+        if not self._jump:
+            blk, i = self._index(e)
+            scr = self._scr
+            for k in range(self._group):
+                scr[k] = blk[i + k]
+            return scr[0]
+        self._compute(e)
+        return self._scr[0]
+
+    def view(self, e) -> memoryview:  # noqa: ANN001 (e: a C int, streams.pxd)
+        """Entity e's next group, as a view that holds it until this decision's next draw
+        (:meth:`keep` copies it): no new array (compiled, a typed view)."""
+        self.take(e)
+        return self._scr
+
+    def keep(self) -> array:
+        """A copy of the current group, kept after the next draw."""
+        return self._scratch[:self._group]
+
+    def value(self, k) -> float:  # noqa: ANN001 (k: a C int, streams.pxd)
+        """Draw k of the current group (the last :meth:`take`; the last :meth:`group` or
+        :meth:`draw` of a computed decision)."""
+        return self._scr[k]
+
     def _compute(self, e) -> None:  # noqa: ANN001 (streams.pxd)
         """Put entity e's next group into ``_scratch``: from its chunk's PCG64 state, or
         past its chunk's block, from its overflow draws."""

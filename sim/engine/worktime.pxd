@@ -13,6 +13,12 @@ cdef class WorkCalendar:
     cdef public list cum
     cdef public bint always_open
     cdef public list last_day
+    cdef Py_ssize_t _n
+    cdef double _total
+    cdef unsigned char[::1] _openv
+    cdef double[::1] _cumv
+    cdef long long[::1] _lastv
+    @cython.locals(k=Py_ssize_t)
     cdef Py_ssize_t _day_at(self, double w) except? -2
     @cython.locals(d=Py_ssize_t)
     cpdef double to_work(self, double t)

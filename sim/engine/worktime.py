@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from array import array
 from bisect import bisect_right
 
 from sim.engine.fields import slots
@@ -135,32 +136,41 @@ class WorkCalendar:
         for d, c in enumerate(self.cum):
             if c < self.cum[-1]:
                 self.last_day[int(c)] = d
+        # The same numbers as flat arrays, which the compiled core reads as C numbers
+        # (worktime.pxd): read as list items, each step of a conversion made a float or an
+        # int object (about 1.2 million a city replication).
+        self._n = len(self.open)
+        self._total = self.cum[-1]
+        self._openv = array("B", self.open)
+        self._cumv = array("d", self.cum)
+        self._lastv = array("q", self.last_day)
 
     def to_work(self, t: float) -> float:
         """Cumulative working time at clock time t."""
         if self.always_open:
             return t
         d = int(t)
-        if d >= len(self.open):
-            return self.cum[-1] + (t - len(self.open))
-        return self.cum[d] + ((t - d) if self.open[d] else 0.0)
+        if d >= self._n:
+            return self._total + (t - self._n)
+        return self._cumv[d] + ((t - d) if self._openv[d] else 0.0)
 
     def from_work(self, w: float) -> float:
         """Clock time at which cumulative working time reaches w; work that ends exactly
         at a day's close is dated at the next open day's start (never on a closed day)."""
         if self.always_open:
             return w
-        if w >= self.cum[-1]:
-            return len(self.open) + (w - self.cum[-1])
+        if w >= self._total:
+            return self._n + (w - self._total)
         d = self._day_at(w)
-        return d + (w - self.cum[d])
+        return d + (w - self._cumv[d])
 
     def _day_at(self, w):  # noqa: ANN001, ANN202 (C numbers in worktime.pxd)
         """``bisect_right(cum, w) - 1`` for w below ``cum[-1]``: the last day whose
         cumulative working time is at most w, read from ``last_day`` for w >= 0."""
         if w < 0:
             return bisect_right(self.cum, w) - 1
-        return self.last_day[int(w)]
+        k = int(w)
+        return self._lastv[k]
 
     def add(self, t: float, work_days: float) -> float:
         """Clock time after ``work_days`` of working time from t."""

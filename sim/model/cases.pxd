@@ -38,7 +38,7 @@ cdef class Case:
     cdef public tuple offices
     cdef public long long visit
     cdef public object handoff
-    cdef public object draws
+    cdef public double u_rework, u_judge
 
 # The journey log and its stand-in (tables=False), one type to the case flow
 # (sim/model/pathways.pxd): its calls to them are C calls. Rows and codes stay Python ints.

@@ -75,7 +75,9 @@ class Case:
         self.offices: tuple[Any, ...] = ()  # the office serving each step (None: a place)
         self.visit = -1  # row of the current visit in the journey log
         self.handoff: Any = None  # draws of a hand-off waiting on a verification round
-        self.draws: Any = None  # the current service's draws: service time, decision numbers
+        # the current first-pass service's two decision numbers (rework; DTKS mismatch or
+        # divergent judgement), drawn with its service time
+        self.u_rework = self.u_judge = 0.0
 
     @property
     def stage(self) -> str:

@@ -26,7 +26,7 @@ cdef class CoordinationRules:
                    p_bounce=double, f=double, verify=bint, held=bint, bounce=bint,
                    arrive=double, thawed=double)
     cpdef tuple handoff(self, str src, str dst, double t, double mean, WorkCalendar cal,
-                        bint carried, u)
+                        bint carried, float[:] u)
     @cython.locals(wd=long)
     cpdef double _next_friday(self, double t)
     @cython.locals(lo=double, hi=double)

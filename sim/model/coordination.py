@@ -150,7 +150,8 @@ class CoordinationRules:
         ``HANDOFF_DRAWS``): the same seven whatever the barrier levels, so common random
         numbers hold across scenarios.
         """
-        u_verify, u_hold, u_escalate, u_bounce, u_settle, e_latency, e_escalation = u
+        u_verify, u_hold, u_escalate, u_bounce, u_settle = u[0], u[1], u[2], u[3], u[4]
+        e_latency, e_escalation = u[5], u[6]
         latency = e_latency * mean
         escalation = e_escalation * self.escalation_days
         if not carried:

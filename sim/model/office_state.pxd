@@ -20,6 +20,7 @@ cdef class ServiceTimes:
     cdef public double mean
     cdef public bint fixed
     cdef public KeyedDraws visit, recheck
+    @cython.locals(visit=KeyedDraws, u=double)
     cpdef double time(self, Case case) except? -1.0
 
 cdef class OfficeState(DeskClient):

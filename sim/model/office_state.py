@@ -36,8 +36,10 @@ class ServiceTimes:
         idx = case.hidx
         if case.verifying:
             return self.mean if self.fixed else self.mean * self.recheck.draw(idx)
-        g = case.draws = self.visit.group(idx)
-        return self.mean if self.fixed else self.mean * g[0]
+        visit = self.visit  # the group (time, rework, judge), read without a new array
+        u = visit.take(idx)
+        case.u_rework, case.u_judge = visit.value(1), visit.value(2)
+        return self.mean if self.fixed else self.mean * u
 
 
 class OfficeState(DeskClient):
@@ -115,9 +117,7 @@ class OfficeState(DeskClient):
         if c.verifying:
             self.flow.approve(c, t)
             return
-        g = c.draws
-        c.draws = None
-        self.judge(c, t, g[1], g[2])
+        self.judge(c, t, c.u_rework, c.u_judge)
 
     def judge(self, case: Any, t: float, u_rework: float, u_judge: float) -> None:
         """A first pass's decision. Dinas Sosial checks eligibility and the DTKS first; a

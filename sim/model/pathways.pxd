@@ -50,6 +50,6 @@ cdef class CaseFlow:
     @cython.locals(office=OfficeState)
     cpdef go(self, double t, Case case)
     cpdef bint gives_up(self, Case case, double t, double trip_cost, str stage)
-    @cython.locals(draws=KeyedDraws)
+    @cython.locals(draws=KeyedDraws, u=cython.float[:])
     cpdef approve(self, Case case, double t)
     cpdef _verification_round(self, Case case, double t, office)

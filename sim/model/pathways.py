@@ -269,12 +269,12 @@ class CaseFlow:
         u = case.handoff  # the draws kept over a verification round
         if u is None:
             draws = self.u_handoff[stage]
-            u = draws.group(case.hidx)
+            u = draws.view(case.hidx)  # (its scratch: kept as a copy, below)
         office = case.offices[case.idx]
         arrive, bounce, verify, held = self.rules.handoff(stage, nxt, t, mean, office.calendar,
                                                           carried, u)
         if verify and case.verified != case.idx:
-            case.handoff = u
+            case.handoff = self.u_handoff[stage].keep()
             self._verification_round(case, t, office)
             return
         case.handoff = None

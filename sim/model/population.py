@@ -281,7 +281,7 @@ class Population:
         beh = self.num
         p = 1.0 if hh.referred else (
             beh.apply_prob_online if self.pathway_at(t) == "online" else beh.apply_prob_manual)
-        u, e = self.u_consider.group(hh.idx)
+        u, e = self.u_consider.take(hh.idx), self.u_consider.value(1)
         if u < p:
             self.events.at(t + e * beh.apply_delay_days, hh.apply)
         else:
@@ -301,7 +301,7 @@ class Population:
         """'Kuota penuh': come back later, or give up and think again as one that declined."""
         self.turned_away += 1
         r = self.num
-        u, e = self.u_door.group(hh.idx)
+        u, e = self.u_door.take(hh.idx), self.u_door.value(1)
         if u < r.retry_prob:
             hh.door_wait = True
             self.events.at(t + e * r.retry_days, hh.apply)
@@ -409,7 +409,7 @@ class Population:
         rate = self._exit_household_rate + hh.members * self.num.death_per_year
         if rate > 0 and hh.segment != "institutional":
             hh.exit_gen += 1
-            e, u_cause = self.u_exit.group(hh.idx)
+            e, u_cause = self.u_exit.take(hh.idx), self.u_exit.value(1)
             self.events.at(t + e * 365.0 / rate, self._exit_event, (hh, hh.exit_gen, u_cause))
 
     def _exit(self, t: float, hh: HouseholdState, gen: int, u_cause: float) -> None:
