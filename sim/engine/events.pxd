@@ -6,6 +6,14 @@
 # (tests/test_compiled.py).
 cimport cython
 
+cdef long long FAR
+cdef int HANDLED
+
+# A C type's own events (EventQueue.call): on_event is a C method, which its subclasses
+# (the desk, the case flow, a household) define; a Python class cannot.
+cdef class Handler:
+    cdef on_event(self, int kind, double t, object a, object b)
+
 @cython.final
 @cython.freelist(8192)
 cdef class Event:
@@ -13,7 +21,9 @@ cdef class Event:
     cdef public long long order
     cdef public object callback
     cdef public int nargs
+    cdef public int kind
     cdef public object a, b, c
+    @cython.locals(target=Handler)
     cpdef fire(self)
 
 @cython.final
@@ -22,13 +32,25 @@ cdef class EventQueue:
     cdef public long long _counter
     cdef public long long processed
     cdef public double now
-    cdef public dict _buckets
+    cdef public list _days
+    cdef public dict _far
     cdef public list _keys
     cdef public long long _near
     cdef public double horizon
     cdef public long long beyond
-    @cython.locals(order=cython.longlong, b=cython.longlong, bits=int, bucket=list)
+    @cython.locals(order=cython.longlong)
     cpdef at(self, double time, object callback, tuple args=*, int priority=*)
+    @cython.locals(order=cython.longlong, e=Event)
+    cpdef call(self, double time, Handler target, int kind, object a=*, object b=*,
+               int priority=*)
+    @cython.locals(order=cython.longlong)
+    # (Py_ssize_t, 64 bits wherever Python 3.11 runs: Cython 3.3 writes a long long's
+    # error value as a C literal the compiler rejects, -2LLLL)
+    cdef Py_ssize_t _order(self, double time, object callback, int priority) except -2
+    @cython.locals(time=double, b=cython.longlong, bits=int, bucket=list, days=list)
+    cdef _place(self, Event entry)
+    @cython.locals(bucket=list)
+    cdef list _take(self, long long b)
 
 cdef Event _event(double time, long long order, object callback, tuple args)
 
