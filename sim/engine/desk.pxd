@@ -5,7 +5,7 @@
 # (sim/engine/fields.py); where the class has an __init__, it sets every one
 # (tests/test_compiled.py).
 cimport cython
-from sim.engine.events cimport EventQueue
+from sim.engine.events cimport EventQueue, Handler
 from sim.engine.worktime cimport WorkCalendar
 
 @cython.final
@@ -29,7 +29,7 @@ cdef class DeskClient:
 cdef class Callbacks(DeskClient):
     cdef public object sample, on_done, on_start, on_service
 
-cdef class ServiceDesk:
+cdef class ServiceDesk(Handler):
     cdef public object name
     cdef public long long servers
     cdef public WorkCalendar calendar
@@ -51,3 +51,5 @@ cdef class ServiceDesk:
     cpdef arrive(self, item, double t, key=*)
     @cython.locals(cal=WorkCalendar, client=DeskClient, w=Waiting, start=double, end=double)
     cpdef _dispatch(self, double t)
+    cdef on_event(self, int kind, double t, object a, object b)
+    cpdef _finish(self, double t, Waiting w)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from heapq import heapify, heappop, heappush
 from typing import Any
 
-from sim.engine.events import EventQueue
+from sim.engine.events import EventQueue, Handler
 from sim.engine.fields import slots
 from sim.engine.worktime import WorkCalendar
 
@@ -80,7 +80,7 @@ class Callbacks(DeskClient):
         self.on_done(item, t)
 
 
-class ServiceDesk:
+class ServiceDesk(Handler):
     """FIFO-by-key queue in front of ``servers`` parallel servers, working for ``client``
     (a :class:`DeskClient`): it asks the client for each item's service time and whether
     to serve it, tells it when a service is booked, and gives it each served item."""
@@ -151,7 +151,11 @@ class ServiceDesk:
             self.wait_total += start - t_arr
             self.waited += start > t_arr
             client.serve(item, start, end)
-            self.events.at(end, self._finish, (w,))
+            self.events.call(end, self, 0, w)  # on_event: the service ends
+
+    def on_event(self, kind, t, a, b):  # noqa: ANN001, ANN201 (C types: events.pxd)
+        """A service ends: the desk's one kind of event."""
+        self._finish(t, a)
 
     def _finish(self, t: float, w: Waiting) -> None:
         item, t_arr = w.item, w.t_arr
