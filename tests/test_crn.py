@@ -287,3 +287,26 @@ def test_keyed_draws_copied_grow_on_their_own_and_survive_a_failed_growth() -> N
         with pytest.raises(IndexError, match="negative"):
             k(-1)
         assert list(k._count) == counts
+
+
+@pytest.mark.parametrize("kinds", [("uniform", "exponential"), ("gamma", "uniform", "uniform")])
+def test_take_value_and_view_give_the_draws_group_gives(kinds: tuple[str, ...]) -> None:
+    """The array-free reads of a group (computed where it lies, or stored: gamma) are the
+    draws of ``group``, entity by entity and draw by draw, past the first block."""
+    from sim.engine.streams import Streams
+    by_group = Streams(5, 1).keyed("decide", kinds, per_block=3, shape=2.0)
+    by_take = Streams(5, 1).keyed("decide", kinds, per_block=3, shape=2.0)
+    by_view = Streams(5, 1).keyed("decide", kinds, per_block=3, shape=2.0)
+    n = len(kinds)
+    for rnd in range(12):  # more than per_block draws: into the overflow blocks
+        for e in (0, 7, 1023, 1024, 5000):
+            expected = list(by_group.group(e))
+            first = by_take.take(e)
+            taken = [first] + [by_take.value(k) for k in range(1, n)]
+            assert taken == expected, (rnd, e)
+            view = by_view.view(e)
+            assert [view[k] for k in range(n)] == expected, (rnd, e)
+            kept = by_view.keep()
+            by_view.take(e + 2)  # the next draw overwrites the view, not the kept copy
+            assert list(kept) == expected
+    assert len(expected) == n and len(set(expected)) == n

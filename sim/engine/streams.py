@@ -414,12 +414,9 @@ class KeyedDraws:
         return blk[i]
 
     def group(self, e) -> array:  # noqa: ANN001 (e: a C int, streams.pxd)
-        """The next group of draws of entity e."""
-        if self._jump:
-            self._compute(e)
-            return self._scratch[:self._group]
-        blk, i = self._index(e)
-        return blk[i:i + self._group]
+        """The next group of draws of entity e, as an array of its own."""
+        self.take(e)
+        return self.keep()
 
     def take(self, e) -> float:  # noqa: ANN001 (e: a C int, streams.pxd)
         """Make entity e's next group the current one, and return its first draw; read the
